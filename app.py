@@ -1,0 +1,37 @@
+"""The Reengage web application: `create_app()` builds it; `app` is what gunicorn serves."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from reengage import api, cli, config, db, errors, queue
+from reengage.routes import BLUEPRINTS
+from reengage.routes.events import register_schemas
+
+MIGRATE_LOCK = ".reengage-migrate.lock"
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build an app from the environment, with `overrides` taking precedence."""
+    app = Flask(__name__)
+    app.config.from_mapping(config.load(overrides))
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The HubSpot client's debug logger prints response bodies, secrets included.
+    logging.getLogger("hubspot").setLevel(max(logging.INFO, logging.getLevelName(app.config["LOG_LEVEL"])))
+    # Migrating an up-to-date database on every start is routine, not news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    if app.config["EMBEDDED"]:
+        db.upgrade_embedded(app.config["DATABASE_URL"], Path.cwd() / MIGRATE_LOCK)
+    db.init_app(app)
+    queue.init_app(app)
+    rest_api = api.init_app(app, BLUEPRINTS)
+    register_schemas(rest_api.spec)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+app = create_app()

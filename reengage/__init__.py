@@ -1,0 +1,1 @@
+"""Reengage: finds the people who drop off a funnel and brings them back."""

@@ -1,0 +1,51 @@
+"""The REST API object: flask-smorest, answering errors through the one handler."""
+
+from flask import Flask
+from flask_smorest import Api
+
+from reengage import errors
+from reengage.schemas.error import ErrorSchema
+
+VERSION = "1.0.0"
+SPEC_SETTINGS = {
+    "API_TITLE": "Reengage",
+    "API_VERSION": VERSION,
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "info": {
+            "description": (
+                "Reengage finds the people who drop off a funnel and brings them back with a timed, "
+                "five-phase re-engagement sequence. Authenticate with `Authorization: Bearer <key>` "
+                "or `X-API-Key: <key>`."
+            )
+        },
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            }
+        },
+        "security": [{"bearerAuth": []}, {"apiKeyHeader": []}],
+    },
+}
+
+
+class RestApi(Api):
+    """flask-smorest's Api, with our error body in the spec and our handler for HTTP errors."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return errors.http_error(error)
+
+
+def init_app(app: Flask, blueprints) -> RestApi:
+    """Set up the API and register every blueprint on it."""
+    for key, value in SPEC_SETTINGS.items():
+        app.config.setdefault(key, value)
+    api = RestApi(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    return api

@@ -1,0 +1,82 @@
+"""API keys: minted once, stored hashed, checked on every /v1 request."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from flask import g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reengage import db
+from reengage.errors import ApiError
+from reengage.models import Account, ApiKey
+
+# Every key starts with this, so a leaked key is easy to recognise (and to scan for).
+KEY_PREFIX = "rk_"
+PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The account a request acts for."""
+
+    account_id: int
+    account_name: str
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key. Keys carry 256 random bits, so a plain SHA-256 suffices."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def mint_key(db_session: Session, account: Account, label: str | None = None) -> tuple[ApiKey, str]:
+    """Create a key for `account`; the full key is returned here and never again."""
+    prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(10))
+    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey(account=account, prefix=prefix, key_hash=hash_key(key), label=label)
+    db_session.add(api_key)
+    return api_key, key
+
+
+def presented_key() -> str | None:
+    """The key sent as `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("X-API-Key", "").strip() or None
+
+
+def authenticate() -> None:
+    """Resolve the caller's account or answer 401 (a `before_request` hook)."""
+    key = presented_key()
+    if key is None:
+        raise ApiError(401, "unauthorized", "Send your API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
+    caller = _lookup(key)
+    if caller is None:
+        raise ApiError(401, "unauthorized", "The API key is not valid or has been revoked.")
+    g.caller = caller
+
+
+def _lookup(key: str) -> Caller | None:
+    if not key.startswith(KEY_PREFIX):
+        return None
+    prefix = key[len(KEY_PREFIX):].partition("_")[0]
+    query = (
+        select(ApiKey.key_hash, ApiKey.revoked_at, Account.id, Account.name)
+        .join(Account, Account.id == ApiKey.account_id)
+        .where(ApiKey.prefix == prefix)
+    )
+    # Its own short connection, so the request's session starts clean (and can write at once).
+    with db.engine().connect() as connection:
+        row = connection.execute(query).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, hash_key(key)):
+        return None
+    return Caller(row.id, row.name)
+
+
+def account_id() -> int:
+    """The id of the account the current request acts for."""
+    return g.caller.account_id

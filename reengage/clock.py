@@ -1,0 +1,66 @@
+"""The clock: finds work that has come due in the database and hands it to jobs."""
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from reengage import db, queue
+from reengage.jobs.events import process_events
+from reengage.models import Event
+
+log = logging.getLogger(__name__)
+
+# How many due rows one task hands on per tick; the rest wait for the next tick.
+BATCH = 1000
+
+
+def requeue_unprocessed_events() -> int:
+    """Hand events that were stored but never processed (a lost job, a restart) to a job."""
+    grace = timedelta(seconds=current_app.config["EVENT_REPROCESS_AFTER_SECONDS"])
+    query = (
+        select(Event.id)
+        .where(Event.processed_at.is_(None), Event.received_at < db.utcnow() - grace)
+        .order_by(Event.received_at)
+        .limit(BATCH)
+    )
+    ids = list(db.session().scalars(query))
+    db.session().commit()
+    if ids:
+        queue.enqueue(process_events, ids)
+    return len(ids)
+
+
+# Every task runs on every tick; each finds its due rows through an index on their due time.
+TASKS: tuple[Callable[[], int], ...] = (requeue_unprocessed_events,)
+
+
+def tick(app: Flask) -> dict[str, int]:
+    """Run every task once; one failing task does not stop the others."""
+    handed_on: dict[str, int] = {}
+    for task in TASKS:
+        with app.app_context():
+            try:
+                handed_on[task.__name__] = task()
+            except Exception:
+                log.exception("clock task %s failed", task.__name__)
+    return handed_on
+
+
+def run(app: Flask, stop: threading.Event) -> None:
+    """Tick every CLOCK_INTERVAL_SECONDS until `stop` is set."""
+    interval = app.config["CLOCK_INTERVAL_SECONDS"]
+    log.info("clock started, ticking every %ss", interval)
+    while not stop.is_set():
+        tick(app)
+        stop.wait(interval)
+
+
+def start_thread(app: Flask) -> threading.Event:
+    """Run the clock on a daemon thread of this process; set the returned event to stop it."""
+    stop = threading.Event()
+    threading.Thread(target=run, args=(app, stop), name="clock", daemon=True).start()
+    return stop

@@ -1,0 +1,65 @@
+"""Settings: defaults, then the environment, then explicit overrides."""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+# The embedded default keeps its files in the working folder, so one command starts a server.
+EMBEDDED_DATABASE_FILE = "reengage.db"
+EMBEDDED_SECRET_FILE = ".reengage-secret"
+
+DEFAULTS: dict[str, Any] = {
+    "REDIS_URL": None,
+    "LOG_LEVEL": "INFO",
+    # A batch of 1,000 events with rich properties stays well under this.
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "MAX_EVENTS_PER_REQUEST": 1000,
+    # Run jobs at once in the caller's thread (tests) rather than on a background thread.
+    "JOBS_INLINE": False,
+    # Run the clock inside each web worker when there is no Redis (the embedded default).
+    "CLOCK_IN_PROCESS": True,
+    "CLOCK_INTERVAL_SECONDS": 5.0,
+    # Events not processed this long after arrival are handed to a job again by the clock.
+    "EVENT_REPROCESS_AFTER_SECONDS": 60,
+    "RQ_QUEUE": "default",
+}
+
+ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH")
+INT_SETTINGS = ("MAX_CONTENT_LENGTH",)
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the settings for one application instance."""
+    settings = dict(DEFAULTS)
+    for name in ENV_VARS:
+        value = os.environ.get(name)
+        if value:
+            settings[name] = int(value) if name in INT_SETTINGS else value
+    settings.update(overrides or {})
+    settings["EMBEDDED"] = not settings.get("DATABASE_URL")
+    if settings["EMBEDDED"]:
+        settings["DATABASE_URL"] = f"sqlite:///{Path.cwd() / EMBEDDED_DATABASE_FILE}"
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = _embedded_secret(settings["EMBEDDED"])
+    return settings
+
+
+def _embedded_secret(embedded: bool) -> str:
+    """Create (once) and read the secret of the embedded default; production must set one."""
+    if not embedded:
+        raise RuntimeError("SECRET_KEY must be set when DATABASE_URL is set")
+    path = Path.cwd() / EMBEDDED_SECRET_FILE
+    if not path.exists():
+        # Written aside and linked into place, so concurrent workers all read one whole secret.
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,156 @@
+"""The database: engine, per-context sessions, write transactions, column types, migrations."""
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app, g
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Primary keys: BIGINT on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer, "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every backend (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every model."""
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine tuned for the backend behind `url`."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:
+        # Manage transactions ourselves so that writers can BEGIN IMMEDIATE (see below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        # A deferred transaction that reads and then writes fails at once when another
+        # process wrote in between; IMMEDIATE makes writers queue on the lock instead.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    """Attach an engine and session factory to the app; close sessions with the context."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["db"].kw["bind"]
+
+
+def session() -> Session:
+    """The session of the current app context (one per request, job or clock tick)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db"]()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A write transaction, committed on success and rolled back on error."""
+    db_session = session()
+    if db_session.in_transaction():
+        db_session.commit()
+    db_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    try:
+        yield db_session
+        db_session.commit()
+    except BaseException:
+        db_session.rollback()
+        raise
+
+
+def retry_on_conflict(work, attempts: int = 3):
+    """Run `work()` in a transaction, again when a concurrent writer won a unique race."""
+    for attempt in range(attempts):
+        try:
+            with transaction():
+                return work()
+        except (IntegrityError, OperationalError) as error:
+            if attempt == attempts - 1 or not _is_race(error):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _is_race(error: Exception) -> bool:
+    text = str(getattr(error, "orig", error)).lower()
+    return "unique" in text or "duplicate key" in text or "deadlock" in text
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration for the migrations shipped with the code."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Migrate the database at `url` to the newest revision."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def upgrade_embedded(url: str, lock_path: Path) -> None:
+    """Migrate the embedded database once, even when several workers start together."""
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            upgrade(url)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

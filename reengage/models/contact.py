@@ -1,0 +1,43 @@
+"""Contacts: the people whose funnels Reengage watches."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reengage.db import Base, Id, Json, UTCDateTime, utcnow
+
+# Channels a contact can give or withhold consent for.
+CONSENT_CHANNELS = ("email", "sms", "whatsapp", "voice", "push")
+
+
+class Contact(Base):
+    """A person, matched by external id, else email, else phone (unique per account)."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("account_id", "external_id"),
+        UniqueConstraint("account_id", "email"),
+        UniqueConstraint("account_id", "phone"),
+        UniqueConstraint("account_id", "hubspot_id"),
+        Index("ix_contacts_account_newest", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    # Stored lower-cased: matching by email is case-insensitive.
+    email: Mapped[str | None] = mapped_column(String(320))
+    # Stored in E.164.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    hubspot_id: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
+    properties: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    consent: Mapped[dict[str, bool]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

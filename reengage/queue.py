@@ -1,0 +1,73 @@
+"""Hands slow work to jobs: RQ on Redis when configured, else a thread of this process."""
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from flask import Flask, current_app
+from redis import Redis
+from rq import Queue, Retry
+
+log = logging.getLogger(__name__)
+
+# Seconds between RQ's retries of a failed job; jobs are safe to run twice.
+RETRY_INTERVALS = [10, 60, 300]
+
+
+class InProcessQueue:
+    """Runs jobs on background threads of this process (or at once, when `inline`)."""
+
+    def __init__(self, app: Flask, inline: bool):
+        self.app = app
+        self.inline = inline
+        self._executor: ThreadPoolExecutor | None = None
+
+    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+        if self.inline:
+            self._run(func, args)
+            return
+        # Created on first use, so that a pool is never inherited across gunicorn's fork.
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job")
+        self._executor.submit(self._run, func, args)
+
+    def _run(self, func: Callable[..., Any], args: tuple) -> None:
+        # Work lost here is not lost for good: the clock hands unfinished work to a job again.
+        with self.app.app_context():
+            try:
+                func(*args)
+            except Exception:
+                log.exception("job %s failed", func.__qualname__)
+                if self.inline:
+                    raise
+
+
+class RedisQueue:
+    """Enqueues jobs to RQ, run by `rq worker`."""
+
+    def __init__(self, url: str, name: str):
+        self.connection = Redis.from_url(url)
+        self.queue = Queue(name, connection=self.connection)
+
+    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+        self.queue.enqueue(func, *args, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+
+
+def init_app(app: Flask) -> None:
+    """Pick the queue for this app's settings."""
+    if app.config.get("REDIS_URL"):
+        app.extensions["queue"] = RedisQueue(app.config["REDIS_URL"], app.config["RQ_QUEUE"])
+    else:
+        app.extensions["queue"] = InProcessQueue(app, inline=app.config["JOBS_INLINE"])
+
+
+def enqueue(func: Callable[..., Any], *args: Any) -> None:
+    """Run `func(*args)` as a job of the current app's queue."""
+    current_app.extensions["queue"].enqueue(func, *args)
+
+
+def redis_connection() -> Redis | None:
+    """The Redis connection of the current app, when it has one."""
+    queue = current_app.extensions["queue"]
+    return queue.connection if isinstance(queue, RedisQueue) else None

@@ -1,0 +1,57 @@
+"""Contacts: upsert, look up and search."""
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from reengage import db
+from reengage.auth import account_id, authenticate
+from reengage.contacts import ContactResolver
+from reengage.errors import ApiError
+from reengage.models import Contact
+from reengage.schemas.contact import IDENTIFIERS, ContactInputSchema, ContactQuerySchema, ContactSchema
+
+blp = Blueprint("contacts", __name__, url_prefix="/v1", description="People, matched by their identifiers.")
+blp.before_request(authenticate)
+
+
+@blp.route("/contacts", methods=["POST"])
+@blp.arguments(ContactInputSchema)
+@blp.response(200, ContactSchema)
+def upsert_contact(data):
+    """Create or update a contact, matched by external_id, else email, else phone, else hubspot_id."""
+
+    def work() -> Contact:
+        resolver = ContactResolver(db.session(), account_id())
+        resolver.preload([data])
+        return resolver.upsert(data, path="")
+
+    return db.retry_on_conflict(work)
+
+
+@blp.route("/contacts")
+@blp.arguments(ContactQuerySchema, location="query")
+@blp.response(200, ContactSchema(many=True))
+def list_contacts(filters):
+    """Contacts matching every filter given, newest first (a search: no match is `[]`)."""
+    query = select(Contact).where(Contact.account_id == account_id())
+    for name in IDENTIFIERS:
+        if name in filters:
+            query = query.where(getattr(Contact, name) == filters[name])
+    return db.session().scalars(query.order_by(Contact.id.desc()).limit(filters["limit"])).all()
+
+
+@blp.route("/contacts/<int:contact_id>")
+@blp.response(200, ContactSchema)
+def get_contact(contact_id):
+    """One contact of this account."""
+    return find(contact_id)
+
+
+def find(contact_id: int) -> Contact:
+    """This account's contact `contact_id`, or a 404 (another account's contact is not found)."""
+    contact = db.session().scalar(
+        select(Contact).where(Contact.id == contact_id, Contact.account_id == account_id())
+    )
+    if contact is None:
+        raise ApiError(404, "not_found", f"No contact {contact_id} in this account.")
+    return contact

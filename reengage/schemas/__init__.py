@@ -1,0 +1,1 @@
+"""Request and response schemas: the one declaration of the HTTP surface."""

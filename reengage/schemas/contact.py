@@ -1,0 +1,71 @@
+"""Contacts as callers send them and as the API shows them."""
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from reengage.models import CONSENT_CHANNELS
+from reengage.schemas.fields import Country, Email, Phone, Properties, Timezone
+
+IDENTIFIERS = ("external_id", "email", "phone", "hubspot_id")
+
+
+class ContactInputSchema(Schema):
+    """A contact's identifiers and fields; at least one identifier is needed to match it."""
+
+    class Meta:
+        unknown = RAISE
+
+    external_id = fields.String(validate=validate.Length(1, 255), metadata={"example": "user-8812"})
+    email = Email(validate=validate.Length(max=320), metadata={"example": "dana@example.com"})
+    phone = Phone(metadata={"example": "+14155552671"})
+    hubspot_id = fields.String(validate=validate.Length(1, 64), metadata={"example": "5101"})
+    first_name = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={"example": "Dana"})
+    last_name = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={"example": "Reyes"})
+    timezone = Timezone(allow_none=True, metadata={"example": "America/Chicago"})
+    country = Country(allow_none=True, metadata={"example": "US"})
+    properties = Properties(metadata={"description": "Merged into the stored properties; a null value removes a key."})
+    consent = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CONSENT_CHANNELS)),
+        values=fields.Boolean(allow_none=True),
+        metadata={"description": "Consent per channel; null forgets it.", "example": {"email": True, "sms": False}},
+    )
+
+    @validates_schema
+    def _has_identifier(self, data: dict, **_kwargs) -> None:
+        if not any(data.get(name) for name in IDENTIFIERS):
+            raise ValidationError(f"Give at least one of {', '.join(IDENTIFIERS)}.")
+
+
+class ContactSchema(Schema):
+    """A stored contact."""
+
+    id = fields.Integer(metadata={"example": 42})
+    external_id = fields.String(allow_none=True, metadata={"example": "user-8812"})
+    email = fields.String(allow_none=True, metadata={"example": "dana@example.com"})
+    phone = fields.String(allow_none=True, metadata={"example": "+14155552671"})
+    hubspot_id = fields.String(allow_none=True, metadata={"example": "5101"})
+    first_name = fields.String(allow_none=True, metadata={"example": "Dana"})
+    last_name = fields.String(allow_none=True, metadata={"example": "Reyes"})
+    name = fields.Method("_name", metadata={"type": "string", "nullable": True, "example": "Dana Reyes"})
+    timezone = fields.String(allow_none=True, metadata={"example": "America/Chicago"})
+    country = fields.String(allow_none=True, metadata={"example": "US"})
+    properties = fields.Dict(metadata={"example": {"plan": "growth"}})
+    consent = fields.Dict(metadata={"example": {"email": True, "sms": False}})
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    last_event_at = fields.AwareDateTime(allow_none=True)
+
+    def _name(self, contact) -> str | None:
+        return " ".join(part for part in (contact.first_name, contact.last_name) if part) or None
+
+
+class ContactQuerySchema(Schema):
+    """Filters for listing contacts (a search: no match is an empty list)."""
+
+    class Meta:
+        unknown = RAISE
+
+    email = Email()
+    external_id = fields.String()
+    phone = Phone()
+    hubspot_id = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))

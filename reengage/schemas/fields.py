@@ -1,0 +1,78 @@
+"""Field types shared by the schemas: time zones, phone numbers, emails, countries."""
+
+import json
+import zoneinfo
+from functools import cache, lru_cache
+
+import phonenumbers
+from marshmallow import ValidationError, fields
+
+# A sender's free-form properties stay small enough to index and show.
+MAX_PROPERTIES_BYTES = 32 * 1024
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class Timezone(fields.String):
+    """An IANA time zone name such as `Europe/Paris`."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if name not in _timezones():
+            raise ValidationError(f"Unknown time zone {name!r}: use an IANA name such as 'America/New_York'.")
+        return name
+
+
+@lru_cache(maxsize=65536)
+def e164(raw: str) -> str | None:
+    """`raw` in E.164, or None when it is not a possible international number."""
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Phone(fields.String):
+    """A phone number with its country code, normalised to E.164 (`+14155552671`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        normalised = e164(super()._deserialize(value, attr, data, **kwargs))
+        if normalised is None:
+            raise ValidationError("Not a valid phone number: give it with its country code, e.g. '+14155552671'.")
+        return normalised
+
+
+class Email(fields.Email):
+    """An email address, lower-cased so that matching ignores case."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+
+
+class Country(fields.String):
+    """An ISO 3166-1 alpha-2 country code, upper-cased."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if len(code) != 2 or not code.isalpha():
+            raise ValidationError("Not a country code: use ISO 3166-1 alpha-2, e.g. 'US'.")
+        return code
+
+
+class Properties(fields.Dict):
+    """A free-form JSON object of bounded size."""
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=fields.String(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dict:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if len(json.dumps(result, default=str)) > MAX_PROPERTIES_BYTES:
+            raise ValidationError(f"Too large: at most {MAX_PROPERTIES_BYTES} bytes of JSON.")
+        return result
