@@ -34,4 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-app = create_app()
+def __getattr__(name: str) -> Flask:
+    # `app` is built on first use, so importing create_app (tests, workers) has no side effects.
+    if name == "app":
+        globals()["app"] = create_app()
+        return globals()["app"]
+    raise AttributeError(name)

@@ -1,7 +1,9 @@
 """The REST API object: flask-smorest, answering errors through the one handler."""
 
+import flask_smorest
 from flask import Flask
 from flask_smorest import Api
+from webargs.flaskparser import FlaskParser
 
 from reengage import errors
 from reengage.schemas.error import ErrorSchema
@@ -32,6 +34,16 @@ SPEC_SETTINGS = {
 }
 
 
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, where each schema's own `unknown` rule holds in every location.
+
+    webargs ignores unknown query parameters by default; a mistyped filter would then be
+    silently dropped, so our schemas refuse them instead.
+    """
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=None)
+
+
 class RestApi(Api):
     """flask-smorest's Api, with our error body in the spec and our handler for HTTP errors."""
 
@@ -46,6 +58,7 @@ def init_app(app: Flask, blueprints) -> RestApi:
     for key, value in SPEC_SETTINGS.items():
         app.config.setdefault(key, value)
     api = RestApi(app)
+    app.extensions["api"] = api
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return api

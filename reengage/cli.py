@@ -25,7 +25,7 @@ def create_account(name: str, key_only: bool) -> None:
     with db.transaction() as db_session:
         account = Account(name=name)
         db_session.add(account)
-        api_key, key = mint_key(db_session, account, label="first key")
+        _, key = mint_key(db_session, account, label="first key")
         db_session.flush()
     if key_only:
         click.echo(key)
@@ -53,7 +53,7 @@ def create_key(account_id: int, label: str | None) -> None:
         account = db_session.get(Account, account_id)
         if account is None:
             raise click.ClickException(f"No account {account_id}.")
-        api_key, key = mint_key(db_session, account, label=label)
+        _, key = mint_key(db_session, account, label=label)
     click.echo(key)
 
 

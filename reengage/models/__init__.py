@@ -4,4 +4,4 @@ from reengage.models.account import Account, ApiKey
 from reengage.models.contact import CONSENT_CHANNELS, Contact
 from reengage.models.event import Event
 
-__all__ = ["Account", "ApiKey", "CONSENT_CHANNELS", "Contact", "Event"]
+__all__ = ["CONSENT_CHANNELS", "Account", "ApiKey", "Contact", "Event"]

@@ -1,9 +1,9 @@
 """Contacts: upsert, look up and search."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from reengage import db
+from reengage.api import Blueprint
 from reengage.auth import account_id, authenticate
 from reengage.contacts import ContactResolver
 from reengage.errors import ApiError

@@ -1,10 +1,10 @@
 """Event intake (one or a batch, idempotent by the sender's id) and the event list."""
 
 from flask import request
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from reengage import db, intake
+from reengage.api import Blueprint
 from reengage.auth import account_id, authenticate
 from reengage.models import Event
 from reengage.schemas.event import (
@@ -29,11 +29,15 @@ SINGLE_EXAMPLE = {
     "currency": "USD",
     "source": "checkout-app",
 }
+def _one_of(*names: str) -> dict:
+    return {"oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in names]}
+
+
 INTAKE_BODY = {
     "required": True,
     "content": {
         "application/json": {
-            "schema": {"oneOf": [{"$ref": "#/components/schemas/EventInput"}, {"$ref": "#/components/schemas/EventBatch"}]},
+            "schema": _one_of("EventInput", "EventBatch"),
             "examples": {
                 "single": {"summary": "One event", "value": SINGLE_EXAMPLE},
                 "batch": {"summary": "A batch (up to 1,000)", "value": {"events": [SINGLE_EXAMPLE]}},
@@ -45,9 +49,7 @@ INTAKE_ANSWER = {
     "description": "One result for a single event; `{\"events\": [...]}` for a batch, in the order sent.",
     "content": {
         "application/json": {
-            "schema": {
-                "oneOf": [{"$ref": "#/components/schemas/IntakeResult"}, {"$ref": "#/components/schemas/IntakeBatchResult"}]
-            }
+            "schema": _one_of("IntakeResult", "IntakeBatchResult")
         }
     },
 }

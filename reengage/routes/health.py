@@ -1,11 +1,11 @@
 """Liveness, readiness and the API description: open to all, no key needed."""
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from reengage import db, queue
+from reengage.api import Blueprint
 
 blp = Blueprint("health", __name__, description="Service health and the API description.")
 PUBLIC = {"security": []}

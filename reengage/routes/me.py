@@ -1,9 +1,9 @@
 """The caller's own account: the connection test and label of Zapier and Make."""
 
 from flask import g
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from reengage.api import Blueprint
 from reengage.auth import authenticate
 
 blp = Blueprint("me", __name__, url_prefix="/v1", description="The account behind the API key.")

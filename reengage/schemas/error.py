@@ -5,7 +5,9 @@ from marshmallow import Schema, fields
 
 class ErrorBodySchema(Schema):
     code = fields.String(required=True, metadata={"example": "validation_error"})
-    message = fields.String(required=True, metadata={"example": "Invalid input: contact.email: Not a valid email address."})
+    message = fields.String(
+        required=True, metadata={"example": "Invalid input: contact.email: Not a valid email address."}
+    )
     details = fields.Dict(
         required=True,
         metadata={"example": {"fields": [{"field": "contact.email", "message": "Not a valid email address."}]}},

@@ -6,7 +6,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from reengage.db import utcnow
 from reengage.schemas.contact import ContactInputSchema
-from reengage.schemas.fields import Properties
+from reengage.schemas.fields import Money, Properties
 
 # Clocks drift; an event stamped further ahead than this is a mistake, not a schedule.
 MAX_FUTURE_SKEW = timedelta(hours=24)
@@ -25,10 +25,8 @@ class EventInputSchema(Schema):
     )
     contact = fields.Nested(ContactInputSchema, required=True)
     properties = Properties(load_default=dict, metadata={"example": {"application_id": "app-77", "step": 2}})
-    value = fields.Decimal(
-        places=4,
+    value = Money(
         allow_none=True,
-        validate=validate.Range(0, 10**13),
         metadata={"description": "Money at stake, in `currency`.", "example": 249.0},
     )
     currency = fields.String(

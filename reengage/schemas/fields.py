@@ -2,6 +2,7 @@
 
 import json
 import zoneinfo
+from decimal import Decimal
 from functools import cache, lru_cache
 
 import phonenumbers
@@ -53,6 +54,22 @@ class Email(fields.Email):
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+
+
+class Money(fields.Decimal):
+    """A non-negative amount of money, kept exact to four places."""
+
+    LIMIT = Decimal(10) ** 13
+
+    def __init__(self, **kwargs):
+        metadata = {"minimum": 0, "maximum": int(self.LIMIT), **kwargs.pop("metadata", {})}
+        super().__init__(places=4, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        if not 0 <= amount <= self.LIMIT:
+            raise ValidationError(f"Must be between 0 and {self.LIMIT:,}.")
+        return amount
 
 
 class Country(fields.String):

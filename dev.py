@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Set up a virtual environment, then serve or test: `python3 dev.py serve|test [args...]`."""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+
+
+def ensure(requirements: str) -> None:
+    """Create .venv and install `requirements` into it, unless that was already done."""
+    if not (BIN / "python").exists():
+        venv.create(VENV, with_pip=True)
+    wanted = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(ROOT.glob("requirements*.txt")))).hexdigest()
+    stamp = VENV / f".installed-{requirements}"
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    subprocess.check_call([BIN / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                           "-r", ROOT / requirements])
+    stamp.write_text(wanted)
+
+
+def main(argv: list[str]) -> None:
+    command, args = (argv[0], argv[1:]) if argv else ("", [])
+    os.chdir(ROOT)
+    if command == "serve":
+        ensure("requirements.txt")
+        os.execv(BIN / "gunicorn", [str(BIN / "gunicorn"), "app:app", *args])
+    elif command == "test":
+        ensure("requirements-dev.txt")
+        os.execv(BIN / "python", [str(BIN / "python"), "-m", "pytest", *args])
+    sys.exit("usage: python3 dev.py serve [gunicorn options] | python3 dev.py test [pytest options]")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,20 @@
+"""gunicorn settings (read by `gunicorn app:app`); each can be changed from the environment."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+# Zapier and HubSpot give up after 30 s; answer (or fail) before they do.
+timeout = 30
+accesslog = os.environ.get("ACCESS_LOG", "-") or None
+
+
+def post_worker_init(worker) -> None:
+    """Without Redis there is no separate clock process: each web worker runs one."""
+    from reengage import clock
+
+    app = worker.wsgi
+    if not app.config.get("REDIS_URL") and app.config["CLOCK_IN_PROCESS"]:
+        clock.start_thread(app)

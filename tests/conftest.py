@@ -1,0 +1,127 @@
+"""Fixtures: the app on each configured database, an HTTP client, accounts with keys.
+
+The suite always runs on SQLite; with DATABASE_URL set it runs again on that database.
+Tests that need PostgreSQL or Redis skip when it is unreachable, unless REQUIRE_SERVICES=1.
+"""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, inspect, text
+
+from app import create_app
+from reengage import db
+from reengage.auth import mint_key
+from reengage.models import Account
+
+TABLES = ("events", "contacts", "api_keys", "accounts")
+
+
+def require_service(name: str, reason: str) -> None:
+    """Skip for a missing service, or fail when the run requires services."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{name} is required (REQUIRE_SERVICES=1) but {reason}")
+    pytest.skip(f"{name} unavailable: {reason}")
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("DATABASE_URL") else ["sqlite"]
+
+
+def _reset_postgresql(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for table in (*TABLES, "alembic_version"):
+            if inspect(connection).has_table(table):
+                connection.execute(text(f'DROP TABLE "{table}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = os.environ["DATABASE_URL"]
+        try:
+            _reset_postgresql(url)
+        except Exception as error:
+            require_service("PostgreSQL", str(error).splitlines()[0])
+    db.upgrade(url)
+    return url
+
+
+def settings(database_url: str, **overrides) -> dict:
+    """Test settings: jobs run inline and no Redis unless a test asks for it."""
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "REDIS_URL": None,
+        "JOBS_INLINE": True,
+        "CLOCK_IN_PROCESS": False,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def app(database_url) -> Iterator[Flask]:
+    """The app on a clean database."""
+    application = create_app(settings(database_url))
+    yield application
+    with application.app_context():
+        engine = db.engine()
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in TABLES:
+                    connection.execute(text(f"DELETE FROM {table}"))
+        engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class Tenant:
+    """An account and a key that acts for it."""
+
+    id: int
+    name: str
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+@pytest.fixture
+def make_account(app):
+    """Create accounts with a fresh API key each."""
+
+    def make(name: str = "Acme") -> Tenant:
+        with app.app_context(), db.transaction() as db_session:
+            account = Account(name=name)
+            db_session.add(account)
+            _, key = mint_key(db_session, account)
+            db_session.flush()
+            return Tenant(account.id, name, key)
+
+    return make
+
+
+@pytest.fixture
+def acme(make_account) -> Tenant:
+    return make_account("Acme")
+
+
+@pytest.fixture
+def globex(make_account) -> Tenant:
+    return make_account("Globex")

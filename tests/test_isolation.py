@@ -1,0 +1,66 @@
+"""One account can never read or change another's data, on any endpoint."""
+
+import pytest
+
+from tests.support import event
+
+# Every /v1 route and method, with the probe below that checks it. A new route without a
+# probe fails test_every_route_is_probed.
+PROBED = {
+    ("GET", "/v1/me"),
+    ("GET", "/v1/contacts"),
+    ("POST", "/v1/contacts"),
+    ("GET", "/v1/contacts/<int:contact_id>"),
+    ("GET", "/v1/events"),
+    ("POST", "/v1/events"),
+}
+
+
+def test_every_route_is_probed(app):
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == PROBED
+
+
+@pytest.fixture
+def acme_data(client, acme):
+    """Acme's contact and event, which Globex must never see or touch."""
+    body = event("acme-evt", contact={"external_id": "acme-user", "email": "dana@example.com", "first_name": "Dana"})
+    contact_id = client.post("/v1/events", json=body, headers=acme.headers).json["contact_id"]
+    return {"contact_id": contact_id}
+
+
+def test_me_is_the_callers_account(client, acme, globex):
+    assert client.get("/v1/me", headers=globex.headers).json == {"id": globex.id, "name": "Globex"}
+
+
+def test_other_accounts_contact_is_not_found(client, globex, acme_data):
+    response = client.get(f"/v1/contacts/{acme_data['contact_id']}", headers=globex.headers)
+    assert response.status_code == 404
+
+
+def test_searches_do_not_cross_accounts(client, globex, acme_data):
+    for query in ("email=dana@example.com", "external_id=acme-user", ""):
+        assert client.get(f"/v1/contacts?{query}", headers=globex.headers).json == []
+    assert client.get(f"/v1/events?contact_id={acme_data['contact_id']}", headers=globex.headers).json == []
+    assert client.get("/v1/events", headers=globex.headers).json == []
+
+
+def test_upserting_the_same_identifiers_makes_a_separate_contact(client, acme, globex, acme_data):
+    theirs = client.post(
+        "/v1/contacts", json={"external_id": "acme-user", "first_name": "Mallory"}, headers=globex.headers
+    ).json
+    assert theirs["id"] != acme_data["contact_id"]
+    ours = client.get(f"/v1/contacts/{acme_data['contact_id']}", headers=acme.headers).json
+    assert ours["first_name"] == "Dana"
+
+
+def test_event_ids_are_per_account(client, acme, globex, acme_data):
+    response = client.post("/v1/events", json=event("acme-evt", type="other"), headers=globex.headers).json
+    assert response["status"] == "created" and response["contact_id"] != acme_data["contact_id"]
+    [ours] = client.get("/v1/events", headers=acme.headers).json
+    assert ours["type"] == "application_started"
