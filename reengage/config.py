@@ -40,9 +40,18 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
     if settings["EMBEDDED"]:
         settings["DATABASE_URL"] = f"sqlite:///{Path.cwd() / EMBEDDED_DATABASE_FILE}"
+    settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"])
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = _embedded_secret(settings["EMBEDDED"])
     return settings
+
+
+def database_url(url: str) -> str:
+    """`url` with the psycopg 3 driver named, as hosts hand out `postgres://` URLs."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
 
 
 def _embedded_secret(embedded: bool) -> str:

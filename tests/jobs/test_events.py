@@ -1,0 +1,98 @@
+"""Event processing as a job: in-process (inline and on a thread) and through RQ and a worker."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from app import create_app
+from reengage import db
+from reengage.jobs.events import process_events
+from reengage.models import Contact, Event
+from tests.conftest import require_service, settings
+from tests.support import event
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def processed(app) -> list[bool]:
+    with app.app_context():
+        return [e.processed_at is not None for e in db.session().scalars(select(Event).order_by(Event.id))]
+
+
+def last_event_at(app):
+    with app.app_context():
+        return db.session().scalar(select(Contact.last_event_at))
+
+
+def wait_until(predicate, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def test_inline_job_processes_events_before_the_answer(client, app, acme):
+    client.post("/v1/events", json=event(occurred_at="2026-05-01T12:00:00Z"), headers=acme.headers)
+    assert processed(app) == [True]
+    assert last_event_at(app).isoformat() == "2026-05-01T12:00:00+00:00"
+
+
+def test_threaded_job_processes_events_after_the_answer(database_url, make_account):
+    app = create_app(settings(database_url, JOBS_INLINE=False))
+    tenant = make_account()
+    response = app.test_client().post("/v1/events", json=event(), headers=tenant.headers)
+    assert response.json["status"] == "created"
+    wait_until(lambda: processed(app) == [True])
+
+
+def test_job_is_safe_to_run_twice(client, app, acme):
+    app.config["JOBS_INLINE"] = True
+    client.post("/v1/events", json=event(occurred_at="2026-05-01T12:00:00Z"), headers=acme.headers)
+    with app.app_context():
+        ids = list(db.session().scalars(select(Event.id)))
+        assert process_events(ids) == 0
+    assert last_event_at(app).isoformat() == "2026-05-01T12:00:00+00:00"
+
+
+def test_older_event_does_not_move_last_event_at_back(client, app, acme):
+    client.post("/v1/events", json=event("new", occurred_at="2026-05-02T00:00:00Z"), headers=acme.headers)
+    client.post("/v1/events", json=event("old", occurred_at="2026-05-01T00:00:00Z"), headers=acme.headers)
+    assert last_event_at(app).isoformat() == "2026-05-02T00:00:00+00:00"
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except RedisError as error:
+        require_service("Redis", str(error))
+    return url
+
+
+def test_rq_path_runs_the_job_in_a_separate_worker(database_url, make_account, redis_url, tmp_path):
+    queue_name = f"test-{uuid.uuid4().hex[:8]}"
+    app = create_app(settings(database_url, REDIS_URL=redis_url, RQ_QUEUE=queue_name, JOBS_INLINE=False))
+    tenant = make_account()
+    response = app.test_client().post("/v1/events", json=event(), headers=tenant.headers)
+    assert response.json["status"] == "created"
+    assert processed(app) == [False]  # enqueued, not run by the web process
+
+    # The worker builds its own app from the environment, as `rq worker` does in production.
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "test-secret"}
+    worker = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, queue_name],
+        cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120,
+    )
+    assert worker.returncode == 0, worker.stderr
+    assert processed(app) == [True]
+    Redis.from_url(redis_url).delete(f"rq:queue:{queue_name}")

@@ -1,0 +1,51 @@
+"""The clock hands due work to jobs; here, events whose processing was lost."""
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from reengage import clock, db
+from reengage.models import Event
+from tests.support import event
+
+
+def lose_processing(app, age: timedelta) -> None:
+    """As if the job for every event was lost `age` ago (a crash, a flushed Redis)."""
+    with app.app_context(), db.transaction() as db_session:
+        db_session.execute(update(Event).values(processed_at=None, received_at=db.utcnow() - age))
+
+
+def pending(app) -> int:
+    with app.app_context():
+        return len(db.session().scalars(select(Event.id).where(Event.processed_at.is_(None))).all())
+
+
+def test_tick_requeues_events_whose_job_was_lost(client, app, acme):
+    client.post("/v1/events", json={"events": [event("a"), event("b")]}, headers=acme.headers)
+    lose_processing(app, timedelta(minutes=5))
+    assert pending(app) == 2
+    assert clock.tick(app) == {"requeue_unprocessed_events": 2}
+    assert pending(app) == 0
+    assert clock.tick(app) == {"requeue_unprocessed_events": 0}
+
+
+def test_tick_leaves_recent_events_to_their_own_job(client, app, acme):
+    client.post("/v1/events", json=event(), headers=acme.headers)
+    lose_processing(app, timedelta(seconds=5))
+    assert clock.tick(app) == {"requeue_unprocessed_events": 0}
+    assert pending(app) == 1
+
+
+def test_a_failing_task_does_not_stop_the_others(app, monkeypatch, caplog):
+    def broken() -> int:
+        raise RuntimeError("task broke")
+
+    monkeypatch.setattr(clock, "TASKS", (broken, clock.requeue_unprocessed_events))
+    assert clock.tick(app) == {"requeue_unprocessed_events": 0}
+    assert "task broke" in caplog.text
+
+
+def test_clock_thread_stops_when_told(app):
+    app.config["CLOCK_INTERVAL_SECONDS"] = 0.01
+    stop = clock.start_thread(app)
+    stop.set()

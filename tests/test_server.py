@@ -1,0 +1,79 @@
+"""The quick start, as a newcomer runs it: gunicorn on the embedded default, the CLI, curl."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(url: str, body: dict | None = None, key: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """gunicorn serving the embedded default from an empty folder."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    env.update(PYTHONPATH=str(ROOT), PORT=str(port), FLASK_APP="app:app", ACCESS_LOG="")
+    process = subprocess.Popen(
+        [BIN / "gunicorn", "-c", ROOT / "gunicorn.conf.py", "app:app"], cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            status, health = call(f"{base}/healthz")
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"server did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+    yield {"base": base, "env": env, "cwd": tmp_path, "health": (status, health)}
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_quick_start_serves_health_and_stores_an_event(server):
+    assert server["health"] == (200, {"status": "ok", "database": "ok", "redis": "not configured"})
+    assert (server["cwd"] / "reengage.db").exists()
+    created = subprocess.run(
+        [BIN / "flask", "accounts", "create", "Acme", "--key-only"], cwd=server["cwd"], env=server["env"],
+        capture_output=True, text=True, check=True,
+    )
+    key = created.stdout.strip()
+    event = {"id": "order-1001", "type": "application_started", "contact": {"email": "dana@example.com"}}
+    assert call(f"{server['base']}/v1/events", event, key) == (200, {"id": "order-1001", "contact_id": 1,
+                                                                       "status": "created"})
+    status, events = call(f"{server['base']}/v1/events", key=key)
+    assert status == 200 and [e["id"] for e in events] == ["order-1001"]
+    # The worker's background job (not the request) stamps the contact's last event.
+    deadline = time.monotonic() + 10
+    while call(f"{server['base']}/v1/contacts/1", key=key)[1]["last_event_at"] is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
