@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from reengage import api, cli, config, db, errors, queue
+from reengage import api, auth, cli, config, db, errors, intake, queue
 from reengage.routes import BLUEPRINTS
 from reengage.routes.events import register_schemas
 
@@ -27,6 +27,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         db.upgrade_embedded(app.config["DATABASE_URL"], Path.cwd() / MIGRATE_LOCK)
     db.init_app(app)
     queue.init_app(app)
+    intake.init_app(app)
+    auth.init_app(app)
     rest_api = api.init_app(app, BLUEPRINTS)
     register_schemas(rest_api.spec)
     errors.init_app(app)

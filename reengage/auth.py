@@ -3,9 +3,11 @@
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,18 +51,55 @@ def presented_key() -> str | None:
     return request.headers.get("X-API-Key", "").strip() or None
 
 
+class KeyCache:
+    """Recently checked keys of this process, so a busy key costs no query per request.
+
+    An entry lives `API_KEY_CACHE_SECONDS`, which bounds how long a revoked key keeps working
+    in a process that saw it just before; 0 checks the database on every request.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self):
+        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> Caller | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key_hash: str, caller: Caller, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                now = time.monotonic()
+                self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+                if len(self._entries) >= self.MAX_ENTRIES:
+                    self._entries.clear()
+            self._entries[key_hash] = (time.monotonic() + seconds, caller)
+
+
 def authenticate() -> None:
     """Resolve the caller's account or answer 401 (a `before_request` hook)."""
     key = presented_key()
     if key is None:
         raise ApiError(401, "unauthorized", "Send your API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")
-    caller = _lookup(key)
+    key_hash = hash_key(key)
+    cache: KeyCache = current_app.extensions["api_keys"]
+    caller = cache.get(key_hash)
+    if caller is None:
+        caller = _lookup(key, key_hash)
+        if caller is not None:
+            cache.put(key_hash, caller, current_app.config["API_KEY_CACHE_SECONDS"])
     if caller is None:
         raise ApiError(401, "unauthorized", "The API key is not valid or has been revoked.")
     g.caller = caller
 
 
-def _lookup(key: str) -> Caller | None:
+def _lookup(key: str, key_hash: str) -> Caller | None:
     if not key.startswith(KEY_PREFIX):
         return None
     prefix = key[len(KEY_PREFIX):].partition("_")[0]
@@ -72,7 +111,7 @@ def _lookup(key: str) -> Caller | None:
     # Its own short connection, so the request's session starts clean (and can write at once).
     with db.engine().connect() as connection:
         row = connection.execute(query).first()
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, hash_key(key)):
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, key_hash):
         return None
     return Caller(row.id, row.name)
 
@@ -80,3 +119,8 @@ def _lookup(key: str) -> Caller | None:
 def account_id() -> int:
     """The id of the account the current request acts for."""
     return g.caller.account_id
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its cache of checked keys."""
+    app.extensions["api_keys"] = KeyCache()

@@ -23,10 +23,12 @@ DEFAULTS: dict[str, Any] = {
     # Events not processed this long after arrival are handed to a job again by the clock.
     "EVENT_REPROCESS_AFTER_SECONDS": 60,
     "RQ_QUEUE": "default",
+    # How long a process trusts a key it has checked; a revoked key stops working within this.
+    "API_KEY_CACHE_SECONDS": 5.0,
 }
 
-ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH")
-INT_SETTINGS = ("MAX_CONTENT_LENGTH",)
+ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS")
+NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float}
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -35,7 +37,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for name in ENV_VARS:
         value = os.environ.get(name)
         if value:
-            settings[name] = int(value) if name in INT_SETTINGS else value
+            try:
+                settings[name] = NUMBER_SETTINGS.get(name, str)(value)
+            except ValueError:
+                raise RuntimeError(f"{name} must be a number, not {value!r}") from None
     settings.update(overrides or {})
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
     if settings["EMBEDDED"]:

@@ -1,9 +1,10 @@
 """Matching and upserting contacts: by external id, else email, else phone, else HubSpot id."""
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from reengage.errors import ApiError
@@ -14,48 +15,51 @@ from reengage.schemas.contact import IDENTIFIERS
 FIELDS = ("first_name", "last_name", "timezone", "country")
 # JSON fields: merged key by key; a null value removes the key.
 MERGED = ("properties", "consent")
-# SQLite's default limit on bound variables is far above this; PostgreSQL has none to speak of.
-LOOKUP_CHUNK = 900
+# Built once (for every request): the contacts of one account that any given identifier names.
+CANDIDATES = select(Contact).where(
+    Contact.account_id == bindparam("account_id"),
+    or_(*(getattr(Contact, name).in_(bindparam(name, expanding=True)) for name in IDENTIFIERS)),
+)
 
 
 class ContactResolver:
-    """Resolves many contact inputs for one account in one transaction, with batched lookups."""
+    """Resolves many contact inputs (of one or more accounts) in one transaction.
 
-    def __init__(self, db_session: Session, account_id: int):
+    `preload` fetches every contact the inputs could match in one query; `upsert` then
+    matches and changes them in memory, and the session's flush writes them.
+    """
+
+    def __init__(self, db_session: Session):
         self.db_session = db_session
-        self.account_id = account_id
-        self.by: dict[str, dict[str, Contact]] = {name: {} for name in IDENTIFIERS}
+        # (account id, identifier name, value) -> contact
+        self.known: dict[tuple[int, str, str], Contact] = {}
 
-    def preload(self, inputs: Iterable[dict[str, Any]]) -> None:
-        """Fetch every stored contact that any of `inputs` could match, a few queries in all."""
-        wanted: dict[str, set[str]] = {name: set() for name in IDENTIFIERS}
-        for data in inputs:
+    def preload(self, inputs: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Fetch the stored contacts that any (account id, contact input) could match."""
+        wanted: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for account_id, data in inputs:
             for name in IDENTIFIERS:
-                if data.get(name):
-                    wanted[name].add(data[name])
-        for name, values in wanted.items():
-            values -= self.by[name].keys()
-            column = getattr(Contact, name)
-            ordered = sorted(values)
-            for start in range(0, len(ordered), LOOKUP_CHUNK):
-                chunk = ordered[start:start + LOOKUP_CHUNK]
-                query = select(Contact).where(Contact.account_id == self.account_id, column.in_(chunk))
-                for contact in self.db_session.scalars(query):
-                    self._index(contact)
+                value = data.get(name)
+                if value and (account_id, name, value) not in self.known:
+                    wanted[account_id][name].add(value)
+        for account_id, by_name in wanted.items():
+            params = {"account_id": account_id, **{name: list(by_name[name]) for name in IDENTIFIERS}}
+            for contact in self.db_session.scalars(CANDIDATES, params):
+                self._index(contact)
 
-    def upsert(self, data: dict[str, Any], path: str = "contact") -> Contact:
-        """The contact `data` identifies, created or updated with its fields."""
-        contact = self._match(data, path)
+    def upsert(self, account_id: int, data: dict[str, Any], path: str = "contact") -> Contact:
+        """The contact `data` identifies in `account_id`, created or updated with its fields."""
+        contact = self._match(account_id, data, path)
         if contact is None:
-            contact = Contact(account_id=self.account_id, properties={}, consent={})
+            contact = Contact(account_id=account_id, properties={}, consent={})
             self.db_session.add(contact)
-        self._apply(contact, data, path)
+        self._apply(account_id, contact, data, path)
         return contact
 
-    def _match(self, data: dict[str, Any], path: str) -> Contact | None:
+    def _match(self, account_id: int, data: dict[str, Any], path: str) -> Contact | None:
         for rank, name in enumerate(IDENTIFIERS):
             value = data.get(name)
-            contact = self.by[name].get(value) if value else None
+            contact = self.known.get((account_id, name, value)) if value else None
             if contact is None:
                 continue
             # A weaker identifier matching a contact that a stronger one names differently is
@@ -70,19 +74,19 @@ class ContactResolver:
             return contact
         return None
 
-    def _apply(self, contact: Contact, data: dict[str, Any], path: str) -> None:
+    def _apply(self, account_id: int, contact: Contact, data: dict[str, Any], path: str) -> None:
         for name in IDENTIFIERS:
             value = data.get(name)
             if not value or getattr(contact, name) == value:
                 continue
-            holder = self.by[name].get(value)
+            holder = self.known.get((account_id, name, value))
             if holder is not None and holder is not contact:
                 raise _conflict(_field(path, name), f"{value!r} already belongs to contact {holder.id}.")
             old = getattr(contact, name)
             if old is not None:
-                self.by[name].pop(old, None)
+                self.known.pop((account_id, name, old), None)
             setattr(contact, name, value)
-            self.by[name][value] = contact
+            self.known[(account_id, name, value)] = contact
         for name in FIELDS:
             if name in data and getattr(contact, name) != data[name]:
                 setattr(contact, name, data[name])
@@ -97,7 +101,7 @@ class ContactResolver:
         for name in IDENTIFIERS:
             value = getattr(contact, name)
             if value:
-                self.by[name][value] = contact
+                self.known[(contact.account_id, name, value)] = contact
 
 
 def _field(path: str, name: str) -> str:

@@ -1,20 +1,39 @@
-"""Event intake: validate a whole batch, store it once per sender id, then hand it to a job."""
+"""Event intake: validate a whole batch, store it once per sender id, then hand it to a job.
 
+Concurrent requests of one process are stored together (group commit): the first to arrive
+leads and writes everything pending in one transaction, so a commit and its round trips are
+shared. A shared transaction that fails is split, and each request is stored on its own, so
+one caller's bad data never fails another caller's request.
+"""
+
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from marshmallow import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from reengage import db, queue
 from reengage.contacts import ContactResolver
 from reengage.errors import ApiError, invalid
 from reengage.jobs.events import process_events
 from reengage.models import Event
+from reengage.schemas import fastload
 from reengage.schemas.event import EventBatchSchema, EventInputSchema
 
 _single = EventInputSchema()
 _batch = EventBatchSchema()
+# A leader stops adding requests to its transaction past this many events.
+GROUP_EVENTS = 2000
+
+events_table = Event.__table__
+# Built once: these run for every request, and building a statement costs more than running it.
+SEEN = select(events_table.c.key, events_table.c.contact_id).where(
+    events_table.c.account_id == bindparam("account_id"), events_table.c.key.in_(bindparam("keys", expanding=True))
+)
+INSERT = insert(events_table).returning(events_table.c.id, sort_by_parameter_order=True)
 
 
 def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
@@ -29,6 +48,11 @@ def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
             message = f"At most {limit} events per request; split the batch."
             raise ApiError(422, "validation_error", f"Invalid input: events: {message}",
                            {"fields": [{"field": "events", "message": message}]})
+    raw_events = payload["events"] if is_batch and payload.keys() == {"events"} else [payload]
+    if not is_batch or (type(raw_events) is list and raw_events):
+        quick = [fastload.load(_single, raw) for raw in raw_events]
+        if None not in quick:
+            return quick, is_batch
     try:
         if is_batch:
             return _batch.load(payload)["events"], True
@@ -39,38 +63,148 @@ def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
 
 def ingest(account_id: int, events: list[dict[str, Any]], path: str) -> list[dict[str, Any]]:
     """Store the new events of a validated batch; answer for each whether it was new or a replay."""
-    outcome = db.retry_on_conflict(lambda: _store(account_id, events, path))
-    results, new_ids = outcome
-    if new_ids:
-        queue.enqueue(process_events, new_ids)
-    return results
+    return current_app.extensions["intake"].submit(Submission(account_id, events, path))
 
 
-def _store(account_id: int, events: list[dict[str, Any]], path: str) -> tuple[list[dict[str, Any]], list[int]]:
+@dataclass(eq=False)
+class Submission:
+    """One request's validated events, waiting to be stored."""
+
+    account_id: int
+    events: list[dict[str, Any]]
+    path: str
+    woken: threading.Event = field(default_factory=threading.Event)
+    finished: bool = False
+    results: list[dict[str, Any]] | None = None
+    error: BaseException | None = None
+
+    def outcome(self) -> list[dict[str, Any]]:
+        if self.error is not None:
+            raise self.error
+        assert self.results is not None
+        return self.results
+
+
+class GroupCommit:
+    """Stores the submissions of one process's concurrent requests in shared transactions."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._lock = threading.Lock()
+        self._pending: deque[Submission] = deque()
+        self._leading = False
+
+    def submit(self, submission: Submission) -> list[dict[str, Any]]:
+        """Store `submission` (leading a group, or waiting for the leader) and answer for it."""
+        with self._lock:
+            self._pending.append(submission)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            submission.woken.wait()
+            if submission.finished:
+                return submission.outcome()
+        # Leading: store groups until our own is done, then pass the lead to a waiting request.
+        try:
+            while not submission.finished:
+                self._store_group(self._take())
+        finally:
+            with self._lock:
+                if self._pending:
+                    self._pending[0].woken.set()
+                else:
+                    self._leading = False
+        return submission.outcome()
+
+    def _take(self) -> list[Submission]:
+        group: list[Submission] = []
+        size = 0
+        with self._lock:
+            while self._pending and (not group or size + len(self._pending[0].events) <= GROUP_EVENTS):
+                group.append(self._pending.popleft())
+                size += len(group[-1].events)
+        return group
+
+    def _store_group(self, group: list[Submission]) -> None:
+        try:
+            try:
+                outcomes, new_ids = db.retry_on_conflict(lambda: _store(group))
+                for submission, results in zip(group, outcomes, strict=True):
+                    submission.results = results
+            except Exception:
+                if len(group) == 1:
+                    raise
+                new_ids = []
+                for submission in group:
+                    new_ids.extend(self._store_alone(submission))
+            if new_ids:
+                queue.enqueue(process_events, new_ids)
+        except Exception as error:
+            for submission in group:
+                if submission.results is None and submission.error is None:
+                    submission.error = error
+        finally:
+            for submission in group:
+                submission.finished = True
+                submission.woken.set()
+
+    def _store_alone(self, submission: Submission) -> list[int]:
+        try:
+            (results,), new_ids = db.retry_on_conflict(lambda: _store([submission]))
+        except Exception as error:
+            submission.error = error
+            return []
+        submission.results = results
+        return new_ids
+
+
+def _store(group: list[Submission]) -> tuple[list[list[dict[str, Any]]], list[int]]:
+    """Write every submission's new events in the current transaction, with few round trips."""
     db_session = db.session()
-    keys = {event["id"] for event in events}
-    query = select(Event.key, Event.contact_id).where(Event.account_id == account_id, Event.key.in_(keys))
-    seen = {key: contact_id for key, contact_id in db_session.execute(query)}
-    fresh: dict[str, int] = {}
-    for index, event in enumerate(events):
-        if event["id"] not in seen and event["id"] not in fresh:
-            fresh[event["id"]] = index
-    resolver = ContactResolver(db_session, account_id)
-    resolver.preload(events[index]["contact"] for index in fresh.values())
-    contacts = {key: resolver.upsert(events[index]["contact"], _where(path, index)) for key, index in fresh.items()}
+    connection = db_session.connection()
+    keys_by_account: dict[int, set[str]] = defaultdict(set)
+    for submission in group:
+        keys_by_account[submission.account_id].update(event["id"] for event in submission.events)
+    seen: dict[tuple[int, str], int] = {}
+    for account, keys in keys_by_account.items():
+        for key, contact_id in connection.execute(SEEN, {"account_id": account, "keys": list(keys)}):
+            seen[(account, key)] = contact_id
+
+    fresh: list[tuple[Submission, int, dict[str, Any]]] = []
+    claimed: set[tuple[int, str]] = set()
+    for submission in group:
+        for index, event in enumerate(submission.events):
+            pair = (submission.account_id, event["id"])
+            if pair not in seen and pair not in claimed:
+                claimed.add(pair)
+                fresh.append((submission, index, event))
+
+    resolver = ContactResolver(db_session)
+    resolver.preload((submission.account_id, event["contact"]) for submission, _, event in fresh)
+    contacts = {
+        (submission.account_id, event["id"]): resolver.upsert(
+            submission.account_id, event["contact"], _where(submission.path, index)
+        )
+        for submission, index, event in fresh
+    }
     db_session.flush()
-    rows = [_row(account_id, events[index], contacts[key].id) for key, index in fresh.items()]
     new_ids: list[int] = []
-    if rows:
-        returning = insert(Event).returning(Event.id, sort_by_parameter_order=True)
-        new_ids = list(db_session.scalars(returning, rows))
-    results = []
-    for index, event in enumerate(events):
-        key = event["id"]
-        created = fresh.get(key) == index
-        contact_id = contacts[key].id if key in contacts else seen[key]
-        results.append({"id": key, "contact_id": contact_id, "status": "created" if created else "replayed"})
-    return results, new_ids
+    if fresh:
+        rows = [_row(submission.account_id, event, contacts[(submission.account_id, event["id"])].id)
+                for submission, _, event in fresh]
+        new_ids = list(connection.execute(INSERT, rows).scalars())
+
+    stored = {(submission, index) for submission, index, _ in fresh}
+    outcomes = []
+    for submission in group:
+        results = []
+        for index, event in enumerate(submission.events):
+            pair = (submission.account_id, event["id"])
+            contact_id = contacts[pair].id if pair in contacts else seen[pair]
+            status = "created" if (submission, index) in stored else "replayed"
+            results.append({"id": event["id"], "contact_id": contact_id, "status": status})
+        outcomes.append(results)
+    return outcomes, new_ids
 
 
 def _row(account_id: int, event: dict[str, Any], contact_id: int) -> dict[str, Any]:
@@ -90,3 +224,8 @@ def _row(account_id: int, event: dict[str, Any], contact_id: int) -> dict[str, A
 
 def _where(path: str, index: int) -> str:
     return f"{path}[{index}].contact" if path else "contact"
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its group committer."""
+    app.extensions["intake"] = GroupCommit(app)

@@ -64,6 +64,7 @@ def settings(database_url: str, **overrides) -> dict:
         "REDIS_URL": None,
         "JOBS_INLINE": True,
         "CLOCK_IN_PROCESS": False,
+        "API_KEY_CACHE_SECONDS": 0,
         **overrides,
     }
 

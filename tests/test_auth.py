@@ -62,3 +62,24 @@ def test_other_keys_of_the_account_survive_a_revocation(app, client, acme):
     second = runner.invoke(args=["accounts", "keys", "create", str(acme.id), "--label", "Zapier"]).output.strip()
     runner.invoke(args=["accounts", "keys", "revoke", acme.key.split("_")[1]])
     assert client.get("/v1/me", headers={"X-API-Key": second}).json["name"] == "Acme"
+
+
+def test_cached_key_stops_working_once_its_entry_expires(app, client, acme, monkeypatch):
+    from reengage import auth
+
+    app.config["API_KEY_CACHE_SECONDS"] = 5
+    now = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: now[0])
+    assert client.get("/v1/me", headers=acme.headers).status_code == 200
+    app.test_cli_runner().invoke(args=["accounts", "keys", "revoke", acme.key])
+    now[0] += 4.9
+    assert client.get("/v1/me", headers=acme.headers).status_code == 200
+    now[0] += 0.2
+    assert client.get("/v1/me", headers=acme.headers).status_code == 401
+
+
+def test_wrong_keys_are_never_cached(app, client, acme):
+    app.config["API_KEY_CACHE_SECONDS"] = 5
+    assert client.get("/v1/me", headers={"X-API-Key": acme.key + "x"}).status_code == 401
+    assert client.get("/v1/me", headers=acme.headers).status_code == 200
+    assert client.get("/v1/me", headers={"X-API-Key": acme.key + "x"}).status_code == 401

@@ -35,3 +35,9 @@ def test_environment_is_read_and_overrides_win(monkeypatch):
 @pytest.mark.parametrize("given", ["postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"])
 def test_postgresql_urls_use_psycopg(given):
     assert config.database_url(given) == "postgresql+psycopg://u@h/db"
+
+
+def test_a_setting_that_must_be_a_number_is_checked(monkeypatch):
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "lots")
+    with pytest.raises(RuntimeError, match="MAX_CONTENT_LENGTH must be a number"):
+        config.load({"SECRET_KEY": "s"})

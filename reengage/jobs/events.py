@@ -2,30 +2,38 @@
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Row, and_, or_, update
+from sqlalchemy import Row, bindparam, or_, update
 
 from reengage import db
 from reengage.jobs import job
 from reengage.models import Contact, Event
 
+events, contacts = Event.__table__, Contact.__table__
+# Built once: these run for every batch of events, and building a statement costs more than running it.
+CLAIM = (
+    update(events)
+    .where(events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
+    .values(processed_at=bindparam("now"))
+    .returning(events.c.id, events.c.account_id, events.c.contact_id, events.c.type, events.c.occurred_at)
+)
+TOUCH = (
+    update(contacts)
+    .where(
+        contacts.c.id == bindparam("contact_id"),
+        or_(contacts.c.last_event_at.is_(None), contacts.c.last_event_at < bindparam("occurred_at")),
+    )
+    .values(last_event_at=bindparam("occurred_at"))
+)
 
-def touch_contacts(events: Sequence[Row]) -> None:
+
+def touch_contacts(claimed: Sequence[Row]) -> None:
     """Move each contact's `last_event_at` forward to its newest event."""
     newest: dict[int, object] = {}
-    for event in events:
+    for event in claimed:
         if event.contact_id not in newest or event.occurred_at > newest[event.contact_id]:
             newest[event.contact_id] = event.occurred_at
-    db_session = db.session()
-    for contact_id, occurred_at in newest.items():
-        db_session.execute(
-            update(Contact)
-            .where(
-                Contact.id == contact_id,
-                or_(Contact.last_event_at.is_(None), Contact.last_event_at < occurred_at),
-            )
-            .values(last_event_at=occurred_at)
-            .execution_options(synchronize_session=False)
-        )
+    params = [{"contact_id": contact_id, "occurred_at": occurred_at} for contact_id, occurred_at in newest.items()]
+    db.session().connection().execute(TOUCH, params)
 
 
 # Every processor sees each event once, in the transaction that claims it.
@@ -36,13 +44,7 @@ PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (touch_contacts,)
 def process_events(event_ids: list[int]) -> int:
     """Claim the given events that no one has processed yet and process them; safe to repeat."""
     with db.transaction() as db_session:
-        claimed = db_session.execute(
-            update(Event)
-            .where(and_(Event.id.in_(event_ids), Event.processed_at.is_(None)))
-            .values(processed_at=db.utcnow())
-            .returning(Event.id, Event.account_id, Event.contact_id, Event.type, Event.occurred_at)
-            .execution_options(synchronize_session=False)
-        ).all()
+        claimed = db_session.connection().execute(CLAIM, {"ids": event_ids, "now": db.utcnow()}).all()
         if claimed:
             for processor in PROCESSORS:
                 processor(claimed)

@@ -21,9 +21,9 @@ def upsert_contact(data):
     """Create or update a contact, matched by external_id, else email, else phone, else hubspot_id."""
 
     def work() -> Contact:
-        resolver = ContactResolver(db.session(), account_id())
-        resolver.preload([data])
-        return resolver.upsert(data, path="")
+        resolver = ContactResolver(db.session())
+        resolver.preload([(account_id(), data)])
+        return resolver.upsert(account_id(), data, path="")
 
     return db.retry_on_conflict(work)
 

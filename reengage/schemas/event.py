@@ -2,7 +2,7 @@
 
 from datetime import UTC, timedelta
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from reengage.db import utcnow
 from reengage.schemas.contact import ContactInputSchema
@@ -10,6 +10,11 @@ from reengage.schemas.fields import Money, Properties
 
 # Clocks drift; an event stamped further ahead than this is a mistake, not a schedule.
 MAX_FUTURE_SKEW = timedelta(hours=24)
+
+
+def _not_far_future(value) -> None:
+    if value - utcnow() > MAX_FUTURE_SKEW:
+        raise ValidationError("Is more than 24 hours in the future.")
 
 
 class EventInputSchema(Schema):
@@ -21,7 +26,10 @@ class EventInputSchema(Schema):
     id = fields.String(required=True, validate=validate.Length(1, 255), metadata={"example": "chk_10293"})
     type = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "application_started"})
     occurred_at = fields.AwareDateTime(
-        default_timezone=UTC, metadata={"description": "When it happened (ISO 8601); defaults to now."}
+        default_timezone=UTC,
+        load_default=utcnow,
+        validate=_not_far_future,
+        metadata={"description": "When it happened (ISO 8601); defaults to now."},
     )
     contact = fields.Nested(ContactInputSchema, required=True)
     properties = Properties(load_default=dict, metadata={"example": {"application_id": "app-77", "step": 2}})
@@ -35,15 +43,6 @@ class EventInputSchema(Schema):
     )
     source = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={"example": "checkout-app"})
 
-    @validates("occurred_at")
-    def _not_far_future(self, value, **_kwargs) -> None:
-        if value - utcnow() > MAX_FUTURE_SKEW:
-            raise ValidationError("Is more than 24 hours in the future.")
-
-    @post_load
-    def _defaults(self, data: dict, **_kwargs) -> dict:
-        data.setdefault("occurred_at", utcnow())
-        return data
 
 
 class EventBatchSchema(Schema):
