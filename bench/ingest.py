@@ -5,7 +5,7 @@ For each backend it measures, in one run: a no-op endpoint's requests/s (the bas
 single-event POSTs/s and batch ingestion events/s (500 a batch), with p50/p99 latency, and
 prints the ratios. Run from the repository with its .venv:
 
-    .venv/bin/python bench/ingest.py [--seconds 8] [--postgres postgresql://postgres@127.0.0.1/postgres]
+    .venv/bin/python bench/ingest.py [--seconds 9] [--rounds 3] [--postgres postgresql://postgres@127.0.0.1/postgres]
 """
 
 import argparse
@@ -48,7 +48,13 @@ def event(n: int) -> dict:
 
 
 class Load:
-    """Keep-alive HTTP/1.1 connections sending requests back to back for a while."""
+    """HTTP/1.1 connections sending requests back to back for a while.
+
+    Each connection is reopened every RECONNECT_EVERY requests, as real clients' pools do;
+    otherwise whichever gunicorn worker wakes first keeps every connection opened at once.
+    """
+
+    RECONNECT_EVERY = 20
 
     def __init__(self, port: int, headers: dict[str, str]):
         self.port = port
@@ -62,7 +68,12 @@ class Load:
 
     async def _connection(self, make, stop_at: float, latencies: list[float], failures: list[int]) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        sent = 0
         while time.perf_counter() < stop_at:
+            if sent and sent % self.RECONNECT_EVERY == 0:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            sent += 1
             payload = make()
             started = time.perf_counter()
             writer.write(payload)
@@ -78,9 +89,11 @@ class Load:
                 failures.append(status)
         writer.close()
 
-    def run(self, make, seconds: float, connections: int) -> dict:
-        latencies: list[float] = []
+    def run(self, make, seconds: float, connections: int, latencies: list[float] | None = None) -> float:
+        """Send for `seconds`; return requests/s and add each request's latency to `latencies`."""
+        latencies = [] if latencies is None else latencies
         failures: list[int] = []
+        before = len(latencies)
 
         async def main() -> None:
             stop_at = time.perf_counter() + seconds
@@ -91,9 +104,13 @@ class Load:
         elapsed = time.perf_counter() - started
         if failures:
             raise SystemExit(f"{len(failures)} requests failed, e.g. HTTP {failures[0]}")
-        cuts = statistics.quantiles(latencies, n=100)
-        return {"requests_per_s": len(latencies) / elapsed, "requests": len(latencies),
-                "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000}
+        return (len(latencies) - before) / elapsed
+
+
+def summary(rates: list[float], latencies: list[float]) -> dict:
+    """The median rate over the rounds, and latency percentiles over every request."""
+    cuts = statistics.quantiles(latencies, n=100)
+    return {"requests_per_s": statistics.median(rates), "p50_ms": cuts[49] * 1000, "p99_ms": cuts[98] * 1000}
 
 
 def start_server(env: dict, cwd: Path, port: int) -> subprocess.Popen:
@@ -113,7 +130,7 @@ def start_server(env: dict, cwd: Path, port: int) -> subprocess.Popen:
     raise SystemExit("server did not start")
 
 
-def bench_backend(name: str, database_url: str | None, seconds: float) -> dict:
+def bench_backend(name: str, database_url: str | None, seconds: float, rounds: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
@@ -129,17 +146,22 @@ def bench_backend(name: str, database_url: str | None, seconds: float) -> dict:
             load = Load(port, {"Authorization": f"Bearer {key}"})
             counter = itertools.count()
             noop_request = load.request("GET", "/livez")
-            noop = load.run(lambda: noop_request, seconds, connections=8)
-            single = load.run(lambda: load.request("POST", "/v1/events", json.dumps(event(next(counter))).encode()),
-                              seconds, connections=8)
-            batch = load.run(
-                lambda: load.request("POST", "/v1/events", json.dumps(
-                    {"events": [event(next(counter)) for _ in range(BATCH)]}).encode()),
-                seconds, connections=4,
-            )
+            phases = {
+                "noop": (lambda: noop_request, 8),
+                "single": (lambda: load.request("POST", "/v1/events", json.dumps(event(next(counter))).encode()), 8),
+                "batch": (lambda: load.request("POST", "/v1/events", json.dumps(
+                    {"events": [event(next(counter)) for _ in range(BATCH)]}).encode()), 4),
+            }
+            # Interleaved rounds: a noisy moment on the machine hits every phase alike.
+            rates: dict[str, list[float]] = {phase: [] for phase in phases}
+            latencies: dict[str, list[float]] = {phase: [] for phase in phases}
+            for _ in range(rounds):
+                for phase, (make, connections) in phases.items():
+                    rates[phase].append(load.run(make, seconds / rounds, connections, latencies[phase]))
         finally:
             server.terminate()
             server.wait(timeout=15)
+    noop, single, batch = (summary(rates[phase], latencies[phase]) for phase in phases)
     batch["events_per_s"] = batch["requests_per_s"] * BATCH
     return {"backend": name, "noop": noop, "single": single, "batch": batch,
             "single_vs_noop": single["requests_per_s"] / noop["requests_per_s"]}
@@ -169,13 +191,14 @@ def report(result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=8.0, help="length of each measurement")
+    parser.add_argument("--seconds", type=float, default=9.0, help="time spent on each measurement, in all")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds the time is split into")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="a PostgreSQL URL to create the benchmark database beside; '' to skip")
     args = parser.parse_args()
-    results = [bench_backend("sqlite", None, args.seconds)]
+    results = [bench_backend("sqlite", None, args.seconds, args.rounds)]
     if args.postgres:
-        results.append(bench_backend("postgresql", fresh_postgres_database(args.postgres), args.seconds))
+        results.append(bench_backend("postgresql", fresh_postgres_database(args.postgres), args.seconds, args.rounds))
     for result in results:
         report(result)
 

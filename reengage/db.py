@@ -53,7 +53,12 @@ def utcnow() -> datetime:
 def make_engine(url: str) -> Engine:
     """Create an engine tuned for the backend behind `url`."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        # No pre-ping: it costs a round trip per request. After a database restart the first
+        # query of each process fails (a 503 that callers retry) and SQLAlchemy then replaces
+        # the whole pool; recycling keeps connections younger than idle-connection reapers.
+        return create_engine(
+            url, pool_size=10, max_overflow=10, pool_recycle=1800, connect_args={"application_name": "reengage"}
+        )
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

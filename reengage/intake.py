@@ -8,6 +8,8 @@ one caller's bad data never fails another caller's request.
 
 import threading
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,8 @@ _single = EventInputSchema()
 _batch = EventBatchSchema()
 # A leader stops adding requests to its transaction past this many events.
 GROUP_EVENTS = 2000
+# How long a leader waits for requests that are already being validated to join its group.
+GROUP_WAIT_SECONDS = 0.002
 
 events_table = Event.__table__
 # Built once: these run for every request, and building a statement costs more than running it.
@@ -61,9 +65,27 @@ def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
         raise invalid(error.messages) from None
 
 
-def ingest(account_id: int, events: list[dict[str, Any]], path: str) -> list[dict[str, Any]]:
+@contextmanager
+def arrival() -> Iterator["Arrival"]:
+    """Announce a request that will submit events, so a leader can wait for it to join."""
+    group: GroupCommit = current_app.extensions["intake"]
+    token = group.arrive()
+    try:
+        yield token
+    finally:
+        group.leave(token)
+
+
+def ingest(account_id: int, events: list[dict[str, Any]], path: str, token: "Arrival | None" = None) -> list[dict]:
     """Store the new events of a validated batch; answer for each whether it was new or a replay."""
-    return current_app.extensions["intake"].submit(Submission(account_id, events, path))
+    return current_app.extensions["intake"].submit(Submission(account_id, events, path), token)
+
+
+@dataclass(eq=False)
+class Arrival:
+    """A request between its arrival and its submission (or its failure)."""
+
+    waiting: bool = True
 
 
 @dataclass(eq=False)
@@ -90,14 +112,33 @@ class GroupCommit:
 
     def __init__(self, app: Flask):
         self.app = app
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._pending: deque[Submission] = deque()
         self._leading = False
+        self._arriving = 0
 
-    def submit(self, submission: Submission) -> list[dict[str, Any]]:
+    def arrive(self) -> Arrival:
+        """Count a request that is on its way to `submit`."""
+        with self._lock:
+            self._arriving += 1
+        return Arrival()
+
+    def leave(self, token: Arrival) -> None:
+        """Stop counting `token` (a request that failed before it submitted)."""
+        with self._lock:
+            self._depart(token)
+
+    def _depart(self, token: Arrival | None) -> None:
+        if token is not None and token.waiting:
+            token.waiting = False
+            self._arriving -= 1
+            self._lock.notify_all()
+
+    def submit(self, submission: Submission, token: Arrival | None = None) -> list[dict[str, Any]]:
         """Store `submission` (leading a group, or waiting for the leader) and answer for it."""
         with self._lock:
             self._pending.append(submission)
+            self._depart(token)
             lead = not self._leading
             self._leading = True
         if not lead:
@@ -120,6 +161,9 @@ class GroupCommit:
         group: list[Submission] = []
         size = 0
         with self._lock:
+            # Requests already being validated are about to submit: a moment's wait lets them
+            # share this transaction. A request that arrives alone never waits.
+            self._lock.wait_for(lambda: self._arriving == 0, timeout=GROUP_WAIT_SECONDS)
             while self._pending and (not group or size + len(self._pending[0].events) <= GROUP_EVENTS):
                 group.append(self._pending.popleft())
                 size += len(group[-1].events)

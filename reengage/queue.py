@@ -1,6 +1,7 @@
 """Hands slow work to jobs: RQ on Redis when configured, else a thread of this process."""
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,21 +17,48 @@ RETRY_INTERVALS = [10, 60, 300]
 
 
 class InProcessQueue:
-    """Runs jobs on background threads of this process (or at once, when `inline`)."""
+    """Runs jobs on background threads of this process (or at once, when `inline`).
+
+    Calls of a job marked `merge_lists` (one list argument) that pile up while such a call
+    runs are merged into one call, so a busy process does one job per burst, not per request.
+    """
 
     def __init__(self, app: Flask, inline: bool):
         self.app = app
         self.inline = inline
         self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._merged: dict[Callable[..., Any], list[Any]] = {}
+        self._draining = False
 
     def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
         if self.inline:
             self._run(func, args)
-            return
+        elif getattr(func, "merge_lists", False):
+            with self._lock:
+                self._merged.setdefault(func, []).extend(args[0])
+                start = not self._draining
+                self._draining = True
+            if start:
+                self._pool().submit(self._drain)
+        else:
+            self._pool().submit(self._run, func, args)
+
+    def _pool(self) -> ThreadPoolExecutor:
         # Created on first use, so that a pool is never inherited across gunicorn's fork.
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job")
-        self._executor.submit(self._run, func, args)
+        return self._executor
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                merged, self._merged = self._merged, {}
+                if not merged:
+                    self._draining = False
+                    return
+            for func, items in merged.items():
+                self._run(func, (items,))
 
     def _run(self, func: Callable[..., Any], args: tuple) -> None:
         # Work lost here is not lost for good: the clock hands unfinished work to a job again.

@@ -7,17 +7,24 @@ from typing import Any
 from flask import Flask, has_app_context
 
 
-def job(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Run `func` in the caller's app context, or in the worker's own app when there is none."""
+def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False):
+    """Make `func` a job: it runs in the caller's app context, or else in the worker's own app.
 
-    @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        if has_app_context():
-            return func(*args, **kwargs)
-        with worker_app().app_context():
-            return func(*args, **kwargs)
+    `merge_lists=True` says the job takes one list and f(a) then f(b) may run as f(a + b).
+    """
 
-    return run
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if has_app_context():
+                return func(*args, **kwargs)
+            with worker_app().app_context():
+                return func(*args, **kwargs)
+
+        run.merge_lists = merge_lists  # type: ignore[attr-defined]
+        return run
+
+    return decorate(func) if func is not None else decorate
 
 
 @functools.cache

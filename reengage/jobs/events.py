@@ -40,7 +40,7 @@ def touch_contacts(claimed: Sequence[Row]) -> None:
 PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (touch_contacts,)
 
 
-@job
+@job(merge_lists=True)
 def process_events(event_ids: list[int]) -> int:
     """Claim the given events that no one has processed yet and process them; safe to repeat."""
     with db.transaction() as db_session:

@@ -67,8 +67,9 @@ def register_schemas(spec) -> None:
 @blp.doc(requestBody=INTAKE_BODY, responses={"200": INTAKE_ANSWER})
 def post_events():
     """Record one event or a batch. A replayed `id` is stored once and answered as `replayed`."""
-    events, is_batch = intake.parse(request.get_json())
-    results = intake.ingest(account_id(), events, "events" if is_batch else "")
+    with intake.arrival() as token:
+        events, is_batch = intake.parse(request.get_json())
+        results = intake.ingest(account_id(), events, "events" if is_batch else "", token)
     return {"events": results} if is_batch else results[0]
 
 

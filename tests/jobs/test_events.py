@@ -96,3 +96,26 @@ def test_rq_path_runs_the_job_in_a_separate_worker(database_url, make_account, r
     assert worker.returncode == 0, worker.stderr
     assert processed(app) == [True]
     Redis.from_url(redis_url).delete(f"rq:queue:{queue_name}")
+
+
+def test_in_process_queue_merges_calls_that_pile_up(app):
+    import threading
+
+    from reengage.jobs import job
+    from reengage.queue import InProcessQueue
+
+    calls: list[list[int]] = []
+    release = threading.Event()
+
+    @job(merge_lists=True)
+    def collect(items: list[int]) -> None:
+        calls.append(items)
+        release.wait(5)
+
+    queue = InProcessQueue(app, inline=False)
+    queue.enqueue(collect, [1])
+    wait_until(lambda: calls == [[1]])
+    for n in (2, 3, 4):
+        queue.enqueue(collect, [n])
+    release.set()
+    wait_until(lambda: calls == [[1], [2, 3, 4]])

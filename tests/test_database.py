@@ -1,0 +1,82 @@
+"""Living with the database: restarts and write contention."""
+
+import threading
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.support import event
+
+
+def test_lost_connections_cost_one_retryable_request(app, client, acme, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("connections are dropped by a PostgreSQL server")
+    assert client.get("/v1/events", headers=acme.headers).status_code == 200
+    admin = create_engine(database_url)
+    with admin.begin() as connection:  # as a server restart would
+        connection.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'reengage' AND pid <> pg_backend_pid()"
+        ))
+    admin.dispose()
+    failed = client.get("/v1/events", headers=acme.headers)
+    assert failed.status_code == 503 and failed.headers["Retry-After"]
+    assert client.get("/v1/events", headers=acme.headers).status_code == 200
+
+
+def test_concurrent_writers_all_land(app, acme):
+    """Many threads posting at once (one process's group commit) each get their own answer."""
+    answers: dict[int, dict] = {}
+
+    def post(n: int) -> None:
+        body = event(f"e{n}", contact={"external_id": f"u{n % 3}"})
+        answers[n] = app.test_client().post("/v1/events", json=body, headers=acme.headers).json
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == list(range(24))
+    assert all(answer["status"] == "created" and answer["id"] == f"e{n}" for n, answer in answers.items())
+    listed = app.test_client().get("/v1/events?limit=100", headers=acme.headers).json
+    assert len(listed) == 24 and len({e["contact_id"] for e in listed}) == 3
+
+
+def test_a_bad_request_does_not_fail_others_in_its_group(app, acme):
+    """One request's contact conflict is its own 409; its group-mates are stored."""
+    client = app.test_client()
+    client.post("/v1/contacts", json={"external_id": "taken", "email": "taken@example.com"}, headers=acme.headers)
+    statuses: dict[int, int] = {}
+
+    def post(n: int) -> None:
+        contact = {"external_id": "other", "email": "taken@example.com"} if n == 0 else {"external_id": f"u{n}"}
+        response = app.test_client().post("/v1/events", json=event(f"e{n}", contact=contact), headers=acme.headers)
+        statuses[n] = response.status_code
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses[0] == 409
+    assert all(statuses[n] == 200 for n in range(1, 12))
+    assert len(client.get("/v1/events?limit=100", headers=acme.headers).json) == 11
+
+
+def test_a_failed_group_is_split_and_each_request_answered_alone(app, acme):
+    from reengage import intake
+    from reengage.errors import ApiError
+
+    client = app.test_client()
+    client.post("/v1/contacts", json={"external_id": "taken", "email": "taken@example.com"}, headers=acme.headers)
+    good = [intake.Submission(acme.id, intake.parse(event(f"ok{n}"))[0], "") for n in range(2)]
+    bad = intake.Submission(
+        acme.id, intake.parse(event("clash", contact={"external_id": "x", "email": "taken@example.com"}))[0], ""
+    )
+    with app.test_request_context():
+        app.extensions["intake"]._store_group([good[0], bad, good[1]])
+    assert isinstance(bad.error, ApiError) and bad.error.status == 409
+    assert [s.results[0]["status"] for s in good] == ["created", "created"]
+    assert all(s.finished for s in (*good, bad))
+    assert {e["id"] for e in client.get("/v1/events", headers=acme.headers).json} == {"ok0", "ok1"}
