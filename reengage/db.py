@@ -1,8 +1,10 @@
 """The database: engine, per-context sessions, write transactions, column types, migrations."""
 
 import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,10 +83,40 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+class WriteLock:
+    """Queues SQLite writers of every thread and process on a kernel lock.
+
+    SQLite's own busy handler polls, sleeping up to 100 ms between tries; a kernel lock hands
+    the database to the next writer the moment the last one commits.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._threads = threading.RLock()
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._threads:
+            # A descriptor inherited across fork would share its lock with the parent.
+            if self._pid != os.getpid():
+                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 def init_app(app: Flask) -> None:
     """Attach an engine and session factory to the app; close sessions with the context."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
+    database = engine.url.database
+    app.extensions["db_write_lock"] = (
+        WriteLock(f"{database}.write-lock") if engine.dialect.name == "sqlite" and database else None
+    )
     app.teardown_appcontext(_close_session)
 
 
@@ -112,13 +144,15 @@ def transaction() -> Iterator[Session]:
     db_session = session()
     if db_session.in_transaction():
         db_session.commit()
-    db_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    try:
-        yield db_session
-        db_session.commit()
-    except BaseException:
-        db_session.rollback()
-        raise
+    lock = current_app.extensions["db_write_lock"]
+    with lock.hold() if lock else nullcontext():
+        db_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        try:
+            yield db_session
+            db_session.commit()
+        except BaseException:
+            db_session.rollback()
+            raise
 
 
 def retry_on_conflict(work, attempts: int = 3):
