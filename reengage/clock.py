@@ -30,7 +30,8 @@ def requeue_unprocessed_events() -> int:
     ids = list(db.session().scalars(query))
     db.session().commit()
     if ids:
-        queue.enqueue(process_events, ids)
+        # One id for the sweep: while workers are down, ticks do not pile up copies of it.
+        queue.enqueue(process_events, ids, job_id="clock-requeue-unprocessed-events")
     return len(ids)
 
 

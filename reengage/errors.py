@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Request, Response, jsonify
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -39,6 +40,16 @@ class ApiError(Exception):
 def invalid_json() -> ApiError:
     """The error for a body that does not parse as JSON."""
     return ApiError(400, "invalid_json", "The body is not valid JSON.")
+
+
+class JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, where nesting too deep to parse is invalid JSON rather than a crash."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 class JsonRequest(Request):
@@ -127,6 +138,7 @@ def unexpected(error: Exception) -> Response:
 def init_app(app: Flask) -> None:
     """Register the handler for every kind of error."""
     app.request_class = JsonRequest
+    app.json = JsonProvider(app)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(ApiError, api_error)
     app.register_error_handler(ValidationError, validation_error)

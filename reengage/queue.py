@@ -9,11 +9,15 @@ from typing import Any
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
 # Seconds between RQ's retries of a failed job; jobs are safe to run twice.
 RETRY_INTERVALS = [10, 60, 300]
+# A job in one of these states has yet to run (again): enqueueing it once more would duplicate it.
+WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
 class InProcessQueue:
@@ -31,7 +35,7 @@ class InProcessQueue:
         self._merged: dict[Callable[..., Any], list[Any]] = {}
         self._draining = False
 
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
+    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
         if self.inline:
             self._run(func, args)
         elif getattr(func, "merge_lists", False):
@@ -78,8 +82,14 @@ class RedisQueue:
         self.connection = Redis.from_url(url)
         self.queue = Queue(name, connection=self.connection)
 
-    def enqueue(self, func: Callable[..., Any], *args: Any) -> None:
-        self.queue.enqueue(func, *args, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
+        if job_id is not None:
+            try:
+                if Job.fetch(job_id, connection=self.connection).get_status() in WAITING:
+                    return  # the same work is already waiting for a worker
+            except NoSuchJobError:
+                pass
+        self.queue.enqueue(func, *args, job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
 
 
 def init_app(app: Flask) -> None:
@@ -90,9 +100,9 @@ def init_app(app: Flask) -> None:
         app.extensions["queue"] = InProcessQueue(app, inline=app.config["JOBS_INLINE"])
 
 
-def enqueue(func: Callable[..., Any], *args: Any) -> None:
-    """Run `func(*args)` as a job of the current app's queue."""
-    current_app.extensions["queue"].enqueue(func, *args)
+def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
+    """Run `func(*args)` as a job; with `job_id`, not while a job of that id still waits to run."""
+    current_app.extensions["queue"].enqueue(func, *args, job_id=job_id)
 
 
 def redis_connection() -> Redis | None:

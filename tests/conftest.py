@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
@@ -126,3 +128,14 @@ def acme(make_account) -> Tenant:
 @pytest.fixture
 def globex(make_account) -> Tenant:
     return make_account("Globex")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis (REDIS_URL, else the local default)."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except RedisError as error:
+        require_service("Redis", str(error))
+    return url

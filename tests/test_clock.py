@@ -49,3 +49,28 @@ def test_clock_thread_stops_when_told(app):
     app.config["CLOCK_INTERVAL_SECONDS"] = 0.01
     stop = clock.start_thread(app)
     stop.set()
+
+
+def test_sweeps_do_not_pile_up_in_redis_while_workers_are_down(database_url, make_account, redis_url):
+    import uuid
+
+    from redis import Redis
+
+    from app import create_app
+    from tests.conftest import settings
+
+    queue_name = f"test-{uuid.uuid4().hex[:8]}"
+    app = create_app(settings(database_url, REDIS_URL=redis_url, RQ_QUEUE=queue_name, JOBS_INLINE=False))
+    tenant = make_account()
+    app.test_client().post("/v1/events", json=event(), headers=tenant.headers)
+    lose_processing(app, timedelta(minutes=5))
+    connection = Redis.from_url(redis_url)
+    connection.delete("rq:job:clock-requeue-unprocessed-events")
+    try:
+        for _ in range(3):
+            clock.tick(app)
+        waiting = connection.lrange(f"rq:queue:{queue_name}", 0, -1)
+        # One job from intake, one from the clock, however many ticks went by.
+        assert waiting.count(b"clock-requeue-unprocessed-events") == 1 and len(waiting) == 2
+    finally:
+        connection.delete(f"rq:queue:{queue_name}", "rq:job:clock-requeue-unprocessed-events")

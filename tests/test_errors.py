@@ -28,6 +28,12 @@ def test_malformed_json_is_400(client, acme):
     assert_error(response, 400, "invalid_json")
 
 
+def test_json_nested_too_deeply_is_400(client, acme):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/v1/events", data=body, headers={**acme.headers, "Content-Type": "application/json"})
+    assert_error(response, 400, "invalid_json")
+
+
 def test_body_that_is_not_json_is_415(client, acme):
     assert_error(client.post("/v1/events", data="id=1", headers=acme.headers), 415, "unsupported_media_type")
 

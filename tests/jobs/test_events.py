@@ -7,16 +7,14 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from app import create_app
 from reengage import db
 from reengage.jobs.events import process_events
 from reengage.models import Contact, Event
-from tests.conftest import require_service, settings
+from tests.conftest import settings
 from tests.support import event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,16 +65,6 @@ def test_older_event_does_not_move_last_event_at_back(client, app, acme):
     client.post("/v1/events", json=event("new", occurred_at="2026-05-02T00:00:00Z"), headers=acme.headers)
     client.post("/v1/events", json=event("old", occurred_at="2026-05-01T00:00:00Z"), headers=acme.headers)
     assert last_event_at(app).isoformat() == "2026-05-02T00:00:00+00:00"
-
-
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    try:
-        Redis.from_url(url, socket_connect_timeout=1).ping()
-    except RedisError as error:
-        require_service("Redis", str(error))
-    return url
 
 
 def test_rq_path_runs_the_job_in_a_separate_worker(database_url, make_account, redis_url, tmp_path):
