@@ -58,8 +58,11 @@ def make_engine(url: str) -> Engine:
         # No pre-ping: it costs a round trip per request. After a database restart the first
         # query of each process fails (a 503 that callers retry) and SQLAlchemy then replaces
         # the whole pool; recycling keeps connections younger than idle-connection reapers.
+        # Many-row INSERT ... RETURNING (new contacts) is fastest in statements of about 200 rows
+        # here: with the default 1,000, PostgreSQL spends longer on each giant statement.
         return create_engine(
-            url, pool_size=10, max_overflow=10, pool_recycle=1800, connect_args={"application_name": "reengage"}
+            url, pool_size=10, max_overflow=10, pool_recycle=1800, insertmanyvalues_page_size=200,
+            connect_args={"application_name": "reengage"},
         )
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
