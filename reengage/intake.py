@@ -37,9 +37,11 @@ events_table = Event.__table__
 STORED = select(events_table.c.key, events_table.c.contact_id, events_table.c.id).where(
     events_table.c.account_id == bindparam("account_id"), events_table.c.key.in_(bindparam("keys", expanding=True))
 )
-# No RETURNING: a many-row INSERT ... RETURNING is several times slower on psycopg than a plain
-# executemany, and STORED reads the new ids back through the same unique index.
 INSERT = insert(events_table)
+INSERT_RETURNING = insert(events_table).returning(events_table.c.id)
+# A many-row INSERT ... RETURNING is several times slower on psycopg than a plain executemany;
+# past this many rows, the new ids are read back through the unique index instead.
+RETURNING_ROWS = 50
 
 
 def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
@@ -238,12 +240,15 @@ def _store(group: list[Submission]) -> tuple[list[list[dict[str, Any]]], list[in
     if fresh:
         rows = [_row(submission.account_id, event, contacts[(submission.account_id, event["id"])].id)
                 for submission, _, event in fresh]
-        connection.execute(INSERT, rows)
-        fresh_keys: dict[int, list[str]] = defaultdict(list)
-        for submission, _, event in fresh:
-            fresh_keys[submission.account_id].append(event["id"])
-        for account, keys in fresh_keys.items():
-            new_ids.extend(row.id for row in connection.execute(STORED, {"account_id": account, "keys": keys}))
+        if len(rows) <= RETURNING_ROWS:
+            new_ids = list(connection.execute(INSERT_RETURNING, rows).scalars())
+        else:
+            connection.execute(INSERT, rows)
+            fresh_keys: dict[int, list[str]] = defaultdict(list)
+            for submission, _, event in fresh:
+                fresh_keys[submission.account_id].append(event["id"])
+            for account, keys in fresh_keys.items():
+                new_ids.extend(row.id for row in connection.execute(STORED, {"account_id": account, "keys": keys}))
 
     stored = {(submission, index) for submission, index, _ in fresh}
     outcomes = []

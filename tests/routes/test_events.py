@@ -160,3 +160,20 @@ def test_bad_list_filters_are_named(client, acme, query):
     response = client.get(f"/v1/events{query}", headers=acme.headers)
     assert response.status_code == 422
     assert response.json["error"]["details"]["fields"][0]["field"] == query[1:].split("=")[0]
+
+
+def test_large_batch_is_stored_and_every_event_processed(app, client, acme):
+    from sqlalchemy import func, select
+
+    from reengage import db
+    from reengage.intake import RETURNING_ROWS
+    from reengage.models import Event
+
+    count = RETURNING_ROWS * 2 + 1
+    body = {"events": [event(f"big-{n}", contact={"external_id": f"u{n % 7}"}) for n in range(count)]}
+    response = post(client, acme, body)
+    assert [r["status"] for r in response.json["events"]] == ["created"] * count
+    with app.app_context():
+        unprocessed = select(func.count()).select_from(Event).where(Event.processed_at.is_(None))
+        assert db.session().scalar(unprocessed) == 0
+    assert post(client, acme, body).json["events"][-1]["status"] == "replayed"
