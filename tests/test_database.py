@@ -67,16 +67,18 @@ def test_a_bad_request_does_not_fail_others_in_its_group(app, acme):
 def test_a_failed_group_is_split_and_each_request_answered_alone(app, acme):
     from reengage import intake
     from reengage.errors import ApiError
+    from reengage.group_commit import Submission
 
     client = app.test_client()
     client.post("/v1/contacts", json={"external_id": "taken", "email": "taken@example.com"}, headers=acme.headers)
-    good = [intake.Submission(acme.id, intake.parse(event(f"ok{n}"))[0], "") for n in range(2)]
-    bad = intake.Submission(
-        acme.id, intake.parse(event("clash", contact={"external_id": "x", "email": "taken@example.com"}))[0], ""
-    )
+    def submission(body):
+        return Submission(intake.Batch(acme.id, intake.parse(body)[0], ""), 1)
+
+    good = [submission(event(f"ok{n}")) for n in range(2)]
+    bad = submission(event("clash", contact={"external_id": "x", "email": "taken@example.com"}))
     with app.test_request_context():
-        app.extensions["intake"]._store_group([good[0], bad, good[1]])
+        app.extensions["intake"].write([good[0], bad, good[1]])
     assert isinstance(bad.error, ApiError) and bad.error.status == 409
-    assert [s.results[0]["status"] for s in good] == ["created", "created"]
+    assert [s.result[0]["status"] for s in good] == ["created", "created"]
     assert all(s.finished for s in (*good, bad))
     assert {e["id"] for e in client.get("/v1/events", headers=acme.headers).json} == {"ok0", "ok1"}

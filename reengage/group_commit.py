@@ -1,0 +1,142 @@
+"""Group commit: the concurrent requests of one process share one transaction.
+
+The first request to submit leads: it writes everything pending in one transaction (so the
+commit and its round trips are shared), then hands the lead to a request still waiting.
+Requests that have arrived but are still being validated are about to submit, so a leader
+waits a moment for them; a request that arrives alone never waits. A shared transaction
+that fails is split, and each request is written on its own, so one caller's bad data never
+fails another caller's request.
+"""
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# A leader stops adding requests to its transaction past this many items.
+GROUP_ITEMS = 2000
+# How long a leader waits for requests that are already being validated to join its group.
+GROUP_WAIT_SECONDS = 0.002
+
+
+@dataclass(eq=False)
+class Arrival:
+    """A request between its arrival and its submission (or its failure)."""
+
+    waiting: bool = True
+
+
+@dataclass(eq=False)
+class Submission:
+    """One request's work (`size` items of it), waiting to be written."""
+
+    work: Any
+    size: int
+    woken: threading.Event = field(default_factory=threading.Event)
+    finished: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+# Writes the works of a group in one transaction: their results, in order, and a follow-up.
+Store = Callable[[list[Any]], tuple[list[Any], list[Any]]]
+
+
+class GroupCommit:
+    """Writes the submissions of one process's concurrent requests in shared transactions."""
+
+    def __init__(self, store: Store, then: Callable[[list[Any]], None]):
+        self.store = store
+        self.then = then
+        self._lock = threading.Condition()
+        self._pending: deque[Submission] = deque()
+        self._leading = False
+        self._arriving = 0
+
+    def arrive(self) -> Arrival:
+        """Count a request that is on its way to `submit`."""
+        with self._lock:
+            self._arriving += 1
+        return Arrival()
+
+    def leave(self, token: Arrival) -> None:
+        """Stop counting `token` (a request that failed before it submitted)."""
+        with self._lock:
+            self._depart(token)
+
+    def submit(self, submission: Submission, token: Arrival | None = None) -> Any:
+        """Write `submission` (leading a group, or waiting for the leader) and answer for it."""
+        with self._lock:
+            self._pending.append(submission)
+            self._depart(token)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            submission.woken.wait()
+            if submission.finished:
+                return submission.outcome()
+        # Leading: write groups until our own is done, then pass the lead to a waiting request.
+        try:
+            while not submission.finished:
+                self.write(self._take())
+        finally:
+            with self._lock:
+                if self._pending:
+                    self._pending[0].woken.set()
+                else:
+                    self._leading = False
+        return submission.outcome()
+
+    def write(self, group: list[Submission]) -> None:
+        """Write `group` in one transaction, or each alone when that fails; wake them all."""
+        try:
+            try:
+                results, follow_up = self.store([submission.work for submission in group])
+                for submission, result in zip(group, results, strict=True):
+                    submission.result = result
+            except Exception:
+                if len(group) == 1:
+                    raise
+                follow_up = []
+                for submission in group:
+                    follow_up.extend(self._write_alone(submission))
+            if follow_up:
+                self.then(follow_up)
+        except Exception as error:
+            for submission in group:
+                if submission.result is None and submission.error is None:
+                    submission.error = error
+        finally:
+            for submission in group:
+                submission.finished = True
+                submission.woken.set()
+
+    def _write_alone(self, submission: Submission) -> list[Any]:
+        try:
+            (submission.result,), follow_up = self.store([submission.work])
+        except Exception as error:
+            submission.error = error
+            return []
+        return follow_up
+
+    def _depart(self, token: Arrival | None) -> None:
+        if token is not None and token.waiting:
+            token.waiting = False
+            self._arriving -= 1
+            self._lock.notify_all()
+
+    def _take(self) -> list[Submission]:
+        group: list[Submission] = []
+        size = 0
+        with self._lock:
+            self._lock.wait_for(lambda: self._arriving == 0, timeout=GROUP_WAIT_SECONDS)
+            while self._pending and (not group or size + self._pending[0].size <= GROUP_ITEMS):
+                group.append(self._pending.popleft())
+                size += group[-1].size
+        return group
