@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Where a batch's time goes: CPU per event of each intake stage, in process, no HTTP.
+
+Stages of a 500-event batch: JSON decoding, validation, storing (one transaction), and the
+processing job. Each is printed with its share of the whole, so runs on a noisy machine
+compare by share. Run from the repository with its .venv:
+
+    .venv/bin/python bench/intake_stages.py [--batches 12] [--postgres postgresql://postgres@127.0.0.1/postgres]
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import BATCH, event, fresh_postgres_database  # noqa: E402
+
+from app import create_app  # noqa: E402
+from reengage import db, intake  # noqa: E402
+from reengage.auth import mint_key  # noqa: E402
+from reengage.jobs.events import process_events  # noqa: E402
+from reengage.models import Account  # noqa: E402
+
+STAGES = ("decode", "validate", "store", "job")
+
+
+def measure(url: str, batches: int) -> dict[str, float]:
+    """CPU seconds per event of each stage, over `batches` batches after two warm-up ones."""
+    db.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "JOBS_INLINE": True, "REDIS_URL": None,
+                      "LOG_LEVEL": "WARNING"})
+    with app.app_context(), db.transaction() as db_session:
+        account = Account(name="stages")
+        db_session.add(account)
+        mint_key(db_session, account)
+        db_session.flush()
+        account_id = account.id
+    start = int(time.time() * 1000) * BATCH
+    bodies = [json.dumps({"events": [event(start + n * BATCH + i) for i in range(BATCH)]}) for n in range(batches + 2)]
+    totals = dict.fromkeys(STAGES, 0.0)
+    with app.test_request_context():
+        for n, body in enumerate(bodies):
+            marks = [time.process_time()]
+            payload = json.loads(body)
+            marks.append(time.process_time())
+            events, _ = intake.parse(payload)
+            marks.append(time.process_time())
+            _, new_ids = intake._store_in_transaction([intake.Batch(account_id, events, "events")])
+            marks.append(time.process_time())
+            process_events(new_ids)
+            marks.append(time.process_time())
+            if n >= 2:
+                for stage, before, after in zip(STAGES, marks, marks[1:], strict=False):
+                    totals[stage] += after - before
+    return {stage: seconds / (batches * BATCH) for stage, seconds in totals.items()}
+
+
+def report(name: str, costs: dict[str, float]) -> None:
+    whole = sum(costs.values())
+    print(f"\n== {name}: {whole * 1e6:.0f} us of CPU per event")
+    for stage, seconds in costs.items():
+        print(f"{stage:>9}: {seconds * 1e6:6.1f} us  {seconds / whole:5.0%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batches", type=int, default=12)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="a PostgreSQL URL to create the benchmark database beside; '' to skip")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        report("sqlite", measure(f"sqlite:///{folder}/stages.db", args.batches))
+    if args.postgres:
+        url = fresh_postgres_database(args.postgres).replace("postgresql://", "postgresql+psycopg://")
+        report("postgresql", measure(url, args.batches))
+
+
+if __name__ == "__main__":
+    main()
