@@ -3,6 +3,7 @@
 Concurrent requests of one process are written together (see group_commit).
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from reengage.models import Event
 from reengage.schemas import fastload
 from reengage.schemas.event import EventBatchSchema, EventInputSchema
 
+log = logging.getLogger(__name__)
 _single = EventInputSchema()
 _batch = EventBatchSchema()
 events_table = Event.__table__
@@ -48,8 +50,9 @@ def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
             message = f"At most {limit} events per request; split the batch."
             raise ApiError(422, "validation_error", f"Invalid input: events: {message}",
                            {"fields": [{"field": "events", "message": message}]})
-    raw_events = payload["events"] if is_batch and payload.keys() == {"events"} else [payload]
-    if not is_batch or (type(raw_events) is list and raw_events):
+    raw_events = payload["events"] if is_batch else [payload]
+    well_formed = not is_batch or (payload.keys() == {"events"} and type(raw_events) is list and raw_events)
+    if well_formed:
         quick = [fastload.load(_single, raw) for raw in raw_events]
         if None not in quick:
             return quick, is_batch
@@ -168,7 +171,12 @@ def _store_in_transaction(group: list[Batch]) -> tuple[list[list[dict[str, Any]]
 
 
 def _enqueue_processing(event_ids: list[int]) -> None:
-    queue.enqueue(process_events, event_ids)
+    # The events are committed: a queue that is down must not turn their answer into an error.
+    # The clock hands events left unprocessed to a job again.
+    try:
+        queue.enqueue(process_events, event_ids)
+    except Exception:
+        log.exception("could not enqueue processing of %d stored events; the clock will retry", len(event_ids))
 
 
 def init_app(app: Flask) -> None:

@@ -107,3 +107,22 @@ def test_in_process_queue_merges_calls_that_pile_up(app):
         queue.enqueue(collect, [n])
     release.set()
     wait_until(lambda: calls == [[1], [2, 3, 4]])
+
+
+def test_events_are_kept_and_answered_when_the_queue_is_down(database_url, make_account, caplog):
+    from datetime import timedelta
+
+    from reengage import clock
+    from tests.test_clock import lose_processing
+
+    down = create_app(settings(database_url, REDIS_URL="redis://127.0.0.1:1/0", JOBS_INLINE=False))
+    tenant = make_account()
+    response = down.test_client().post("/v1/events", json=event(), headers=tenant.headers)
+    assert response.status_code == 200 and response.json["status"] == "created"
+    assert "the clock will retry" in caplog.text
+    assert processed(down) == [False]
+    # Later, with the queue back, the clock's sweep finishes the work.
+    up = create_app(settings(database_url))
+    lose_processing(up, timedelta(minutes=5))
+    clock.tick(up)
+    assert processed(up) == [True]
