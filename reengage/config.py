@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float}
 
 
@@ -42,6 +43,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             except ValueError:
                 raise RuntimeError(f"{name} must be a number, not {value!r}") from None
     settings.update(overrides or {})
+    if str(settings["LOG_LEVEL"]).upper() not in LOG_LEVELS:
+        raise RuntimeError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {settings['LOG_LEVEL']!r}")
+    settings["LOG_LEVEL"] = str(settings["LOG_LEVEL"]).upper()
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
     if settings["EMBEDDED"]:
         settings["DATABASE_URL"] = f"sqlite:///{Path.cwd() / EMBEDDED_DATABASE_FILE}"

@@ -41,3 +41,9 @@ def test_a_setting_that_must_be_a_number_is_checked(monkeypatch):
     monkeypatch.setenv("MAX_CONTENT_LENGTH", "lots")
     with pytest.raises(RuntimeError, match="MAX_CONTENT_LENGTH must be a number"):
         config.load({"SECRET_KEY": "s"})
+
+
+def test_log_level_is_checked_and_case_insensitive():
+    assert config.load({"SECRET_KEY": "s", "LOG_LEVEL": "debug"})["LOG_LEVEL"] == "DEBUG"
+    with pytest.raises(RuntimeError, match="LOG_LEVEL must be one of"):
+        config.load({"SECRET_KEY": "s", "LOG_LEVEL": "loud"})
