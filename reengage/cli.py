@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from reengage import accounts as accounts_service
 from reengage import clock, db
 from reengage.auth import KEY_PREFIX, mint_key
 from reengage.models import Account, ApiKey
@@ -23,10 +24,7 @@ database = AppGroup("db", help="Manage the database schema.")
 def create_account(name: str, key_only: bool) -> None:
     """Create an account and print its first API key (shown once)."""
     with db.transaction() as db_session:
-        account = Account(name=name)
-        db_session.add(account)
-        _, key = mint_key(db_session, account, label="first key")
-        db_session.flush()
+        account, key = accounts_service.create(db_session, name)
     if key_only:
         click.echo(key)
         return

@@ -3,12 +3,12 @@
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from reengage import db, queue
+from reengage import db, detection, queue
 from reengage.jobs.events import process_events
 from reengage.models import Event
 
@@ -18,12 +18,12 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 
 
-def requeue_unprocessed_events() -> int:
+def requeue_unprocessed_events(at: datetime) -> int:
     """Hand events that were stored but never processed (a lost job, a restart) to a job."""
     grace = timedelta(seconds=current_app.config["EVENT_REPROCESS_AFTER_SECONDS"])
     query = (
         select(Event.id)
-        .where(Event.processed_at.is_(None), Event.received_at < db.utcnow() - grace)
+        .where(Event.processed_at.is_(None), Event.received_at < at - grace)
         .order_by(Event.received_at)
         .limit(BATCH)
     )
@@ -35,17 +35,23 @@ def requeue_unprocessed_events() -> int:
     return len(ids)
 
 
+def expire_watches(at: datetime) -> int:
+    """Turn watches whose deadline has passed into dropoffs."""
+    return detection.expire_due(at, BATCH)
+
+
 # Every task runs on every tick; each finds its due rows through an index on their due time.
-TASKS: tuple[Callable[[], int], ...] = (requeue_unprocessed_events,)
+TASKS: tuple[Callable[[datetime], int], ...] = (requeue_unprocessed_events, expire_watches)
 
 
-def tick(app: Flask) -> dict[str, int]:
-    """Run every task once; one failing task does not stop the others."""
+def tick(app: Flask, at: datetime | None = None) -> dict[str, int]:
+    """Run every task once, as of `at` (now by default); one failing task does not stop the others."""
+    at = at or db.utcnow()
     handed_on: dict[str, int] = {}
     for task in TASKS:
         with app.app_context():
             try:
-                handed_on[task.__name__] = task()
+                handed_on[task.__name__] = task(at)
             except Exception:
                 log.exception("clock task %s failed", task.__name__)
     return handed_on

@@ -16,11 +16,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
-from reengage import db
-from reengage.auth import mint_key
-from reengage.models import Account
+from reengage import accounts, db
 
-TABLES = ("events", "contacts", "api_keys", "accounts")
+TABLES = ("dropoffs", "watches", "rules", "events", "contacts", "api_keys", "accounts")
 
 
 def require_service(name: str, reason: str) -> None:
@@ -111,10 +109,7 @@ def make_account(app):
 
     def make(name: str = "Acme") -> Tenant:
         with app.app_context(), db.transaction() as db_session:
-            account = Account(name=name)
-            db_session.add(account)
-            _, key = mint_key(db_session, account)
-            db_session.flush()
+            account, key = accounts.create(db_session, name)
             return Tenant(account.id, name, key)
 
     return make

@@ -24,20 +24,20 @@ def test_tick_requeues_events_whose_job_was_lost(client, app, acme):
     client.post("/v1/events", json={"events": [event("a"), event("b")]}, headers=acme.headers)
     lose_processing(app, timedelta(minutes=5))
     assert pending(app) == 2
-    assert clock.tick(app) == {"requeue_unprocessed_events": 2}
+    assert clock.tick(app)["requeue_unprocessed_events"] == 2
     assert pending(app) == 0
-    assert clock.tick(app) == {"requeue_unprocessed_events": 0}
+    assert clock.tick(app)["requeue_unprocessed_events"] == 0
 
 
 def test_tick_leaves_recent_events_to_their_own_job(client, app, acme):
     client.post("/v1/events", json=event(), headers=acme.headers)
     lose_processing(app, timedelta(seconds=5))
-    assert clock.tick(app) == {"requeue_unprocessed_events": 0}
+    assert clock.tick(app)["requeue_unprocessed_events"] == 0
     assert pending(app) == 1
 
 
 def test_a_failing_task_does_not_stop_the_others(app, monkeypatch, caplog):
-    def broken() -> int:
+    def broken(_at) -> int:
         raise RuntimeError("task broke")
 
     monkeypatch.setattr(clock, "TASKS", (broken, clock.requeue_unprocessed_events))

@@ -13,6 +13,15 @@ PROBED = {
     ("GET", "/v1/contacts/<int:contact_id>"),
     ("GET", "/v1/events"),
     ("POST", "/v1/events"),
+    ("GET", "/v1/rules"),
+    ("POST", "/v1/rules"),
+    ("GET", "/v1/rules/<key>"),
+    ("PATCH", "/v1/rules/<key>"),
+    ("DELETE", "/v1/rules/<key>"),
+    ("GET", "/v1/scenarios"),
+    ("GET", "/v1/dropoffs"),
+    ("GET", "/v1/dropoffs/<int:dropoff_id>"),
+    ("POST", "/v1/dropoffs/<int:dropoff_id>/dismiss"),
 }
 
 
@@ -64,3 +73,32 @@ def test_event_ids_are_per_account(client, acme, globex, acme_data):
     assert response["status"] == "created" and response["contact_id"] != acme_data["contact_id"]
     [ours] = client.get("/v1/events", headers=acme.headers).json
     assert ours["type"] == "application_started"
+
+
+def test_rules_are_per_account(client, acme, globex):
+    custom = {"key": "acme_only", "scenario": "sales.went_silent", "kind": "inactivity",
+              "params": {"start_events": ["x"], "goal_events": ["y"], "wait": "1h"}}
+    assert client.post("/v1/rules", json=custom, headers=acme.headers).status_code == 201
+    assert client.get("/v1/rules/acme_only", headers=globex.headers).status_code == 404
+    assert client.patch("/v1/rules/acme_only", json={"enabled": False}, headers=globex.headers).status_code == 404
+    assert client.delete("/v1/rules/acme_only", headers=globex.headers).status_code == 404
+    assert "acme_only" not in {r["key"] for r in client.get("/v1/rules", headers=globex.headers).json}
+    scenarios = client.get("/v1/scenarios", headers=globex.headers).json
+    assert all("acme_only" not in s["rules"] for s in scenarios)
+    # The same key is free in another account.
+    assert client.post("/v1/rules", json=custom, headers=globex.headers).status_code == 201
+    assert client.get("/v1/rules/acme_only", headers=acme.headers).json["enabled"] is True
+
+
+def test_dropoffs_are_per_account(app, client, acme, globex):
+    from datetime import timedelta
+
+    from tests.test_detection import send, tick
+
+    send(client, acme, "s1", "application_started")
+    tick(app, timedelta(days=2))
+    [dropoff] = client.get("/v1/dropoffs", headers=acme.headers).json
+    assert client.get("/v1/dropoffs", headers=globex.headers).json == []
+    assert client.get(f"/v1/dropoffs/{dropoff['id']}", headers=globex.headers).status_code == 404
+    assert client.post(f"/v1/dropoffs/{dropoff['id']}/dismiss", headers=globex.headers).status_code == 404
+    assert client.get(f"/v1/dropoffs/{dropoff['id']}", headers=acme.headers).json["status"] == "open"

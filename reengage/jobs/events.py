@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Row, bindparam, or_, update
 
-from reengage import db
+from reengage import db, detection
 from reengage.jobs import job
 from reengage.models import Contact, Event
 
@@ -14,7 +14,10 @@ CLAIM = (
     update(events)
     .where(events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
     .values(processed_at=bindparam("now"))
-    .returning(events.c.id, events.c.account_id, events.c.contact_id, events.c.type, events.c.occurred_at)
+    .returning(
+        events.c.id, events.c.account_id, events.c.contact_id, events.c.type, events.c.occurred_at,
+        events.c.properties, events.c.value, events.c.currency,
+    )
 )
 TOUCH = (
     update(contacts)
@@ -37,7 +40,7 @@ def touch_contacts(claimed: Sequence[Row]) -> None:
 
 
 # Every processor sees each event once, in the transaction that claims it.
-PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (touch_contacts,)
+PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (touch_contacts, detection.on_events)
 
 
 @job(merge_lists=True)

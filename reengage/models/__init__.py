@@ -2,6 +2,9 @@
 
 from reengage.models.account import Account, ApiKey
 from reengage.models.contact import CONSENT_CHANNELS, Contact
+from reengage.models.dropoff import Dropoff
 from reengage.models.event import Event
+from reengage.models.rule import Rule
+from reengage.models.watch import Watch
 
-__all__ = ["CONSENT_CHANNELS", "Account", "ApiKey", "Contact", "Event"]
+__all__ = ["CONSENT_CHANNELS", "Account", "ApiKey", "Contact", "Dropoff", "Event", "Rule", "Watch"]

@@ -1,0 +1,23 @@
+"""Durations as people write them: ISO 8601 (`PT24H`, `P3D`) or short (`24h`, `90m`, `3d`, `2w`)."""
+
+import re
+from datetime import timedelta
+
+import isodate
+
+SHORT = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse(text: str) -> timedelta:
+    """The duration `text` names; ValueError when it names none (or a calendar span of months)."""
+    short = SHORT.match(text)
+    if short:
+        return timedelta(**{UNITS[short.group(2).lower()]: int(short.group(1))})
+    try:
+        duration = isodate.parse_duration(text.strip())
+    except (isodate.ISO8601Error, ValueError):
+        raise ValueError(f"{text!r} is not a duration: use ISO 8601 ('PT24H', 'P3D') or '24h', '90m', '3d'") from None
+    if not isinstance(duration, timedelta):
+        raise ValueError(f"{text!r} uses months or years, which have no fixed length: use days instead")
+    return duration

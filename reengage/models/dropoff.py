@@ -1,0 +1,50 @@
+"""Dropoffs: a contact detected stopping short, and what became of it."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reengage.db import Base, Id, Json, UTCDateTime, utcnow
+
+STATUSES = ("open", "enrolled", "recovered", "dismissed")
+INTENTS = ("low", "medium", "high")
+ACTIVE = text("status IN ('open', 'enrolled')")
+
+
+class Dropoff(Base):
+    """One detected dropoff; at most one active per rule, contact and match value."""
+
+    __tablename__ = "dropoffs"
+    __table_args__ = (
+        Index("ux_dropoffs_active", "rule_id", "contact_id", "match_value", unique=True,
+              postgresql_where=ACTIVE, sqlite_where=ACTIVE),
+        Index("ix_dropoffs_account_newest", "account_id", "detected_at"),
+        Index("ix_dropoffs_contact", "contact_id", "rule_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # Kept (as rule_key) when the rule is deleted.
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"))
+    rule_key: Mapped[str] = mapped_column(String(100))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    match_value: Mapped[str] = mapped_column(String(255), default="")
+    scenario: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40))
+    intent: Mapped[str] = mapped_column(String(10))
+    value_at_risk: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recovery_seconds: Mapped[int | None] = mapped_column()
+    revenue: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    segment: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)

@@ -1,0 +1,49 @@
+"""Dropoffs as the API shows and filters them."""
+
+from datetime import UTC
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from reengage.models.dropoff import INTENTS, STATUSES
+
+
+class DropoffSchema(Schema):
+    """A detected dropoff."""
+
+    id = fields.Integer(metadata={"example": 7})
+    rule = fields.String(attribute="rule_key", metadata={"example": "application_abandoned"})
+    contact_id = fields.Integer(metadata={"example": 42})
+    scenario = fields.String(metadata={"example": "sales.application_abandoned"})
+    stage = fields.String(metadata={"example": "sales"})
+    kind = fields.String(metadata={"example": "inactivity"})
+    category = fields.String(metadata={"description": "Why: `inactive` for inactivity rules.", "example": "inactive"})
+    intent = fields.String(metadata={"enum": list(INTENTS), "example": "high"})
+    match_value = fields.String(metadata={"description": "The rule's match key value ('' when none).",
+                                          "example": "app-77"})
+    value_at_risk = fields.Float(allow_none=True, metadata={"example": 249.0})
+    currency = fields.String(allow_none=True, metadata={"example": "USD"})
+    started_at = fields.AwareDateTime(metadata={"description": "When the start event happened."})
+    occurred_at = fields.AwareDateTime(metadata={"description": "When the contact dropped off (the deadline)."})
+    detected_at = fields.AwareDateTime()
+    status = fields.String(metadata={"enum": list(STATUSES), "example": "open"})
+    recovered_at = fields.AwareDateTime(allow_none=True)
+    recovery_seconds = fields.Integer(allow_none=True, metadata={"example": 5400})
+    revenue = fields.Float(allow_none=True, metadata={"example": 249.0})
+    dismissed_at = fields.AwareDateTime(allow_none=True)
+    segment = fields.Dict(metadata={"example": {"stage": "sales", "engagement": "medium", "events_30d": 3}})
+
+
+class DropoffQuerySchema(Schema):
+    """Filters for listing dropoffs, newest first."""
+
+    class Meta:
+        unknown = RAISE
+
+    scenario = fields.String()
+    stage = fields.String()
+    rule = fields.String()
+    intent = fields.String(validate=validate.OneOf(INTENTS))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    contact_id = fields.Integer()
+    since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Detected at or after this time."})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))

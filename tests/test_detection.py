@@ -1,0 +1,195 @@
+"""Dropoff detection for inactivity rules, through HTTP and the clock, with time travel."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from reengage import clock, detection
+from tests.support import event
+
+T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DANA = {"external_id": "dana", "email": "dana@example.com"}
+
+
+def at(delta: timedelta) -> str:
+    return (T + delta).isoformat()
+
+
+def send(client, tenant, key, type_, when=timedelta(0), contact=DANA, **fields):
+    body = event(key, type=type_, occurred_at=at(when), contact=contact, **fields)
+    response = client.post("/v1/events", json=body, headers=tenant.headers)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def dropoffs(client, tenant, query=""):
+    return client.get(f"/v1/dropoffs{query}", headers=tenant.headers).json
+
+
+def tick(app, when: timedelta):
+    return clock.tick(app, at=T + when)
+
+
+def test_dropoff_is_raised_once_at_the_deadline_and_not_a_second_before(app, client, acme):
+    send(client, acme, "s1", "application_started", value=249, currency="USD",
+         properties={"application_id": "app-1"})
+    tick(app, timedelta(hours=24) - timedelta(seconds=1))
+    assert dropoffs(client, acme) == []
+    tick(app, timedelta(hours=24))
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["scenario"] == "sales.application_abandoned" and dropoff["rule"] == "application_abandoned"
+    assert dropoff["stage"] == "sales" and dropoff["intent"] == "high" and dropoff["status"] == "open"
+    assert dropoff["category"] == "inactive" and dropoff["match_value"] == "app-1"
+    assert dropoff["value_at_risk"] == 249.0 and dropoff["currency"] == "USD"
+    assert dropoff["occurred_at"].startswith("2026-03-03T09:00:00")
+    tick(app, timedelta(hours=48))
+    assert len(dropoffs(client, acme)) == 1
+
+
+def test_goal_inside_the_window_prevents_the_dropoff(app, client, acme):
+    send(client, acme, "s1", "application_started")
+    send(client, acme, "g1", "application_completed", timedelta(hours=2))
+    tick(app, timedelta(days=3))
+    assert dropoffs(client, acme) == []
+
+
+def test_goal_arriving_before_its_start_still_counts(app, client, acme):
+    send(client, acme, "g1", "application_completed", timedelta(hours=2))
+    send(client, acme, "s1", "application_started")
+    tick(app, timedelta(days=3))
+    assert dropoffs(client, acme) == []
+
+
+def test_goal_that_happened_in_time_but_arrived_late_marks_the_dropoff_recovered(app, client, acme):
+    send(client, acme, "s1", "application_started")
+    tick(app, timedelta(hours=25))
+    assert dropoffs(client, acme)[0]["status"] == "open"
+    send(client, acme, "g1", "application_completed", timedelta(hours=2), value=249)
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["status"] == "recovered" and dropoff["recovery_seconds"] == 0
+
+
+def test_goal_after_the_dropoff_recovers_it_with_time_and_revenue(app, client, acme):
+    send(client, acme, "s1", "application_started")
+    tick(app, timedelta(hours=25))
+    send(client, acme, "g1", "application_completed", timedelta(hours=30), value=499.5)
+    [dropoff] = dropoffs(client, acme, "?status=recovered")
+    assert dropoff["recovery_seconds"] == 6 * 3600 and dropoff["revenue"] == 499.5
+    assert dropoff["recovered_at"].startswith("2026-03-03T15:00:00")
+
+
+def test_goal_after_a_deadline_the_clock_has_not_reached_records_both(app, client, acme):
+    send(client, acme, "s1", "application_started")
+    send(client, acme, "g1", "application_completed", timedelta(hours=30))
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["status"] == "recovered" and dropoff["recovery_seconds"] == 6 * 3600
+    tick(app, timedelta(days=3))
+    assert len(dropoffs(client, acme)) == 1
+
+
+def test_replayed_events_change_nothing(app, client, acme):
+    send(client, acme, "s1", "application_started")
+    send(client, acme, "s1", "application_started", timedelta(hours=5))
+    tick(app, timedelta(hours=24))
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["occurred_at"].startswith("2026-03-03T09:00:00")
+    send(client, acme, "g1", "application_completed", timedelta(hours=30))
+    send(client, acme, "g1", "application_completed", timedelta(hours=40))
+    assert dropoffs(client, acme)[0]["recovery_seconds"] == 6 * 3600
+
+
+def test_match_keys_keep_parallel_attempts_apart(app, client, acme):
+    send(client, acme, "s1", "application_started", properties={"application_id": "app-1"})
+    send(client, acme, "s2", "application_started", properties={"application_id": "app-2"})
+    send(client, acme, "g1", "application_completed", timedelta(hours=1), properties={"application_id": "app-1"})
+    tick(app, timedelta(hours=24))
+    assert [d["match_value"] for d in dropoffs(client, acme)] == ["app-2"]
+
+
+def test_goal_without_the_match_property_closes_every_attempt(app, client, acme):
+    send(client, acme, "s1", "application_started", properties={"application_id": "app-1"})
+    send(client, acme, "s2", "application_started", properties={"application_id": "app-2"})
+    send(client, acme, "g1", "application_completed", timedelta(hours=1))
+    tick(app, timedelta(hours=24))
+    assert dropoffs(client, acme) == []
+
+
+def test_wait_can_count_from_a_time_in_the_start_event(app, client, acme):
+    starts_at = at(timedelta(days=3))
+    send(client, acme, "b1", "call_booked", properties={"call_id": "c-9", "starts_at": starts_at})
+    tick(app, timedelta(days=3, minutes=59))
+    assert dropoffs(client, acme) == []
+    tick(app, timedelta(days=3, hours=1))
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["scenario"] == "sales.call_no_show" and dropoff["match_value"] == "c-9"
+
+
+def test_start_without_its_wait_from_time_opens_no_watch(app, client, acme, caplog):
+    send(client, acme, "b1", "call_booked", properties={"call_id": "c-9"})
+    tick(app, timedelta(days=30))
+    assert dropoffs(client, acme) == [] and "no watch opened" in caplog.text
+
+
+def test_one_active_dropoff_per_rule_contact_and_match(app, client, acme):
+    send(client, acme, "s1", "application_started")
+    tick(app, timedelta(hours=24))
+    send(client, acme, "s2", "application_started", timedelta(hours=30))
+    tick(app, timedelta(hours=60))
+    assert len(dropoffs(client, acme)) == 1
+
+
+def test_engaged_contact_has_higher_intent(app, client, acme):
+    for n in range(5):
+        send(client, acme, f"v{n}", "page_viewed", timedelta(hours=-n - 1))
+    send(client, acme, "s1", "trial_limit_reached")
+    tick(app, timedelta(days=7))
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["scenario"] == "upsell.not_upgrading"
+    assert dropoff["intent"] == "high" and dropoff["segment"]["engagement"] == "high"
+
+
+def test_another_accounts_events_never_touch_this_accounts_watches(app, client, acme, globex):
+    send(client, acme, "s1", "application_started")
+    send(client, globex, "g1", "application_completed", timedelta(hours=1))
+    tick(app, timedelta(hours=24))
+    assert len(dropoffs(client, acme)) == 1 and dropoffs(client, globex) == []
+
+
+def test_disabled_rule_opens_no_watches(app, client, acme):
+    client.patch("/v1/rules/application_abandoned", json={"enabled": False}, headers=acme.headers)
+    send(client, acme, "s1", "application_started")
+    tick(app, timedelta(days=2))
+    assert dropoffs(client, acme) == []
+
+
+def test_stored_but_unprocessed_goal_keeps_the_clock_from_raising(database_url, app, client, acme):
+    from app import create_app
+    from tests.conftest import settings
+
+    send(client, acme, "s1", "application_started")
+    queue_down = create_app(settings(database_url, REDIS_URL="redis://127.0.0.1:1/0", JOBS_INLINE=False))
+    body = event("g1", type="application_completed", occurred_at=at(timedelta(hours=3)), contact=DANA)
+    assert queue_down.test_client().post("/v1/events", json=body, headers=acme.headers).status_code == 200
+    tick(app, timedelta(hours=24))
+    assert dropoffs(client, acme) == []
+
+
+def test_two_clocks_at_once_raise_each_dropoff_once(app, client, acme, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent clocks are claimed with row locks on PostgreSQL")
+    for n in range(40):
+        send(client, acme, f"s{n}", "application_started", properties={"application_id": f"app-{n}"})
+    raised: list[int] = []
+
+    def run_clock() -> None:
+        with app.app_context():
+            raised.append(detection.expire_due(T + timedelta(days=2), limit=1000))
+
+    clocks = [threading.Thread(target=run_clock) for _ in range(2)]
+    for thread in clocks:
+        thread.start()
+    for thread in clocks:
+        thread.join()
+    assert sum(raised) == 40
+    assert len(dropoffs(client, acme, "?limit=100")) == 40
