@@ -7,8 +7,7 @@ from typing import Any
 from flask import Flask
 
 from reengage import api, auth, cli, config, db, errors, intake, queue
-from reengage.routes import BLUEPRINTS
-from reengage.routes.events import register_schemas
+from reengage.routes import BLUEPRINTS, events, rules
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
 
@@ -30,7 +29,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     intake.init_app(app)
     auth.init_app(app)
     rest_api = api.init_app(app, BLUEPRINTS)
-    register_schemas(rest_api.spec)
+    events.register_schemas(rest_api.spec)
+    rules.register_schemas(rest_api.spec)
     errors.init_app(app)
     cli.init_app(app)
     return app

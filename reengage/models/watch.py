@@ -2,11 +2,12 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reengage.db import Base, Id, UTCDateTime, utcnow
+from reengage.db import Base, Id, Json, UTCDateTime, utcnow
 
 OPEN = text("status = 'open'")
 
@@ -33,6 +34,9 @@ class Watch(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default="open")
+    # What the rule kind knows so far: an error's category, a session's depth, attempts seen.
+    category: Mapped[str] = mapped_column(String(40), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     currency: Mapped[str | None] = mapped_column(String(3))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

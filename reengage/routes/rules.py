@@ -6,15 +6,10 @@ from sqlalchemy import select
 from reengage import catalogue, db
 from reengage.api import Blueprint
 from reengage.auth import account_id, authenticate
+from reengage.detectors import DETECTORS
 from reengage.errors import ApiError, invalid
 from reengage.models import Rule
-from reengage.schemas.rule import (
-    InactivityParamsSchema,
-    RuleInputSchema,
-    RulePatchSchema,
-    RuleSchema,
-    ScenarioSchema,
-)
+from reengage.schemas.rule import RuleInputSchema, RulePatchSchema, RuleSchema, ScenarioSchema, load_params
 
 blp = Blueprint("rules", __name__, url_prefix="/v1", description="How dropoffs are detected.")
 blp.before_request(authenticate)
@@ -66,9 +61,9 @@ def patch_rule(changes, key):
         rule = _find(key)
         if "params" in changes:
             try:
-                rule.params = InactivityParamsSchema().load({**rule.params, **changes.pop("params")})
+                rule.params = load_params(rule.kind, {**rule.params, **changes.pop("params")})
             except ValidationError as error:
-                raise invalid(error.messages, "params") from None
+                raise invalid(error.messages) from None
         for name, value in changes.items():
             setattr(rule, name, value)
     return rule
@@ -97,6 +92,14 @@ def list_scenarios():
     listed += [{"id": key, "name": key, "family": key.split(".", 1)[0], "stage": rule.stage, "kind": rule.kind,
                 "builtin": False, "rules": rules[key]} for key, rule in custom.items()]
     return listed
+
+
+def register_schemas(spec) -> None:
+    """Name each kind's params schema in the spec, for the oneOf of a rule's params."""
+    for kind, detector in DETECTORS.items():
+        name = f"RuleParams_{kind}"
+        if name not in spec.components.schemas:
+            spec.components.schema(name, schema=detector.Params)
 
 
 def _find(key: str, required: bool = True) -> Rule | None:

@@ -1,45 +1,22 @@
 """Dropoff rules and the scenario catalogue, as the API takes and shows them."""
 
-from datetime import timedelta
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from reengage.detectors import DETECTORS
 
-from reengage import durations
-
-# Rule kinds that detection handles today; the catalogue names the others its scenarios need.
-KINDS = ("inactivity",)
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_.-]{0,99}$", error="Use 1-100 lower-case letters, digits, '_', '.' or '-'.")
-MAX_WAIT = timedelta(days=365)
+PARAMS_DOC = {
+    "description": "What the rule's kind needs: see the RuleParams schemas, one per kind.",
+    "oneOf": [{"$ref": f"#/components/schemas/RuleParams_{kind}"} for kind in DETECTORS],
+}
 
 
-class InactivityParamsSchema(Schema):
-    """A start event, then no goal event within `wait`."""
-
-    class Meta:
-        unknown = RAISE
-
-    start_events = fields.List(fields.String(validate=validate.Length(1, 200)), required=True,
-                               validate=validate.Length(min=1), metadata={"example": ["application_started"]})
-    goal_events = fields.List(fields.String(validate=validate.Length(1, 200)), required=True,
-                              validate=validate.Length(min=1), metadata={"example": ["application_completed"]})
-    wait = fields.String(required=True, metadata={"description": "ISO 8601 ('PT24H') or short ('24h', '3d').",
-                                                  "example": "PT24H"})
-    wait_from = fields.String(validate=validate.Length(1, 100), metadata={
-        "description": "A property of the start event holding the time the wait counts from (else when it "
-                       "happened), e.g. a booked call's `starts_at`.", "example": "starts_at"})
-    match_key = fields.String(validate=validate.Length(1, 100), metadata={
-        "description": "A property that tells parallel attempts apart: two applications are two watches.",
-        "example": "application_id"})
-    intent = fields.String(load_default="medium", validate=validate.OneOf(("low", "medium", "high")))
-
-    @validates("wait")
-    def _is_a_duration(self, value: str, **_kwargs) -> None:
-        try:
-            wait = durations.parse(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
-        if not timedelta(0) < wait <= MAX_WAIT:
-            raise ValidationError("Must be more than nothing and at most 365 days.")
+def load_params(kind: str, params: dict) -> dict:
+    """`params` checked (and completed with defaults) by the schema of `kind`."""
+    try:
+        return DETECTORS[kind].Params().load(params)
+    except ValidationError as error:
+        raise ValidationError({"params": error.messages}) from None
 
 
 class RuleInputSchema(Schema):
@@ -55,9 +32,14 @@ class RuleInputSchema(Schema):
         "example": "onboarding.started_then_stopped"})
     stage = fields.String(validate=SLUG, metadata={"description": "Defaults to the catalogued scenario's.",
                                                    "example": "onboarding"})
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS, error="Available kinds: {choices}."))
-    params = fields.Nested(InactivityParamsSchema, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(list(DETECTORS), error="Available kinds: {choices}."))
+    params = fields.Dict(required=True, metadata=PARAMS_DOC)
     enabled = fields.Boolean(load_default=True)
+
+    @post_load
+    def _check_params(self, data: dict, **_kwargs) -> dict:
+        data["params"] = load_params(data["kind"], data["params"])
+        return data
 
 
 class RulePatchSchema(Schema):

@@ -65,9 +65,22 @@ def test_invalid_rules_are_named(client, acme, change, field):
     assert field in {p["field"] for p in response.json["error"]["details"]["fields"]}
 
 
-def test_kinds_not_yet_available_are_refused_clearly(client, acme):
-    response = client.post("/v1/rules", json={**NEW_RULE, "kind": "repeated_attempts"}, headers=acme.headers)
-    assert response.status_code == 422 and "inactivity" in response.json["error"]["message"]
+def test_unknown_kind_is_refused_naming_the_available_ones(client, acme):
+    response = client.post("/v1/rules", json={**NEW_RULE, "kind": "closed_lost"}, headers=acme.headers)
+    assert response.status_code == 422
+    message = response.json["error"]["message"]
+    assert "inactivity" in message and "abandoned_session" in message
+
+
+def test_params_are_checked_by_the_kind_named(client, acme):
+    body = {**NEW_RULE, "kind": "repeated_attempts", "params": {"attempt_events": ["x"]}}
+    response = client.post("/v1/rules", json=body, headers=acme.headers)
+    assert response.status_code == 422
+    assert {p["field"] for p in response.json["error"]["details"]["fields"]} == {"params.success_events"}
+    body["params"]["success_events"] = ["y"]
+    created = client.post("/v1/rules", json=body, headers=acme.headers).json
+    assert created["params"] == {"attempt_events": ["x"], "success_events": ["y"], "min_attempts": 3,
+                                 "window": "P7D", "settle": "PT30M", "intent": "high"}
 
 
 def test_patch_merges_params_and_checks_them_whole(client, acme):

@@ -1,0 +1,14 @@
+"""Every rule kind, in one place: each module declares its params and how it reads events."""
+
+from reengage.detectors import (
+    abandoned_session,
+    failure_end_state,
+    inactivity,
+    low_engagement,
+    repeated_attempts,
+)
+
+DETECTORS = {
+    detector.KIND: detector
+    for detector in (inactivity, failure_end_state, repeated_attempts, abandoned_session, low_engagement)
+}
