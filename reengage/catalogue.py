@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reengage.detectors import DETECTORS
 from reengage.models import Rule
 
 
@@ -53,9 +54,30 @@ SCENARIOS: tuple[Scenario, ...] = (
 BY_KEY = {scenario.key: scenario for scenario in SCENARIOS}
 
 
+def _rule(scenario: str, **params: Any) -> dict:
+    return {"key": scenario.split(".", 1)[1], "scenario": scenario, "params": params}
+
+
 def _inactivity(scenario: str, start: list[str], goal: list[str], wait: str, intent: str, **extra: Any) -> dict:
-    return {"key": scenario.split(".", 1)[1], "scenario": scenario,
-            "params": {"start_events": start, "goal_events": goal, "wait": wait, "intent": intent, **extra}}
+    return _rule(scenario, start_events=start, goal_events=goal, wait=wait, intent=intent, **extra)
+
+
+# Atomic Transact's interaction names (seed 001): where a payroll-connection flow ends.
+TRANSACT_SUCCESS = ["Viewed Task Completed Page"]
+TRANSACT_ERRORS = {
+    "Viewed Authentication Failed Page": "auth",
+    "Viewed Access Unauthorized Page": "auth",
+    "Viewed Expired Token Page": "auth",
+    "Viewed Login Recovery Page": "auth",
+    "Viewed MFA Page": "mfa",
+    "Viewed Under Maintenance Page": "maintenance",
+    "Viewed High Latency Page": "latency",
+    "Viewed Task Failed Page": "task_failed",
+    "Viewed Fractional Deposit Error Page": "task_failed",
+    "Viewed Zero Search Results From Search By Company Page": "unknown",
+}
+TRANSACT_STEPS = ["Viewed Login Page", "Viewed Authentication Success Page", "Viewed Distribution Confirmation Page"]
+USAGE_EVENTS = ["session_started", "feature_used"]
 
 
 # Conventional event names; an account changes them with PATCH /v1/rules/{key}.
@@ -79,6 +101,18 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     _inactivity("upsell.not_upgrading", ["trial_limit_reached"], ["plan_upgraded"], "P7D", "medium"),
     _inactivity("upsell.ignored_new_offer", ["offer_sent"], ["offer_opened", "offer_accepted"], "P7D", "low"),
     _inactivity("upsell.interested_did_not_act", ["upgrade_viewed"], ["plan_upgraded"], "P3D", "medium"),
+    _rule("onboarding.low_engagement", start_events=["onboarding_started"], qualifying_events=USAGE_EVENTS,
+          min_events=3, window="P14D", intent="medium"),
+    _rule("retention.renewal_at_risk", start_events=["renewal_window_opened"], qualifying_events=USAGE_EVENTS,
+          min_events=5, window="P30D", intent="medium"),
+    _rule("flow_failure.known_error", error_events=TRANSACT_ERRORS, success_events=TRANSACT_SUCCESS,
+          settle="PT30M"),
+    _rule("flow_failure.repeated_attempts", attempt_events=["Viewed Task Failed Page", "Viewed High Latency Page",
+          "Viewed Authentication Failed Page", "Viewed Under Maintenance Page"], success_events=TRANSACT_SUCCESS,
+          min_attempts=2, window="P7D", settle="PT30M", intent="high"),
+    _rule("flow_failure.unknown_exit", close_events=["onClose"], steps=TRANSACT_STEPS,
+          success_events=TRANSACT_SUCCESS, unless_events=list(TRANSACT_ERRORS), session="PT2H", settle="PT30M",
+          require_step=True),
 )
 
 
@@ -90,7 +124,8 @@ def install(db_session: Session, account_id: int) -> int:
         if default["key"] in existing:
             continue
         scenario = BY_KEY[default["scenario"]]
+        params = DETECTORS[scenario.kind].Params().load(default["params"])
         db_session.add(Rule(account_id=account_id, key=default["key"], name=scenario.name, scenario=scenario.key,
-                            stage=scenario.stage, kind=scenario.kind, params=dict(default["params"])))
+                            stage=scenario.stage, kind=scenario.kind, params=params))
         added += 1
     return added

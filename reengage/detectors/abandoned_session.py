@@ -61,6 +61,6 @@ def on_event(rule: Rule, event: Row) -> None:
 def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
     """Left mid-flow for no known reason: intent by how far they got."""
     depth, steps = watch.details.get("depth", 0), watch.details.get("steps", 1)
-    share = depth / steps
-    intent = "high" if share >= 2 / 3 else "medium" if share >= 1 / 3 else "low"
-    return watches.Verdict(CATEGORY, intent, {"depth": depth, "step": watch.details.get("step")})
+    # The ladder in thirds: the last third of the steps is high intent, the first third low.
+    third = max(0, (depth * 3 + steps - 1) // steps - 1)
+    return watches.Verdict(CATEGORY, watches.INTENTS[third], {"depth": depth, "step": watch.details.get("step")})

@@ -1,0 +1,133 @@
+"""The rule kinds beyond inactivity, on the Atomic Transact examples of the seeds, with time travel."""
+
+from datetime import timedelta
+
+import pytest
+
+from tests.test_detection import dropoffs, send, tick
+
+MINUTE = timedelta(minutes=1)
+
+
+def by_scenario(client, tenant, scenario):
+    return [d for d in dropoffs(client, tenant, f"?scenario={scenario}")]
+
+
+@pytest.mark.parametrize(
+    ("error", "category"),
+    [
+        ("Viewed Authentication Failed Page", "auth"),
+        ("Viewed MFA Page", "mfa"),
+        ("Viewed Under Maintenance Page", "maintenance"),
+        ("Viewed High Latency Page", "latency"),
+    ],
+)
+def test_known_error_is_raised_after_its_settle_time_with_its_category(app, client, acme, error, category):
+    send(client, acme, "e1", error)
+    tick(app, 30 * MINUTE - timedelta(seconds=1))
+    assert by_scenario(client, acme, "flow_failure.known_error") == []
+    tick(app, 30 * MINUTE)
+    [dropoff] = by_scenario(client, acme, "flow_failure.known_error")
+    assert dropoff["category"] == category and dropoff["intent"] == "high" and dropoff["kind"] == "failure_end_state"
+    assert dropoff["segment"]["error"] == error
+
+
+def test_success_after_an_error_is_no_dropoff(app, client, acme):
+    send(client, acme, "e1", "Viewed MFA Page")
+    send(client, acme, "ok", "Viewed Task Completed Page", 5 * MINUTE)
+    tick(app, timedelta(hours=2))
+    assert dropoffs(client, acme) == []
+
+
+def test_the_last_error_is_the_end_state(app, client, acme):
+    send(client, acme, "e1", "Viewed MFA Page")
+    send(client, acme, "e2", "Viewed Task Failed Page", 10 * MINUTE)
+    tick(app, 39 * MINUTE)
+    assert by_scenario(client, acme, "flow_failure.known_error") == []
+    tick(app, 40 * MINUTE)
+    [dropoff] = by_scenario(client, acme, "flow_failure.known_error")
+    assert dropoff["category"] == "task_failed" and dropoff["intent"] == "medium"
+
+
+def test_repeated_unsuccessful_attempts_raise_one_dropoff(app, client, acme):
+    send(client, acme, "a1", "Viewed Task Failed Page")
+    tick(app, timedelta(hours=1))
+    assert by_scenario(client, acme, "flow_failure.repeated_attempts") == []
+    send(client, acme, "a2", "Viewed High Latency Page", timedelta(days=2))
+    tick(app, timedelta(days=2) + 30 * MINUTE)
+    [dropoff] = by_scenario(client, acme, "flow_failure.repeated_attempts")
+    assert dropoff["category"] == "repeated_attempts" and dropoff["intent"] == "high"
+    assert dropoff["segment"]["attempts"] == 2
+
+
+def test_a_success_between_attempts_starts_the_count_again(app, client, acme):
+    send(client, acme, "a1", "Viewed Task Failed Page")
+    send(client, acme, "ok", "Viewed Task Completed Page", timedelta(hours=1))
+    send(client, acme, "a2", "Viewed Task Failed Page", timedelta(hours=2))
+    tick(app, timedelta(days=1))
+    assert by_scenario(client, acme, "flow_failure.repeated_attempts") == []
+
+
+def test_attempts_outside_the_window_do_not_count(app, client, acme):
+    send(client, acme, "a1", "Viewed Task Failed Page")
+    send(client, acme, "a2", "Viewed Task Failed Page", timedelta(days=8))
+    tick(app, timedelta(days=9))
+    assert by_scenario(client, acme, "flow_failure.repeated_attempts") == []
+
+
+def test_deep_close_is_a_high_intent_unknown_exit(app, client, acme):
+    send(client, acme, "s1", "Viewed Login Page")
+    send(client, acme, "s2", "Viewed Authentication Success Page", 2 * MINUTE)
+    send(client, acme, "s3", "Viewed Distribution Confirmation Page", 4 * MINUTE)
+    send(client, acme, "c1", "onClose", 5 * MINUTE)
+    tick(app, 35 * MINUTE - timedelta(seconds=1))
+    assert by_scenario(client, acme, "flow_failure.unknown_exit") == []
+    tick(app, 35 * MINUTE)
+    [dropoff] = by_scenario(client, acme, "flow_failure.unknown_exit")
+    assert dropoff["category"] == "unknown_exit" and dropoff["intent"] == "high"
+    assert dropoff["segment"]["step"] == "Viewed Distribution Confirmation Page" and dropoff["segment"]["depth"] == 3
+
+
+def test_shallow_close_is_low_intent_and_a_close_before_any_step_is_nothing(app, client, acme, globex):
+    send(client, acme, "s1", "Viewed Login Page")
+    send(client, acme, "c1", "onClose", MINUTE)
+    send(client, globex, "c1", "onClose", MINUTE)
+    tick(app, timedelta(hours=1))
+    [dropoff] = by_scenario(client, acme, "flow_failure.unknown_exit")
+    assert dropoff["intent"] == "low"
+    assert dropoffs(client, globex) == []
+
+
+def test_a_close_after_a_known_error_is_left_to_the_known_error_rule(app, client, acme):
+    send(client, acme, "s1", "Viewed Login Page")
+    send(client, acme, "e1", "Viewed Authentication Failed Page", MINUTE)
+    send(client, acme, "c1", "onClose", 2 * MINUTE)
+    tick(app, timedelta(hours=1))
+    assert [d["scenario"] for d in dropoffs(client, acme)] == ["flow_failure.known_error"]
+
+
+def test_low_engagement_counts_what_happened_in_the_window(app, client, acme):
+    send(client, acme, "o1", "onboarding_started")
+    send(client, acme, "u1", "session_started", timedelta(days=1))
+    send(client, acme, "u2", "feature_used", timedelta(days=3))
+    tick(app, timedelta(days=14) - timedelta(seconds=1))
+    assert by_scenario(client, acme, "onboarding.low_engagement") == []
+    tick(app, timedelta(days=14))
+    [dropoff] = by_scenario(client, acme, "onboarding.low_engagement")
+    assert dropoff["segment"]["qualifying_events"] == 2 and dropoff["segment"]["needed"] == 3
+
+
+def test_enough_engagement_is_no_dropoff(app, client, acme):
+    send(client, acme, "o1", "onboarding_started")
+    for n in range(3):
+        send(client, acme, f"u{n}", "session_started", timedelta(days=n + 1))
+    tick(app, timedelta(days=15))
+    assert by_scenario(client, acme, "onboarding.low_engagement") == []
+
+
+def test_replayed_error_events_change_nothing(app, client, acme):
+    send(client, acme, "e1", "Viewed Task Failed Page")
+    send(client, acme, "e1", "Viewed Task Failed Page", timedelta(hours=1))
+    tick(app, timedelta(days=1))
+    assert by_scenario(client, acme, "flow_failure.repeated_attempts") == []
+    assert len(by_scenario(client, acme, "flow_failure.known_error")) == 1
