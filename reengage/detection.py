@@ -4,11 +4,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from reengage import db, watches
 from reengage.detectors import DETECTORS
 from reengage.models import Rule, Watch
+
+table = Watch.__table__
+# The clock's query: due watches through the partial index on the deadline, each taken by one
+# clock only (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer at a time).
+DUE = (
+    select(table).where(watches.OPEN, table.c.deadline <= bindparam("now")).order_by(table.c.deadline)
+    .limit(bindparam("limit")).with_for_update(skip_locked=True)
+)
 
 
 def on_events(claimed: Sequence[Row]) -> None:
@@ -29,24 +37,21 @@ def on_events(claimed: Sequence[Row]) -> None:
 def expire_due(now: datetime, limit: int) -> int:
     """End up to `limit` watches whose deadline has passed; answer how many."""
     with db.transaction() as db_session:
-        due = db_session.scalars(
-            select(Watch).where(watches.OPEN, Watch.deadline <= now).order_by(Watch.deadline).limit(limit)
-            .with_for_update(skip_locked=True)  # several clocks take different watches (PostgreSQL)
-        ).all()
+        connection = db_session.connection()
+        due = connection.execute(DUE, {"now": now, "limit": limit}).all()
+        if not due:
+            return 0
         wanted = select(Rule).where(Rule.id.in_({watch.rule_id for watch in due}))
         rules = {rule.id: rule for rule in db_session.scalars(wanted)}
-        for watch in due:
-            rule = rules[watch.rule_id]
-            goals = DETECTORS[rule.kind].goals(rule.params)
-            reached = goals and watches.first_between(rule, watch.contact_id, watch.match_value, goals,
-                                                      watch.started_at, watch.deadline)
-            if reached:
-                watches.close(watch, reached)  # a goal stored but not yet processed
-            else:
-                watches.expire(rule, watch, now, verdict(rule, watch))
+        goals = {rule_id: DETECTORS[rule.kind].goals(rule.params) for rule_id, rule in rules.items()}
+        # A goal that is stored but not yet processed: a late close, not a dropoff.
+        reached = watches.goals_reached(rules, goals, due)
+        closing = [(watch, reached[watch.id]) for watch in due if watch.id in reached]
+        expiring = [(watch, verdict(rules[watch.rule_id], watch)) for watch in due if watch.id not in reached]
+        watches.end(rules, closing, expiring, now)
     return len(due)
 
 
-def verdict(rule: Rule, watch: Watch) -> watches.Verdict | None:
+def verdict(rule: Rule, watch: Row) -> watches.Verdict | None:
     """What the rule's kind makes of a watch that reached its deadline."""
     return DETECTORS[rule.kind].on_expire(rule, watch)

@@ -5,11 +5,14 @@ arrives before its start still counts, and a goal that happened before a deadlin
 the dropoff the clock raised while the goal was on its way.
 """
 
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import Row, bindparam, insert, select, text, update
 
 from reengage import db
 from reengage.models import Dropoff, Event, Rule, Watch
@@ -21,6 +24,10 @@ ENGAGED_EVENTS = 5
 # Literal predicates, so PostgreSQL can use the partial indexes they match.
 OPEN = text("watches.status = 'open'")
 ACTIVE = text("dropoffs.status IN ('open', 'enrolled')")
+watches_table, dropoffs_table = Watch.__table__, Dropoff.__table__
+CLOSE = (update(watches_table).where(watches_table.c.id == bindparam("watch_id"))
+         .values(status="closed", closed_at=bindparam("at")))
+EXPIRE = update(watches_table).where(watches_table.c.id == bindparam("watch_id")).values(status="expired")
 
 
 @dataclass
@@ -58,60 +65,104 @@ def has_open(rule: Rule, contact_id: int, match: str) -> bool:
     return db.session().scalar(query) is not None
 
 
-def reach_goal(rule: Rule, event: Row, decide) -> None:
+def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | None]) -> None:
     """Close the watches `event` reached in time; raise and recover the ones it reached late."""
     db_session = db.session()
     match = match_value(rule, event.properties)
-    watches = select(Watch).where(OPEN, Watch.rule_id == rule.id, Watch.contact_id == event.contact_id,
-                                  Watch.started_at <= event.occurred_at)
+    reached = select(watches_table).where(OPEN, watches_table.c.rule_id == rule.id,
+                                          watches_table.c.contact_id == event.contact_id,
+                                          watches_table.c.started_at <= event.occurred_at)
     dropoffs = select(Dropoff).where(ACTIVE, Dropoff.rule_id == rule.id, Dropoff.contact_id == event.contact_id,
                                      Dropoff.started_at <= event.occurred_at)
     if match is not None:
-        watches = watches.where(Watch.match_value == match)
+        reached = reached.where(watches_table.c.match_value == match)
         dropoffs = dropoffs.where(Dropoff.match_value == match)
-    for watch in db_session.scalars(watches):
-        if watch.deadline >= event.occurred_at:
-            close(watch, event.occurred_at)
-        else:
-            expire(rule, watch, event.occurred_at, decide(rule, watch))  # the clock had not come to it yet
-    db_session.flush()
+    rows = db_session.connection().execute(reached).all()
+    in_time = [(watch, event.occurred_at) for watch in rows if watch.deadline >= event.occurred_at]
+    # Past their deadline, but the clock had not come to them yet: raise, then recover below.
+    late = [(watch, decide(rule, watch)) for watch in rows if watch.deadline < event.occurred_at]
+    end({rule.id: rule}, in_time, late, event.occurred_at)
     for dropoff in db_session.scalars(dropoffs):
         dropoff.status, dropoff.recovered_at = "recovered", event.occurred_at
         dropoff.recovery_seconds = max(0, int((event.occurred_at - dropoff.occurred_at).total_seconds()))
         dropoff.revenue = event.value
 
 
-def close(watch: Watch, at: datetime) -> None:
-    """Close `watch`: its contact did what the rule waited for."""
-    watch.status, watch.closed_at = "closed", at
+def goals_reached(rules: dict[int, Rule], goals: dict[int, list[str]], due: Sequence[Row]) -> dict[int, datetime]:
+    """For due watches whose goal is stored (maybe not yet processed): watch id -> when it was reached."""
+    reached: dict[int, datetime] = {}
+    by_rule: dict[int, list[Row]] = defaultdict(list)
+    for watch in due:
+        if goals[watch.rule_id]:
+            by_rule[watch.rule_id].append(watch)
+    for rule_id, watches in by_rule.items():
+        rule = rules[rule_id]
+        query = select(Event.contact_id, Event.occurred_at, Event.properties).where(
+            Event.account_id == rule.account_id, Event.contact_id.in_({w.contact_id for w in watches}),
+            Event.type.in_(goals[rule_id]), Event.occurred_at >= min(w.started_at for w in watches),
+            Event.occurred_at <= max(w.deadline for w in watches),
+        ).order_by(Event.occurred_at)
+        found: dict[int, list[tuple[datetime, str | None]]] = defaultdict(list)
+        for contact_id, occurred_at, properties in db.session().execute(query):
+            found[contact_id].append((occurred_at, match_value(rule, properties)))
+        for watch in watches:
+            for occurred_at, theirs in found.get(watch.contact_id, ()):
+                if watch.started_at <= occurred_at <= watch.deadline and theirs in (None, watch.match_value):
+                    reached[watch.id] = occurred_at
+                    break
+    return reached
 
 
-def expire(rule: Rule, watch: Watch, now: datetime, verdict: Verdict | None) -> None:
-    """End `watch` at its deadline: a dropoff, unless the verdict is none or one is already active."""
-    db_session = db.session()
-    if verdict is None:
-        close(watch, watch.deadline)
+def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
+        expiring: list[tuple[Row, Verdict | None]], now: datetime) -> None:
+    """End watches in bulk: close those that reached their goal; expire the rest into dropoffs.
+
+    A watch whose verdict is None ends without a dropoff, as does one whose contact already
+    has an active dropoff for the rule and match value.
+    """
+    connection = db.session().connection()
+    closes = [{"watch_id": watch.id, "at": at} for watch, at in closing]
+    closes += [{"watch_id": watch.id, "at": watch.deadline} for watch, verdict in expiring if verdict is None]
+    raising = [(watch, verdict) for watch, verdict in expiring if verdict is not None]
+    if closes:
+        connection.execute(CLOSE, closes)
+    if not raising:
         return
-    watch.status = "expired"
-    active = select(Dropoff.id).where(ACTIVE, Dropoff.rule_id == rule.id, Dropoff.contact_id == watch.contact_id,
-                                      Dropoff.match_value == watch.match_value)
-    if db_session.scalar(active) is not None:
-        return
-    engagement, recent = _engagement(watch)
-    intent = verdict.intent
-    if engagement == "high":
-        intent = INTENTS[min(INTENTS.index(intent) + 1, len(INTENTS) - 1)]
-    segment = {"stage": rule.stage, "engagement": engagement, "events_30d": recent, **verdict.segment}
-    start = db_session.get(Event, watch.start_event_id)
-    if start is not None and start.properties.get("objection"):
-        segment["objection"] = start.properties["objection"]
-    db_session.add(Dropoff(
-        account_id=watch.account_id, rule_id=rule.id, rule_key=rule.key, contact_id=watch.contact_id,
-        match_value=watch.match_value, scenario=rule.scenario, stage=rule.stage, kind=rule.kind,
-        category=verdict.category, intent=intent, value_at_risk=watch.value, currency=watch.currency,
-        started_at=watch.started_at, occurred_at=watch.deadline, detected_at=now, segment=segment,
-    ))
-    db_session.flush()
+    connection.execute(EXPIRE, [{"watch_id": watch.id} for watch, _ in raising])
+    contacts = {watch.contact_id for watch, _ in raising}
+    held = select(Dropoff.rule_id, Dropoff.contact_id, Dropoff.match_value).where(ACTIVE,
+                                                                                 Dropoff.contact_id.in_(contacts))
+    active = {(rule_id, contact_id, match) for rule_id, contact_id, match in connection.execute(held)}
+    activity = _activity(contacts, min(w.deadline for w, _ in raising), max(w.deadline for w, _ in raising))
+    start_ids = {watch.start_event_id for watch, _ in raising}
+    starts = {event_id: properties for event_id, properties in
+              connection.execute(select(Event.id, Event.properties).where(Event.id.in_(start_ids)))}
+    rows = []
+    for watch, verdict in raising:
+        key = (watch.rule_id, watch.contact_id, watch.match_value)
+        if key in active:
+            continue
+        active.add(key)
+        rule = rules[watch.rule_id]
+        moments = activity.get(watch.contact_id, [])
+        recent = bisect_right(moments, watch.deadline) - bisect_right(moments, watch.deadline - ENGAGEMENT_WINDOW)
+        engagement = "high" if recent >= ENGAGED_EVENTS else "medium" if recent >= 2 else "low"
+        intent = verdict.intent
+        if engagement == "high":
+            intent = INTENTS[min(INTENTS.index(intent) + 1, len(INTENTS) - 1)]
+        segment = {"stage": rule.stage, "engagement": engagement, "events_30d": recent, **verdict.segment}
+        objection = (starts.get(watch.start_event_id) or {}).get("objection")
+        if objection:
+            segment["objection"] = objection
+        rows.append({
+            "account_id": watch.account_id, "rule_id": rule.id, "rule_key": rule.key, "contact_id": watch.contact_id,
+            "match_value": watch.match_value, "scenario": rule.scenario, "stage": rule.stage, "kind": rule.kind,
+            "category": verdict.category, "intent": intent, "value_at_risk": watch.value, "currency": watch.currency,
+            "started_at": watch.started_at, "occurred_at": watch.deadline, "detected_at": now, "status": "open",
+            "segment": segment,
+        })
+    if rows:
+        connection.execute(insert(dropoffs_table), rows)
 
 
 def first_between(rule: Rule, contact_id: int, match: str, types: list[str], since: datetime,
@@ -158,11 +209,12 @@ def timestamp(raw: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _engagement(watch: Watch) -> tuple[str, int]:
-    recent = db.session().scalar(
-        select(func.count()).select_from(Event).where(
-            Event.account_id == watch.account_id, Event.contact_id == watch.contact_id,
-            Event.occurred_at > watch.deadline - ENGAGEMENT_WINDOW, Event.occurred_at <= watch.deadline,
-        )
-    )
-    return ("high" if recent >= ENGAGED_EVENTS else "medium" if recent >= 2 else "low"), recent
+def _activity(contacts: set[int], earliest: datetime, latest: datetime) -> dict[int, list[datetime]]:
+    """Each contact's event times in the engagement window before the deadlines, sorted."""
+    query = select(Event.contact_id, Event.occurred_at).where(
+        Event.contact_id.in_(contacts), Event.occurred_at > earliest - ENGAGEMENT_WINDOW, Event.occurred_at <= latest
+    ).order_by(Event.occurred_at)
+    moments: dict[int, list[datetime]] = defaultdict(list)
+    for contact_id, occurred_at in db.session().execute(query):
+        moments[contact_id].append(occurred_at)
+    return moments
