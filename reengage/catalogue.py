@@ -106,7 +106,7 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     _rule("retention.renewal_at_risk", start_events=["renewal_window_opened"], qualifying_events=USAGE_EVENTS,
           min_events=5, window="P30D", intent="medium"),
     _rule("flow_failure.known_error", error_events=TRANSACT_ERRORS, success_events=TRANSACT_SUCCESS,
-          settle="PT30M"),
+          settle="PT30M", service_key="company"),
     _rule("flow_failure.repeated_attempts", attempt_events=["Viewed Task Failed Page", "Viewed High Latency Page",
           "Viewed Authentication Failed Page", "Viewed Under Maintenance Page"], success_events=TRANSACT_SUCCESS,
           min_attempts=2, window="P7D", settle="PT30M", intent="high"),

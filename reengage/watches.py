@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, insert, select, text, update
 
 from reengage import db
-from reengage.models import Dropoff, Event, Rule, Watch
+from reengage.models import Dropoff, Event, Rule, ServiceStatus, Watch
 
 INTENTS = ("low", "medium", "high")
 # A contact this active in the 30 days before a dropoff is more likely to come back.
@@ -37,6 +37,8 @@ class Verdict:
     category: str
     intent: str
     segment: dict[str, Any] = field(default_factory=dict)
+    # The outside service behind a known error, when the event named one.
+    service: str | None = None
 
 
 def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, category: str = "",
@@ -134,6 +136,7 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
                                                                                  Dropoff.contact_id.in_(contacts))
     active = {(rule_id, contact_id, match) for rule_id, contact_id, match in connection.execute(held)}
     activity = _activity(contacts, min(w.deadline for w, _ in raising), max(w.deadline for w, _ in raising))
+    waiting = _under_maintenance({(watch.account_id, verdict.service) for watch, verdict in raising if verdict.service})
     start_ids = {watch.start_event_id for watch, _ in raising}
     starts = {event_id: properties for event_id, properties in
               connection.execute(select(Event.id, Event.properties).where(Event.id.in_(start_ids)))}
@@ -159,7 +162,10 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
             "match_value": watch.match_value, "scenario": rule.scenario, "stage": rule.stage, "kind": rule.kind,
             "category": verdict.category, "intent": intent, "value_at_risk": watch.value, "currency": watch.currency,
             "started_at": watch.started_at, "occurred_at": watch.deadline, "detected_at": now, "status": "open",
-            "segment": segment,
+            "segment": segment, "service": verdict.service,
+            # Outreach about a maintenance error waits until the service is back.
+            "ready_at": None if (watch.account_id, verdict.service) in waiting and verdict.category == "maintenance"
+            else now,
         })
     if rows:
         connection.execute(insert(dropoffs_table), rows)
@@ -207,6 +213,17 @@ def timestamp(raw: Any) -> datetime | None:
     except ValueError:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _under_maintenance(services: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (account, service) pairs are reported under maintenance now."""
+    if not services:
+        return set()
+    query = select(ServiceStatus.account_id, ServiceStatus.service).where(
+        ServiceStatus.status == "maintenance", ServiceStatus.service.in_({service for _, service in services}),
+        ServiceStatus.account_id.in_({account for account, _ in services}),
+    )
+    return {(account, service) for account, service in db.session().execute(query)} & services
 
 
 def _activity(contacts: set[int], earliest: datetime, latest: datetime) -> dict[int, list[datetime]]:

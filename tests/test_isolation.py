@@ -22,6 +22,9 @@ PROBED = {
     ("GET", "/v1/dropoffs"),
     ("GET", "/v1/dropoffs/<int:dropoff_id>"),
     ("POST", "/v1/dropoffs/<int:dropoff_id>/dismiss"),
+    ("GET", "/v1/actions"),
+    ("POST", "/v1/actions/record-conversion"),
+    ("POST", "/v1/actions/service-status"),
 }
 
 
@@ -102,3 +105,23 @@ def test_dropoffs_are_per_account(app, client, acme, globex):
     assert client.get(f"/v1/dropoffs/{dropoff['id']}", headers=globex.headers).status_code == 404
     assert client.post(f"/v1/dropoffs/{dropoff['id']}/dismiss", headers=globex.headers).status_code == 404
     assert client.get(f"/v1/dropoffs/{dropoff['id']}", headers=acme.headers).json["status"] == "open"
+
+
+def test_actions_touch_only_the_callers_account(app, client, acme, globex):
+    from datetime import timedelta
+
+    from tests.test_detection import send, tick
+
+    body = {"service": "Acme Payroll", "status": "maintenance"}
+    client.post("/v1/actions/service-status", json=body, headers=acme.headers)
+    send(client, acme, "e1", "Viewed Under Maintenance Page", properties={"company": "Acme Payroll"})
+    tick(app, timedelta(hours=1))
+    released = client.post("/v1/actions/service-status", json={**body, "status": "operational"},
+                           headers=globex.headers).json["released"]
+    assert released == 0
+    assert client.get("/v1/dropoffs", headers=acme.headers).json[0]["ready_at"] is None
+    [dropoff] = client.get("/v1/dropoffs", headers=acme.headers).json
+    response = client.post("/v1/actions/record-conversion", json={"contact_id": dropoff["contact_id"]},
+                           headers=globex.headers)
+    assert response.status_code == 404
+    assert client.get("/v1/actions", headers=globex.headers).status_code == 200

@@ -1,6 +1,7 @@
 """Failure end state: an error event, and no success within a settle time (Atomic's known errors)."""
 
 from datetime import datetime
+from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Row
@@ -29,6 +30,10 @@ class Params(Schema):
     )
     success_events = event_names(required=True, metadata={"example": ["Viewed Task Completed Page"]})
     settle = Duration(load_default="PT30M", metadata={"description": "How long a success may still follow."})
+    service_key = fields.String(validate=validate.Length(1, 100), metadata={
+        "description": "A property naming the outside service the error came from (a string, or an object "
+                       "with a `name`): maintenance dropoffs wait for it to be reported operational.",
+        "example": "company"})
     match_key = match_key()
     intent = intent(metadata={"description": "Overrides the intent of the error's category."})
 
@@ -48,11 +53,18 @@ def on_event(rule: Rule, event: Row) -> None:
     match = watches.match_value(rule, event.properties) or ""
     if watches.first_between(rule, event.contact_id, match, params["success_events"], event.occurred_at, deadline):
         return
-    watches.open_or_extend(rule, event, deadline, match, category, {"error": event.type})
+    details = {"error": event.type, "service": _service(event.properties.get(params.get("service_key", "")))}
+    watches.open_or_extend(rule, event, deadline, match, category, details)
 
 
 def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
     """The session ended on the error."""
     category = watch.category or "unknown"
     intent = rule.params.get("intent") or INTENT[category]
-    return watches.Verdict(category, intent, {"error": watch.details.get("error")})
+    return watches.Verdict(category, intent, {"error": watch.details.get("error")}, watch.details.get("service"))
+
+
+def _service(raw: Any) -> str | None:
+    if isinstance(raw, dict):
+        raw = raw.get("name")
+    return str(raw)[:200] if raw else None

@@ -5,6 +5,10 @@ from reengage.models.contact import CONSENT_CHANNELS, Contact
 from reengage.models.dropoff import Dropoff
 from reengage.models.event import Event
 from reengage.models.rule import Rule
+from reengage.models.service import SERVICE_STATES, ServiceStatus
 from reengage.models.watch import Watch
 
-__all__ = ["CONSENT_CHANNELS", "Account", "ApiKey", "Contact", "Dropoff", "Event", "Rule", "Watch"]
+__all__ = [
+    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Contact", "Dropoff", "Event", "Rule",
+    "ServiceStatus", "Watch",
+]

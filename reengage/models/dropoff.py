@@ -47,4 +47,8 @@ class Dropoff(Base):
     recovery_seconds: Mapped[int | None] = mapped_column()
     revenue: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The outside service a known error came from, and when outreach may begin: a maintenance
+    # dropoff stays unready while its service is reported under maintenance.
+    service: Mapped[str | None] = mapped_column(String(200))
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     segment: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)

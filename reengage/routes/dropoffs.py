@@ -25,6 +25,8 @@ def list_dropoffs(filters):
     for name, column in FILTERS.items():
         if name in filters:
             query = query.where(column == filters[name])
+    if "ready" in filters:
+        query = query.where(Dropoff.ready_at.is_not(None) if filters["ready"] else Dropoff.ready_at.is_(None))
     if "since" in filters:
         query = query.where(Dropoff.detected_at >= filters["since"])
     query = query.order_by(Dropoff.detected_at.desc(), Dropoff.id.desc()).limit(filters["limit"])

@@ -30,6 +30,10 @@ class DropoffSchema(Schema):
     recovery_seconds = fields.Integer(allow_none=True, metadata={"example": 5400})
     revenue = fields.Float(allow_none=True, metadata={"example": 249.0})
     dismissed_at = fields.AwareDateTime(allow_none=True)
+    service = fields.String(allow_none=True, metadata={"description": "The outside service behind a known error.",
+                                                       "example": "Acme Payroll"})
+    ready_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "When outreach may begin; null while the service of a maintenance error is down."})
     segment = fields.Dict(metadata={"example": {"stage": "sales", "engagement": "medium", "events_30d": 3}})
 
 
@@ -45,5 +49,6 @@ class DropoffQuerySchema(Schema):
     intent = fields.String(validate=validate.OneOf(INTENTS))
     status = fields.String(validate=validate.OneOf(STATUSES))
     contact_id = fields.Integer()
+    ready = fields.Boolean(metadata={"description": "Only dropoffs ready (or not yet ready) for outreach."})
     since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Detected at or after this time."})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))

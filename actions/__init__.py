@@ -1,0 +1,5 @@
+"""Every REST action, in one place: each module declares its schemas and sample and `perform`s."""
+
+from actions import record_conversion, service_status
+
+ACTIONS = {action.KEY: action for action in (record_conversion, service_status)}

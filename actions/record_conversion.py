@@ -1,0 +1,101 @@
+"""Record that a contact converted: their active dropoffs are recovered and their watches end."""
+
+from datetime import UTC
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import select, text, update
+
+from reengage import db
+from reengage.errors import ApiError
+from reengage.models import Contact, Dropoff, Rule, Watch
+from reengage.schemas.contact import IDENTIFIERS
+from reengage.schemas.fields import Email, Money, Phone
+
+KEY = "record-conversion"
+NOUN = "Conversion"
+LABEL = "Record Conversion"
+DESCRIPTION = ("Mark a contact converted (a purchase, a completed application): their active dropoffs are "
+               "recovered with the revenue, and the watches waiting on them end.")
+ACTIVE = text("dropoffs.status IN ('open', 'enrolled')")
+
+
+class RecordConversionInput(Schema):
+    class Meta:
+        unknown = RAISE
+
+    contact_id = fields.Integer(metadata={"example": 42})
+    external_id = fields.String(validate=validate.Length(1, 255), metadata={"example": "user-8812"})
+    email = Email(metadata={"example": "dana@example.com"})
+    phone = Phone()
+    hubspot_id = fields.String(validate=validate.Length(1, 64))
+    dropoff_id = fields.Integer(metadata={"description": "Only this dropoff (and its rule's watch)."})
+    rule = fields.String(metadata={"description": "Only this rule's dropoffs and watches (its key)."})
+    value = Money(allow_none=True, metadata={"description": "Revenue the conversion brought.", "example": 249.0})
+    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"), metadata={"example": "USD"})
+    occurred_at = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Defaults to now."})
+
+    @validates_schema
+    def _names_a_contact(self, data: dict, **_kwargs) -> None:
+        if not any(name in data for name in ("contact_id", *IDENTIFIERS)):
+            raise ValidationError(f"Give contact_id or one of {', '.join(IDENTIFIERS)}.")
+
+
+class RecordConversionOutput(Schema):
+    contact_id = fields.Integer(metadata={"example": 42})
+    recovered = fields.List(fields.Integer(), metadata={"description": "Ids of the dropoffs recovered.",
+                                                        "example": [7]})
+    watches_closed = fields.Integer(metadata={"example": 1})
+
+
+# The names the routes use; the classes' own names name them in openapi.yaml.
+Input, Output = RecordConversionInput, RecordConversionOutput
+SAMPLE = {"contact_id": 42, "recovered": [7], "watches_closed": 1}
+
+
+def perform(account_id: int, data: dict) -> dict:
+    """Recover the contact's active dropoffs (only those asked for) and close the matching watches."""
+    at = data.get("occurred_at") or db.utcnow()
+    with db.transaction() as db_session:
+        contact_id = _contact(account_id, data)
+        dropoffs = select(Dropoff).where(ACTIVE, Dropoff.account_id == account_id, Dropoff.contact_id == contact_id)
+        watches = update(Watch).where(Watch.account_id == account_id, Watch.contact_id == contact_id,
+                                      Watch.status == "open")
+        if "rule" in data:
+            rule_id = db_session.scalar(select(Rule.id).where(Rule.account_id == account_id, Rule.key == data["rule"]))
+            dropoffs = dropoffs.where(Dropoff.rule_key == data["rule"])
+            watches = watches.where(Watch.rule_id == rule_id)
+        if "dropoff_id" in data:
+            dropoff = db_session.scalar(dropoffs.where(Dropoff.id == data["dropoff_id"]))
+            if dropoff is None:
+                raise ApiError(404, "not_found", f"No active dropoff {data['dropoff_id']} for this contact.")
+            dropoffs = dropoffs.where(Dropoff.id == dropoff.id)
+            watches = watches.where(Watch.rule_id == dropoff.rule_id, Watch.match_value == dropoff.match_value)
+        recovered = []
+        for dropoff in db_session.scalars(dropoffs):
+            dropoff.status, dropoff.recovered_at = "recovered", at
+            dropoff.recovery_seconds = max(0, int((at - dropoff.occurred_at).total_seconds()))
+            dropoff.revenue = data.get("value")
+            dropoff.currency = data.get("currency") or dropoff.currency
+            recovered.append(dropoff.id)
+        closed = db_session.execute(
+            watches.values(status="closed", closed_at=at).execution_options(synchronize_session=False)
+        ).rowcount
+    return {"contact_id": contact_id, "recovered": recovered, "watches_closed": closed}
+
+
+def _contact(account_id: int, data: dict) -> int:
+    """The contact named by id, else by the strongest identifier given (as intake matches them)."""
+    db_session = db.session()
+    if "contact_id" in data:
+        query = select(Contact.id).where(Contact.account_id == account_id, Contact.id == data["contact_id"])
+        found = db_session.scalar(query)
+    else:
+        found = None
+        for name in IDENTIFIERS:
+            if name in data and found is None:
+                column = getattr(Contact, name)
+                found = db_session.scalar(select(Contact.id).where(Contact.account_id == account_id,
+                                                                   column == data[name]))
+    if found is None:
+        raise ApiError(404, "not_found", "No such contact in this account.")
+    return found
