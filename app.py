@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from reengage import api, auth, cli, config, db, errors, intake, queue
-from reengage.routes import BLUEPRINTS, events, rules
+from reengage.routes import BLUEPRINTS, atomic, events, rules
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
 
@@ -31,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     rest_api = api.init_app(app, BLUEPRINTS)
     events.register_schemas(rest_api.spec)
     rules.register_schemas(rest_api.spec)
+    atomic.register_schemas(rest_api.spec)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -63,7 +63,7 @@ def _inactivity(scenario: str, start: list[str], goal: list[str], wait: str, int
 
 
 # Atomic Transact's interaction names (seed 001): where a payroll-connection flow ends.
-TRANSACT_SUCCESS = ["Viewed Task Completed Page"]
+TRANSACT_SUCCESS = ["Viewed Task Completed Page", "onFinish"]
 TRANSACT_ERRORS = {
     "Viewed Authentication Failed Page": "auth",
     "Viewed Access Unauthorized Page": "auth",

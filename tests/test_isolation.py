@@ -25,6 +25,7 @@ PROBED = {
     ("GET", "/v1/actions"),
     ("POST", "/v1/actions/record-conversion"),
     ("POST", "/v1/actions/service-status"),
+    ("POST", "/v1/webhooks/atomic"),
 }
 
 
@@ -125,3 +126,10 @@ def test_actions_touch_only_the_callers_account(app, client, acme, globex):
                            headers=globex.headers)
     assert response.status_code == 404
     assert client.get("/v1/actions", headers=globex.headers).status_code == 200
+
+
+def test_atomic_events_land_in_the_callers_account(client, acme, globex):
+    body = {"callback": "onInteraction", "identifier": "user-1", "payload": {"name": "Viewed Login Page"}}
+    assert client.post("/v1/webhooks/atomic", json=body, headers=acme.headers).json["status"] == "created"
+    assert client.post("/v1/webhooks/atomic", json=body, headers=globex.headers).json["status"] == "created"
+    assert len(client.get("/v1/events", headers=acme.headers).json) == 1
