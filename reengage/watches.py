@@ -10,9 +10,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, text, update
+from sqlalchemy import Row, bindparam, func, insert, select, text, update
 
 from reengage import db
 from reengage.models import Dropoff, Event, Rule, ServiceStatus, Watch
@@ -21,6 +22,8 @@ INTENTS = ("low", "medium", "high")
 # A contact this active in the 30 days before a dropoff is more likely to come back.
 ENGAGEMENT_WINDOW = timedelta(days=30)
 ENGAGED_EVENTS = 5
+# Events that count as a purchase in a contact's history (a segmentation field of every dropoff).
+PURCHASE_EVENTS = ("purchase_completed", "order_completed", "payment_succeeded", "deal.closed_won")
 # Literal predicates, so PostgreSQL can use the partial indexes they match.
 OPEN = text("watches.status = 'open'")
 ACTIVE = text("dropoffs.status IN ('open', 'enrolled')")
@@ -39,6 +42,8 @@ class Verdict:
     segment: dict[str, Any] = field(default_factory=dict)
     # The outside service behind a known error, when the event named one.
     service: str | None = None
+    # A scenario more precise than the rule's (a lost deal's loss reason).
+    scenario: str | None = None
 
 
 def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, category: str = "",
@@ -50,7 +55,7 @@ def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, categ
     if watch is None:
         watch = Watch(account_id=rule.account_id, rule_id=rule.id, contact_id=event.contact_id, match_value=match,
                       start_event_id=event.id, started_at=event.occurred_at, deadline=deadline,
-                      value=event.value, currency=event.currency, category=category, details=details or {})
+                      value=_value(event), currency=event.currency, category=category, details=details or {})
         db_session.add(watch)
     elif event.occurred_at >= watch.started_at:
         watch.deadline = max(watch.deadline, deadline)
@@ -58,6 +63,17 @@ def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, categ
         watch.details = {**watch.details, **(details or {})}
     db_session.flush()
     return watch
+
+
+def _value(event: Row) -> Decimal | None:
+    """The money at stake: the event's `value`, else a numeric `value` or `amount` property."""
+    if event.value is not None:
+        return event.value
+    for key in ("value", "amount"):
+        raw = event.properties.get(key)
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and raw >= 0:
+            return Decimal(str(raw))
+    return None
 
 
 def has_open(rule: Rule, contact_id: int, match: str) -> bool:
@@ -136,6 +152,7 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
                                                                                  Dropoff.contact_id.in_(contacts))
     active = {(rule_id, contact_id, match) for rule_id, contact_id, match in connection.execute(held)}
     activity = _activity(contacts, min(w.deadline for w, _ in raising), max(w.deadline for w, _ in raising))
+    purchases = _purchases(contacts)
     waiting = _under_maintenance({(watch.account_id, verdict.service) for watch, verdict in raising if verdict.service})
     start_ids = {watch.start_event_id for watch, _ in raising}
     starts = {event_id: properties for event_id, properties in
@@ -153,13 +170,15 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
         intent = verdict.intent
         if engagement == "high":
             intent = INTENTS[min(INTENTS.index(intent) + 1, len(INTENTS) - 1)]
-        segment = {"stage": rule.stage, "engagement": engagement, "events_30d": recent, **verdict.segment}
+        segment = {"stage": rule.stage, "engagement": engagement, "events_30d": recent,
+                   "purchases": purchases.get(watch.contact_id, 0), **verdict.segment}
         objection = (starts.get(watch.start_event_id) or {}).get("objection")
         if objection:
             segment["objection"] = objection
         rows.append({
             "account_id": watch.account_id, "rule_id": rule.id, "rule_key": rule.key, "contact_id": watch.contact_id,
-            "match_value": watch.match_value, "scenario": rule.scenario, "stage": rule.stage, "kind": rule.kind,
+            "match_value": watch.match_value, "scenario": verdict.scenario or rule.scenario, "stage": rule.stage,
+            "kind": rule.kind,
             "category": verdict.category, "intent": intent, "value_at_risk": watch.value, "currency": watch.currency,
             "started_at": watch.started_at, "occurred_at": watch.deadline, "detected_at": now, "status": "open",
             "segment": segment, "service": verdict.service,
@@ -224,6 +243,14 @@ def _under_maintenance(services: set[tuple[int, str]]) -> set[tuple[int, str]]:
         ServiceStatus.account_id.in_({account for account, _ in services}),
     )
     return {(account, service) for account, service in db.session().execute(query)} & services
+
+
+def _purchases(contacts: set[int]) -> dict[int, int]:
+    """How many purchase events each contact has ever had."""
+    query = (select(Event.contact_id, func.count()).where(Event.contact_id.in_(contacts),
+                                                          Event.type.in_(PURCHASE_EVENTS))
+             .group_by(Event.contact_id))
+    return {contact_id: count for contact_id, count in db.session().execute(query)}
 
 
 def _activity(contacts: set[int], earliest: datetime, latest: datetime) -> dict[int, list[datetime]]:

@@ -131,3 +131,39 @@ def test_replayed_error_events_change_nothing(app, client, acme):
     tick(app, timedelta(days=1))
     assert by_scenario(client, acme, "flow_failure.repeated_attempts") == []
     assert len(by_scenario(client, acme, "flow_failure.known_error")) == 1
+
+
+@pytest.mark.parametrize(
+    ("reason", "scenario"),
+    [
+        ("Budget was cut", "closed_lost.price"),
+        ("Went with a competitor", "closed_lost.competition"),
+        ("Not now - maybe next quarter", "closed_lost.timing"),
+        ("Our champion left the company", "closed_lost.internal_champion"),
+        ("", "closed_lost.any"),
+    ],
+)
+def test_lost_deal_is_filed_under_its_loss_reason(app, client, acme, reason, scenario):
+    send(client, acme, "d1", "deal.closed_lost", value=48000, currency="USD",
+         properties={"deal_id": "D-7", "closed_lost_reason": reason})
+    tick(app, timedelta(seconds=1))
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["scenario"] == scenario and dropoff["kind"] == "closed_lost"
+    assert dropoff["value_at_risk"] == 48000.0 and dropoff["match_value"] == "D-7"
+    assert dropoff["segment"]["loss_reason"] == reason
+
+
+def test_a_deal_won_after_it_was_lost_recovers_it(app, client, acme):
+    send(client, acme, "d1", "deal.closed_lost", properties={"deal_id": "D-7", "closed_lost_reason": "timing"})
+    tick(app, timedelta(minutes=1))
+    send(client, acme, "d2", "deal.closed_won", timedelta(days=90), value=52000, properties={"deal_id": "D-7"})
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["status"] == "recovered" and dropoff["revenue"] == 52000.0
+
+
+def test_segment_counts_purchases_and_value_comes_from_properties(app, client, acme):
+    send(client, acme, "p1", "purchase_completed", timedelta(days=-40))
+    send(client, acme, "s1", "application_started", properties={"amount": 120})
+    tick(app, timedelta(days=1))
+    [dropoff] = dropoffs(client, acme, "?scenario=sales.application_abandoned")
+    assert dropoff["segment"]["purchases"] == 1 and dropoff["value_at_risk"] == 120.0

@@ -2,6 +2,7 @@
 
 from reengage.detectors import (
     abandoned_session,
+    closed_lost,
     failure_end_state,
     inactivity,
     low_engagement,
@@ -10,5 +11,5 @@ from reengage.detectors import (
 
 DETECTORS = {
     detector.KIND: detector
-    for detector in (inactivity, failure_end_state, repeated_attempts, abandoned_session, low_engagement)
+    for detector in (inactivity, failure_end_state, repeated_attempts, abandoned_session, low_engagement, closed_lost)
 }

@@ -66,7 +66,7 @@ def test_invalid_rules_are_named(client, acme, change, field):
 
 
 def test_unknown_kind_is_refused_naming_the_available_ones(client, acme):
-    response = client.post("/v1/rules", json={**NEW_RULE, "kind": "closed_lost"}, headers=acme.headers)
+    response = client.post("/v1/rules", json={**NEW_RULE, "kind": "sentiment"}, headers=acme.headers)
     assert response.status_code == 422
     message = response.json["error"]["message"]
     assert "inactivity" in message and "abandoned_session" in message
