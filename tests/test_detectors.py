@@ -167,3 +167,20 @@ def test_segment_counts_purchases_and_value_comes_from_properties(app, client, a
     tick(app, timedelta(days=1))
     [dropoff] = dropoffs(client, acme, "?scenario=sales.application_abandoned")
     assert dropoff["segment"]["purchases"] == 1 and dropoff["value_at_risk"] == 120.0
+
+
+def test_repeated_attempts_dropoff_comes_at_the_end_of_the_settle_time_not_before(app, client, acme):
+    send(client, acme, "a1", "Viewed Task Failed Page")
+    send(client, acme, "a2", "Viewed Task Failed Page", timedelta(hours=1))
+    tick(app, timedelta(hours=1) + 30 * MINUTE - timedelta(seconds=1))
+    assert by_scenario(client, acme, "flow_failure.repeated_attempts") == []
+    tick(app, timedelta(hours=1) + 30 * MINUTE)
+    assert len(by_scenario(client, acme, "flow_failure.repeated_attempts")) == 1
+
+
+def test_lost_deal_is_raised_at_the_moment_it_was_lost_not_before(app, client, acme):
+    send(client, acme, "d1", "deal.closed_lost", timedelta(hours=2), properties={"closed_lost_reason": "price"})
+    tick(app, timedelta(hours=2) - timedelta(seconds=1))
+    assert dropoffs(client, acme) == []
+    tick(app, timedelta(hours=2))
+    assert dropoffs(client, acme)[0]["scenario"] == "closed_lost.price"
