@@ -12,14 +12,8 @@ accesslog = os.environ.get("ACCESS_LOG", "-") or None
 
 
 def post_worker_init(worker) -> None:
-    """Tune the worker's threads; without Redis, also run the clock in it."""
-    import sys
-
+    """Without Redis there is no separate clock process: each web worker runs one."""
     from reengage import clock
-
-    # A thread back from a database round trip waits for the GIL up to this long while
-    # another thread computes; the default 5 ms makes every query of a busy worker that slow.
-    sys.setswitchinterval(float(os.environ.get("GIL_SWITCH_SECONDS", "0.0005")))
 
     app = worker.wsgi
     if not app.config.get("REDIS_URL") and app.config["CLOCK_IN_PROCESS"]:
