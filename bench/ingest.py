@@ -175,8 +175,13 @@ def bench_backend(name: str, database_url: str | None, seconds: float, rounds: i
                 for phase, (make, connections) in phases.items():
                     rates[phase].append(load.run(make, seconds / rounds, connections, latencies[phase]))
         finally:
+            # Workers finish their in-process job backlog before exiting (gunicorn's 30 s graceful timeout).
             server.terminate()
-            server.wait(timeout=15)
+            try:
+                server.wait(timeout=45)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
     noop, single, batch = (summary(rates[phase], latencies[phase]) for phase in phases)
     batch["events_per_s"] = batch["requests_per_s"] * BATCH
     return {"backend": name, "noop": noop, "single": single, "batch": batch,
