@@ -6,6 +6,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sqlalchemy import select, text, update
 
 from reengage import db
+from reengage import watches as watches_module
 from reengage.errors import ApiError
 from reengage.models import Contact, Dropoff, Rule, Watch
 from reengage.schemas.contact import IDENTIFIERS
@@ -62,6 +63,10 @@ def perform(account_id: int, data: dict) -> dict:
                                       Watch.status == "open")
         if "rule" in data:
             rule_id = db_session.scalar(select(Rule.id).where(Rule.account_id == account_id, Rule.key == data["rule"]))
+            keyed = select(Dropoff.id).where(Dropoff.account_id == account_id, Dropoff.rule_key == data["rule"])
+            # A deleted rule's dropoffs keep its key, so the key may still name something to recover.
+            if rule_id is None and db_session.scalar(keyed.limit(1)) is None:
+                raise ApiError(404, "not_found", f"No rule {data['rule']!r} in this account.")
             dropoffs = dropoffs.where(Dropoff.rule_key == data["rule"])
             watches = watches.where(Watch.rule_id == rule_id)
         if "dropoff_id" in data:
@@ -72,10 +77,7 @@ def perform(account_id: int, data: dict) -> dict:
             watches = watches.where(Watch.rule_id == dropoff.rule_id, Watch.match_value == dropoff.match_value)
         recovered = []
         for dropoff in db_session.scalars(dropoffs):
-            dropoff.status, dropoff.recovered_at = "recovered", at
-            dropoff.recovery_seconds = max(0, int((at - dropoff.occurred_at).total_seconds()))
-            dropoff.revenue = data.get("value")
-            dropoff.currency = data.get("currency") or dropoff.currency
+            watches_module.recover(dropoff, at, data.get("value"), data.get("currency"))
             recovered.append(dropoff.id)
         closed = db_session.execute(
             watches.values(status="closed", closed_at=at).execution_options(synchronize_session=False)

@@ -50,8 +50,7 @@ def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, categ
                    details: dict[str, Any] | None = None) -> Watch:
     """The open watch of this rule, contact and match, opened by `event` or moved on by it."""
     db_session = db.session()
-    watch = db_session.scalar(select(Watch).where(
-        OPEN, Watch.rule_id == rule.id, Watch.contact_id == event.contact_id, Watch.match_value == match))
+    watch = _open_watch(rule, event.contact_id, match)
     if watch is None:
         watch = Watch(account_id=rule.account_id, rule_id=rule.id, contact_id=event.contact_id, match_value=match,
                       start_event_id=event.id, started_at=event.occurred_at, deadline=deadline,
@@ -78,9 +77,12 @@ def _value(event: Row) -> Decimal | None:
 
 def has_open(rule: Rule, contact_id: int, match: str) -> bool:
     """Whether this rule already watches this contact and match."""
-    query = select(Watch.id).where(OPEN, Watch.rule_id == rule.id, Watch.contact_id == contact_id,
-                                   Watch.match_value == match)
-    return db.session().scalar(query) is not None
+    return _open_watch(rule, contact_id, match) is not None
+
+
+def _open_watch(rule: Rule, contact_id: int, match: str) -> Watch | None:
+    return db.session().scalar(select(Watch).where(
+        OPEN, Watch.rule_id == rule.id, Watch.contact_id == contact_id, Watch.match_value == match))
 
 
 def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | None]) -> None:
@@ -101,9 +103,15 @@ def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | N
     late = [(watch, decide(rule, watch)) for watch in rows if watch.deadline < event.occurred_at]
     end({rule.id: rule}, in_time, late, event.occurred_at)
     for dropoff in db_session.scalars(dropoffs):
-        dropoff.status, dropoff.recovered_at = "recovered", event.occurred_at
-        dropoff.recovery_seconds = max(0, int((event.occurred_at - dropoff.occurred_at).total_seconds()))
-        dropoff.revenue = event.value
+        recover(dropoff, event.occurred_at, event.value, event.currency)
+
+
+def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: str | None) -> None:
+    """Mark `dropoff` recovered at `at`, with the time it took and the revenue it brought."""
+    dropoff.status, dropoff.recovered_at = "recovered", at
+    dropoff.recovery_seconds = max(0, int((at - dropoff.occurred_at).total_seconds()))
+    dropoff.revenue = revenue
+    dropoff.currency = currency or dropoff.currency
 
 
 def goals_reached(rules: dict[int, Rule], goals: dict[int, list[str]], due: Sequence[Row]) -> dict[int, datetime]:

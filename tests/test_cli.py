@@ -29,3 +29,8 @@ def test_accounts_list_counts_active_keys(app, acme):
     runner.invoke(args=["accounts", "keys", "create", str(acme.id)])
     runner.invoke(args=["accounts", "keys", "revoke", acme.key])
     assert "1 active key(s)" in runner.invoke(args=["accounts", "list"]).output
+
+
+def test_db_upgrade_leaves_a_current_database_current(app):
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0 and "up to date" in result.output

@@ -50,3 +50,12 @@ def test_actions_are_listed_with_their_samples(client, acme):
     listed = {a["key"]: a for a in client.get("/v1/actions", headers=acme.headers).json}
     assert set(listed) == {"record-conversion", "service-status"}
     assert listed["record-conversion"]["sample"] == {"contact_id": 42, "recovered": [7], "watches_closed": 1}
+
+
+def test_unknown_rule_is_404_but_a_deleted_rules_key_still_recovers(app, client, acme):
+    send(client, acme, "s1", "application_started")
+    assert convert(client, acme, external_id="dana", rule="no_such_rule").status_code == 404
+    tick(app, timedelta(hours=24))
+    client.delete("/v1/rules/application_abandoned", headers=acme.headers)
+    response = convert(client, acme, external_id="dana", rule="application_abandoned", value=10)
+    assert response.status_code == 200 and len(response.json["recovered"]) == 1
