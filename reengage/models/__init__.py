@@ -3,12 +3,16 @@
 from reengage.models.account import Account, ApiKey
 from reengage.models.contact import CONSENT_CHANNELS, Contact
 from reengage.models.dropoff import Dropoff
+from reengage.models.enrollment import Enrollment
 from reengage.models.event import Event
+from reengage.models.flow import Flow, FlowRoute
+from reengage.models.message import Message
 from reengage.models.rule import Rule
 from reengage.models.service import SERVICE_STATES, ServiceStatus
+from reengage.models.suppression import Suppression
 from reengage.models.watch import Watch
 
 __all__ = [
-    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Contact", "Dropoff", "Event", "Rule",
-    "ServiceStatus", "Watch",
+    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Contact", "Dropoff", "Enrollment", "Event", "Flow",
+    "FlowRoute", "Message", "Rule", "ServiceStatus", "Suppression", "Watch",
 ]

@@ -1,11 +1,12 @@
 """Accounts (tenants) and the API keys that act for them."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reengage.db import Base, Id, UTCDateTime, utcnow
+from reengage.db import Base, Id, Json, UTCDateTime, utcnow
 
 
 class Account(Base):
@@ -15,6 +16,8 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Only what the account changed from the defaults (reengage.schemas.settings.DEFAULTS).
+    settings: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     keys: Mapped[list["ApiKey"]] = relationship(back_populates="account")

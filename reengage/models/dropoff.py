@@ -12,6 +12,7 @@ from reengage.db import Base, Id, Json, UTCDateTime, utcnow
 STATUSES = ("open", "enrolled", "recovered", "dismissed")
 INTENTS = ("low", "medium", "high")
 ACTIVE = text("status IN ('open', 'enrolled')")
+TO_ROUTE = text("status = 'open' AND routed_at IS NULL")
 
 
 class Dropoff(Base):
@@ -23,6 +24,8 @@ class Dropoff(Base):
               postgresql_where=ACTIVE, sqlite_where=ACTIVE),
         Index("ix_dropoffs_account_newest", "account_id", "detected_at"),
         Index("ix_dropoffs_contact", "contact_id", "rule_id"),
+        # The clock enrolls ready dropoffs through this index: a tick costs what is ready.
+        Index("ix_dropoffs_to_route", "ready_at", postgresql_where=TO_ROUTE, sqlite_where=TO_ROUTE),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -52,3 +55,8 @@ class Dropoff(Base):
     service: Mapped[str | None] = mapped_column(String(200))
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     segment: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # Where a call to action should lead: the start event's `deep_link` (or `resume_url`).
+    deep_link: Mapped[str | None] = mapped_column(String(2048))
+    # When the clock looked for a flow to enroll it in, and what came of it.
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    route_note: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,63 @@
+"""Messages: one row per enrollment step, moved through its states exactly once."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reengage.db import Base, Id, Json, UTCDateTime, utcnow
+
+STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked", "bounced", "failed",
+            "skipped", "held_out")
+# States a message can still leave by being sent; an exit skips these.
+PENDING = ("scheduled", "queued")
+# States that count against the frequency cap: it went, or is going.
+COUNTED = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked")
+CHANNELS = ("email", "webhook", "hubspot_task")
+
+
+class Message(Base):
+    """One step of one enrollment on one channel; `step` is `<phase>.<step key>`."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "step"),
+        # The clock claims due messages through this index: a tick costs what is due.
+        Index("ix_messages_due", "due_at", postgresql_where=text("status = 'scheduled'"),
+              sqlite_where=text("status = 'scheduled'")),
+        # Messages handed to a job that never ran (a lost job) are found again through this one.
+        Index("ix_messages_queued", "queued_at", postgresql_where=text("status = 'queued'"),
+              sqlite_where=text("status = 'queued'")),
+        Index("ix_messages_contact_channel", "contact_id", "channel", "due_at"),
+        Index("ix_messages_account_newest", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"), index=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(120))
+    phase: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    variant: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default="scheduled")
+    # Why it was skipped or failed, or what it is waiting for.
+    reason: Mapped[str | None] = mapped_column(String(500))
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Why due_at is later than planned_at: quiet hours, a holiday, the frequency cap.
+    moved_because: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    # What was sent, as rendered at send time: to, subject, text, html, cta_url, hint.
+    content: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,89 @@
+"""Account settings, and the part of them a flow may override."""
+
+from datetime import time
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+
+from reengage import durations, timing
+from reengage.detectors.fields import Duration
+from reengage.schemas.fields import Country, Timezone
+
+CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM, e.g. '09:00'.")
+
+
+class SendWindowSchema(Schema):
+    """The local hours and weekdays when messages may go."""
+
+    class Meta:
+        unknown = RAISE
+
+    start = fields.String(required=True, validate=CLOCK, metadata={"example": "09:00"})
+    end = fields.String(required=True, validate=CLOCK, metadata={"description": "Exclusive.", "example": "18:00"})
+    days = fields.List(fields.String(validate=validate.OneOf(timing.WEEKDAYS)), required=True,
+                       validate=validate.Length(1, 7), metadata={"example": ["mon", "tue", "wed", "thu", "fri"]})
+
+    @validates_schema
+    def _ordered(self, data: dict, **_kwargs) -> None:
+        if "start" in data and "end" in data and time.fromisoformat(data["end"]) <= time.fromisoformat(data["start"]):
+            raise ValidationError("Must be later than start.", "end")
+
+    @post_load
+    def _unique_days(self, data: dict, **_kwargs) -> dict:
+        data["days"] = [day for day in timing.WEEKDAYS if day in data["days"]]
+        return data
+
+
+class FrequencyCapSchema(Schema):
+    """At most `messages` to one contact on one channel in any span of `per`, across every flow."""
+
+    class Meta:
+        unknown = RAISE
+
+    messages = fields.Integer(required=True, validate=validate.Range(1, 100), metadata={"example": 1})
+    per = Duration(required=True, metadata={"example": "PT24H"})
+
+
+class FlowSettingsSchema(Schema):
+    """What a flow may set for itself, over its account's settings."""
+
+    class Meta:
+        unknown = RAISE
+
+    send_window = fields.Nested(SendWindowSchema)
+    skip_holidays = fields.Boolean(metadata={"description": "Move sends off public holidays."})
+    cooldown = Duration(metadata={"description": "How long after an enrollment ends before the same flow may "
+                                                 "start again for the contact.", "example": "P30D"})
+    app_url = fields.Url(schemes={"https", "http"}, metadata={
+        "description": "Where calls to action lead when the dropoff's event gave no deep link.",
+        "example": "https://app.example.com/resume"})
+
+
+class AccountSettingsSchema(FlowSettingsSchema):
+    """An account's settings: the defaults of every flow, and what holds across flows."""
+
+    timezone = Timezone(metadata={"description": "For contacts without a time zone of their own.",
+                                  "example": "America/New_York"})
+    country = Country(allow_none=True, metadata={
+        "description": "Whose public holidays to skip for contacts without a country of their own.", "example": "US"})
+    frequency_cap = fields.Nested(FrequencyCapSchema)
+
+    @validates("country")
+    def _known_country(self, value: str | None, **_kwargs) -> None:
+        if value is not None and not timing.supported_country(value):
+            raise ValidationError(f"No public holiday calendar for {value!r}.")
+
+
+DEFAULTS = {
+    "timezone": "UTC",
+    "country": None,
+    "send_window": {"start": "09:00", "end": "18:00", "days": ["mon", "tue", "wed", "thu", "fri"]},
+    "skip_holidays": True,
+    "frequency_cap": {"messages": 1, "per": "PT24H"},
+    "cooldown": "P30D",
+    "app_url": None,
+}
+
+
+def cooldown(settings: dict):
+    """The cooldown of effective `settings`, as a timedelta."""
+    return durations.parse(settings["cooldown"])
