@@ -6,9 +6,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sqlalchemy import select, text, update
 
 from reengage import db
-from reengage import watches as watches_module
 from reengage.errors import ApiError
 from reengage.models import Contact, Dropoff, Rule, Watch
+from reengage.recovery import recover
 from reengage.schemas.contact import IDENTIFIERS
 from reengage.schemas.fields import Email, Money, Phone
 
@@ -77,7 +77,7 @@ def perform(account_id: int, data: dict) -> dict:
             watches = watches.where(Watch.rule_id == dropoff.rule_id, Watch.match_value == dropoff.match_value)
         recovered = []
         for dropoff in db_session.scalars(dropoffs):
-            watches_module.recover(dropoff, at, data.get("value"), data.get("currency"))
+            recover(dropoff, at, data.get("value"), data.get("currency"))
             recovered.append(dropoff.id)
         closed = db_session.execute(
             watches.values(status="closed", closed_at=at).execution_options(synchronize_session=False)

@@ -21,3 +21,8 @@ def parse(text: str) -> timedelta:
     if not isinstance(duration, timedelta):
         raise ValueError(f"{text!r} uses months or years, which have no fixed length: use days instead")
     return duration
+
+
+def offset(text: str) -> timedelta:
+    """Like parse, but also takes nothing at all (`0`, `PT0S`): a step may go at once."""
+    return timedelta(0) if text.strip() in ("0", "PT0S", "P0D") else parse(text)

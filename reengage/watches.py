@@ -17,6 +17,7 @@ from sqlalchemy import Row, bindparam, func, insert, select, text, update
 
 from reengage import db
 from reengage.models import Dropoff, Event, Rule, ServiceStatus, Watch
+from reengage.recovery import recover
 
 INTENTS = ("low", "medium", "high")
 # A contact this active in the 30 days before a dropoff is more likely to come back.
@@ -104,14 +105,6 @@ def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | N
     end({rule.id: rule}, in_time, late, event.occurred_at)
     for dropoff in db_session.scalars(dropoffs):
         recover(dropoff, event.occurred_at, event.value, event.currency)
-
-
-def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: str | None) -> None:
-    """Mark `dropoff` recovered at `at`, with the time it took and the revenue it brought."""
-    dropoff.status, dropoff.recovered_at = "recovered", at
-    dropoff.recovery_seconds = max(0, int((at - dropoff.occurred_at).total_seconds()))
-    dropoff.revenue = revenue
-    dropoff.currency = currency or dropoff.currency
 
 
 def goals_reached(rules: dict[int, Rule], goals: dict[int, list[str]], due: Sequence[Row]) -> dict[int, datetime]:

@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 LIVE = sa.text("deleted_at IS NULL")
 ACTIVE = sa.text("status = 'active'")
 SCHEDULED = sa.text("status = 'scheduled'")
-QUEUED = sa.text("status = 'queued'")
+IN_FLIGHT = sa.text("status IN ('queued', 'sending')")
 TO_ROUTE = sa.text("status = 'open' AND routed_at IS NULL")
 
 
@@ -113,7 +113,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("enrollment_id", "step"),
     )
     op.create_index("ix_messages_due", "messages", ["due_at"], postgresql_where=SCHEDULED, sqlite_where=SCHEDULED)
-    op.create_index("ix_messages_queued", "messages", ["queued_at"], postgresql_where=QUEUED, sqlite_where=QUEUED)
+    op.create_index("ix_messages_in_flight", "messages", ["queued_at"], postgresql_where=IN_FLIGHT,
+                    sqlite_where=IN_FLIGHT)
     op.create_index("ix_messages_contact_channel", "messages", ["contact_id", "channel", "due_at"])
     op.create_index("ix_messages_account_newest", "messages", ["account_id", "id"])
     op.create_index("ix_messages_enrollment_id", "messages", ["enrollment_id"])

@@ -1,27 +1,10 @@
 """Fields that rule params of every kind share."""
 
-from datetime import timedelta
+from marshmallow import fields, validate
 
-from marshmallow import ValidationError, fields, validate
+from reengage.schemas.fields import Duration
 
-from reengage import durations
-
-MAX_SPAN = timedelta(days=365)
-
-
-class Duration(fields.String):
-    """A duration as people write it (`PT24H`, `24h`, `3d`), kept as written."""
-
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            span = durations.parse(text)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
-        if not timedelta(0) < span <= MAX_SPAN:
-            raise ValidationError("Must be more than nothing and at most 365 days.")
-        return text
-
+__all__ = ["Duration", "event_names", "intent", "match_key"]
 
 def event_names(**kwargs) -> fields.List:
     """A non-empty list of event types."""

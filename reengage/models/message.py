@@ -15,6 +15,7 @@ PENDING = ("scheduled", "queued")
 # States that count against the frequency cap: it went, or is going.
 COUNTED = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked")
 CHANNELS = ("email", "webhook", "hubspot_task")
+IN_FLIGHT = text("status IN ('queued', 'sending')")
 
 
 class Message(Base):
@@ -26,9 +27,8 @@ class Message(Base):
         # The clock claims due messages through this index: a tick costs what is due.
         Index("ix_messages_due", "due_at", postgresql_where=text("status = 'scheduled'"),
               sqlite_where=text("status = 'scheduled'")),
-        # Messages handed to a job that never ran (a lost job) are found again through this one.
-        Index("ix_messages_queued", "queued_at", postgresql_where=text("status = 'queued'"),
-              sqlite_where=text("status = 'queued'")),
+        # Messages handed to a job that never ran, or cut off while sending, are found through this one.
+        Index("ix_messages_in_flight", "queued_at", postgresql_where=IN_FLIGHT, sqlite_where=IN_FLIGHT),
         Index("ix_messages_contact_channel", "contact_id", "channel", "due_at"),
         Index("ix_messages_account_newest", "account_id", "id"),
     )

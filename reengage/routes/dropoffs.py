@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from reengage import db
+from reengage import db, enrollments
 from reengage.api import Blueprint
 from reengage.auth import account_id, authenticate
 from reengage.errors import ApiError
@@ -50,6 +50,7 @@ def dismiss_dropoff(dropoff_id):
             raise ApiError(409, "conflict", f"Dropoff {dropoff_id} is recovered; it cannot be dismissed.")
         if dropoff.status != "dismissed":
             dropoff.status, dropoff.dismissed_at = "dismissed", db.utcnow()
+            enrollments.on_dismissed(dropoff.id, dropoff.dismissed_at)
     return dropoff
 
 

@@ -2,12 +2,16 @@
 
 import json
 import zoneinfo
+from datetime import timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 
 import phonenumbers
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
+from reengage import durations
+
+SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_.-]{0,99}$", error="Use 1-100 lower-case letters, digits, '_', '.' or '-'.")
 # A sender's free-form properties stay small enough to index and show.
 MAX_PROPERTIES_BYTES = 32 * 1024
 
@@ -93,3 +97,20 @@ class Properties(fields.Dict):
         if len(json.dumps(result, default=str)) > MAX_PROPERTIES_BYTES:
             raise ValidationError(f"Too large: at most {MAX_PROPERTIES_BYTES} bytes of JSON.")
         return result
+
+
+MAX_SPAN = timedelta(days=365)
+
+
+class Duration(fields.String):
+    """A duration as people write it (`PT24H`, `24h`, `3d`), kept as written."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            span = durations.parse(text)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+        if not timedelta(0) < span <= MAX_SPAN:
+            raise ValidationError("Must be more than nothing and at most 365 days.")
+        return text

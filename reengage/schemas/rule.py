@@ -3,8 +3,8 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from reengage.detectors import DETECTORS
+from reengage.schemas.fields import SLUG
 
-SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_.-]{0,99}$", error="Use 1-100 lower-case letters, digits, '_', '.' or '-'.")
 PARAMS_DOC = {
     "description": "What the rule's kind needs: see the RuleParams schemas, one per kind.",
     "oneOf": [{"$ref": f"#/components/schemas/RuleParams_{kind}"} for kind in DETECTORS],

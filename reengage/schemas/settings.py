@@ -5,8 +5,7 @@ from datetime import time
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
 from reengage import durations, timing
-from reengage.detectors.fields import Duration
-from reengage.schemas.fields import Country, Timezone
+from reengage.schemas.fields import Country, Duration, Timezone
 
 CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM, e.g. '09:00'.")
 

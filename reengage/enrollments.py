@@ -1,0 +1,156 @@
+"""Enrollments: putting a contact in a flow with every step scheduled, and taking them out again."""
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from reengage import db, durations, schedule
+from reengage.errors import ApiError
+from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
+from reengage.models.message import PENDING
+from reengage.schemas.settings import cooldown
+
+messages_table = Message.__table__
+# Reasons that also put the contact on the channel's suppression list.
+SUPPRESSING = ("unsubscribed", "bounced", "spam_report")
+
+
+class Refused(ApiError):
+    """The contact cannot enter the flow now (cooling down after an earlier run)."""
+
+    def __init__(self, message: str, until: datetime):
+        super().__init__(409, "cooldown", message, {"until": until.isoformat()})
+        self.until = until
+
+
+def bucket(*parts: object) -> int:
+    """A stable number 0-99 for `parts`: the same contact always lands in the same group."""
+    digest = hashlib.sha256(":".join(str(part) for part in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+def steps(flow: Flow) -> list[tuple[int, dict]]:
+    """(phase number, step) of every step of `flow`, in phase order."""
+    return [(number, step) for number, phase in enumerate(flow.phases, start=1) for step in phase["steps"]]
+
+
+def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, source: str,
+           account_settings: dict) -> tuple[Enrollment, bool]:
+    """Enroll `contact` in `flow` as of `at`, scheduling every step; (the enrollment, whether it is new).
+
+    An active enrollment in the flow is answered as it is; within the flow's cooldown after the
+    last one ended, Refused is raised.
+    """
+    db_session = db.session()
+    active = db_session.scalar(select(Enrollment).where(
+        Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.status == "active"))
+    if active is not None and not finish_if_done(active, at):
+        return active, False
+    settings = schedule.effective(account_settings, flow)
+    last_end = db_session.scalar(select(func.max(Enrollment.ended_at)).where(
+        Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id))
+    if last_end is not None and at < last_end + cooldown(settings):
+        until = last_end + cooldown(settings)
+        raise Refused(f"Contact {contact.id} left flow {flow.key!r} at {last_end.isoformat()}; it may start again "
+                      f"after the {settings['cooldown']} cooldown, at {until.isoformat()}.", until)
+    holdout = bucket(flow.key, contact.id, "holdout") < flow.holdout_percent
+    plan = steps(flow)
+    variants = {f"{number}.{step['key']}": ["A", *(v["key"] for v in step["variants"])][
+        bucket(flow.key, number, step["key"], contact.id) % (1 + len(step["variants"]))]
+        for number, step in plan if step.get("variants")}
+    enrollment = Enrollment(account_id=flow.account_id, flow_id=flow.id, contact_id=contact.id,
+                            dropoff_id=dropoff.id if dropoff else None, holdout=holdout, variants=variants,
+                            source=source, started_at=at, status="active")
+    db_session.add(enrollment)
+    db_session.flush()
+    calendar, cap = schedule.calendar(settings, contact), schedule.cap(settings)
+    booked: dict[str, list[datetime]] = {}
+    rows = []
+    for number, step in sorted(plan, key=lambda item: durations.offset(item[1]["offset"])):
+        key = f"{number}.{step['key']}"
+        planned = calendar.planned(at, durations.offset(step["offset"]))
+        if holdout:
+            # When it would have gone, for comparing the groups; held-out rows never count against the cap.
+            due, why = calendar.next_open(planned)
+        else:
+            if step["channel"] not in booked:
+                booked[step["channel"]] = schedule.taken(contact.id, step["channel"])
+            due, why = schedule.place(planned, calendar, cap, booked[step["channel"]])
+            schedule.book(booked[step["channel"]], due)
+        rows.append({"account_id": flow.account_id, "enrollment_id": enrollment.id, "flow_id": flow.id,
+                     "contact_id": contact.id, "step": key, "phase": number, "channel": step["channel"],
+                     "variant": variants.get(key), "status": "held_out" if holdout else "scheduled",
+                     "reason": "holdout group" if holdout else None, "planned_at": planned, "due_at": due,
+                     "moved_because": why, "attempts": 0, "content": {}, "created_at": at, "updated_at": at})
+    if rows:
+        db_session.execute(insert(messages_table), rows)
+    if dropoff is not None and dropoff.status == "open":
+        dropoff.status = "enrolled"
+    return enrollment, True
+
+
+def finish_if_done(enrollment: Enrollment, at: datetime) -> bool:
+    """Complete `enrollment` when nothing of it is left to send (a holdout's once its last step is past)."""
+    query = select(func.count(), func.max(Message.due_at)).where(Message.enrollment_id == enrollment.id)
+    pending, _ = db.session().execute(query.where(Message.status.in_(PENDING))).one()
+    _, last = db.session().execute(query).one()
+    if pending or (enrollment.holdout and last is not None and last > at):
+        return False
+    enrollment.status, enrollment.ended_at = "completed", max(at, last or at)
+    db.session().flush()
+    return True
+
+
+def end(enrollment_ids: Iterable[int], reason: str, at: datetime) -> int:
+    """Exit the given active enrollments for `reason`; their pending messages are skipped. Answer how many."""
+    ids = list(enrollment_ids)
+    if not ids:
+        return 0
+    connection = db.session().connection()
+    ended = connection.execute(
+        update(Enrollment.__table__).where(Enrollment.id.in_(ids), Enrollment.status == "active")
+        .values(status="exited", exit_reason=reason, ended_at=at)).rowcount
+    connection.execute(
+        update(messages_table).where(messages_table.c.enrollment_id.in_(ids), messages_table.c.status.in_(PENDING))
+        .values(status="skipped", reason=f"enrollment exited: {reason}", updated_at=at))
+    return ended
+
+
+def active_ids(account_id: int, contact_ids: Iterable[int], flow_ids: Iterable[int] | None = None) -> list[int]:
+    """Ids of the active enrollments of these contacts (in these flows only, when given)."""
+    query = select(Enrollment.id).where(Enrollment.account_id == account_id, Enrollment.status == "active",
+                                        Enrollment.contact_id.in_(list(contact_ids)))
+    if flow_ids is not None:
+        query = query.where(Enrollment.flow_id.in_(list(flow_ids)))
+    return list(db.session().scalars(query))
+
+
+def on_dismissed(dropoff_id: int, at: datetime) -> None:
+    """A dropoff was dismissed: its enrollments end."""
+    query = select(Enrollment.id).where(Enrollment.dropoff_id == dropoff_id, Enrollment.status == "active")
+    end(db.session().scalars(query), "dismissed", at)
+
+
+def suppress(account_id: int, contact_id: int, channel: str, reason: str, at: datetime) -> bool:
+    """Put the contact on the channel's suppression list and end their enrollments; False if already there."""
+    dialect = db.session().get_bind().dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Suppression.__table__).values(
+        account_id=account_id, contact_id=contact_id, channel=channel, reason=reason, created_at=at)
+    added = db.session().execute(statement.on_conflict_do_nothing()).rowcount
+    end(active_ids(account_id, [contact_id]), reason if reason in SUPPRESSING else "manual", at)
+    return bool(added)
+
+
+def suppressed(account_id: int, contact_id: int, channel: str) -> str | None:
+    """Why the contact is suppressed on `channel`, or None."""
+    return db.session().scalar(select(Suppression.reason).where(
+        Suppression.account_id == account_id, Suppression.contact_id == contact_id, Suppression.channel == channel))
+
+
+def account_settings(account_id: int) -> dict:
+    """The account's own settings (what it changed from the defaults)."""
+    return db.session().scalar(select(Account.settings).where(Account.id == account_id)) or {}

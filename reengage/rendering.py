@@ -1,0 +1,84 @@
+"""Personalised content: step templates rendered in Jinja2's sandbox, where a missing field is a fallback.
+
+A flow's templates are checked when the flow is saved (they compile, and render both with a
+full sample and with nothing known), so a template that would break is refused then, not
+when a message goes. Bodies are plain text; the HTML of an email is built from that text
+with everything escaped, so nothing a contact typed can inject markup.
+"""
+
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from jinja2 import ChainableUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import escape
+
+# Rendered text longer than this is cut: a template loop cannot make a message of megabytes.
+MAX_LENGTH = 20_000
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥", "INR": "₹"}
+
+
+class Fallback(ChainableUndefined):
+    """A missing field: empty text, falsy, and still missing at any depth (`contact.properties.x.y`)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return ""
+
+
+def money(value: Any, currency: Any = None) -> str:
+    """`value` as an amount: `$249.00`, `1,200.00 CHF`; empty when it is no number."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return ""
+    code = str(currency or "").upper()
+    if code in CURRENCY_SIGNS:
+        return f"{CURRENCY_SIGNS[code]}{amount:,.2f}"
+    return f"{amount:,.2f} {code}".strip()
+
+
+@cache
+def environment() -> ImmutableSandboxedEnvironment:
+    """The one sandbox every template renders in."""
+    env = ImmutableSandboxedEnvironment(undefined=Fallback, autoescape=False, keep_trailing_newline=False)
+    env.filters["money"] = money
+    return env
+
+
+def render(source: str | None, context: dict[str, Any]) -> str:
+    """`source` rendered for `context`; TemplateError (or another error the template raised) when it breaks."""
+    if not source:
+        return ""
+    text = environment().from_string(source).render(context)
+    return text[:MAX_LENGTH].strip()
+
+
+def problem(source: str, contexts: list[dict[str, Any]]) -> str | None:
+    """Why `source` cannot be used (it does not compile, or fails to render for one of `contexts`), else None."""
+    try:
+        template = environment().from_string(source)
+    except TemplateError as error:
+        line = getattr(error, "lineno", None)
+        return f"Template error: {error.message}" + (f" (line {line})" if line else "")
+    for context in contexts:
+        try:
+            template.render(context)
+        except Exception as error:  # the sandbox raises SecurityError, TypeError, ZeroDivisionError...
+            return f"Fails to render: {error}"
+    return None
+
+
+def html(text: str, cta_label: str, cta_url: str, footer: str) -> str:
+    """A simple, readable HTML email from plain `text`: paragraphs, one button, a footer."""
+    paragraphs = "".join(f'<p style="margin:0 0 16px">{escape(p).replace(chr(10), "<br>")}</p>'
+                         for p in text.split("\n\n") if p.strip())
+    button = ""
+    if cta_url:
+        button = (f'<p style="margin:24px 0"><a href="{escape(cta_url)}" style="background:#1f6feb;color:#fff;'
+                  f'padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block">'
+                  f"{escape(cta_label or cta_url)}</a></p>")
+    return (f'<div style="font-family:Arial,sans-serif;font-size:15px;line-height:1.5;color:#222;max-width:560px">'
+            f'{paragraphs}{button}<p style="margin:32px 0 0;font-size:12px;color:#777">{footer}</p></div>')
