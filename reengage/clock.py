@@ -8,14 +8,17 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from reengage import db, detection, queue
+from reengage import db, detection, dispatch, queue, routing
 from reengage.jobs.events import process_events
+from reengage.jobs.messages import send_messages
 from reengage.models import Event
 
 log = logging.getLogger(__name__)
 
-# How many due rows one task hands on per tick; the rest wait for the next tick.
+# How many due rows one task hands on per transaction.
 BATCH = 1000
+# Due messages one tick claims at most (in BATCH-sized transactions); the rest wait for the next tick.
+MAX_MESSAGES_PER_TICK = 50_000
 
 
 def requeue_unprocessed_events(at: datetime) -> int:
@@ -40,8 +43,36 @@ def expire_watches(at: datetime) -> int:
     return detection.expire_due(at, BATCH)
 
 
-# Every task runs on every tick; each finds its due rows through an index on their due time.
-TASKS: tuple[Callable[[datetime], int], ...] = (requeue_unprocessed_events, expire_watches)
+def enroll_ready_dropoffs(at: datetime) -> int:
+    """Enroll dropoffs that are ready for outreach in the flows mapped to them."""
+    return routing.enroll_ready(at, BATCH)
+
+
+def dispatch_due_messages(at: datetime) -> int:
+    """Claim messages whose send time has come and hand them to send jobs."""
+    claimed = 0
+    while claimed < MAX_MESSAGES_PER_TICK:
+        ids = dispatch.claim_due(at, BATCH)
+        for start in range(0, len(ids), dispatch.CHUNK):
+            queue.enqueue(send_messages, ids[start:start + dispatch.CHUNK])
+        claimed += len(ids)
+        if len(ids) < BATCH:
+            break
+    return claimed
+
+
+def requeue_stalled_messages(at: datetime) -> int:
+    """Hand queued messages whose job was lost to a job again; fail those cut off mid-send."""
+    queued, _ = dispatch.stalled(at, BATCH)
+    if queued:
+        queue.enqueue(send_messages, queued, job_id="clock-requeue-stalled-messages")
+    return len(queued)
+
+
+# Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
+TASKS: tuple[Callable[[datetime], int], ...] = (
+    requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
+)
 
 
 def tick(app: Flask, at: datetime | None = None) -> dict[str, int]:

@@ -25,9 +25,19 @@ DEFAULTS: dict[str, Any] = {
     "RQ_QUEUE": "default",
     # How long a process trusts a key it has checked; a revoked key stops working within this.
     "API_KEY_CACHE_SECONDS": 5.0,
+    # Where people reach this server: unsubscribe links in emails point here.
+    "PUBLIC_URL": "http://localhost:8000",
+    # Messages handed to a job this long ago and still queued are handed to a job again.
+    "MESSAGE_REQUEUE_AFTER_SECONDS": 300,
+    # A message still `sending` this long after it was claimed was cut off mid-send: it fails rather
+    # than risk going twice.
+    "MESSAGE_SENDING_TIMEOUT_SECONDS": 900,
+    # How often a message whose provider failed for a passing reason is tried in all.
+    "MESSAGE_MAX_ATTEMPTS": 5,
 }
 
-ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS")
+ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
+            "PUBLIC_URL")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float}
 

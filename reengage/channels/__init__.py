@@ -1,0 +1,8 @@
+"""Channels a step can go out on; each composes its content and delivers it through a connector or an outbox."""
+
+from reengage.channels import email, hubspot_task, webhook
+from reengage.channels.base import ChannelError, Delivery
+
+CHANNELS = {channel.KEY: channel for channel in (email, webhook, hubspot_task)}
+
+__all__ = ["CHANNELS", "ChannelError", "Delivery"]

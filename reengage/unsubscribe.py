@@ -1,0 +1,30 @@
+"""One-click unsubscribe links: signed tokens naming the account, contact and channel."""
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+SALT = "reengage.unsubscribe"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def token(account_id: int, contact_id: int, channel: str, message_id: int | None = None) -> str:
+    """A token that unsubscribes this contact from `channel`; it does not expire, as emails are read late."""
+    return _serializer().dumps([account_id, contact_id, channel, message_id])
+
+
+def url(account_id: int, contact_id: int, channel: str, message_id: int | None = None) -> str:
+    """The public unsubscribe link for a token."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    return f"{base}/u/{token(account_id, contact_id, channel, message_id)}"
+
+
+def read(raw: str) -> tuple[int, int, str, int | None] | None:
+    """(account id, contact id, channel, message id) of a token, or None when it is not one of ours."""
+    try:
+        account_id, contact_id, channel, message_id = _serializer().loads(raw)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return int(account_id), int(contact_id), str(channel), message_id
