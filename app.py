@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from reengage import api, auth, cli, config, db, errors, intake, queue
-from reengage.routes import BLUEPRINTS, atomic, events, rules
+from reengage.routes import BLUEPRINTS, PAGES, atomic, events, rules
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
 
@@ -29,6 +29,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     intake.init_app(app)
     auth.init_app(app)
     rest_api = api.init_app(app, BLUEPRINTS)
+    for blueprint in PAGES:
+        app.register_blueprint(blueprint)
     events.register_schemas(rest_api.spec)
     rules.register_schemas(rest_api.spec)
     atomic.register_schemas(rest_api.spec)

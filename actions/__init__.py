@@ -1,5 +1,5 @@
 """Every REST action, in one place: each module declares its schemas and sample and `perform`s."""
 
-from actions import record_conversion, service_status
+from actions import enroll, exit, record_conversion, render, service_status
 
-ACTIONS = {action.KEY: action for action in (record_conversion, service_status)}
+ACTIONS = {action.KEY: action for action in (record_conversion, service_status, enroll, exit, render)}

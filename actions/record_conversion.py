@@ -2,15 +2,15 @@
 
 from datetime import UTC
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select, text, update
 
-from reengage import db
+from reengage import contacts, db
 from reengage.errors import ApiError
-from reengage.models import Contact, Dropoff, Rule, Watch
+from reengage.models import Dropoff, Rule, Watch
 from reengage.recovery import recover
-from reengage.schemas.contact import IDENTIFIERS
-from reengage.schemas.fields import Email, Money, Phone
+from reengage.schemas.contact import ContactRefSchema
+from reengage.schemas.fields import Money
 
 KEY = "record-conversion"
 NOUN = "Conversion"
@@ -20,25 +20,12 @@ DESCRIPTION = ("Mark a contact converted (a purchase, a completed application): 
 ACTIVE = text("dropoffs.status IN ('open', 'enrolled')")
 
 
-class RecordConversionInput(Schema):
-    class Meta:
-        unknown = RAISE
-
-    contact_id = fields.Integer(metadata={"example": 42})
-    external_id = fields.String(validate=validate.Length(1, 255), metadata={"example": "user-8812"})
-    email = Email(metadata={"example": "dana@example.com"})
-    phone = Phone()
-    hubspot_id = fields.String(validate=validate.Length(1, 64))
+class RecordConversionInput(ContactRefSchema):
     dropoff_id = fields.Integer(metadata={"description": "Only this dropoff (and its rule's watch)."})
     rule = fields.String(metadata={"description": "Only this rule's dropoffs and watches (its key)."})
     value = Money(allow_none=True, metadata={"description": "Revenue the conversion brought.", "example": 249.0})
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"), metadata={"example": "USD"})
     occurred_at = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Defaults to now."})
-
-    @validates_schema
-    def _names_a_contact(self, data: dict, **_kwargs) -> None:
-        if not any(name in data for name in ("contact_id", *IDENTIFIERS)):
-            raise ValidationError(f"Give contact_id or one of {', '.join(IDENTIFIERS)}.")
 
 
 class RecordConversionOutput(Schema):
@@ -57,7 +44,7 @@ def perform(account_id: int, data: dict) -> dict:
     """Recover the contact's active dropoffs (only those asked for) and close the matching watches."""
     at = data.get("occurred_at") or db.utcnow()
     with db.transaction() as db_session:
-        contact_id = _contact(account_id, data)
+        contact_id = contacts.find(db_session, account_id, data).id
         dropoffs = select(Dropoff).where(ACTIVE, Dropoff.account_id == account_id, Dropoff.contact_id == contact_id)
         watches = update(Watch).where(Watch.account_id == account_id, Watch.contact_id == contact_id,
                                       Watch.status == "open")
@@ -83,21 +70,3 @@ def perform(account_id: int, data: dict) -> dict:
             watches.values(status="closed", closed_at=at).execution_options(synchronize_session=False)
         ).rowcount
     return {"contact_id": contact_id, "recovered": recovered, "watches_closed": closed}
-
-
-def _contact(account_id: int, data: dict) -> int:
-    """The contact named by id, else by the strongest identifier given (as intake matches them)."""
-    db_session = db.session()
-    if "contact_id" in data:
-        query = select(Contact.id).where(Contact.account_id == account_id, Contact.id == data["contact_id"])
-        found = db_session.scalar(query)
-    else:
-        found = None
-        for name in IDENTIFIERS:
-            if name in data and found is None:
-                column = getattr(Contact, name)
-                found = db_session.scalar(select(Contact.id).where(Contact.account_id == account_id,
-                                                                   column == data[name]))
-    if found is None:
-        raise ApiError(404, "not_found", "No such contact in this account.")
-    return found

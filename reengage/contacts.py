@@ -112,3 +112,19 @@ def _conflict(field: str, message: str) -> ApiError:
     return ApiError(
         409, "contact_conflict", f"{field}: {message}", {"fields": [{"field": field, "message": message}]}
     )
+
+
+def find(db_session: Session, account_id: int, ref: dict[str, Any]) -> Contact:
+    """The contact a ContactRefSchema names: by id, else by the strongest identifier given; 404 when none."""
+    found = None
+    if "contact_id" in ref:
+        found = db_session.scalar(select(Contact).where(Contact.account_id == account_id,
+                                                        Contact.id == ref["contact_id"]))
+    else:
+        for name in IDENTIFIERS:
+            if name in ref and found is None:
+                found = db_session.scalar(select(Contact).where(Contact.account_id == account_id,
+                                                                getattr(Contact, name) == ref[name]))
+    if found is None:
+        raise ApiError(404, "not_found", "No such contact in this account.")
+    return found

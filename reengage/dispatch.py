@@ -101,7 +101,7 @@ def _prepare(message_id: int) -> tuple[int, str, dict] | str:
             message.status, message.due_at, message.moved_because = "scheduled", moment, why
             message.attempts -= 1
             return "scheduled"
-        variant = _variant(step, message.variant)
+        variant = variant_of(step, message.variant)
         consent = channel.consent(step)
         link = unsubscribe.url(account.id, contact.id, consent, message.id) if consent else ""
         deep_link = (dropoff.deep_link if dropoff else None) or settings["app_url"] or ""
@@ -120,7 +120,7 @@ def _step(flow: Flow, message: Message) -> dict | None:
     return next((step for step in flow.phases[int(phase) - 1]["steps"] if step["key"] == key), None)
 
 
-def _variant(step: dict, variant: str | None) -> dict:
+def variant_of(step: dict, variant: str | None) -> dict:
     """The step as this contact's variant has it."""
     for alternative in step.get("variants", ()):
         if alternative["key"] == variant:

@@ -93,6 +93,12 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
     return enrollment, True
 
 
+def pending(enrollment_id: int) -> int:
+    """How many of the enrollment's messages are still to go."""
+    return db.session().scalar(select(func.count()).where(Message.enrollment_id == enrollment_id,
+                                                          Message.status.in_(PENDING)))
+
+
 def finish_if_done(enrollment: Enrollment, at: datetime) -> bool:
     """Complete `enrollment` when nothing of it is left to send (a holdout's once its last step is past)."""
     query = select(func.count(), func.max(Message.due_at)).where(Message.enrollment_id == enrollment.id)

@@ -174,7 +174,8 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
             intent = INTENTS[min(INTENTS.index(intent) + 1, len(INTENTS) - 1)]
         segment = {"stage": rule.stage, "engagement": engagement, "events_30d": recent,
                    "purchases": purchases.get(watch.contact_id, 0), **verdict.segment}
-        objection = (starts.get(watch.start_event_id) or {}).get("objection")
+        start = starts.get(watch.start_event_id) or {}
+        objection = start.get("objection")
         if objection:
             segment["objection"] = objection
         rows.append({
@@ -183,13 +184,22 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
             "kind": rule.kind,
             "category": verdict.category, "intent": intent, "value_at_risk": watch.value, "currency": watch.currency,
             "started_at": watch.started_at, "occurred_at": watch.deadline, "detected_at": now, "status": "open",
-            "segment": segment, "service": verdict.service,
+            "segment": segment, "service": verdict.service, "deep_link": _link(start),
             # Outreach about a maintenance error waits until the service is back.
             "ready_at": None if (watch.account_id, verdict.service) in waiting and verdict.category == "maintenance"
             else now,
         })
     if rows:
         connection.execute(insert(dropoffs_table), rows)
+
+
+def _link(properties: dict[str, Any]) -> str | None:
+    """Where the start event says the contact can pick up again (`deep_link`, else `resume_url`)."""
+    for key in ("deep_link", "resume_url"):
+        link = properties.get(key)
+        if isinstance(link, str) and link.startswith(("https://", "http://")) and len(link) <= 2048:
+            return link
+    return None
 
 
 def first_between(rule: Rule, contact_id: int, match: str, types: list[str], since: datetime,

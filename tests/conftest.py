@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, inspect, text
 from app import create_app
 from reengage import accounts, db
 
-TABLES = ("dropoffs", "watches", "rules", "service_statuses", "events", "contacts", "api_keys", "accounts")
+TABLES = ("messages", "enrollments", "suppressions", "flow_routes", "flows", "dropoffs", "watches", "rules",
+          "service_statuses", "events", "contacts", "api_keys", "accounts")
 
 
 def require_service(name: str, reason: str) -> None:

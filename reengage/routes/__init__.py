@@ -1,5 +1,22 @@
 """Every HTTP blueprint, in one place."""
 
-from reengage.routes import actions, atomic, contacts, dropoffs, events, health, me, rules
+from reengage.routes import (
+                             actions,
+                             atomic,
+                             contacts,
+                             dropoffs,
+                             enrollments,
+                             events,
+                             flows,
+                             health,
+                             me,
+                             rules,
+                             settings,
+                             suppressions,
+                             unsubscribe,
+)
 
-BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, actions.blp, atomic.blp)
+# Blueprints of the documented API; unsubscribe pages are for people, not callers of the API.
+BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
+              enrollments.blp, suppressions.blp, actions.blp, atomic.blp)
+PAGES = (unsubscribe.blp,)

@@ -69,3 +69,21 @@ class ContactQuerySchema(Schema):
     phone = Phone()
     hubspot_id = fields.String()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+
+
+class ContactRefSchema(Schema):
+    """Names an existing contact: by id, or by an identifier (matched as intake matches them)."""
+
+    class Meta:
+        unknown = RAISE
+
+    contact_id = fields.Integer(metadata={"example": 42})
+    external_id = fields.String(validate=validate.Length(1, 255), metadata={"example": "user-8812"})
+    email = Email(metadata={"example": "dana@example.com"})
+    phone = Phone()
+    hubspot_id = fields.String(validate=validate.Length(1, 64))
+
+    @validates_schema
+    def _names_a_contact(self, data: dict, **_kwargs) -> None:
+        if not any(name in data for name in ("contact_id", *IDENTIFIERS)):
+            raise ValidationError(f"Give contact_id or one of {', '.join(IDENTIFIERS)}.")

@@ -35,6 +35,11 @@ class DropoffSchema(Schema):
     ready_at = fields.AwareDateTime(allow_none=True, metadata={
         "description": "When outreach may begin; null while the service of a maintenance error is down."})
     segment = fields.Dict(metadata={"example": {"stage": "sales", "engagement": "medium", "events_30d": 3}})
+    deep_link = fields.String(allow_none=True, metadata={
+        "description": "Where calls to action lead: the start event's deep_link or resume_url.",
+        "example": "https://app.example.com/resume/abc123"})
+    routed_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When a flow was looked for."})
+    route_note = fields.String(allow_none=True, metadata={"example": "enrolled in flow 'sales' (enrollment 12)"})
 
 
 class DropoffQuerySchema(Schema):

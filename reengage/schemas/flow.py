@@ -158,3 +158,39 @@ def _template_problems(step: dict) -> dict:
     if step.get("cta") and (found := rendering.problem(step["cta"]["url"], SAMPLES)):
         errors["cta"] = {"url": [found]}
     return errors
+
+
+class FlowInputSchema(FlowDefinitionSchema):
+    """A new flow: `template` alone clones it (other fields override the template's), or a whole definition."""
+
+    template = fields.String(allow_none=True, metadata={
+        "description": "With no phases: the template to clone (GET /v1/templates). In an export: where it came from.",
+        "example": "sales"})
+
+
+class FlowPatchSchema(FlowDefinitionSchema):
+    """Changes to a flow: each field given replaces the stored one (`phases` whole)."""
+
+
+class FlowSchema(FlowDefinitionSchema):
+    """A stored flow."""
+
+    id = fields.Integer(metadata={"example": 3})
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class TemplateSummarySchema(Schema):
+    """A shipped template, in short."""
+
+    key = fields.String(metadata={"example": "flow_failure_auth"})
+    name = fields.String(metadata={"example": "Sign-in trouble (auth and MFA)"})
+    family = fields.String(metadata={"example": "flow_failure"})
+    description = fields.String()
+    enroll_on = fields.List(fields.String(), metadata={"example": ["scenario:flow_failure.known_error/auth"]})
+    steps = fields.Integer(metadata={"example": 6})
+    channels = fields.List(fields.String(), metadata={"example": ["email", "webhook"]})
+
+
+class TemplateSchema(FlowDefinitionSchema):
+    """A shipped template in full: what POST /v1/flows {"template": key} copies."""

@@ -1,0 +1,54 @@
+"""Enroll a contact in a flow now, whatever detected them (a Zap, a HubSpot workflow, a person)."""
+
+from marshmallow import fields, validate
+
+from reengage import contacts, db, enrollments, flows
+from reengage.errors import ApiError
+from reengage.models import Dropoff
+from reengage.schemas.contact import ContactRefSchema
+from reengage.schemas.enrollment import EnrollmentSchema
+
+KEY = "enroll"
+NOUN = "Enrollment"
+LABEL = "Enroll Contact in Flow"
+DESCRIPTION = ("Start a flow for a contact: every step is scheduled in their time zone and send window. "
+               "Enrolling someone already in the flow answers their current enrollment.")
+
+
+class EnrollInput(ContactRefSchema):
+    flow = fields.String(required=True, validate=validate.Length(1, 100), metadata={
+        "description": "The flow's key or id.", "example": "sales"})
+    dropoff_id = fields.Integer(metadata={"description": "The dropoff this answers (its conversion ends the flow)."})
+
+
+class EnrollOutput(EnrollmentSchema):
+    created = fields.Boolean(metadata={"description": "False when the contact was already in the flow."})
+    scheduled = fields.Integer(metadata={"description": "Messages scheduled (0 for the holdout group).",
+                                         "example": 6})
+
+
+Input, Output = EnrollInput, EnrollOutput
+SAMPLE = {"id": 12, "flow_id": 3, "contact_id": 42, "dropoff_id": 7, "status": "active", "exit_reason": None,
+          "holdout": False, "variants": {"1.pick-up": "B"}, "source": "action",
+          "started_at": "2026-11-20T15:00:00+00:00", "ended_at": None, "created": True, "scheduled": 6}
+
+
+def perform(account_id: int, data: dict) -> dict:
+    """Enroll the contact (refused with 409 while the flow cools down for them)."""
+
+    def work() -> dict:
+        db_session = db.session()
+        flow = flows.find(account_id, data["flow"])
+        contact = contacts.find(db_session, account_id, data)
+        dropoff = None
+        if "dropoff_id" in data:
+            dropoff = db_session.get(Dropoff, data["dropoff_id"])
+            if dropoff is None or dropoff.account_id != account_id or dropoff.contact_id != contact.id:
+                raise ApiError(404, "not_found", f"No dropoff {data['dropoff_id']} for this contact.")
+        enrollment, created = enrollments.enroll(flow, contact, dropoff, db.utcnow(), "action",
+                                                 enrollments.account_settings(account_id))
+        db_session.flush()
+        shown = EnrollmentSchema().dump(enrollment)
+        return {**shown, "created": created, "scheduled": enrollments.pending(enrollment.id)}
+
+    return db.retry_on_conflict(work)
