@@ -95,8 +95,10 @@ class Cap:
         """
         low, high = bisect_left(taken, moment - self.span), bisect_left(taken, moment + self.span)
         near = [t for t in taken[low:high] if moment - self.span < t]
-        # Only the spans that hold `moment` matter; each crowded one starts at a message or just after moment - span.
-        for first in [moment - self.span + timedelta(microseconds=1), *(t for t in near if t <= moment)]:
+        # Only spans that hold `moment` matter, and their counts change only where a message enters or leaves.
+        tiny = timedelta(microseconds=1)
+        starts = {moment, moment - self.span + tiny, *near, *(t - self.span + tiny for t in near)}
+        for first in sorted(s for s in starts if moment - self.span < s <= moment):
             inside = [t for t in near if first <= t < first + self.span]
             if len(inside) >= self.messages:
                 return inside[0] + self.span
