@@ -48,7 +48,7 @@ def perform(account_id: int, data: dict) -> dict:
         enrollment, created = enrollments.enroll(flow, contact, dropoff, db.utcnow(), "action",
                                                  enrollments.account_settings(account_id))
         db_session.flush()
-        shown = EnrollmentSchema().dump(enrollment)
+        shown = {name: getattr(enrollment, name) for name in EnrollmentSchema().fields}
         return {**shown, "created": created, "scheduled": enrollments.pending(enrollment.id)}
 
     return db.retry_on_conflict(work)

@@ -5,6 +5,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,9 +48,23 @@ class Base(DeclarativeBase):
     """The declarative base of every model."""
 
 
+# The moment a clock tick runs as (set by `as_of`); None means the wall clock.
+_as_of: ContextVar[datetime | None] = ContextVar("reengage_as_of", default=None)
+
+
 def utcnow() -> datetime:
-    """Now, as an aware UTC datetime."""
-    return datetime.now(UTC)
+    """Now, as an aware UTC datetime: the wall clock, or the moment a clock tick runs as."""
+    return _as_of.get() or datetime.now(UTC)
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Run the block (and jobs it runs inline) as if it were `moment`: how the clock travels in time."""
+    token = _as_of.set(moment)
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
 
 
 def make_engine(url: str) -> Engine:

@@ -78,7 +78,7 @@ def _prepare(message_id: int) -> tuple[int, str, dict] | str:
         if db_session.connection().execute(CLAIM, {"message_id": message_id}).first() is None:
             return "not queued"
         message = db_session.get(Message, message_id)
-        now = max(db.utcnow(), message.queued_at)
+        now = db.utcnow()
         enrollment = db_session.get(Enrollment, message.enrollment_id)
         flow = db_session.get(Flow, message.flow_id)
         contact = db_session.get(Contact, message.contact_id)
@@ -165,7 +165,7 @@ def _leave(message: Message, enrollment: Enrollment, status: str, reason: str, n
 def _sent(message_id: int, delivery: Delivery) -> str:
     with db.transaction() as db_session:
         message = db_session.get(Message, message_id)
-        now = max(db.utcnow(), message.queued_at)
+        now = db.utcnow()
         message.status, message.sent_at, message.reason = "sent", now, None
         message.provider, message.provider_id = delivery.provider, delivery.provider_id
         db_session.flush()
@@ -176,7 +176,7 @@ def _sent(message_id: int, delivery: Delivery) -> str:
 def _failed(message_id: int, error: ChannelError) -> str:
     with db.transaction() as db_session:
         message = db_session.get(Message, message_id)
-        now = max(db.utcnow(), message.queued_at)
+        now = db.utcnow()
         if error.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
             pause = error.retry_after or 60 * 2 ** (message.attempts - 1)
             message.status, message.due_at = "scheduled", now + timedelta(seconds=pause)

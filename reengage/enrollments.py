@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from reengage import db, durations, schedule
+from reengage import db, durations, schedule, timing
 from reengage.errors import ApiError
 from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
 from reengage.models.message import PENDING
@@ -79,7 +79,7 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
         else:
             if step["channel"] not in booked:
                 booked[step["channel"]] = schedule.taken(contact.id, step["channel"])
-            due, why = schedule.place(planned, calendar, cap, booked[step["channel"]])
+            due, why = timing.place(planned, calendar, cap, booked[step["channel"]])
             schedule.book(booked[step["channel"]], due)
         rows.append({"account_id": flow.account_id, "enrollment_id": enrollment.id, "flow_id": flow.id,
                      "contact_id": contact.id, "step": key, "phase": number, "channel": step["channel"],

@@ -43,7 +43,7 @@ def get_enrollment(enrollment_id):
         raise ApiError(404, "not_found", f"No enrollment {enrollment_id} in this account.")
     messages = db.session().scalars(select(Message).where(Message.enrollment_id == enrollment.id)
                                     .order_by(Message.due_at, Message.id)).all()
-    return {**EnrollmentSchema().dump(enrollment), "messages": messages}
+    return {**{name: getattr(enrollment, name) for name in EnrollmentSchema().fields}, "messages": messages}
 
 
 @blp.route("/messages")
