@@ -1,12 +1,13 @@
 """Enroll a contact in a flow now, whatever detected them (a Zap, a HubSpot workflow, a person)."""
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from reengage import contacts, db, enrollments, flows
 from reengage.errors import ApiError
 from reengage.models import Dropoff
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import EnrollmentSchema
+from reengage.schemas.flow import FlowRef
 
 KEY = "enroll"
 NOUN = "Enrollment"
@@ -16,8 +17,7 @@ DESCRIPTION = ("Start a flow for a contact: every step is scheduled in their tim
 
 
 class EnrollInput(ContactRefSchema):
-    flow = fields.String(required=True, validate=validate.Length(1, 100), metadata={
-        "description": "The flow's key or id.", "example": "sales"})
+    flow = FlowRef(required=True, metadata={"description": "The flow's key or id."})
     dropoff_id = fields.Integer(metadata={"description": "The dropoff this answers (its conversion ends the flow)."})
 
 

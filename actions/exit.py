@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from reengage import contacts, db, enrollments, flows
 from reengage.models import CONSENT_CHANNELS
 from reengage.schemas.contact import ContactRefSchema
+from reengage.schemas.flow import FlowRef
 
 KEY = "exit"
 NOUN = "Exit"
@@ -14,8 +15,7 @@ DESCRIPTION = ("End a contact's active enrollment in one flow, or in every flow:
 
 
 class ExitInput(ContactRefSchema):
-    flow = fields.String(validate=validate.Length(1, 100), metadata={
-        "description": "The flow's key or id; every flow when left out.", "example": "sales"})
+    flow = FlowRef(metadata={"description": "The flow's key or id; every flow when left out."})
     reason = fields.String(load_default="manual", validate=validate.OneOf(
         ("manual", "converted", "unsubscribed", "bounced", "spam_report")), metadata={"example": "manual"})
     channel = fields.String(load_default="email", validate=validate.OneOf(CONSENT_CHANNELS), metadata={

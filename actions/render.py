@@ -8,7 +8,7 @@ from reengage.dispatch import variant_of
 from reengage.errors import ApiError
 from reengage.models import Account, Dropoff
 from reengage.schemas.contact import ContactRefSchema
-from reengage.schemas.flow import HINTS
+from reengage.schemas.flow import HINTS, FlowRef
 
 KEY = "render"
 NOUN = "Preview"
@@ -18,7 +18,7 @@ DESCRIPTION = ("Render a step of a flow for a contact, as it would be sent now (
 
 
 class RenderInput(ContactRefSchema):
-    flow = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "sales"})
+    flow = FlowRef(required=True)
     step = fields.String(required=True, validate=validate.Length(1, 120), metadata={
         "description": "<phase>.<step key>, or the step key alone.", "example": "1.pick-up"})
     variant = fields.String(validate=validate.Regexp(r"^[A-Z]$"), metadata={"example": "B"})

@@ -2,8 +2,8 @@
 
 import logging
 import threading
-from contextlib import nullcontext
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app

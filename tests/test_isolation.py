@@ -26,6 +26,27 @@ PROBED = {
     ("POST", "/v1/actions/record-conversion"),
     ("POST", "/v1/actions/service-status"),
     ("POST", "/v1/webhooks/atomic"),
+    ("GET", "/v1/settings"),
+    ("PATCH", "/v1/settings"),
+    ("GET", "/v1/templates"),
+    ("GET", "/v1/templates/<key>"),
+    ("GET", "/v1/flows"),
+    ("POST", "/v1/flows"),
+    ("GET", "/v1/flows/<int:flow_id>"),
+    ("PATCH", "/v1/flows/<int:flow_id>"),
+    ("DELETE", "/v1/flows/<int:flow_id>"),
+    ("GET", "/v1/flows/<int:flow_id>/export"),
+    ("GET", "/v1/enrollments"),
+    ("GET", "/v1/enrollments/<int:enrollment_id>"),
+    ("GET", "/v1/messages"),
+    ("GET", "/v1/messages/<int:message_id>"),
+    ("GET", "/v1/outbox"),
+    ("GET", "/v1/suppressions"),
+    ("POST", "/v1/suppressions"),
+    ("DELETE", "/v1/suppressions/<int:suppression_id>"),
+    ("POST", "/v1/actions/enroll"),
+    ("POST", "/v1/actions/exit"),
+    ("POST", "/v1/actions/render"),
 }
 
 
@@ -133,3 +154,42 @@ def test_atomic_events_land_in_the_callers_account(client, acme, globex):
     assert client.post("/v1/webhooks/atomic", json=body, headers=acme.headers).json["status"] == "created"
     assert client.post("/v1/webhooks/atomic", json=body, headers=globex.headers).json["status"] == "created"
     assert len(client.get("/v1/events", headers=acme.headers).json) == 1
+
+
+def test_flows_and_what_they_sent_are_per_account(app, client, acme, globex):
+    from datetime import datetime
+
+    from reengage import clock
+
+    client.patch("/v1/settings", json={"timezone": "Asia/Tokyo"}, headers=acme.headers)
+    assert client.get("/v1/settings", headers=globex.headers).json["timezone"] == "UTC"
+    assert client.patch("/v1/settings", json={"country": "FR"}, headers=globex.headers).status_code == 200
+    assert client.get("/v1/settings", headers=acme.headers).json["country"] is None
+    assert client.get("/v1/templates", headers=globex.headers).json == client.get(
+        "/v1/templates", headers=acme.headers).json
+    assert client.get("/v1/templates/sales", headers=globex.headers).status_code == 200
+    flow = client.post("/v1/flows", json={"template": "sales", "holdout_percent": 0}, headers=acme.headers).json
+    client.post("/v1/contacts", json={"external_id": "dana", "email": "dana@example.com"}, headers=acme.headers)
+    enrollment = client.post("/v1/actions/enroll", json={"external_id": "dana", "flow": flow["id"]},
+                             headers=acme.headers).json
+    due = client.get(f"/v1/messages?enrollment_id={enrollment['id']}", headers=acme.headers).json[-1]["due_at"]
+    clock.tick(app, at=datetime.fromisoformat(due))
+    for path in (f"/v1/flows/{flow['id']}", f"/v1/flows/{flow['id']}/export", f"/v1/enrollments/{enrollment['id']}"):
+        assert client.get(path, headers=globex.headers).status_code == 404
+    assert client.patch(f"/v1/flows/{flow['id']}", json={"name": "x"}, headers=globex.headers).status_code == 404
+    assert client.delete(f"/v1/flows/{flow['id']}", headers=globex.headers).status_code == 404
+    for path in ("/v1/flows", "/v1/enrollments", "/v1/messages", "/v1/outbox", "/v1/suppressions"):
+        assert client.get(path, headers=globex.headers).json == [], path
+    [message] = client.get("/v1/messages?status=sent", headers=acme.headers).json
+    assert client.get(f"/v1/messages/{message['id']}", headers=globex.headers).status_code == 404
+    contact = enrollment["contact_id"]
+    for action, body in (("enroll", {"contact_id": contact, "flow": "sales"}), ("exit", {"contact_id": contact}),
+                         ("render", {"contact_id": contact, "flow": "sales", "step": "1.pick-up"})):
+        assert client.post(f"/v1/actions/{action}", json=body, headers=globex.headers).status_code == 404, action
+    refused = client.post("/v1/suppressions", json={"contact_id": contact, "channel": "email"}, headers=globex.headers)
+    assert refused.status_code == 404
+    assert client.get(f"/v1/enrollments/{enrollment['id']}", headers=acme.headers).json["status"] == "active"
+    ours = client.post("/v1/suppressions", json={"contact_id": contact, "channel": "sms"}, headers=acme.headers).json
+    assert client.delete(f"/v1/suppressions/{ours['id']}", headers=globex.headers).status_code == 404
+    theirs = client.post("/v1/flows", json={"template": "sales"}, headers=globex.headers)
+    assert theirs.status_code == 201  # the same key and routes are free in another account

@@ -194,3 +194,16 @@ class TemplateSummarySchema(Schema):
 
 class TemplateSchema(FlowDefinitionSchema):
     """A shipped template in full: what POST /v1/flows {"template": key} copies."""
+
+
+class FlowRef(fields.String):
+    """A flow named by its key or its id (a number, or digits in a string)."""
+
+    def __init__(self, **kwargs):
+        metadata = {"description": "The flow's key or id.", "example": "sales", **kwargs.pop("metadata", {})}
+        super().__init__(validate=validate.Length(1, 100), metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
