@@ -6,6 +6,7 @@ scheduled. A second run of the same job finds nothing `queued` and does nothing,
 skips messages that are still scheduled or queued, so everything is checked again at send time.
 """
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -13,7 +14,7 @@ from sqlalchemy import bindparam, select, update
 
 from reengage import db, enrollments, personalise, schedule, unsubscribe
 from reengage.channels import CHANNELS, ChannelError, Delivery
-from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message
+from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
 from reengage.models.message import IN_FLIGHT
 
 table = Message.__table__
@@ -23,7 +24,7 @@ DUE = (
 )
 QUEUE = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
          .values(status="queued", queued_at=bindparam("now"), updated_at=bindparam("now")))
-CLAIM = (update(table).where(table.c.id == bindparam("message_id"), table.c.status == "queued")
+CLAIM = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
          .values(status="sending", attempts=table.c.attempts + 1).returning(table.c.id))
 SENT = ("sent", "delivered", "opened", "clicked")
 # Ids a send job takes at once: small enough that several workers share a large tick.
@@ -59,58 +60,104 @@ def stalled(now: datetime, limit: int) -> tuple[list[int], int]:
     return queued, len(cut_off)
 
 
-def send(message_id: int) -> str:
-    """Send one queued message, at most once; answer the state it ends in."""
-    prepared = _prepare(message_id)
-    if isinstance(prepared, str):
-        return prepared
-    account_id, channel, content = prepared
-    try:
-        delivery = CHANNELS[channel].deliver(account_id, message_id, content)
-    except ChannelError as error:
-        return _failed(message_id, error)
-    return _sent(message_id, delivery)
-
-
-def _prepare(message_id: int) -> tuple[int, str, dict] | str:
-    """Claim the message and check it may go now; (account, channel, content), or the state it was left in."""
-    with db.transaction() as db_session:
-        if db_session.connection().execute(CLAIM, {"message_id": message_id}).first() is None:
-            return "not queued"
-        message = db_session.get(Message, message_id)
-        now = db.utcnow()
-        enrollment = db_session.get(Enrollment, message.enrollment_id)
-        flow = db_session.get(Flow, message.flow_id)
-        contact = db_session.get(Contact, message.contact_id)
-        account = db_session.get(Account, message.account_id)
-        dropoff = db_session.get(Dropoff, enrollment.dropoff_id) if enrollment.dropoff_id else None
-        step = _step(flow, message)
-        channel = CHANNELS[message.channel]
-        reason = _why_not(enrollment, flow, dropoff, contact, step, channel)
-        if reason is not None:
-            return _leave(message, enrollment, "skipped", reason, now)
-        settings = schedule.effective(account.settings, flow)
-        calendar = schedule.calendar(settings, contact)
-        moment, why = calendar.next_open(now)
-        later = schedule.cap(settings).next_allowed(moment, _sent_moments(contact.id, message.channel))
-        if later is not None:
-            moment, _ = calendar.next_open(later)
-            why = why or "frequency cap"
-        if moment > now:
-            # Delayed into quiet hours, a holiday or a burst: it waits for the next allowed slot.
-            message.status, message.due_at, message.moved_because = "scheduled", moment, why
-            message.attempts -= 1
-            return "scheduled"
-        variant = variant_of(step, message.variant)
-        consent = channel.consent(step)
-        link = unsubscribe.url(account.id, contact.id, consent, message.id) if consent else ""
-        deep_link = (dropoff.deep_link if dropoff else None) or settings["app_url"] or ""
-        context = personalise.context(contact, dropoff, flow, account.name, deep_link, link)
+def send(message_ids: list[int]) -> dict[str, int]:
+    """Send the given queued messages, each at most once; answer how many ended in each state."""
+    outcomes: dict[str, int] = {}
+    prepared = _prepare(message_ids, outcomes)
+    results = []
+    for message_id, account_id, channel, content in prepared:
         try:
-            message.content = channel.compose(variant, context)
-        except Exception as error:  # checked when saved; a template can still fail on odd data
-            return _leave(message, enrollment, "failed", f"could not render: {error}", now)
-        return account.id, message.channel, message.content
+            results.append((message_id, CHANNELS[channel].deliver(account_id, message_id, content)))
+        except ChannelError as error:
+            results.append((message_id, error))
+    for outcome in _record(results):
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+class _Batch:
+    """Every row the checks of a batch of messages read, fetched once for the whole batch."""
+
+    def __init__(self, messages: list[Message]):
+        db_session = db.session()
+
+        def rows(model, ids):
+            return {row.id: row for row in db_session.scalars(select(model).where(model.id.in_(set(ids) - {None})))}
+
+        self.enrollments = rows(Enrollment, (m.enrollment_id for m in messages))
+        self.flows = rows(Flow, (m.flow_id for m in messages))
+        self.contacts = rows(Contact, (m.contact_id for m in messages))
+        self.accounts = rows(Account, (m.account_id for m in messages))
+        self.dropoffs = rows(Dropoff, (e.dropoff_id for e in self.enrollments.values()))
+        contact_ids = set(self.contacts)
+        self.suppressed = {(s.contact_id, s.channel): s.reason for s in db_session.scalars(
+            select(Suppression).where(Suppression.contact_id.in_(contact_ids)))}
+        self.sent: dict[tuple[int, str], list[datetime]] = defaultdict(list)
+        query = select(Message.contact_id, Message.channel, Message.sent_at).where(
+            Message.contact_id.in_(contact_ids), Message.status.in_(SENT), Message.sent_at.is_not(None))
+        for contact_id, channel, sent_at in db_session.execute(query):
+            self.sent[(contact_id, channel)].append(sent_at)
+        for moments in self.sent.values():
+            moments.sort()
+
+
+def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[int, int, str, dict]]:
+    """Claim the messages and check each may go now; (id, account, channel, content) of those that may."""
+    ready = []
+    with db.transaction() as db_session:
+        claimed = list(db_session.connection().scalars(CLAIM, {"ids": list(message_ids)}))
+        if not claimed:
+            return []
+        messages = list(db_session.scalars(select(Message).where(Message.id.in_(claimed)).order_by(Message.id)))
+        batch, now, ended = _Batch(messages), db.utcnow(), set()
+        for message in messages:
+            outcome = _check(message, batch, now)
+            if outcome is None:
+                ready.append((message.id, message.account_id, message.channel, message.content))
+                continue
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            ended.add(message.enrollment_id)
+        db_session.flush()
+        enrollments.finish_done(ended, now)
+    return ready
+
+
+def _check(message: Message, batch: _Batch, now: datetime) -> str | None:
+    """None when the message may go now (its content composed), else the state it was left in."""
+    enrollment = batch.enrollments[message.enrollment_id]
+    flow, contact = batch.flows[message.flow_id], batch.contacts[message.contact_id]
+    account = batch.accounts[message.account_id]
+    dropoff = batch.dropoffs.get(enrollment.dropoff_id)
+    step = _step(flow, message)
+    channel = CHANNELS[message.channel]
+    consent = channel.consent(step) if step else None
+    reason = _why_not(enrollment, flow, dropoff, contact, step, channel, batch.suppressed.get((contact.id, consent)))
+    if reason is not None:
+        message.status, message.reason = "skipped", reason[:500]
+        return "skipped"
+    settings = schedule.effective(account.settings, flow)
+    calendar = schedule.calendar(settings, contact)
+    moment, why = calendar.next_open(now)
+    sent = batch.sent[(contact.id, message.channel)]
+    later = schedule.cap(settings).next_allowed(moment, sent)
+    if later is not None:
+        moment, _ = calendar.next_open(later)
+        why = why or "frequency cap"
+    if moment > now:
+        # Delayed into quiet hours, a holiday or a burst: it waits for the next allowed slot.
+        message.status, message.due_at, message.moved_because = "scheduled", moment, why
+        message.attempts -= 1
+        return "scheduled"
+    link = unsubscribe.url(account.id, contact.id, consent, message.id) if consent else ""
+    deep_link = (dropoff.deep_link if dropoff else None) or settings["app_url"] or ""
+    context = personalise.context(contact, dropoff, flow, account.name, deep_link, link)
+    try:
+        message.content = channel.compose(variant_of(step, message.variant), context)
+    except Exception as error:  # checked when saved; a template can still fail on odd data
+        message.status, message.reason = "failed", f"could not render: {error}"[:500]
+        return "failed"
+    schedule.book(sent, now)  # a second message of this batch to the same contact meets the cap too
+    return None
 
 
 def _step(flow: Flow, message: Message) -> dict | None:
@@ -129,7 +176,7 @@ def variant_of(step: dict, variant: str | None) -> dict:
 
 
 def _why_not(enrollment: Enrollment, flow: Flow, dropoff: Dropoff | None, contact: Contact, step: dict | None,
-             channel) -> str | None:
+             channel, suppressed: str | None) -> str | None:
     """Why the message must not go now, or None."""
     if enrollment.status != "active":
         return f"enrollment {enrollment.status}" + (f": {enrollment.exit_reason}" if enrollment.exit_reason else "")
@@ -141,46 +188,34 @@ def _why_not(enrollment: Enrollment, flow: Flow, dropoff: Dropoff | None, contac
         return "the step is no longer in the flow"
     consent = channel.consent(step)
     if consent is not None:
-        if reason := enrollments.suppressed(contact.account_id, contact.id, consent):
-            return f"suppressed on {consent}: {reason}"
+        if suppressed:
+            return f"suppressed on {consent}: {suppressed}"
         if (contact.consent or {}).get(consent) is False:
             return f"the contact withheld consent for {consent}"
     return channel.unreachable(contact, step)
 
 
-def _sent_moments(contact_id: int, channel: str) -> list[datetime]:
-    query = select(Message.sent_at).where(Message.contact_id == contact_id, Message.channel == channel,
-                                          Message.status.in_(SENT), Message.sent_at.is_not(None))
-    return sorted(db.session().scalars(query))
-
-
-def _leave(message: Message, enrollment: Enrollment, status: str, reason: str, now: datetime) -> str:
-    message.status, message.reason = status, reason[:500]
-    db.session().flush()
-    if enrollment.status == "active":
-        enrollments.finish_if_done(enrollment, now)
-    return status
-
-
-def _sent(message_id: int, delivery: Delivery) -> str:
+def _record(results: list[tuple[int, Delivery | ChannelError]]) -> list[str]:
+    """Store what became of each delivery: sent, retried later, or failed."""
+    if not results:
+        return []
+    outcomes = []
     with db.transaction() as db_session:
-        message = db_session.get(Message, message_id)
         now = db.utcnow()
-        message.status, message.sent_at, message.reason = "sent", now, None
-        message.provider, message.provider_id = delivery.provider, delivery.provider_id
+        messages = {m.id: m for m in db_session.scalars(select(Message).where(
+            Message.id.in_([message_id for message_id, _ in results])))}
+        for message_id, result in results:
+            message = messages[message_id]
+            if isinstance(result, Delivery):
+                message.status, message.sent_at, message.reason = "sent", now, None
+                message.provider, message.provider_id = result.provider, result.provider_id
+            elif result.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
+                pause = result.retry_after or 60 * 2 ** (message.attempts - 1)
+                message.status, message.due_at = "scheduled", now + timedelta(seconds=pause)
+                message.reason = f"retrying after: {result.message}"[:500]
+            else:
+                message.status, message.reason = "failed", f"{result.kind}: {result.message}"[:500]
+            outcomes.append(message.status)
         db_session.flush()
-        enrollments.finish_if_done(db_session.get(Enrollment, message.enrollment_id), now)
-    return "sent"
-
-
-def _failed(message_id: int, error: ChannelError) -> str:
-    with db.transaction() as db_session:
-        message = db_session.get(Message, message_id)
-        now = db.utcnow()
-        if error.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
-            pause = error.retry_after or 60 * 2 ** (message.attempts - 1)
-            message.status, message.due_at = "scheduled", now + timedelta(seconds=pause)
-            message.reason = f"retrying after: {error.message}"[:500]
-            return "scheduled"
-        return _leave(message, db_session.get(Enrollment, message.enrollment_id), "failed",
-                      f"{error.kind}: {error.message}", now)
+        enrollments.finish_done({m.enrollment_id for m in messages.values()}, now)
+    return outcomes

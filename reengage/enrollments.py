@@ -111,6 +111,19 @@ def finish_if_done(enrollment: Enrollment, at: datetime) -> bool:
     return True
 
 
+def finish_done(enrollment_ids: Iterable[int], at: datetime) -> None:
+    """Complete those of the given active (non-holdout) enrollments that have nothing left to send."""
+    ids = set(enrollment_ids)
+    if not ids:
+        return
+    waiting = select(Message.enrollment_id).where(Message.enrollment_id.in_(ids), Message.status.in_(PENDING))
+    done = ids - set(db.session().scalars(waiting.distinct()))
+    if done:
+        db.session().execute(update(Enrollment.__table__).where(
+            Enrollment.id.in_(done), Enrollment.status == "active", Enrollment.holdout.is_(False))
+            .values(status="completed", ended_at=at))
+
+
 def end(enrollment_ids: Iterable[int], reason: str, at: datetime) -> int:
     """Exit the given active enrollments for `reason`; their pending messages are skipped. Answer how many."""
     ids = list(enrollment_ids)
@@ -149,12 +162,6 @@ def suppress(account_id: int, contact_id: int, channel: str, reason: str, at: da
     added = db.session().execute(statement.on_conflict_do_nothing()).rowcount
     end(active_ids(account_id, [contact_id]), reason if reason in SUPPRESSING else "manual", at)
     return bool(added)
-
-
-def suppressed(account_id: int, contact_id: int, channel: str) -> str | None:
-    """Why the contact is suppressed on `channel`, or None."""
-    return db.session().scalar(select(Suppression.reason).where(
-        Suppression.account_id == account_id, Suppression.contact_id == contact_id, Suppression.channel == channel))
 
 
 def account_settings(account_id: int) -> dict:

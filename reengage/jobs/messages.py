@@ -7,8 +7,4 @@ from reengage.jobs import job
 @job(merge_lists=True)
 def send_messages(message_ids: list[int]) -> dict[str, int]:
     """Send the given queued messages; safe to repeat (a message no longer queued is left alone)."""
-    outcomes: dict[str, int] = {}
-    for message_id in message_ids:
-        outcome = dispatch.send(message_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    return dispatch.send(message_ids)

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Dispatch benchmark: the clock claiming due messages, and workers sending them.
+
+For each backend: 100,000 active enrollments with five scheduled messages each, 10,000 of
+them due. Times the clock pass that claims the due ones (target <= 2 s) against the same pass
+over 10,000 enrollments (the ratio shows whether a pass costs what is due or what is stored),
+then two RQ workers sending the claimed messages (target >= 300 messages/s), against the same
+workers running as many empty jobs (the ratio is what sending adds to RQ's own cost).
+
+Email goes to the outbox here: no SendGrid account is connected, so no HTTP request is made.
+Needs Redis. Run from the repository with its .venv:
+
+    .venv/bin/python bench/dispatch.py [--enrollments 100000] [--due 10000] [--postgres URL] [--redis URL]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import fresh_postgres_database  # noqa: E402
+from redis import Redis  # noqa: E402
+from rq import Queue  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from reengage import accounts, clock, db, flows  # noqa: E402
+from reengage.models import Contact, Enrollment, Message  # noqa: E402
+from reengage.timing import WEEKDAYS  # noqa: E402
+
+# A Tuesday, 15:00 UTC: inside the default send window of a UTC account.
+NOW = datetime(2026, 6, 2, 15, 0, tzinfo=UTC)
+STEPS = ("1.pick-up", "2.how-others-decided", "3.questions", "4.final-offer", "5.check-in")
+CHUNK = 20_000
+WORKERS = 2
+
+
+class Holding:
+    """A queue that only counts what it is given, so the claim is timed alone."""
+
+    def __init__(self):
+        self.jobs = []
+
+    def enqueue(self, func, *args, job_id=None):
+        self.jobs.append((func, args))
+
+
+def seed(app, enrollments: int, due: int) -> None:
+    """One account, a sales flow, `enrollments` contacts each enrolled with five messages; `due` of them due."""
+    with app.app_context(), db.transaction() as db_session:
+        account, _ = accounts.create(db_session, "bench")
+        # Workers send as of the wall clock, which may be a night or a weekend: every hour is open here.
+        account.settings = {"send_window": {"start": "00:00", "end": "23:59", "days": list(WEEKDAYS)},
+                            "skip_holidays": False}
+        flow = flows.create(account.id, flows.check(flows.from_template("sales", {"holdout_percent": 0})))
+        account_id, flow_id = account.id, flow.id
+    stamp = NOW - timedelta(days=1)
+    for start in range(0, enrollments, CHUNK):
+        count = min(CHUNK, enrollments - start)
+        with app.app_context(), db.transaction() as db_session:
+            connection = db_session.connection()
+            connection.execute(insert(Contact), [
+                {"account_id": account_id, "external_id": f"c{n}", "email": f"c{n}@example.com", "properties": {},
+                 "consent": {}, "created_at": stamp, "updated_at": stamp} for n in range(start, start + count)])
+            contact_ids = list(connection.scalars(select(Contact.id).where(Contact.account_id == account_id)
+                                                  .order_by(Contact.id.desc()).limit(count)))
+            connection.execute(insert(Enrollment), [
+                {"account_id": account_id, "flow_id": flow_id, "contact_id": cid, "status": "active",
+                 "holdout": False, "variants": {}, "source": "bench", "started_at": stamp} for cid in contact_ids])
+            enrollment_ids = list(connection.scalars(select(Enrollment.id).where(Enrollment.account_id == account_id)
+                                                     .order_by(Enrollment.id.desc()).limit(count)))
+            rows = []
+            for n, (enrollment_id, contact_id) in enumerate(zip(enrollment_ids, contact_ids, strict=True)):
+                first_due = start + n < due
+                for index, step in enumerate(STEPS):
+                    moment = NOW - timedelta(minutes=1) if index == 0 and first_due else NOW + timedelta(days=3 + index)
+                    rows.append({"account_id": account_id, "enrollment_id": enrollment_id, "flow_id": flow_id,
+                                 "contact_id": contact_id, "step": step, "phase": index + 1, "channel": "email",
+                                 "status": "scheduled", "planned_at": moment, "due_at": moment, "attempts": 0,
+                                 "content": {}, "created_at": stamp, "updated_at": stamp})
+            connection.execute(insert(Message), rows)
+
+
+def analyze(app, url: str) -> None:
+    if url.startswith("postgresql"):
+        with app.app_context(), db.engine().connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+
+
+def claim(url: str, enrollments: int, due: int) -> float:
+    """Seconds one clock pass takes to claim every due message (handing them to a queue that holds them)."""
+    db.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": None, "LOG_LEVEL": "WARNING"})
+    seed(app, enrollments, due)
+    analyze(app, url)
+    app.extensions["queue"] = holding = Holding()
+    with app.app_context():
+        started = time.perf_counter()
+        claimed = clock.dispatch_due_messages(NOW)
+        elapsed = time.perf_counter() - started
+        db.engine().dispose()
+    assert claimed == due, (claimed, due)
+    assert sum(len(args[0]) for _, args in holding.jobs) == due
+    return elapsed
+
+
+def workers(url: str, redis_url: str, jobs: list[tuple]) -> float:
+    """Seconds two burst RQ workers take to run `jobs` (enqueued first)."""
+    connection = Redis.from_url(redis_url)
+    connection.flushdb()
+    rq_queue = Queue("default", connection=connection)
+    for func, args in jobs:
+        rq_queue.enqueue(func, *args)
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    processes = [subprocess.Popen([str(ROOT / ".venv/bin/rq"), "worker", "--burst", "--quiet", "-u", redis_url,
+                                   "default"], cwd=ROOT, env=env) for _ in range(WORKERS)]
+    for process in processes:
+        process.wait()
+    return time.perf_counter() - started
+
+
+def send(url: str, redis_url: str, enrollments: int, due: int) -> tuple[float, float, int]:
+    """Seconds two workers take to send `due` claimed messages, seconds for as many empty jobs, and how many went."""
+    db.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": None, "LOG_LEVEL": "WARNING"})
+    seed(app, enrollments, due)
+    analyze(app, url)
+    app.extensions["queue"] = holding = Holding()
+    with app.app_context(), db.as_of(NOW):
+        clock.dispatch_due_messages(NOW)
+    empty = workers(url, redis_url, [(len, args) for _, args in holding.jobs])
+    sending = workers(url, redis_url, holding.jobs)
+    with app.app_context():
+        sent = db.session().scalar(select(func.count()).select_from(Message).where(Message.status == "sent"))
+        db.engine().dispose()
+    return sending, empty, sent
+
+
+def backend(name: str, make_url, redis_url: str, enrollments: int, due: int) -> None:
+    big = claim(make_url(), enrollments, due)
+    small = claim(make_url(), due, due)
+    sending, empty, sent = send(make_url(), redis_url, due, due)
+    print(f"\n== {name}")
+    print(f"claim {due:,} due among {enrollments * len(STEPS):,} messages: {big:6.2f} s (target <= 2 s)")
+    print(f"claim {due:,} due among {due * len(STEPS):,} messages: {small:6.2f} s; ratio {big / small:.2f}")
+    print(f"{WORKERS} workers sent {sent:,} messages in {sending:6.2f} s: {sent / sending:,.0f} messages/s "
+          f"(target >= 300); the same jobs empty took {empty:.2f} s (ratio {sending / empty:.2f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--enrollments", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="a PostgreSQL URL to create the benchmark database beside; '' to skip")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/7", help="a Redis database the run may flush")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        counter = iter(range(100))
+        backend("sqlite", lambda: f"sqlite:///{folder}/dispatch-{next(counter)}.db", args.redis, args.enrollments,
+                args.due)
+    if args.postgres:
+        backend("postgresql", lambda: fresh_postgres_database(args.postgres).replace(
+            "postgresql://", "postgresql+psycopg://"), args.redis, args.enrollments, args.due)
+
+
+if __name__ == "__main__":
+    main()
