@@ -118,8 +118,8 @@ def workers(url: str, redis_url: str, jobs: list[tuple]) -> float:
     connection = Redis.from_url(redis_url)
     connection.flushdb()
     rq_queue = Queue("default", connection=connection)
-    for func, args in jobs:
-        rq_queue.enqueue(func, *args)
+    for job, args in jobs:
+        rq_queue.enqueue(job, *args)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
     processes = [subprocess.Popen([str(ROOT / ".venv/bin/rq"), "worker", "--burst", "--quiet", "-u", redis_url,
