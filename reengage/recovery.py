@@ -9,7 +9,6 @@ from sqlalchemy import Row, select
 
 from reengage import db, enrollments
 from reengage.models import Dropoff, Enrollment, Flow
-from reengage.models.dropoff import ACTIVE
 
 
 def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: str | None) -> None:
@@ -43,7 +42,7 @@ def on_events(claimed: Sequence[Row]) -> None:
         if not ids:
             continue
         dropoffs = select(Dropoff).join(Enrollment, Enrollment.dropoff_id == Dropoff.id).where(
-            Enrollment.id.in_(ids), ACTIVE)
+            Enrollment.id.in_(ids), Dropoff.status.in_(("open", "enrolled")))
         for dropoff in db.session().scalars(dropoffs):
             recover(dropoff, event.occurred_at, event.value, event.currency)
         enrollments.end(ids, "converted", event.occurred_at)

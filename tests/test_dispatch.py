@@ -1,0 +1,112 @@
+"""Sending: channels, consent, dismissals, flow goals, maintenance, lost jobs and interrupted sends."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from reengage import clock, db
+from reengage.models import Message
+from tests.support import event
+from tests.test_flows import DANA, RecordingQueue, T, abandon, messages, setup_sales, tick
+
+__all__ = ["RecordingQueue"]
+
+
+def test_webhook_steps_are_published_for_platforms_to_deliver(app, client, acme):
+    setup_sales(client, acme)
+    enrollment = abandon(app, client, acme, DANA)
+    nudge = messages(client, acme, enrollment["id"])["1.text-nudge"]
+    tick(app, datetime.fromisoformat(nudge["due_at"]))
+    sent = client.get(f"/v1/messages/{nudge['id']}", headers=acme.headers).json
+    assert sent["status"] == "sent" and sent["provider"] == "webhook" and sent["content"]["hint"] == "sms"
+    assert sent["content"]["to"]["phone"] == "+14155552671"
+    assert "https://app.example.com/resume/77" in sent["content"]["text"]
+
+
+def test_withheld_consent_skips_that_channel_only(app, client, acme):
+    setup_sales(client, acme)
+    enrollment = abandon(app, client, acme, {**DANA, "consent": {"sms": False}})
+    steps = messages(client, acme, enrollment["id"])
+    for step in ("1.pick-up", "1.text-nudge"):
+        tick(app, datetime.fromisoformat(steps[step]["due_at"]))
+    steps = messages(client, acme, enrollment["id"])
+    assert steps["1.pick-up"]["status"] == "sent"
+    assert steps["1.text-nudge"]["status"] == "skipped"
+    assert steps["1.text-nudge"]["reason"] == "the contact withheld consent for sms"
+
+
+def test_a_hubspot_task_without_hubspot_fails_with_a_reason(app, client, acme):
+    client.post("/v1/flows", json={"template": "closed_lost", "enroll_on": []}, headers=acme.headers)
+    client.post("/v1/contacts", json={"external_id": "buyer", "email": "buyer@example.com"}, headers=acme.headers)
+    enrolled = client.post("/v1/actions/enroll", json={"external_id": "buyer", "flow": "closed_lost"},
+                           headers=acme.headers).json
+    task = messages(client, acme, enrolled["id"])["1.owner-close-note"]
+    tick(app, datetime.fromisoformat(task["due_at"]))
+    failed = client.get(f"/v1/messages/{task['id']}", headers=acme.headers).json
+    assert failed["status"] == "failed" and "HubSpot is not connected" in failed["reason"]
+
+
+def test_dismissing_the_dropoff_ends_its_enrollment(app, client, acme):
+    setup_sales(client, acme)
+    enrollment = abandon(app, client, acme, DANA)
+    client.post(f"/v1/dropoffs/{enrollment['dropoff_id']}/dismiss", headers=acme.headers)
+    detail = client.get(f"/v1/enrollments/{enrollment['id']}", headers=acme.headers).json
+    assert detail["exit_reason"] == "dismissed"
+    assert {m["status"] for m in detail["messages"]} == {"skipped"}
+
+
+def test_a_flow_goal_event_converts_and_recovers(app, client, acme):
+    setup_sales(client, acme)
+    enrollment = abandon(app, client, acme, DANA)
+    bought = event("buy", type="purchase_completed", occurred_at=(T + timedelta(days=3)).isoformat(),
+                   contact={"external_id": "dana"}, value=120)
+    client.post("/v1/events", json=bought, headers=acme.headers)
+    detail = client.get(f"/v1/enrollments/{enrollment['id']}", headers=acme.headers).json
+    assert detail["exit_reason"] == "converted"
+    dropoff = client.get(f"/v1/dropoffs/{enrollment['dropoff_id']}", headers=acme.headers).json
+    assert dropoff["status"] == "recovered" and dropoff["revenue"] == 120.0
+
+
+def test_a_maintenance_dropoff_enrolls_only_once_the_service_is_back(app, client, acme):
+    client.post("/v1/flows", json={"template": "flow_failure_maintenance", "holdout_percent": 0},
+                headers=acme.headers)
+    client.post("/v1/actions/service-status", json={"service": "Acme Payroll", "status": "maintenance"},
+                headers=acme.headers)
+    error = event("e1", type="Viewed Under Maintenance Page", occurred_at=T.isoformat(), contact=DANA,
+                  properties={"company": "Acme Payroll"})
+    client.post("/v1/events", json=error, headers=acme.headers)
+    tick(app, T + timedelta(hours=2))
+    [dropoff] = client.get("/v1/dropoffs", headers=acme.headers).json
+    assert dropoff["ready_at"] is None and client.get("/v1/enrollments", headers=acme.headers).json == []
+    with app.app_context(), db.as_of(T + timedelta(hours=5)):
+        client.post("/v1/actions/service-status", json={"service": "Acme Payroll", "status": "operational"},
+                    headers=acme.headers)
+    tick(app, datetime.now(UTC) + timedelta(seconds=1))
+    [enrollment] = client.get("/v1/enrollments", headers=acme.headers).json
+    first = messages(client, acme, enrollment["id"])["1.back-online"]
+    tick(app, datetime.fromisoformat(first["due_at"]))
+    [email] = client.get("/v1/outbox", headers=acme.headers).json
+    assert email["subject"] == "Acme Payroll is back online"
+
+
+def test_lost_jobs_are_requeued_and_interrupted_sends_fail_rather_than_repeat(app, client, acme):
+    setup_sales(client, acme)
+    enrollment = abandon(app, client, acme, DANA)
+    steps = messages(client, acme, enrollment["id"])
+    lost, cut = steps["1.pick-up"], steps["1.text-nudge"]
+    held = RecordingQueue()
+    original, app.extensions["queue"] = app.extensions["queue"], held
+    try:
+        due = max(datetime.fromisoformat(lost["due_at"]), datetime.fromisoformat(cut["due_at"]))
+        clock.tick(app, at=due)
+        held.jobs.clear()  # the jobs are lost
+        with app.app_context(), db.transaction() as db_session:
+            db_session.execute(update(Message).where(Message.id == cut["id"]).values(status="sending"))
+        clock.tick(app, at=due + timedelta(minutes=20))
+        assert [args[0] for _, args in held.jobs] == [[lost["id"]]]
+        held.run(app, due + timedelta(minutes=20))
+    finally:
+        app.extensions["queue"] = original
+    steps = messages(client, acme, enrollment["id"])
+    assert steps["1.pick-up"]["status"] == "sent"
+    assert steps["1.text-nudge"]["status"] == "failed" and "may already have gone" in steps["1.text-nudge"]["reason"]
