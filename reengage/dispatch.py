@@ -61,17 +61,19 @@ def stalled(now: datetime, limit: int) -> tuple[list[int], int]:
 
 
 def send(message_ids: list[int]) -> dict[str, int]:
-    """Send the given queued messages, each at most once; answer how many ended in each state."""
+    """Send the given queued messages, each at most once, CHUNK at a time; answer how many ended in each state."""
     outcomes: dict[str, int] = {}
-    prepared = _prepare(message_ids, outcomes)
-    results = []
-    for message_id, account_id, channel, content in prepared:
-        try:
-            results.append((message_id, CHANNELS[channel].deliver(account_id, message_id, content)))
-        except ChannelError as error:
-            results.append((message_id, error))
-    for outcome in _record(results):
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is claimed and recorded on its own.
+    for start in range(0, len(message_ids), CHUNK):
+        prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
+        results = []
+        for message_id, account_id, channel, content in prepared:
+            try:
+                results.append((message_id, CHANNELS[channel].deliver(account_id, message_id, content)))
+            except ChannelError as error:
+                results.append((message_id, error))
+        for outcome in _record(results):
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
 
