@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from reengage import db, detection, dispatch, queue, routing
+from reengage import db, detection, dispatch, enrollments, queue, routing
 from reengage.jobs.events import process_events
 from reengage.jobs.messages import send_messages
 from reengage.models import Event
@@ -70,9 +70,15 @@ def requeue_stalled_messages(at: datetime) -> int:
     return len(queued)
 
 
+def complete_holdouts(at: datetime) -> int:
+    """Complete held-out enrollments whose last would-be step has passed."""
+    return enrollments.complete_holdouts(at, BATCH)
+
+
 # Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
 TASKS: tuple[Callable[[datetime], int], ...] = (
     requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
+    complete_holdouts,
 )
 
 

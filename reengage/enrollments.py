@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -88,6 +88,8 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
                      "moved_because": why, "attempts": 0, "content": {}, "created_at": at, "updated_at": at})
     if rows:
         db_session.execute(insert(messages_table), rows)
+    if holdout:
+        enrollment.ends_at = max((row["due_at"] for row in rows), default=at)
     if dropoff is not None and dropoff.status == "open":
         dropoff.status = "enrolled"
     return enrollment, True
@@ -109,6 +111,19 @@ def finish_if_done(enrollment: Enrollment, at: datetime) -> bool:
     enrollment.status, enrollment.ended_at = "completed", max(at, last or at)
     db.session().flush()
     return True
+
+
+def complete_holdouts(at: datetime, limit: int) -> int:
+    """Complete held-out enrollments whose last would-be step has passed; answer how many."""
+    with db.transaction() as db_session:
+        query = (select(Enrollment.id).where(text("enrollments.status = 'active' AND enrollments.holdout"),
+                                             Enrollment.ends_at <= at).order_by(Enrollment.ends_at).limit(limit)
+                 .with_for_update(skip_locked=True))
+        ids = list(db_session.scalars(query))
+        if ids:
+            db_session.execute(update(Enrollment.__table__).where(Enrollment.id.in_(ids))
+                               .values(status="completed", ended_at=Enrollment.ends_at))
+    return len(ids)
 
 
 def finish_done(enrollment_ids: Iterable[int], at: datetime) -> None:

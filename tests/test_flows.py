@@ -291,6 +291,9 @@ def test_the_holdout_gets_nothing_but_is_enrolled_and_counted(app, client, acme)
         assert statuses == ({"held_out"} if e["holdout"] else {"sent"}), e
     outbox = client.get("/v1/outbox?limit=100", headers=acme.headers).json
     assert {item["enrollment_id"] for item in outbox} == {e["id"] for e in enrolled if not e["holdout"]}
+    tick(app, max(datetime.fromisoformat(e["ends_at"]) for e in held_out))
+    after = client.get("/v1/enrollments?limit=100", headers=acme.headers).json
+    assert {e["status"] for e in after} == {"completed"}
     # A held-out contact who comes back on their own is still counted as recovered.
     theirs = client.get(f"/v1/contacts/{held_out[0]['contact_id']}", headers=acme.headers).json
     client.post("/v1/events", json=event("won", type="application_completed", occurred_at=(

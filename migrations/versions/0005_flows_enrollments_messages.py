@@ -21,6 +21,7 @@ LIVE = sa.text("deleted_at IS NULL")
 ACTIVE = sa.text("status = 'active'")
 SCHEDULED = sa.text("status = 'scheduled'")
 IN_FLIGHT = sa.text("status IN ('queued', 'sending')")
+HOLDOUT_ACTIVE = sa.text("status = 'active' AND holdout")
 TO_ROUTE = sa.text("status = 'open' AND routed_at IS NULL")
 
 
@@ -77,12 +78,15 @@ def upgrade() -> None:
         sa.Column("source", sa.String(20), nullable=False),
         sa.Column("started_at", UTCDateTime(), nullable=False),
         sa.Column("ended_at", UTCDateTime()),
+        sa.Column("ends_at", UTCDateTime()),
     )
     op.create_index("ux_enrollments_active", "enrollments", ["flow_id", "contact_id"], unique=True,
                     postgresql_where=ACTIVE, sqlite_where=ACTIVE)
     op.create_index("ix_enrollments_contact", "enrollments", ["contact_id", "flow_id", "ended_at"])
     op.create_index("ix_enrollments_account_newest", "enrollments", ["account_id", "id"])
     op.create_index("ix_enrollments_dropoff_id", "enrollments", ["dropoff_id"])
+    op.create_index("ix_enrollments_holdout_ends", "enrollments", ["ends_at"], postgresql_where=HOLDOUT_ACTIVE,
+                    sqlite_where=HOLDOUT_ACTIVE)
     op.create_table(
         "messages",
         sa.Column("id", Id, primary_key=True),

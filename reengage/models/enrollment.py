@@ -11,6 +11,7 @@ from reengage.db import Base, Id, Json, UTCDateTime, utcnow
 STATUSES = ("active", "completed", "exited")
 EXIT_REASONS = ("converted", "unsubscribed", "bounced", "spam_report", "manual", "dismissed", "flow_deleted")
 ACTIVE = text("status = 'active'")
+HOLDOUT_ACTIVE = text("status = 'active' AND holdout")
 
 
 class Enrollment(Base):
@@ -22,6 +23,8 @@ class Enrollment(Base):
               sqlite_where=ACTIVE),
         Index("ix_enrollments_contact", "contact_id", "flow_id", "ended_at"),
         Index("ix_enrollments_account_newest", "account_id", "id"),
+        # The clock completes held-out enrollments whose last would-be step has passed through this index.
+        Index("ix_enrollments_holdout_ends", "ends_at", postgresql_where=HOLDOUT_ACTIVE, sqlite_where=HOLDOUT_ACTIVE),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -37,3 +40,5 @@ class Enrollment(Base):
     source: Mapped[str] = mapped_column(String(20), default="dropoff")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A held-out enrollment completes when its last would-be step has passed.
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -52,6 +52,8 @@ class EnrollmentSchema(Schema):
     source = fields.String(metadata={"example": "dropoff"})
     started_at = fields.AwareDateTime()
     ended_at = fields.AwareDateTime(allow_none=True)
+    ends_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Held-out enrollments: when the last step would have gone (they complete then)."})
 
 
 class EnrollmentDetailSchema(EnrollmentSchema):
