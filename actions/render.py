@@ -4,9 +4,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from reengage import contacts, db, enrollments, flows, personalise, schedule, unsubscribe
 from reengage.channels import CHANNELS
-from reengage.dispatch import variant_of
 from reengage.errors import ApiError
 from reengage.models import Account, Dropoff
+from reengage.readiness import variant_of
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.flow import HINTS, FlowRef
 

@@ -6,15 +6,14 @@ scheduled. A second run of the same job finds nothing `queued` and does nothing,
 skips messages that are still scheduled or queued, so everything is checked again at send time.
 """
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 
-from reengage import db, enrollments, personalise, schedule, unsubscribe
+from reengage import db, enrollments, readiness
 from reengage.channels import CHANNELS, ChannelError, Delivery
-from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
+from reengage.models import Message
 from reengage.models.message import IN_FLIGHT
 
 table = Message.__table__
@@ -26,7 +25,6 @@ QUEUE = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
          .values(status="queued", queued_at=bindparam("now"), updated_at=bindparam("now")))
 CLAIM = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
          .values(status="sending", attempts=table.c.attempts + 1).returning(table.c.id))
-SENT = ("sent", "delivered", "opened", "clicked")
 # Ids a send job takes at once: small enough that several workers share a large tick.
 CHUNK = 50
 
@@ -77,32 +75,6 @@ def send(message_ids: list[int]) -> dict[str, int]:
     return outcomes
 
 
-class _Batch:
-    """Every row the checks of a batch of messages read, fetched once for the whole batch."""
-
-    def __init__(self, messages: list[Message]):
-        db_session = db.session()
-
-        def rows(model, ids):
-            return {row.id: row for row in db_session.scalars(select(model).where(model.id.in_(set(ids) - {None})))}
-
-        self.enrollments = rows(Enrollment, (m.enrollment_id for m in messages))
-        self.flows = rows(Flow, (m.flow_id for m in messages))
-        self.contacts = rows(Contact, (m.contact_id for m in messages))
-        self.accounts = rows(Account, (m.account_id for m in messages))
-        self.dropoffs = rows(Dropoff, (e.dropoff_id for e in self.enrollments.values()))
-        contact_ids = set(self.contacts)
-        self.suppressed = {(s.contact_id, s.channel): s.reason for s in db_session.scalars(
-            select(Suppression).where(Suppression.contact_id.in_(contact_ids)))}
-        self.sent: dict[tuple[int, str], list[datetime]] = defaultdict(list)
-        query = select(Message.contact_id, Message.channel, Message.sent_at).where(
-            Message.contact_id.in_(contact_ids), Message.status.in_(SENT), Message.sent_at.is_not(None))
-        for contact_id, channel, sent_at in db_session.execute(query):
-            self.sent[(contact_id, channel)].append(sent_at)
-        for moments in self.sent.values():
-            moments.sort()
-
-
 def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[int, int, str, dict]]:
     """Claim the messages and check each may go now; (id, account, channel, content) of those that may."""
     ready = []
@@ -111,9 +83,9 @@ def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[int
         if not claimed:
             return []
         messages = list(db_session.scalars(select(Message).where(Message.id.in_(claimed)).order_by(Message.id)))
-        batch, now, ended = _Batch(messages), db.utcnow(), set()
+        batch, now, ended = readiness.Batch(messages), db.utcnow(), set()
         for message in messages:
-            outcome = _check(message, batch, now)
+            outcome = readiness.check(message, batch, now)
             if outcome is None:
                 ready.append((message.id, message.account_id, message.channel, message.content))
                 continue
@@ -122,79 +94,6 @@ def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[int
         db_session.flush()
         enrollments.finish_done(ended, now)
     return ready
-
-
-def _check(message: Message, batch: _Batch, now: datetime) -> str | None:
-    """None when the message may go now (its content composed), else the state it was left in."""
-    enrollment = batch.enrollments[message.enrollment_id]
-    flow, contact = batch.flows[message.flow_id], batch.contacts[message.contact_id]
-    account = batch.accounts[message.account_id]
-    dropoff = batch.dropoffs.get(enrollment.dropoff_id)
-    step = _step(flow, message)
-    channel = CHANNELS[message.channel]
-    consent = channel.consent(step) if step else None
-    reason = _why_not(enrollment, flow, dropoff, contact, step, channel, batch.suppressed.get((contact.id, consent)))
-    if reason is not None:
-        message.status, message.reason = "skipped", reason[:500]
-        return "skipped"
-    settings = schedule.effective(account.settings, flow)
-    calendar = schedule.calendar(settings, contact)
-    moment, why = calendar.next_open(now)
-    sent = batch.sent[(contact.id, message.channel)]
-    later = schedule.cap(settings).next_allowed(moment, sent)
-    if later is not None:
-        moment, _ = calendar.next_open(later)
-        why = why or "frequency cap"
-    if moment > now:
-        # Delayed into quiet hours, a holiday or a burst: it waits for the next allowed slot.
-        message.status, message.due_at, message.moved_because = "scheduled", moment, why
-        message.attempts -= 1
-        return "scheduled"
-    link = unsubscribe.url(account.id, contact.id, consent, message.id) if consent else ""
-    deep_link = (dropoff.deep_link if dropoff else None) or settings["app_url"] or ""
-    context = personalise.context(contact, dropoff, flow, account.name, deep_link, link)
-    try:
-        message.content = channel.compose(variant_of(step, message.variant), context)
-    except Exception as error:  # checked when saved; a template can still fail on odd data
-        message.status, message.reason = "failed", f"could not render: {error}"[:500]
-        return "failed"
-    schedule.book(sent, now)  # a second message of this batch to the same contact meets the cap too
-    return None
-
-
-def _step(flow: Flow, message: Message) -> dict | None:
-    phase, _, key = message.step.partition(".")
-    if not 1 <= int(phase) <= len(flow.phases):
-        return None
-    return next((step for step in flow.phases[int(phase) - 1]["steps"] if step["key"] == key), None)
-
-
-def variant_of(step: dict, variant: str | None) -> dict:
-    """The step as this contact's variant has it."""
-    for alternative in step.get("variants", ()):
-        if alternative["key"] == variant:
-            return {**step, **{name: value for name, value in alternative.items() if name != "key"}}
-    return step
-
-
-def _why_not(enrollment: Enrollment, flow: Flow, dropoff: Dropoff | None, contact: Contact, step: dict | None,
-             channel, suppressed: str | None) -> str | None:
-    """Why the message must not go now, or None."""
-    if enrollment.status != "active":
-        return f"enrollment {enrollment.status}" + (f": {enrollment.exit_reason}" if enrollment.exit_reason else "")
-    if flow.deleted_at is not None:
-        return "the flow was deleted"
-    if dropoff is not None and dropoff.status in ("recovered", "dismissed"):
-        return f"the dropoff was {dropoff.status}"
-    if step is None:
-        return "the step is no longer in the flow"
-    consent = channel.consent(step)
-    if consent is not None:
-        if suppressed:
-            return f"suppressed on {consent}: {suppressed}"
-        if (contact.consent or {}).get(consent) is False:
-            return f"the contact withheld consent for {consent}"
-    return channel.unreachable(contact, step)
 
 
 def _record(results: list[tuple[int, Delivery | ChannelError]]) -> list[str]:
