@@ -3,8 +3,6 @@
 from marshmallow import fields
 
 from reengage import contacts, db, enrollments, flows
-from reengage.errors import ApiError
-from reengage.models import Dropoff
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import EnrollmentSchema
 from reengage.schemas.flow import FlowRef
@@ -40,11 +38,7 @@ def perform(account_id: int, data: dict) -> dict:
         db_session = db.session()
         flow = flows.find(account_id, data["flow"])
         contact = contacts.find(db_session, account_id, data)
-        dropoff = None
-        if "dropoff_id" in data:
-            dropoff = db_session.get(Dropoff, data["dropoff_id"])
-            if dropoff is None or dropoff.account_id != account_id or dropoff.contact_id != contact.id:
-                raise ApiError(404, "not_found", f"No dropoff {data['dropoff_id']} for this contact.")
+        dropoff = enrollments.dropoff_of(contact, data.get("dropoff_id"))
         enrollment, created = enrollments.enroll(flow, contact, dropoff, db.utcnow(), "action",
                                                  enrollments.account_settings(account_id))
         db_session.flush()

@@ -2,12 +2,12 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from reengage import contacts, db, enrollments, flows, personalise, schedule, unsubscribe
+from reengage import contacts, db, enrollments, flows, personalise, schedule
 from reengage.channels import CHANNELS
 from reengage.errors import ApiError
-from reengage.models import Account, Dropoff
+from reengage.models import Account
 from reengage.readiness import variant_of
-from reengage.schemas.contact import ContactRefSchema
+from reengage.schemas.contact import IDENTIFIERS, ContactRefSchema
 from reengage.schemas.flow import HINTS, FlowRef
 
 KEY = "render"
@@ -26,8 +26,8 @@ class RenderInput(ContactRefSchema):
 
     @validates_schema
     def _names_a_contact(self, data: dict, **_kwargs) -> None:
-        if "dropoff_id" in data and not any(k in data for k in ("contact_id", "external_id", "email", "phone",
-                                                                  "hubspot_id")):
+        # Replaces the base check: here the contact is optional (the sample stands in), unless a dropoff is named.
+        if "dropoff_id" in data and not _names_contact(data):
             raise ValidationError("Name the dropoff's contact too.", "dropoff_id")
 
 
@@ -55,28 +55,25 @@ def perform(account_id: int, data: dict) -> dict:
     db_session = db.session()
     flow = flows.find(account_id, data["flow"])
     number, step = _step(flow, data["step"])
-    named = {name for name in data if name not in ("flow", "step", "variant", "dropoff_id")}
     variant = data.get("variant", "A")
     if variant != "A" and variant not in {v["key"] for v in step.get("variants", ())}:
         raise ApiError(404, "not_found", f"Step {number}.{step['key']} has no variant {variant!r}.")
     shown = variant_of(step, variant)
-    if not named:
+    if not _names_contact(data):
         context = personalise.SAMPLE
     else:
         contact = contacts.find(db_session, account_id, data)
-        dropoff = None
-        if "dropoff_id" in data:
-            dropoff = db_session.get(Dropoff, data["dropoff_id"])
-            if dropoff is None or dropoff.account_id != account_id or dropoff.contact_id != contact.id:
-                raise ApiError(404, "not_found", f"No dropoff {data['dropoff_id']} for this contact.")
-        settings = schedule.effective(enrollments.account_settings(account_id), flow)
+        dropoff = enrollments.dropoff_of(contact, data.get("dropoff_id"))
+        account = db_session.get(Account, account_id)
+        settings = schedule.effective(account.settings, flow)
         consent = CHANNELS[step["channel"]].consent(step)
-        link = unsubscribe.url(account_id, contact.id, consent) if consent else ""
-        deep_link = (dropoff.deep_link if dropoff else None) or settings["app_url"] or ""
-        account_name = db_session.get(Account, account_id).name
-        context = personalise.context(contact, dropoff, flow, account_name, deep_link, link)
+        context = personalise.for_step(account_id, account.name, contact, dropoff, flow, settings, consent)
     content = CHANNELS[step["channel"]].compose(shown, context)
     return {**content, "channel": step["channel"], "step": f"{number}.{step['key']}", "variant": variant}
+
+
+def _names_contact(data: dict) -> bool:
+    return any(name in data for name in ("contact_id", *IDENTIFIERS))
 
 
 def _step(flow, ref: str) -> tuple[int, dict]:

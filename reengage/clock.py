@@ -64,7 +64,7 @@ def dispatch_due_messages(at: datetime) -> int:
 
 def requeue_stalled_messages(at: datetime) -> int:
     """Hand queued messages whose job was lost to a job again; fail those cut off mid-send."""
-    queued, _ = dispatch.stalled(at, BATCH)
+    queued = dispatch.stalled(at, BATCH)
     if queued:
         queue.enqueue(send_messages, queued, job_id="clock-requeue-stalled-messages")
     return len(queued)

@@ -6,6 +6,7 @@ scheduled. A second run of the same job finds nothing `queued` and does nothing,
 skips messages that are still scheduled or queued, so everything is checked again at send time.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -16,6 +17,7 @@ from reengage.channels import CHANNELS, ChannelError, Delivery
 from reengage.models import Message
 from reengage.models.message import IN_FLIGHT
 
+log = logging.getLogger(__name__)
 table = Message.__table__
 DUE = (
     select(table.c.id).where(table.c.status == "scheduled", table.c.due_at <= bindparam("now"))
@@ -39,8 +41,8 @@ def claim_due(now: datetime, limit: int) -> list[int]:
     return ids
 
 
-def stalled(now: datetime, limit: int) -> tuple[list[int], int]:
-    """Messages queued long ago whose job never ran (to hand on again), and how many were cut off mid-send."""
+def stalled(now: datetime, limit: int) -> list[int]:
+    """Messages queued long ago whose job never ran, to hand on again; those cut off mid-send fail."""
     requeue_before = now - timedelta(seconds=current_app.config["MESSAGE_REQUEUE_AFTER_SECONDS"])
     timeout_before = now - timedelta(seconds=current_app.config["MESSAGE_SENDING_TIMEOUT_SECONDS"])
     with db.transaction() as db_session:
@@ -55,7 +57,9 @@ def stalled(now: datetime, limit: int) -> tuple[list[int], int]:
                 update(table).where(table.c.id.in_(cut_off), table.c.status == "sending")
                 .values(status="failed", updated_at=now,
                         reason="interrupted while sending; not retried, since it may already have gone"))
-    return queued, len(cut_off)
+            log.warning("%d messages were cut off while sending and failed rather than risk going twice",
+                        len(cut_off))
+    return queued
 
 
 def send(message_ids: list[int]) -> dict[str, int]:

@@ -12,7 +12,6 @@ from reengage import db, durations, schedule, timing
 from reengage.errors import ApiError
 from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
 from reengage.models.message import PENDING
-from reengage.schemas.settings import cooldown
 
 messages_table = Message.__table__
 # Reasons that also put the contact on the channel's suppression list.
@@ -25,6 +24,16 @@ class Refused(ApiError):
     def __init__(self, message: str, until: datetime):
         super().__init__(409, "cooldown", message, {"until": until.isoformat()})
         self.until = until
+
+
+def dropoff_of(contact: Contact, dropoff_id: int | None) -> Dropoff | None:
+    """The dropoff `dropoff_id` of this contact (None when no id is given); 404 when it is not theirs."""
+    if dropoff_id is None:
+        return None
+    dropoff = db.session().get(Dropoff, dropoff_id)
+    if dropoff is None or dropoff.account_id != contact.account_id or dropoff.contact_id != contact.id:
+        raise ApiError(404, "not_found", f"No dropoff {dropoff_id} for this contact.")
+    return dropoff
 
 
 def bucket(*parts: object) -> int:
@@ -53,8 +62,8 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
     settings = schedule.effective(account_settings, flow)
     last_end = db_session.scalar(select(func.max(Enrollment.ended_at)).where(
         Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id))
-    if last_end is not None and at < last_end + cooldown(settings):
-        until = last_end + cooldown(settings)
+    if last_end is not None and at < last_end + schedule.cooldown(settings):
+        until = last_end + schedule.cooldown(settings)
         raise Refused(f"Contact {contact.id} left flow {flow.key!r} at {last_end.isoformat()}; it may start again "
                       f"after the {settings['cooldown']} cooldown, at {until.isoformat()}.", until)
     holdout = bucket(flow.key, contact.id, "holdout") < flow.holdout_percent
@@ -103,9 +112,9 @@ def pending(enrollment_id: int) -> int:
 
 def finish_if_done(enrollment: Enrollment, at: datetime) -> bool:
     """Complete `enrollment` when nothing of it is left to send (a holdout's once its last step is past)."""
-    query = select(func.count(), func.max(Message.due_at)).where(Message.enrollment_id == enrollment.id)
-    pending, _ = db.session().execute(query.where(Message.status.in_(PENDING))).one()
-    _, last = db.session().execute(query).one()
+    pending, last = db.session().execute(
+        select(func.count().filter(Message.status.in_(PENDING)), func.max(Message.due_at))
+        .where(Message.enrollment_id == enrollment.id)).one()
     if pending or (enrollment.holdout and last is not None and last > at):
         return False
     enrollment.status, enrollment.ended_at = "completed", max(at, last or at)
@@ -154,12 +163,15 @@ def end(enrollment_ids: Iterable[int], reason: str, at: datetime) -> int:
     return ended
 
 
-def active_ids(account_id: int, contact_ids: Iterable[int], flow_ids: Iterable[int] | None = None) -> list[int]:
-    """Ids of the active enrollments of these contacts (in these flows only, when given)."""
+def active_ids(account_id: int, contact_ids: Iterable[int], flow_ids: Iterable[int] | None = None,
+               started_by: datetime | None = None) -> list[int]:
+    """Ids of the active enrollments of these contacts (in these flows, started by this time, when given)."""
     query = select(Enrollment.id).where(Enrollment.account_id == account_id, Enrollment.status == "active",
                                         Enrollment.contact_id.in_(list(contact_ids)))
     if flow_ids is not None:
         query = query.where(Enrollment.flow_id.in_(list(flow_ids)))
+    if started_by is not None:
+        query = query.where(Enrollment.started_at <= started_by)
     return list(db.session().scalars(query))
 
 

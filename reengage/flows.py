@@ -15,15 +15,19 @@ from reengage.schemas.flow import FlowDefinitionSchema
 STORED = ("key", "name", "description", "template", "goal_events", "holdout_percent", "settings", "enabled", "phases")
 
 
-def definition(flow: Flow) -> dict[str, Any]:
+def definition(flow: Flow, routes: list[str] | None = None) -> dict[str, Any]:
     """The flow as an importable definition (what export answers and POST /v1/flows takes)."""
-    return {**{name: getattr(flow, name) for name in STORED}, "enroll_on": routes_of(flow)}
+    enroll_on = routes if routes is not None else routes_of([flow.id])[flow.id]
+    return {**{name: getattr(flow, name) for name in STORED}, "enroll_on": enroll_on}
 
 
-def routes_of(flow: Flow) -> list[str]:
-    """The selectors that enroll into `flow`."""
-    query = select(FlowRoute.selector).where(FlowRoute.flow_id == flow.id).order_by(FlowRoute.selector)
-    return list(db.session().scalars(query))
+def routes_of(flow_ids: list[int]) -> dict[int, list[str]]:
+    """The selectors that enroll into each of these flows, in one query."""
+    found: dict[int, list[str]] = {flow_id: [] for flow_id in flow_ids}
+    query = select(FlowRoute.flow_id, FlowRoute.selector).where(FlowRoute.flow_id.in_(flow_ids))
+    for flow_id, selector in db.session().execute(query.order_by(FlowRoute.selector)):
+        found[flow_id].append(selector)
+    return found
 
 
 def from_template(key: str, changes: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,16 @@
 
 from typing import Any
 
+from reengage import unsubscribe
 from reengage.models import Contact, Dropoff, Flow
+
+
+def for_step(account_id: int, account_name: str, contact: Contact, dropoff: Dropoff | None, flow: Flow,
+             settings: dict, consent: str | None, message_id: int | None = None) -> dict[str, Any]:
+    """The context of one step for `contact`: its deep link and (when the channel needs consent) unsubscribe link."""
+    link = unsubscribe.url(account_id, contact.id, consent, message_id) if consent else ""
+    deep_link = (dropoff.deep_link if dropoff else None) or settings["app_url"] or ""
+    return context(contact, dropoff, flow, account_name, deep_link, link)
 
 
 def context(contact: Contact, dropoff: Dropoff | None, flow: Flow | None, account_name: str, deep_link: str,

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from reengage import db, personalise, schedule, unsubscribe
+from reengage import db, personalise, schedule, timing
 from reengage.channels import CHANNELS
 from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
 
@@ -52,21 +52,14 @@ def check(message: Message, batch: Batch, now: datetime) -> str | None:
         message.status, message.reason = "skipped", reason[:500]
         return "skipped"
     settings = schedule.effective(account.settings, flow)
-    calendar = schedule.calendar(settings, contact)
-    moment, why = calendar.next_open(now)
     sent = batch.sent[(contact.id, message.channel)]
-    later = schedule.cap(settings).next_allowed(moment, sent)
-    if later is not None:
-        moment, _ = calendar.next_open(later)
-        why = why or "frequency cap"
+    moment, why = timing.place(now, schedule.calendar(settings, contact), schedule.cap(settings), sent)
     if moment > now:
         # Delayed into quiet hours, a holiday or a burst: it waits for the next allowed slot.
         message.status, message.due_at, message.moved_because = "scheduled", moment, why
         message.attempts -= 1
         return "scheduled"
-    link = unsubscribe.url(account.id, contact.id, consent, message.id) if consent else ""
-    deep_link = (dropoff.deep_link if dropoff else None) or settings["app_url"] or ""
-    context = personalise.context(contact, dropoff, flow, account.name, deep_link, link)
+    context = personalise.for_step(account.id, account.name, contact, dropoff, flow, settings, consent, message.id)
     try:
         message.content = channel.compose(variant_of(step, message.variant), context)
     except Exception as error:  # checked when saved; a template can still fail on odd data

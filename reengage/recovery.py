@@ -13,12 +13,15 @@ from reengage.models import Dropoff, Enrollment, Flow
 
 def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: str | None) -> None:
     """Mark `dropoff` recovered at `at`, with the time it took and the revenue; its enrollments end converted."""
+    # Only an enrolled dropoff has enrollments to end: recovering an open one (most of them) costs no query.
+    enrolled = dropoff.status == "enrolled"
     dropoff.status, dropoff.recovered_at = "recovered", at
     dropoff.recovery_seconds = max(0, int((at - dropoff.occurred_at).total_seconds()))
     dropoff.revenue = revenue
     dropoff.currency = currency or dropoff.currency
-    query = select(Enrollment.id).where(Enrollment.dropoff_id == dropoff.id, Enrollment.status == "active")
-    enrollments.end(db.session().scalars(query), "converted", at)
+    if enrolled:
+        query = select(Enrollment.id).where(Enrollment.dropoff_id == dropoff.id, Enrollment.status == "active")
+        enrollments.end(db.session().scalars(query), "converted", at)
 
 
 def on_events(claimed: Sequence[Row]) -> None:
@@ -36,9 +39,7 @@ def on_events(claimed: Sequence[Row]) -> None:
         flow_ids = goals.get((event.account_id, event.type))
         if not flow_ids:
             continue
-        ids = enrollments.active_ids(event.account_id, [event.contact_id], flow_ids)
-        started = select(Enrollment.id).where(Enrollment.id.in_(ids), Enrollment.started_at <= event.occurred_at)
-        ids = list(db.session().scalars(started))
+        ids = enrollments.active_ids(event.account_id, [event.contact_id], flow_ids, started_by=event.occurred_at)
         if not ids:
             continue
         dropoffs = select(Dropoff).join(Enrollment, Enrollment.dropoff_id == Dropoff.id).where(

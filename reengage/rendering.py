@@ -65,7 +65,7 @@ def render(source: str | None, context: dict[str, Any]) -> str:
 def problem(source: str, contexts: list[dict[str, Any]]) -> str | None:
     """Why `source` cannot be used (it does not compile, or fails to render for one of `contexts`), else None."""
     try:
-        template = environment().from_string(source)
+        template = compiled(source)
     except TemplateError as error:
         line = getattr(error, "lineno", None)
         return f"Template error: {error.message}" + (f" (line {line})" if line else "")

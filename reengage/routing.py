@@ -45,7 +45,7 @@ def enroll_ready(now: datetime, limit: int) -> int:
             mapped = routes.get(dropoff.account_id, {})
             flow = next((mapped[s] for s in selectors(dropoff) if s in mapped), None)
             if flow is None:
-                dropoff.route_note = "no flow is mapped to this dropoff's rule, scenario or family"
+                dropoff.route_note = "no enabled flow is mapped to this dropoff's rule, scenario or family"
                 continue
             try:
                 enrollment, created = enrollments.enroll(flow, contacts[dropoff.contact_id], dropoff, now, "dropoff",

@@ -1,7 +1,7 @@
 """Settings in effect for one flow and contact, and the send time of each step they give."""
 
 from bisect import insort
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -36,6 +36,11 @@ def calendar(settings: dict, contact: Contact) -> timing.Calendar:
 def cap(settings: dict) -> timing.Cap:
     """The frequency cap of `settings`."""
     return timing.Cap(settings["frequency_cap"]["messages"], durations.parse(settings["frequency_cap"]["per"]))
+
+
+def cooldown(settings: dict) -> timedelta:
+    """How long after an enrollment ends before the same flow may start again for the contact."""
+    return durations.parse(settings["cooldown"])
 
 
 def taken(contact_id: int, channel: str, excluding: int | None = None) -> list[datetime]:

@@ -110,3 +110,68 @@ def test_lost_jobs_are_requeued_and_interrupted_sends_fail_rather_than_repeat(ap
     steps = messages(client, acme, enrollment["id"])
     assert steps["1.pick-up"]["status"] == "sent"
     assert steps["1.text-nudge"]["status"] == "failed" and "may already have gone" in steps["1.text-nudge"]["reason"]
+
+
+def test_a_passing_provider_error_is_retried_with_backoff_then_fails(app, client, acme, monkeypatch):
+    from reengage.channels import ChannelError, email
+
+    def unavailable(account_id, message_id, content):
+        raise ChannelError("transient", "503 from the provider")
+
+    monkeypatch.setattr(email, "deliver", unavailable)
+    app.config["MESSAGE_MAX_ATTEMPTS"] = 2
+    setup_sales(client, acme)
+    enrollment = abandon(app, client, acme, DANA)
+    first = messages(client, acme, enrollment["id"])["1.pick-up"]
+    due = datetime.fromisoformat(first["due_at"])
+    tick(app, due)
+    retried = client.get(f"/v1/messages/{first['id']}", headers=acme.headers).json
+    assert retried["status"] == "scheduled" and retried["attempts"] == 1
+    assert retried["reason"] == "retrying after: 503 from the provider"
+    assert datetime.fromisoformat(retried["due_at"]) == due + timedelta(seconds=60)
+    tick(app, due + timedelta(seconds=60))
+    failed = client.get(f"/v1/messages/{first['id']}", headers=acme.headers).json
+    assert failed["status"] == "failed" and failed["attempts"] == 2
+    assert failed["reason"] == "transient: 503 from the provider"
+    assert client.get("/v1/outbox", headers=acme.headers).json == []
+
+
+def test_a_message_picked_up_late_at_night_waits_for_the_morning(app, client, acme):
+    setup_sales(client, acme)
+    enrollment = abandon(app, client, acme, DANA)
+    first = messages(client, acme, enrollment["id"])["1.pick-up"]
+    night = datetime.fromisoformat(first["due_at"]).replace(hour=3)  # 23:00 the evening before, in New York
+    night += timedelta(days=1)
+    tick(app, night)
+    waiting = client.get(f"/v1/messages/{first['id']}", headers=acme.headers).json
+    assert waiting["status"] == "scheduled" and waiting["attempts"] == 0
+    assert waiting["moved_because"] == "after the send window"
+    assert datetime.fromisoformat(waiting["due_at"]) == night.replace(hour=13)  # 09:00 EDT
+    tick(app, night.replace(hour=13))
+    assert client.get(f"/v1/messages/{first['id']}", headers=acme.headers).json["status"] == "sent"
+
+
+def test_a_lifted_suppression_lets_later_enrollments_send(app, client, acme):
+    setup_sales(client, acme)
+    client.post("/v1/contacts", json={"external_id": "sam", "email": "sam@example.com"}, headers=acme.headers)
+    contact = client.get("/v1/contacts?external_id=sam", headers=acme.headers).json[0]["id"]
+    suppression = client.post("/v1/suppressions", json={"contact_id": contact, "channel": "email"},
+                              headers=acme.headers)
+    assert suppression.status_code == 201 and suppression.json["reason"] == "manual"
+    assert client.delete(f"/v1/suppressions/{suppression.json['id']}", headers=acme.headers).status_code == 204
+    assert client.get("/v1/suppressions", headers=acme.headers).json == []
+    enrolled = client.post("/v1/actions/enroll", json={"external_id": "sam", "flow": "sales"}, headers=acme.headers)
+    first = messages(client, acme, enrolled.json["id"])["1.pick-up"]
+    tick(app, datetime.fromisoformat(first["due_at"]))
+    assert [item["to"] for item in client.get("/v1/outbox", headers=acme.headers).json] == ["sam@example.com"]
+
+
+def test_a_disabled_flow_enrolls_no_one(app, client, acme):
+    flow = setup_sales(client, acme)
+    client.patch(f"/v1/flows/{flow['id']}", json={"enabled": False}, headers=acme.headers)
+    client.post("/v1/events", json=event("s1", type="application_started", occurred_at=T.isoformat(), contact=DANA),
+                headers=acme.headers)
+    tick(app, T + timedelta(hours=24))
+    [dropoff] = client.get("/v1/dropoffs", headers=acme.headers).json
+    assert dropoff["status"] == "open" and dropoff["route_note"].startswith("no enabled flow is mapped")
+    assert client.get("/v1/enrollments", headers=acme.headers).json == []

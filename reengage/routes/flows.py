@@ -49,7 +49,9 @@ def get_template(key):
 def list_flows():
     """This account's flows."""
     query = select(Flow).where(Flow.account_id == account_id(), Flow.deleted_at.is_(None)).order_by(Flow.key)
-    return [_shown(flow) for flow in db.session().scalars(query)]
+    listed = db.session().scalars(query).all()
+    routes = flows.routes_of([flow.id for flow in listed])
+    return [_shown(flow, routes[flow.id]) for flow in listed]
 
 
 @blp.route("/flows", methods=["POST"])
@@ -104,5 +106,6 @@ def export_flow(flow_id):
     return flows.definition(flows.find(account_id(), flow_id))
 
 
-def _shown(flow: Flow) -> dict:
-    return {**flows.definition(flow), "id": flow.id, "created_at": flow.created_at, "updated_at": flow.updated_at}
+def _shown(flow: Flow, routes: list[str] | None = None) -> dict:
+    shown = flows.definition(flow, routes)
+    return {**shown, "id": flow.id, "created_at": flow.created_at, "updated_at": flow.updated_at}

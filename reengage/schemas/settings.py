@@ -4,7 +4,7 @@ from datetime import time
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
-from reengage import durations, timing
+from reengage import timing
 from reengage.schemas.fields import Country, Duration, Timezone
 
 CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM, e.g. '09:00'.")
@@ -82,7 +82,3 @@ DEFAULTS = {
     "app_url": None,
 }
 
-
-def cooldown(settings: dict):
-    """The cooldown of effective `settings`, as a timedelta."""
-    return durations.parse(settings["cooldown"])
