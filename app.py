@@ -17,8 +17,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(config.load(overrides))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The HubSpot client's debug logger prints response bodies, secrets included.
-    logging.getLogger("hubspot").setLevel(max(logging.INFO, logging.getLevelName(app.config["LOG_LEVEL"])))
+    # The SDKs' debug loggers print request headers and response bodies, credentials included.
+    quiet = max(logging.INFO, logging.getLevelName(app.config["LOG_LEVEL"]))
+    for name in ("hubspot", "python_http_client", "urllib3"):
+        logging.getLogger(name).setLevel(quiet)
     # Migrating an up-to-date database on every start is routine, not news.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 

@@ -34,12 +34,19 @@ DEFAULTS: dict[str, Any] = {
     "MESSAGE_SENDING_TIMEOUT_SECONDS": 900,
     # How often a message whose provider failed for a passing reason is tried in all.
     "MESSAGE_MAX_ATTEMPTS": 5,
+    # Where the SendGrid and HubSpot clients send their calls; None is the services themselves.
+    "SENDGRID_API_HOST": None,
+    "HUBSPOT_API_HOST": None,
+    # How long a call to an outside service may take before it counts as a passing failure.
+    "CONNECTOR_TIMEOUT_SECONDS": 10.0,
+    # Signed webhooks older than this are refused, so a captured request cannot be replayed later.
+    "WEBHOOK_MAX_AGE_SECONDS": 300,
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
-            "PUBLIC_URL")
+            "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float}
+NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float}
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 
 from reengage import db, enrollments, readiness
-from reengage.channels import CHANNELS, ChannelError, Delivery
+from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.models import Message
 from reengage.models.message import IN_FLIGHT
 
@@ -69,18 +69,18 @@ def send(message_ids: list[int]) -> dict[str, int]:
     for start in range(0, len(message_ids), CHUNK):
         prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
         results = []
-        for message_id, account_id, channel, content in prepared:
+        for channel, outgoing in prepared:
             try:
-                results.append((message_id, CHANNELS[channel].deliver(account_id, message_id, content)))
-            except ChannelError as error:
-                results.append((message_id, error))
+                results.append((outgoing.id, CHANNELS[channel].deliver(outgoing)))
+            except ConnectorError as error:
+                results.append((outgoing.id, error))
         for outcome in _record(results):
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
 
-def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[int, int, str, dict]]:
-    """Claim the messages and check each may go now; (id, account, channel, content) of those that may."""
+def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str, Outgoing]]:
+    """Claim the messages and check each may go now; (channel, what goes out) of those that may."""
     ready = []
     with db.transaction() as db_session:
         claimed = list(db_session.connection().scalars(CLAIM, {"ids": list(message_ids)}))
@@ -91,7 +91,9 @@ def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[int
         for message in messages:
             outcome = readiness.check(message, batch, now)
             if outcome is None:
-                ready.append((message.id, message.account_id, message.channel, message.content))
+                ready.append((message.channel, Outgoing(
+                    message.id, message.account_id, message.enrollment_id, message.contact_id,
+                    batch.flows[message.flow_id].key, message.phase, message.step, message.content)))
                 continue
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             ended.add(message.enrollment_id)
@@ -100,7 +102,7 @@ def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[int
     return ready
 
 
-def _record(results: list[tuple[int, Delivery | ChannelError]]) -> list[str]:
+def _record(results: list[tuple[int, Delivery | ConnectorError]]) -> list[str]:
     """Store what became of each delivery: sent, retried later, or failed."""
     if not results:
         return []

@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, inspect, text
 from app import create_app
 from reengage import accounts, db
 
-TABLES = ("messages", "enrollments", "suppressions", "flow_routes", "flows", "dropoffs", "watches", "rules",
-          "service_statuses", "events", "contacts", "api_keys", "accounts")
+TABLES = ("connections", "messages", "enrollments", "suppressions", "flow_routes", "flows", "dropoffs", "watches",
+          "rules", "service_statuses", "events", "contacts", "api_keys", "accounts")
 
 
 def require_service(name: str, reason: str) -> None:
@@ -135,3 +135,25 @@ def redis_url() -> str:
     except RedisError as error:
         require_service("Redis", str(error))
     return url
+
+
+@pytest.fixture
+def sendgrid(app):
+    """A local SendGrid that the app's SendGrid client calls."""
+    from tests.fakes.sendgrid import FakeSendGrid
+
+    fake = FakeSendGrid()
+    app.config["SENDGRID_API_HOST"] = fake.url
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def hubspot(app):
+    """A local HubSpot that the app's HubSpot client calls."""
+    from tests.fakes.hubspot import FakeHubSpot
+
+    fake = FakeHubSpot()
+    app.config["HUBSPOT_API_HOST"] = fake.url
+    yield fake
+    fake.close()

@@ -113,10 +113,10 @@ def test_lost_jobs_are_requeued_and_interrupted_sends_fail_rather_than_repeat(ap
 
 
 def test_a_passing_provider_error_is_retried_with_backoff_then_fails(app, client, acme, monkeypatch):
-    from reengage.channels import ChannelError, email
+    from reengage.channels import ConnectorError, email
 
-    def unavailable(account_id, message_id, content):
-        raise ChannelError("transient", "503 from the provider")
+    def unavailable(outgoing):
+        raise ConnectorError("transient", "503 from the provider")
 
     monkeypatch.setattr(email, "deliver", unavailable)
     app.config["MESSAGE_MAX_ATTEMPTS"] = 2

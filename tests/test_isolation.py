@@ -47,6 +47,9 @@ PROBED = {
     ("POST", "/v1/actions/enroll"),
     ("POST", "/v1/actions/exit"),
     ("POST", "/v1/actions/render"),
+    *{(method, f"/v1/connections/{provider}") for method in ("GET", "PUT", "DELETE")
+      for provider in ("sendgrid", "hubspot")},
+    *{("POST", f"/v1/connections/{provider}/validate") for provider in ("sendgrid", "hubspot")},
 }
 
 
@@ -193,3 +196,14 @@ def test_flows_and_what_they_sent_are_per_account(app, client, acme, globex):
     assert client.delete(f"/v1/suppressions/{ours['id']}", headers=globex.headers).status_code == 404
     theirs = client.post("/v1/flows", json={"template": "sales"}, headers=globex.headers)
     assert theirs.status_code == 201  # the same key and routes are free in another account
+
+
+@pytest.mark.parametrize("provider", ["sendgrid", "hubspot"])
+def test_connections_are_per_account(client, acme, globex, provider):
+    body = {"sendgrid": {"api_key": "SG.acme-key.abcdefghij", "from_email": "a@acme.com"},
+            "hubspot": {"access_token": "pat-na1-acme-token"}}[provider]
+    assert client.put(f"/v1/connections/{provider}", json=body, headers=acme.headers).status_code == 200
+    for method in ("get", "delete"):
+        assert getattr(client, method)(f"/v1/connections/{provider}", headers=globex.headers).status_code == 404
+    assert client.post(f"/v1/connections/{provider}/validate", headers=globex.headers).status_code == 404
+    assert client.get(f"/v1/connections/{provider}", headers=acme.headers).status_code == 200

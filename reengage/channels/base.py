@@ -1,10 +1,21 @@
-"""What every channel shares: the outcome of a delivery and the four kinds of failure."""
+"""What every channel shares: the message going out, the outcome of a delivery, the call to action."""
 
 from dataclasses import dataclass
+from typing import Any
 
-# config: a credential or setting is wrong (do not retry); rate_limited: retry after a pause;
-# transient: a 5xx or a timeout (retry with backoff); permanent: the request itself is refused.
-KINDS = ("config", "rate_limited", "transient", "permanent")
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message that passed its send-time checks, with its composed content."""
+
+    id: int
+    account_id: int
+    enrollment_id: int
+    contact_id: int
+    flow_key: str
+    phase: int
+    step: str
+    content: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -13,18 +24,6 @@ class Delivery:
 
     provider: str
     provider_id: str | None = None
-
-
-class ChannelError(Exception):
-    """A delivery that failed, of one of KINDS; `retry_after` in seconds when the provider said."""
-
-    def __init__(self, kind: str, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.kind, self.message, self.retry_after = kind, message, retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind in ("rate_limited", "transient")
 
 
 def cta(step: dict, render) -> tuple[str, str]:

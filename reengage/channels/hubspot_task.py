@@ -1,9 +1,10 @@
-"""HubSpot task: a task for the contact's owner in HubSpot (a call, a personal note)."""
+"""HubSpot task: a to-do for the contact's owner in HubSpot (a call, a personal note)."""
 
 from typing import Any
 
-from reengage import rendering
-from reengage.channels.base import ChannelError, Delivery
+from connectors.errors import ConnectorError
+from reengage import connections, db, rendering
+from reengage.channels.base import Delivery, Outgoing
 from reengage.models import Contact
 
 KEY = "hubspot_task"
@@ -20,11 +21,27 @@ def unreachable(contact: Contact, step: dict) -> str | None:
 
 
 def compose(step: dict, context: dict[str, Any]) -> dict[str, Any]:
-    """The task's title and notes."""
+    """The task's title and notes, and whom it is about."""
+    contact = context.get("contact") or {}
     return {"subject": rendering.render(step["subject"], context), "text": rendering.render(step["body"], context),
-            "hubspot_id": context["contact"].get("hubspot_id"), "email": context["contact"]["email"]}
+            "hubspot_id": contact.get("hubspot_id"), "email": contact.get("email"),
+            "owner_id": (contact.get("properties") or {}).get("hubspot_owner_id")}
 
 
-def deliver(account_id: int, message_id: int, content: dict[str, Any]) -> Delivery:
-    """Create the task in the account's HubSpot portal."""
-    raise ChannelError("config", "HubSpot is not connected for this account, so the task could not be created.")
+def deliver(outgoing: Outgoing) -> Delivery:
+    """Create the task in the account's HubSpot portal, on the contact's record, due now."""
+    link = connections.linked(outgoing.account_id, "hubspot")
+    if link is None:
+        raise ConnectorError("config", "HubSpot is not connected for this account (PUT /v1/connections/hubspot), "
+                                       "so the task could not be created.")
+    content = outgoing.content
+    client = connections.hubspot_client(link)
+
+    def create() -> str:
+        contact_id = content.get("hubspot_id") or client.contact_id_by_email(content["email"])
+        if contact_id is None:
+            raise ConnectorError("permanent", f"HubSpot has no contact with the email {content['email']}")
+        owner = content.get("owner_id") or link.settings.get("task_owner_id")
+        return client.create_task(str(contact_id), content["subject"], content["text"], db.utcnow(), owner)
+
+    return Delivery("hubspot", connections.call(link, create))

@@ -4,7 +4,7 @@ deliver (by SMS, Slack, direct mail, a call task)."""
 from typing import Any
 
 from reengage import rendering
-from reengage.channels.base import Delivery, cta
+from reengage.channels.base import Delivery, Outgoing, cta
 from reengage.models import Contact
 
 KEY = "webhook"
@@ -34,6 +34,6 @@ def compose(step: dict, context: dict[str, Any]) -> dict[str, Any]:
             "unsubscribe_url": context.get("unsubscribe_url", "")}
 
 
-def deliver(account_id: int, message_id: int, content: dict[str, Any]) -> Delivery:
+def deliver(outgoing: Outgoing) -> Delivery:
     """Publish the message: it is now listed for the platforms that deliver it."""
-    return Delivery("webhook", f"message-{message_id}")
+    return Delivery("webhook", f"message-{outgoing.id}")

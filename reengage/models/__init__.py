@@ -1,6 +1,7 @@
 """Every model, imported here so that the metadata (and Alembic) sees them all."""
 
 from reengage.models.account import Account, ApiKey
+from reengage.models.connection import Connection
 from reengage.models.contact import CONSENT_CHANNELS, Contact
 from reengage.models.dropoff import Dropoff
 from reengage.models.enrollment import Enrollment
@@ -13,6 +14,6 @@ from reengage.models.suppression import Suppression
 from reengage.models.watch import Watch
 
 __all__ = [
-    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Contact", "Dropoff", "Enrollment", "Event", "Flow",
-    "FlowRoute", "Message", "Rule", "ServiceStatus", "Suppression", "Watch",
+    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Connection", "Contact", "Dropoff", "Enrollment",
+    "Event", "Flow", "FlowRoute", "Message", "Rule", "ServiceStatus", "Suppression", "Watch",
 ]

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.db import Base, Id, Json, UTCDateTime, utcnow
@@ -41,3 +41,6 @@ class Contact(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opens and clicks of our messages (and replies) raise it; the newest such moment is kept beside it.
+    engagement: Mapped[int] = mapped_column(Integer, default=0)
+    engaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,6 +12,7 @@ STATUSES = ("active", "completed", "exited")
 EXIT_REASONS = ("converted", "unsubscribed", "bounced", "spam_report", "manual", "dismissed", "flow_deleted")
 ACTIVE = text("status = 'active'")
 HOLDOUT_ACTIVE = text("status = 'active' AND holdout")
+CALLBACK_DUE = text("callback_id IS NOT NULL AND callback_completed_at IS NULL AND status <> 'active'")
 
 
 class Enrollment(Base):
@@ -25,6 +26,10 @@ class Enrollment(Base):
         Index("ix_enrollments_account_newest", "account_id", "id"),
         # The clock completes held-out enrollments whose last would-be step has passed through this index.
         Index("ix_enrollments_holdout_ends", "ends_at", postgresql_where=HOLDOUT_ACTIVE, sqlite_where=HOLDOUT_ACTIVE),
+        # Ended enrollments whose HubSpot workflow waits for the outcome are found through this index.
+        Index("ix_enrollments_callback_due", "ended_at", postgresql_where=CALLBACK_DUE, sqlite_where=CALLBACK_DUE),
+        # The CRM sync reads each connected account's newly ended enrollments in order.
+        Index("ix_enrollments_account_ended", "account_id", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -42,3 +47,6 @@ class Enrollment(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A held-out enrollment completes when its last would-be step has passed.
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A HubSpot workflow that enrolled with "wait for the outcome" holds its record until this callback completes.
+    callback_id: Mapped[str | None] = mapped_column(String(100))
+    callback_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.db import Base, Id, Json, UTCDateTime, utcnow
 
-STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked", "bounced", "failed",
-            "skipped", "held_out")
+STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked", "bounced", "dropped",
+            "failed", "skipped", "held_out")
 # States a message can still leave by being sent; an exit skips these.
 PENDING = ("scheduled", "queued")
 # States that count against the frequency cap: it went, or is going.
@@ -59,5 +59,7 @@ class Message(Base):
     provider_id: Mapped[str | None] = mapped_column(String(200))
     # What was sent, as rendered at send time: to, subject, text, html, cta_url, hint.
     content: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # When the message was noted on the contact's CRM record (HubSpot), so a job run twice notes it once.
+    noted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -3,6 +3,7 @@
 from reengage.routes import (
                              actions,
                              atomic,
+                             connections,
                              contacts,
                              dropoffs,
                              enrollments,
@@ -18,5 +19,5 @@ from reengage.routes import (
 
 # Blueprints of the documented API; unsubscribe pages are for people, not callers of the API.
 BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
-              enrollments.blp, suppressions.blp, actions.blp, atomic.blp)
+              enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp)
 PAGES = (unsubscribe.blp,)

@@ -1,0 +1,149 @@
+"""HubSpot through the official SDK: contacts, notes, tasks, deals, pipelines, workflow callbacks.
+
+Thin: each method is one call (or one page), answers plain data, and turns the SDK's errors into
+ConnectorError. The `X-HubSpot-RateLimit-*` headers of every answer are read: when none of the
+interval's requests remain, the next call waits for the interval to pass.
+"""
+
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+from hubspot import HubSpot as Sdk
+from hubspot.automation.actions import CallbackCompletionRequest
+from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest, SimplePublicObjectInput
+from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate
+from urllib3.exceptions import HTTPError as TransportError
+
+from connectors.errors import ConnectorError, kind_of, retry_after
+
+# Association type ids HubSpot defines: a note to a contact, a task to a contact.
+NOTE_TO_CONTACT, TASK_TO_CONTACT = 202, 204
+DEFAULT_HOST = "https://api.hubapi.com"
+# Waiting longer than this for the rate limit's interval is left to the job's retry.
+MAX_PAUSE_SECONDS = 10.0
+
+
+class HubSpot:
+    """One portal's private app token (or `host`, a local stand-in)."""
+
+    def __init__(self, access_token: str, host: str | None = None, timeout: float = 10.0):
+        self._sdk = Sdk(access_token=access_token, host=host or DEFAULT_HOST)
+        self._timeout = timeout
+        self._resume_at = 0.0
+
+    def check(self) -> None:
+        """Raise unless the token can read contacts (the cheapest call that needs it)."""
+        self._call(self._sdk.crm.contacts.basic_api.get_page_with_http_info, limit=1)
+
+    def update_contact(self, contact_id: str, properties: dict[str, str]) -> None:
+        """Write `properties` on the contact."""
+        self._call(self._sdk.crm.contacts.basic_api.update_with_http_info, contact_id,
+                   SimplePublicObjectInput(properties=properties))
+
+    def contact_id_by_email(self, email: str) -> str | None:
+        """The id of the contact with this email, if HubSpot has one."""
+        search = PublicObjectSearchRequest(filter_groups=[FilterGroup(filters=[
+            Filter(property_name="email", operator="EQ", value=email)])], properties=["email"], limit=1)
+        found = self._call(self._sdk.crm.contacts.search_api.do_search_with_http_info, search)
+        return found.results[0].id if found.results else None
+
+    def create_note(self, contact_id: str, body: str, at: datetime) -> str:
+        """A note on the contact's timeline; answers its id."""
+        return self._create(self._sdk.crm.objects.notes.basic_api, contact_id, NOTE_TO_CONTACT,
+                            {"hs_note_body": body, "hs_timestamp": _millis(at)})
+
+    def create_task(self, contact_id: str, subject: str, body: str, due: datetime, owner_id: str | None) -> str:
+        """A to-do for the contact's owner (or `owner_id`); answers its id."""
+        properties = {"hs_task_subject": subject, "hs_task_body": body, "hs_timestamp": _millis(due),
+                      "hs_task_status": "NOT_STARTED", "hs_task_priority": "HIGH", "hs_task_type": "TODO"}
+        if owner_id:
+            properties["hubspot_owner_id"] = owner_id
+        return self._create(self._sdk.crm.objects.tasks.basic_api, contact_id, TASK_TO_CONTACT, properties)
+
+    def closed_lost_stages(self) -> list[str]:
+        """Ids of every deal pipeline's closed-lost stages (closed, with a probability of 0)."""
+        pipelines = self._call(self._sdk.crm.pipelines.pipelines_api.get_all_with_http_info, "deals")
+        return [stage.id for pipeline in pipelines.results for stage in pipeline.stages
+                if str((stage.metadata or {}).get("isClosed")).lower() == "true"
+                and float((stage.metadata or {}).get("probability") or 0) == 0.0]
+
+    def deals_in_stages(self, stage_ids: list[str], modified_after: str | None, properties: list[str],
+                        after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of deals in `stage_ids` modified after the cursor, oldest change first; and the next page."""
+        filters = [Filter(property_name="dealstage", operator="IN", values=stage_ids)]
+        if modified_after:
+            filters.append(Filter(property_name="hs_lastmodifieddate", operator="GT", value=modified_after))
+        search = PublicObjectSearchRequest(
+            filter_groups=[FilterGroup(filters=filters)], limit=100, after=after, properties=properties,
+            sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}])
+        found = self._call(self._sdk.crm.deals.search_api.do_search_with_http_info, search)
+        deals = [{"id": deal.id, "properties": dict(deal.properties or {})} for deal in found.results]
+        paging = found.paging
+        return deals, paging.next.after if paging and paging.next else None
+
+    def deal_contact_ids(self, deal_id: str) -> list[str]:
+        """Ids of the contacts associated with a deal."""
+        page = self._call(self._sdk.crm.associations.v4.basic_api.get_page_with_http_info, "deals", deal_id,
+                          "contacts", limit=100)
+        return [str(item.to_object_id) for item in page.results]
+
+    def complete_callback(self, callback_id: str, output_fields: dict[str, Any]) -> None:
+        """Let a workflow that waits on our action go on, with `output_fields`."""
+        self._call(self._sdk.automation.actions.callbacks_api.complete_with_http_info, callback_id,
+                   CallbackCompletionRequest(output_fields=output_fields))
+
+    def _create(self, api, contact_id: str, association_type: int, properties: dict[str, str]) -> str:
+        body = SimplePublicObjectInputForCreate(properties=properties, associations=[{
+            "to": {"id": contact_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": association_type}]}])
+        return self._call(api.create_with_http_info, body).id
+
+    def _call(self, method, *args, **kwargs):
+        pause = self._resume_at - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        try:
+            data, _status, headers = method(*args, _request_timeout=self._timeout, **kwargs)
+        except TransportError as error:
+            raise ConnectorError("transient", f"HubSpot could not be reached: {type(error).__name__}") from None
+        except Exception as error:
+            if not hasattr(error, "status") or not hasattr(error, "body"):
+                raise
+            raise _error(error) from None
+        self._note_limits(headers or {})
+        return data
+
+    def _note_limits(self, headers) -> None:
+        remaining = headers.get("X-HubSpot-RateLimit-Remaining")
+        interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
+        if remaining is not None and interval and str(remaining).isdigit() and int(remaining) <= 0:
+            self._resume_at = time.monotonic() + min(MAX_PAUSE_SECONDS, int(interval) / 1000)
+
+
+def _error(error) -> ConnectorError:
+    """HubSpot's error body says what went wrong: `{"status": "error", "message", "category", "errorType"}`."""
+    status = int(error.status or 0)
+    headers = error.headers or {}
+    kind = kind_of(status) if status else "transient"
+    message = _message(error.body)
+    wait = None
+    if kind == "rate_limited":
+        interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
+        wait = retry_after(headers.get("Retry-After")) or (int(interval) / 1000 if str(interval).isdigit() else 10.0)
+    return ConnectorError(kind, f"HubSpot answered {status}: {message}", wait, status)
+
+
+def _message(body) -> str:
+    try:
+        parsed = json.loads(body) if body else {}
+    except (TypeError, ValueError):
+        return "no details"
+    if not isinstance(parsed, dict):
+        return "no details"
+    return str(parsed.get("message") or parsed.get("category") or "no details")[:300]
+
+
+def _millis(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1000))
