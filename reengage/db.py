@@ -14,6 +14,8 @@ from alembic.config import Config
 from flask import Flask, current_app, g
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -171,6 +173,12 @@ def transaction() -> Iterator[Session]:
         except BaseException:
             db_session.rollback()
             raise
+
+
+def insert_new(table):
+    """An INSERT of `table` that skips rows clashing with a unique key (ON CONFLICT DO NOTHING), on either backend."""
+    dialect = session().get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def retry_on_conflict(work, attempts: int = 3):

@@ -5,8 +5,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reengage import db, durations, schedule, timing
 from reengage.errors import ApiError
@@ -183,8 +181,7 @@ def on_dismissed(dropoff_id: int, at: datetime) -> None:
 
 def suppress(account_id: int, contact_id: int, channel: str, reason: str, at: datetime) -> bool:
     """Put the contact on the channel's suppression list and end their enrollments; False if already there."""
-    dialect = db.session().get_bind().dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Suppression.__table__).values(
+    statement = db.insert_new(Suppression.__table__).values(
         account_id=account_id, contact_id=contact_id, channel=channel, reason=reason, created_at=at)
     added = db.session().execute(statement.on_conflict_do_nothing()).rowcount
     end(active_ids(account_id, [contact_id]), reason if reason in SUPPRESSING else "manual", at)

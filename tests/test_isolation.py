@@ -50,6 +50,8 @@ PROBED = {
     *{(method, f"/v1/connections/{provider}") for method in ("GET", "PUT", "DELETE")
       for provider in ("sendgrid", "hubspot")},
     *{("POST", f"/v1/connections/{provider}/validate") for provider in ("sendgrid", "hubspot")},
+    # Probed by tests/webhooks/test_sendgrid.py::test_mail_we_did_not_send_and_other_accounts_messages_are_ignored
+    ("POST", "/v1/webhooks/sendgrid/<token>"),
 }
 
 

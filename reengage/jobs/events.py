@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Row, bindparam, or_, update
 
-from reengage import db, detection, recovery
+from reengage import db, detection, engagement, recovery
 from reengage.jobs import job
 from reengage.models import Contact, Event
 
@@ -40,7 +40,8 @@ def touch_contacts(claimed: Sequence[Row]) -> None:
 
 
 # Every processor sees each event once, in the transaction that claims it.
-PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (touch_contacts, detection.on_events, recovery.on_events)
+PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (
+    touch_contacts, engagement.on_events, detection.on_events, recovery.on_events)
 
 
 @job(merge_lists=True)

@@ -12,6 +12,7 @@ from reengage.routes import (
                              health,
                              me,
                              rules,
+                             sendgrid,
                              settings,
                              suppressions,
                              unsubscribe,
@@ -19,5 +20,6 @@ from reengage.routes import (
 
 # Blueprints of the documented API; unsubscribe pages are for people, not callers of the API.
 BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
-              enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp)
+              enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp,
+              sendgrid.blp)
 PAGES = (unsubscribe.blp,)

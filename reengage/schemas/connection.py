@@ -1,6 +1,7 @@
 """Connections as callers set them (credentials write-only) and as the API shows them (which are set)."""
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from sendgrid.helpers.eventwebhook import EventWebhook
 
 from reengage.schemas.fields import Email
 
@@ -37,6 +38,14 @@ class SendGridInputSchema(Schema):
     event_webhook_public_key = fields.String(allow_none=True, validate=validate.Length(40, 400), metadata={
         "description": "The Event Webhook's verification key (base64, from Mail Settings): signed batches are "
                        "verified and unsigned ones refused."})
+
+    @validates("event_webhook_public_key")
+    def _readable_key(self, value: str | None, **_kwargs) -> None:
+        if value:
+            try:
+                EventWebhook(value)
+            except (ValueError, TypeError):
+                raise ValidationError("Not a public key: paste the Verification Key from SendGrid.") from None
 
 
 class SendGridConnectionSchema(ConnectionStatusSchema):

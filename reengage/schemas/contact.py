@@ -53,6 +53,9 @@ class ContactSchema(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
     last_event_at = fields.AwareDateTime(allow_none=True)
+    engagement = fields.Integer(metadata={"description": "Raised by opens (1) and clicks (3) of our emails.",
+                                          "example": 4})
+    engaged_at = fields.AwareDateTime(allow_none=True, metadata={"description": "The latest open or click."})
 
     def _name(self, contact) -> str | None:
         return " ".join(part for part in (contact.first_name, contact.last_name) if part) or None
