@@ -1,5 +1,6 @@
-"""Command line: `flask accounts ...`, `flask db upgrade`, `flask clock`."""
+"""Command line: `flask accounts ...`, `flask db upgrade`, `flask hubspot action-definition`, `flask clock`."""
 
+import json
 import threading
 
 import click
@@ -8,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from reengage import accounts as accounts_service
-from reengage import clock, db
+from reengage import clock, connections, db, hubspot_action
 from reengage.auth import KEY_PREFIX, mint_key
 from reengage.models import Account, ApiKey
 
@@ -16,6 +17,7 @@ accounts = AppGroup("accounts", help="Manage accounts (one per business or agenc
 keys = AppGroup("keys", help="Manage an account's API keys.")
 accounts.add_command(keys)
 database = AppGroup("db", help="Manage the database schema.")
+hubspot = AppGroup("hubspot", help="HubSpot: the custom workflow action.")
 
 
 @accounts.command("create")
@@ -86,6 +88,21 @@ def upgrade() -> None:
     click.echo("Database is up to date.")
 
 
+@hubspot.command("action-definition")
+@click.argument("account_id", type=int)
+@click.option("--draft", is_flag=True, help="Register the action unpublished (only your portals see it).")
+def action_definition(account_id: int, draft: bool) -> None:
+    """Print the JSON that registers ACCOUNT_ID's custom workflow action (POST /automation/v4/actions/{appId})."""
+    connection = connections.find(account_id, "hubspot")
+    if connection is None:
+        raise click.ClickException(f"Account {account_id} has no HubSpot connection: PUT /v1/connections/hubspot.")
+    action_url = connections.view(connection)["action_url"]
+    click.echo(json.dumps(hubspot_action.definition(action_url, published=not draft), indent=2))
+    app_id = (connection.settings or {}).get("app_id")
+    target = f"/automation/v4/actions/{app_id}" if app_id else "/automation/v4/actions/<your app id>"
+    click.echo(f"POST it to https://api.hubapi.com{target} with your developer API key.", err=True)
+
+
 @click.command("clock")
 def run_clock() -> None:
     """Run the clock in the foreground until interrupted."""
@@ -98,5 +115,5 @@ def run_clock() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (accounts, database, run_clock):
+    for command in (accounts, database, hubspot, run_clock):
         app.cli.add_command(command)

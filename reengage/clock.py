@@ -10,9 +10,11 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from reengage import db, detection, dispatch, enrollments, queue, routing
+from reengage.jobs import crm
 from reengage.jobs.events import process_events
 from reengage.jobs.messages import send_messages
-from reengage.models import Event
+from reengage.models import Enrollment, Event
+from reengage.models.enrollment import CALLBACK_DUE
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +77,28 @@ def complete_holdouts(at: datetime) -> int:
     return enrollments.complete_holdouts(at, BATCH)
 
 
+def complete_workflow_callbacks(at: datetime) -> int:
+    """Hand ended enrollments whose HubSpot workflow waits for the outcome to a job."""
+    ids = list(db.session().scalars(select(Enrollment.id).where(CALLBACK_DUE).order_by(Enrollment.ended_at)
+                                    .limit(BATCH)))
+    db.session().commit()
+    if ids:
+        queue.enqueue(crm.complete_callbacks, ids, job_id="clock-hubspot-callbacks")
+    return len(ids)
+
+
+def sync_closed_lost_deals(at: datetime) -> int:
+    """Start the closed-lost deal sync of each HubSpot connection whose next sync is due."""
+    due = crm.due_deal_syncs(at)
+    for connection_id in due:
+        queue.enqueue(crm.sync_closed_lost, connection_id, job_id=f"clock-hubspot-deals-{connection_id}")
+    return len(due)
+
+
 # Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
 TASKS: tuple[Callable[[datetime], int], ...] = (
     requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
-    complete_holdouts,
+    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals,
 )
 
 

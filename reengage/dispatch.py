@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 
-from reengage import db, enrollments, readiness
+from reengage import db, enrollments, queue, readiness
 from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
+from reengage.jobs import crm
 from reengage.models import Message
 from reengage.models.message import IN_FLIGHT
 
@@ -76,7 +77,20 @@ def send(message_ids: list[int]) -> dict[str, int]:
                 results.append((outgoing.id, error))
         for outcome in _record(results):
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        _note_in_crm([outgoing for _, outgoing in prepared], results)
     return outcomes
+
+
+def _note_in_crm(prepared: list[Outgoing], results: list[tuple[int, Delivery | ConnectorError]]) -> None:
+    """Hand the messages that went, of accounts with HubSpot connected, to the job that notes them there."""
+    went = {message_id for message_id, result in results if isinstance(result, Delivery)}
+    accounts = crm.hubspot_accounts({outgoing.account_id for outgoing in prepared if outgoing.id in went})
+    ids = [outgoing.id for outgoing in prepared if outgoing.id in went and outgoing.account_id in accounts]
+    if ids:
+        try:
+            queue.enqueue(crm.note_sent, ids)
+        except Exception:  # the messages went; a missing note must not undo that
+            log.exception("could not enqueue HubSpot notes for %d messages", len(ids))
 
 
 def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str, Outgoing]]:

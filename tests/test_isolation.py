@@ -52,6 +52,9 @@ PROBED = {
     *{("POST", f"/v1/connections/{provider}/validate") for provider in ("sendgrid", "hubspot")},
     # Probed by tests/webhooks/test_sendgrid.py::test_mail_we_did_not_send_and_other_accounts_messages_are_ignored
     ("POST", "/v1/webhooks/sendgrid/<token>"),
+    # Probed by tests/webhooks/test_hubspot.py::test_the_accounts_api_key_is_accepted_instead_of_a_signature
+    ("POST", "/v1/webhooks/hubspot/<token>"),
+    ("POST", "/v1/hubspot/actions/<token>"),
 }
 
 

@@ -10,6 +10,7 @@ from reengage.routes import (
                              events,
                              flows,
                              health,
+                             hubspot,
                              me,
                              rules,
                              sendgrid,
@@ -21,5 +22,5 @@ from reengage.routes import (
 # Blueprints of the documented API; unsubscribe pages are for people, not callers of the API.
 BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
               enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp,
-              sendgrid.blp)
+              sendgrid.blp, hubspot.blp)
 PAGES = (unsubscribe.blp,)

@@ -33,9 +33,9 @@ class FakeHubSpot(FakeServer):
         ("POST", r"/crm/v3/objects/contacts/search", "contacts_search"),
         ("PATCH", r"/crm/v3/objects/contacts/(\w+)", "contact_update"),
         ("POST", r"/crm/v3/objects/(notes|tasks)", "create"),
-        ("GET", r"/crm/v3/pipelines/deals", "pipelines"),
+        ("GET", r"/crm/v3/pipelines/deals", "pipelines_page"),
         ("POST", r"/crm/v3/objects/deals/search", "deals_search"),
-        ("GET", r"/crm/v4/objects/deals/(\w+)/associations/contacts", "deal_contacts"),
+        ("GET", r"/crm/v4/objects/deals/(\w+)/associations/contacts", "deal_contacts_page"),
         ("POST", r"/automation/v4/actions/callbacks/([\w-]+)/complete", "callback"),
     )
 
@@ -77,7 +77,7 @@ class FakeHubSpot(FakeServer):
         self.created[kind].append({"id": new_id, **recorded.json})
         return Reply(201, record(new_id, recorded.json["properties"]), LIMITS)
 
-    def pipelines(self, recorded: Recorded) -> Reply:
+    def pipelines_page(self, recorded: Recorded) -> Reply:
         results = [{"id": p["id"], "label": p["label"], "displayOrder": 0, "createdAt": STAMP, "updatedAt": STAMP,
                     "archived": False, "stages": [
                         {"id": s["id"], "label": s["id"], "displayOrder": i, "metadata": s["metadata"],
@@ -100,7 +100,7 @@ class FakeHubSpot(FakeServer):
             answer["paging"] = {"next": {"after": str(start + len(page))}}
         return Reply(200, answer, LIMITS)
 
-    def deal_contacts(self, recorded: Recorded, deal_id: str) -> Reply:
+    def deal_contacts_page(self, recorded: Recorded, deal_id: str) -> Reply:
         types = [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]
         results = [{"toObjectId": int(cid), "associationTypes": types} for cid in self.deal_contacts.get(deal_id, [])]
         return Reply(200, {"results": results}, LIMITS)

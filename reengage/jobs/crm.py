@@ -1,0 +1,179 @@
+"""HubSpot work done by jobs: notes and properties for sent messages, workflow callbacks, closed-lost deals.
+
+Each job is safe to run twice: a noted message has `noted_at`, a completed callback
+`callback_completed_at`, and deals are recorded as events keyed by deal and close date.
+"""
+
+import logging
+from functools import partial
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from connectors.errors import ConnectorError
+from reengage import connections, db, hubspot_inbound
+from reengage.jobs import job
+from reengage.models import Connection, Contact, Dropoff, Enrollment, Flow, Message
+
+log = logging.getLogger(__name__)
+# Message states after a send (the note is written once it went).
+WENT = ("sent", "delivered", "opened", "clicked")
+# How often closed-lost deals are looked for, per connection.
+DEAL_SYNC_EVERY = timedelta(minutes=5)
+DEAL_PROPERTIES = ("dealname", "amount", "dealstage", "pipeline", "closedate", "hs_lastmodifieddate",
+                   "hubspot_owner_id")
+
+
+def hubspot_accounts(account_ids: set[int]) -> set[int]:
+    """Which of these accounts have HubSpot connected."""
+    if not account_ids:
+        return set()
+    return set(db.session().scalars(select(Connection.account_id).where(
+        Connection.provider == "hubspot", Connection.account_id.in_(account_ids))))
+
+
+@job(merge_lists=True)
+def note_sent(message_ids: list[int]) -> int:
+    """Note each sent message on its HubSpot contact and write the contact's re-engagement properties."""
+    db_session = db.session()
+    rows = db_session.execute(
+        select(Message, Contact, Flow.key, Dropoff.scenario)
+        .join(Contact, Contact.id == Message.contact_id).join(Flow, Flow.id == Message.flow_id)
+        .join(Enrollment, Enrollment.id == Message.enrollment_id)
+        .outerjoin(Dropoff, Dropoff.id == Enrollment.dropoff_id)
+        .where(Message.id.in_(message_ids), Message.noted_at.is_(None), Message.status.in_(WENT))
+        .order_by(Message.id)).all()
+    db_session.commit()
+    noted, passing = 0, None
+    links: dict[int, connections.Linked | None] = {}
+    for message, contact, flow_key, scenario in rows:
+        if message.account_id not in links:
+            links[message.account_id] = connections.linked(message.account_id, "hubspot")
+        link = links[message.account_id]
+        if link is None or link.status == "broken":
+            continue
+        try:
+            connections.call(link, partial(_note, link, message, contact, flow_key, scenario))
+        except ConnectorError as error:
+            if error.kind == "config":
+                links[message.account_id] = None
+            elif error.retryable:
+                passing = error
+            else:
+                log.warning("HubSpot refused the note of message %d: %s", message.id, error.message)
+            if error.kind != "permanent":
+                continue
+        with db.transaction() as session:
+            session.execute(update(Message).where(Message.id == message.id).values(noted_at=db.utcnow()))
+        noted += 1
+    if passing is not None:
+        raise passing  # the queue retries the job; noted messages are skipped then
+    return noted
+
+
+def _note(link: connections.Linked, message: Message, contact: Contact, flow_key: str, scenario: str | None) -> None:
+    client = connections.hubspot_client(link)
+    hubspot_id = contact.hubspot_id or (client.contact_id_by_email(contact.email) if contact.email else None)
+    if hubspot_id is None:
+        raise ConnectorError("permanent", "HubSpot has no contact with this email")
+    if message.channel != "hubspot_task":  # a task is its own record on the timeline
+        subject = message.content.get("subject") or message.content.get("text", "")[:80]
+        client.create_note(hubspot_id, f"Reengage sent {message.channel} \u201c{subject}\u201d (flow {flow_key}, "
+                                       f"phase {message.phase}).", message.sent_at or db.utcnow())
+    names = link.settings.get("properties") or {}
+    values = {"status": "in_sequence", "phase": str(message.phase),
+              "last_touch": str(int((message.sent_at or db.utcnow()).timestamp() * 1000)), "scenario": scenario or ""}
+    written = {names[kind]: value for kind, value in values.items() if names.get(kind)}
+    if written:
+        client.update_contact(hubspot_id, written)
+
+
+@job(merge_lists=True)
+def complete_callbacks(enrollment_ids: list[int]) -> int:
+    """Let workflows waiting on ended enrollments go on, with whether the contact was recovered."""
+    db_session = db.session()
+    ended = list(db_session.scalars(select(Enrollment).where(
+        Enrollment.id.in_(enrollment_ids), Enrollment.callback_id.is_not(None),
+        Enrollment.callback_completed_at.is_(None), Enrollment.status != "active")))
+    db_session.commit()
+    done, passing = 0, None
+    for enrollment in ended:
+        link = connections.linked(enrollment.account_id, "hubspot")
+        if link is None:
+            log.warning("enrollment %d waits on a HubSpot callback but HubSpot is disconnected", enrollment.id)
+            continue
+        fields = {**hubspot_inbound.outcome(enrollment), "hs_execution_state": "SUCCESS"}
+        try:
+            client = connections.hubspot_client(link)
+            connections.call(link, partial(client.complete_callback, enrollment.callback_id, fields))
+        except ConnectorError as error:
+            if error.retryable:
+                passing = error
+                continue
+            if error.kind == "config":
+                continue
+            # HubSpot no longer knows the callback (it expired): nothing will ever take it.
+            log.warning("HubSpot refused callback %s of enrollment %d: %s", enrollment.callback_id, enrollment.id,
+                        error.message)
+        with db.transaction() as session:
+            session.execute(update(Enrollment).where(Enrollment.id == enrollment.id).values(
+                callback_completed_at=db.utcnow()))
+        done += 1
+    if passing is not None:
+        raise passing
+    return done
+
+
+@job
+def sync_closed_lost(connection_id: int) -> int:
+    """Record deals that moved to a closed-lost stage since the cursor as `deal.closed_lost` events."""
+    db_session = db.session()
+    connection = db_session.get(Connection, connection_id)
+    if connection is None:
+        return 0
+    link = connections.linked(connection.account_id, "hubspot")
+    db_session.commit()
+    client = connections.hubspot_client(link)
+    cursor = dict(link.cursor)
+    stages = connections.call(link, client.closed_lost_stages)
+    reason_property = link.settings.get("loss_reason_property", "closed_lost_reason")
+    recorded, after = 0, None
+    newest = cursor.get("deals_modified_after")
+    while True:
+        deals, after = connections.call(link, partial(
+            client.deals_in_stages, stages, cursor.get("deals_modified_after"), [*DEAL_PROPERTIES, reason_property],
+            after))
+        for deal in deals:
+            recorded += _record_deal(link, client, deal, reason_property)
+            newest = max(newest or "", deal["properties"].get("hs_lastmodifieddate") or "")
+        if after is None:
+            break
+    cursor.update(deals_modified_after=newest, next_sync_at=(db.utcnow() + DEAL_SYNC_EVERY).isoformat())
+    with db.transaction() as session:
+        session.execute(update(Connection).where(Connection.id == connection_id).values(cursor=cursor))
+    return recorded
+
+
+def _record_deal(link: connections.Linked, client, deal: dict, reason_property: str) -> int:
+    properties = deal["properties"]
+    contact_ids = connections.call(link, lambda: client.deal_contact_ids(deal["id"]))
+    if not contact_ids:
+        log.warning("closed-lost deal %s has no contact in HubSpot; it is not recorded", deal["id"])
+        return 0
+    details = {name: properties.get(name) for name in DEAL_PROPERTIES if properties.get(name) not in (None, "")}
+    details.update(deal_id=deal["id"], loss_reason=properties.get(reason_property) or "")
+    key = f"hubspot-deal-lost-{deal['id']}-{properties.get('closedate') or ''}"
+    hubspot_inbound.record_event(link.account_id, {"hubspot_id": contact_ids[0]}, "deal.closed_lost", details, key)
+    return 1
+
+
+def due_deal_syncs(at: datetime) -> list[int]:
+    """Connections whose closed-lost sync is on and due."""
+    due = []
+    for connection in db.session().scalars(select(Connection).where(Connection.provider == "hubspot")):
+        next_at = (connection.cursor or {}).get("next_sync_at")
+        if (connection.settings or {}).get("sync_closed_lost") and connection.status != "broken" and (
+                next_at is None or datetime.fromisoformat(next_at).astimezone(UTC) <= at):
+            due.append(connection.id)
+    db.session().commit()
+    return due
