@@ -5,8 +5,8 @@ Each job is safe to run twice: a noted message has `noted_at`, a completed callb
 """
 
 import logging
-from functools import partial
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select, update
 
