@@ -29,7 +29,8 @@ def post_signed(client, path: str, body, secret: str = SECRET, version: str = "v
     signature = Signature.get_signature(secret, raw, version, base + path, "POST", timestamp)
     signed = {"X-HubSpot-Signature-v3": signature, "X-HubSpot-Request-Timestamp": timestamp} if version == "v3" else {
         "X-HubSpot-Signature": signature, "X-HubSpot-Signature-Version": version}
-    return client.post(path, data=json.dumps(body), content_type="application/json", headers={**signed, **(headers or {})})
+    return client.post(path, data=json.dumps(body), content_type="application/json",
+                       headers={**signed, **(headers or {})})
 
 
 FLAT = {"vid": 5101, "properties": {"email": "dana@example.com", "firstname": "Dana", "phone": "(555) 0100"}}
