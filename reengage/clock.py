@@ -95,10 +95,18 @@ def sync_closed_lost_deals(at: datetime) -> int:
     return len(due)
 
 
+def write_hubspot_outcomes(at: datetime) -> int:
+    """Hand enrollments that ended since each HubSpot connection's cursor to the job writing their status there."""
+    due = crm.due_outcomes(at, BATCH)
+    for connection_id, ids, through in due:
+        queue.enqueue(crm.write_outcomes, connection_id, ids, through, job_id=f"clock-hubspot-outcomes-{connection_id}")
+    return sum(len(ids) for _, ids, _ in due)
+
+
 # Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
 TASKS: tuple[Callable[[datetime], int], ...] = (
     requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
-    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals,
+    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals, write_hubspot_outcomes,
 )
 
 

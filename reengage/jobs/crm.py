@@ -177,3 +177,59 @@ def due_deal_syncs(at: datetime) -> list[int]:
             due.append(connection.id)
     db.session().commit()
     return due
+
+
+# What the status property says once an enrollment has ended.
+ENDED_STATUS = {"completed": "completed", "exited": "exited"}
+# Enrollments end inside transactions that commit a moment later: the sweep stays this far behind.
+OUTCOME_LAG = timedelta(seconds=30)
+
+
+def due_outcomes(at: datetime, limit: int) -> list[tuple[int, list[int], str]]:
+    """Per HubSpot connection, enrollments ended since its cursor: (connection id, enrollment ids, new cursor)."""
+    found = []
+    connections_query = select(Connection.id, Connection.account_id, Connection.cursor).where(
+        Connection.provider == "hubspot", Connection.status != "broken")
+    for connection_id, account_id, cursor in db.session().execute(connections_query).all():
+        since = (cursor or {}).get("ended_through")
+        query = select(Enrollment.id, Enrollment.ended_at).where(
+            Enrollment.account_id == account_id, Enrollment.ended_at.is_not(None),
+            Enrollment.ended_at <= at - OUTCOME_LAG).order_by(Enrollment.ended_at, Enrollment.id).limit(limit)
+        if since:
+            query = query.where(Enrollment.ended_at > datetime.fromisoformat(since))
+        rows = db.session().execute(query).all()
+        if rows:
+            found.append((connection_id, [row.id for row in rows], rows[-1].ended_at.isoformat()))
+    db.session().commit()
+    return found
+
+
+@job
+def write_outcomes(connection_id: int, enrollment_ids: list[int], through: str) -> int:
+    """Write the status property of contacts whose enrollment ended (recovered, completed, exited)."""
+    db_session = db.session()
+    connection = db_session.get(Connection, connection_id)
+    if connection is None:
+        return 0
+    link = connections.linked(connection.account_id, "hubspot")
+    rows = db_session.execute(select(Enrollment, Contact.hubspot_id).join(Contact, Contact.id == Enrollment.contact_id)
+                              .where(Enrollment.id.in_(enrollment_ids))).all()
+    db_session.commit()
+    name = (link.settings.get("properties") or {}).get("status")
+    client, written = connections.hubspot_client(link), 0
+    for enrollment, hubspot_id in rows:
+        if not name or not hubspot_id:
+            continue
+        status = "recovered" if hubspot_inbound.outcome(enrollment)["recovered"] else ENDED_STATUS[enrollment.status]
+        try:
+            connections.call(link, partial(client.update_contact, hubspot_id, {name: status}))
+            written += 1
+        except ConnectorError as error:
+            if error.kind != "permanent":
+                raise  # the cursor stays: the queue (or the next sweep) tries these again
+            log.warning("HubSpot refused the status of enrollment %d: %s", enrollment.id, error.message)
+    with db.transaction() as session:
+        stored = dict(session.get(Connection, connection_id).cursor or {})
+        session.execute(update(Connection).where(Connection.id == connection_id).values(
+            cursor={**stored, "ended_through": through}))
+    return written

@@ -215,3 +215,19 @@ def test_the_action_definition_is_printed_for_registration(app, client, acme, ur
     assert [f["typeDefinition"]["name"] for f in definition["inputFields"]] == ["flow", "event_type",
                                                                               "wait_for_outcome"]
     assert "recovered" in [f["typeDefinition"]["name"] for f in definition["outputFields"]]
+
+
+def test_an_ended_enrollment_writes_the_contacts_status_once(app, client, acme, urls, hubspot):
+    hubspot.contacts["5101"] = {"email": "dana@example.com"}
+    setup_sales(client, acme)
+    post_signed(client, urls["webhook_url"] + "?flow=sales", FLAT)
+    client.post("/v1/actions/exit", json={"hubspot_id": "5101", "flow": "sales", "reason": "converted"},
+                headers=acme.headers)
+    clock.tick(app)
+    assert "reengage_status" not in hubspot.contacts["5101"]  # still inside the lag
+    later = datetime.now().astimezone() + timedelta(minutes=1)
+    clock.tick(app, at=later)
+    assert hubspot.contacts["5101"]["reengage_status"] == "recovered"
+    updates = len(hubspot.made("PATCH", r"/crm/v3/objects/contacts/5101"))
+    clock.tick(app, at=later + timedelta(minutes=1))
+    assert len(hubspot.made("PATCH", r"/crm/v3/objects/contacts/5101")) == updates
