@@ -19,9 +19,9 @@ from reengage.models import Connection
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Linked:
-    """A connection as jobs use it: settings and unsealed credentials."""
+    """A connection as jobs use it: settings and unsealed credentials; `status` follows what its calls learn."""
 
     id: int
     account_id: int
@@ -161,8 +161,11 @@ def call(link: Linked, work: Callable[[], Any]) -> Any:
         result = work()
     except ConnectorError as error:
         if error.kind == "config":
+            # Later calls on this link fail at once, without another refused request.
+            link.status, link.status_reason = "broken", error.message
             mark(link.id, "broken", error.message)
         raise
     if link.status != "ok":
+        link.status = "ok"
         mark(link.id, "ok")
     return result

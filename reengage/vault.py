@@ -1,6 +1,7 @@
 """Secrets at rest: connection credentials sealed with Fernet under a key derived from SECRET_KEY."""
 
 import base64
+import functools
 import json
 from typing import Any
 
@@ -17,6 +18,7 @@ class SealedError(Exception):
     """Sealed credentials that this server's SECRET_KEY cannot open (the key changed)."""
 
 
+@functools.lru_cache(maxsize=4)
 def _fernet(secret_key: str) -> Fernet:
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSE).derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(derived))

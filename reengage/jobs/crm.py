@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from connectors.errors import ConnectorError
 from reengage import connections, db, hubspot_inbound
@@ -50,19 +50,15 @@ def note_sent(message_ids: list[int]) -> int:
         if message.account_id not in links:
             links[message.account_id] = connections.linked(message.account_id, "hubspot")
         link = links[message.account_id]
-        if link is None or link.status == "broken":
+        if link is None:
             continue
         try:
             connections.call(link, partial(_note, link, message, contact, flow_key, scenario))
         except ConnectorError as error:
-            if error.kind == "config":
-                links[message.account_id] = None
-            elif error.retryable:
-                passing = error
-            else:
-                log.warning("HubSpot refused the note of message %d: %s", message.id, error.message)
+            passing = error if error.retryable else passing
             if error.kind != "permanent":
                 continue
+            log.warning("HubSpot refused the note of message %d: %s", message.id, error.message)
         with db.transaction() as session:
             session.execute(update(Message).where(Message.id == message.id).values(noted_at=db.utcnow()))
         noted += 1
@@ -107,10 +103,8 @@ def complete_callbacks(enrollment_ids: list[int]) -> int:
             client = connections.hubspot_client(link)
             connections.call(link, partial(client.complete_callback, enrollment.callback_id, fields))
         except ConnectorError as error:
-            if error.retryable:
-                passing = error
-                continue
-            if error.kind == "config":
+            passing = error if error.retryable else passing
+            if error.kind != "permanent":
                 continue
             # HubSpot no longer knows the callback (it expired): nothing will ever take it.
             log.warning("HubSpot refused callback %s of enrollment %d: %s", enrollment.callback_id, enrollment.id,
@@ -145,7 +139,8 @@ def sync_closed_lost(connection_id: int) -> int:
             after))
         for deal in deals:
             recorded += _record_deal(link, client, deal, reason_property)
-            newest = max(newest or "", deal["properties"].get("hs_lastmodifieddate") or "")
+        if deals:  # sorted oldest change first; HubSpot's timestamps do not compare as strings
+            newest = deals[-1]["properties"].get("hs_lastmodifieddate") or newest
         if after is None:
             break
     cursor.update(deals_modified_after=newest, next_sync_at=(db.utcnow() + DEAL_SYNC_EVERY).isoformat())
@@ -179,33 +174,35 @@ def due_deal_syncs(at: datetime) -> list[int]:
     return due
 
 
-# What the status property says once an enrollment has ended.
-ENDED_STATUS = {"completed": "completed", "exited": "exited"}
 # Enrollments end inside transactions that commit a moment later: the sweep stays this far behind.
 OUTCOME_LAG = timedelta(seconds=30)
 
 
-def due_outcomes(at: datetime, limit: int) -> list[tuple[int, list[int], str]]:
-    """Per HubSpot connection, enrollments ended since its cursor: (connection id, enrollment ids, new cursor)."""
+def due_outcomes(at: datetime, limit: int) -> list[tuple[int, list[int], list]]:
+    """Per HubSpot connection, enrollments ended since its cursor: (connection id, enrollment ids, new cursor).
+
+    The cursor is (ended_at, id): one exit can end thousands of enrollments at the same moment.
+    """
     found = []
     connections_query = select(Connection.id, Connection.account_id, Connection.cursor).where(
         Connection.provider == "hubspot", Connection.status != "broken")
     for connection_id, account_id, cursor in db.session().execute(connections_query).all():
-        since = (cursor or {}).get("ended_through")
         query = select(Enrollment.id, Enrollment.ended_at).where(
             Enrollment.account_id == account_id, Enrollment.ended_at.is_not(None),
             Enrollment.ended_at <= at - OUTCOME_LAG).order_by(Enrollment.ended_at, Enrollment.id).limit(limit)
-        if since:
-            query = query.where(Enrollment.ended_at > datetime.fromisoformat(since))
+        if (cursor or {}).get("ended_through"):
+            moment, last_id = datetime.fromisoformat(cursor["ended_through"][0]), cursor["ended_through"][1]
+            query = query.where(or_(Enrollment.ended_at > moment,
+                                    and_(Enrollment.ended_at == moment, Enrollment.id > last_id)))
         rows = db.session().execute(query).all()
         if rows:
-            found.append((connection_id, [row.id for row in rows], rows[-1].ended_at.isoformat()))
+            found.append((connection_id, [row.id for row in rows], [rows[-1].ended_at.isoformat(), rows[-1].id]))
     db.session().commit()
     return found
 
 
 @job
-def write_outcomes(connection_id: int, enrollment_ids: list[int], through: str) -> int:
+def write_outcomes(connection_id: int, enrollment_ids: list[int], through: list) -> int:
     """Write the status property of contacts whose enrollment ended (recovered, completed, exited)."""
     db_session = db.session()
     connection = db_session.get(Connection, connection_id)
@@ -217,10 +214,10 @@ def write_outcomes(connection_id: int, enrollment_ids: list[int], through: str) 
     db_session.commit()
     name = (link.settings.get("properties") or {}).get("status")
     client, written = connections.hubspot_client(link), 0
-    for enrollment, hubspot_id in rows:
-        if not name or not hubspot_id:
+    for enrollment, hubspot_id in rows if name else ():
+        if not hubspot_id:
             continue
-        status = "recovered" if hubspot_inbound.outcome(enrollment)["recovered"] else ENDED_STATUS[enrollment.status]
+        status = "recovered" if hubspot_inbound.outcome(enrollment)["recovered"] else enrollment.status
         try:
             connections.call(link, partial(client.update_contact, hubspot_id, {name: status}))
             written += 1

@@ -45,7 +45,7 @@ def workflow_webhook(query, token: str):
                                                        _text(payload.get("eventId")) or None)
         answer["contact_id"] = answer["event"]["contact_id"]
     if flow:
-        enrollment = _enroll(link.account_id, contact, flow)
+        enrollment = hubspot_inbound.enroll(link.account_id, contact, flow)[0]
         answer["enrollment"], answer["contact_id"] = enrollment, enrollment.contact_id
     return answer
 
@@ -81,18 +81,13 @@ def custom_action(token: str):
         return {"outputFields": {**fields, "hs_execution_state": "SUCCESS" if event_type else "FAIL_CONTINUE",
                                  **({} if event_type else {"error": "Choose a flow or an event type."})}}
     try:
-        enrollment = _enroll(link.account_id, contact, flow, callback_id if wait else None)
+        enrollment = hubspot_inbound.enroll(link.account_id, contact, flow, callback_id if wait else None)[0]
     except ApiError as error:
         # The workflow goes on and shows why; a 4xx would only stop the record with no reason.
         return {"outputFields": {**fields, "hs_execution_state": "FAIL_CONTINUE", "error": error.message}}
     fields.update(hubspot_inbound.outcome(enrollment))
     blocked = wait and enrollment.status == "active" and enrollment.callback_id == callback_id
     return {"outputFields": {**fields, "hs_execution_state": "BLOCK" if blocked else "SUCCESS"}}
-
-
-def _enroll(account_id: int, contact: dict, flow: str, callback_id: str | None = None):
-    """Enroll (404 for an unknown flow, 409 while the flow cools down for the contact)."""
-    return hubspot_inbound.enroll(account_id, contact, flow, callback_id)[0]
 
 
 def _link(token: str) -> connections.Linked:

@@ -231,3 +231,39 @@ def test_an_ended_enrollment_writes_the_contacts_status_once(app, client, acme, 
     updates = len(hubspot.made("PATCH", r"/crm/v3/objects/contacts/5101"))
     clock.tick(app, at=later + timedelta(minutes=1))
     assert len(hubspot.made("PATCH", r"/crm/v3/objects/contacts/5101")) == updates
+
+
+def test_enrollments_ended_at_one_moment_are_all_swept_across_batches(app, client, acme, urls):
+    from reengage.jobs import crm
+
+    setup_sales(client, acme)
+    for number in range(3):
+        client.post("/v1/contacts", json={"external_id": f"c{number}", "hubspot_id": str(700 + number)},
+                    headers=acme.headers)
+        client.post("/v1/actions/enroll", json={"external_id": f"c{number}", "flow": "sales"}, headers=acme.headers)
+    client.delete(f"/v1/flows/{client.get('/v1/flows', headers=acme.headers).json[0]['id']}", headers=acme.headers)
+    later = datetime.now().astimezone() + timedelta(minutes=1)
+    swept = []
+    with app.app_context():
+        for _ in range(4):
+            for connection_id, ids, through in crm.due_outcomes(later, limit=2):
+                swept += ids
+                crm.write_outcomes(connection_id, ids, through)
+    assert len(swept) == 3 and len(set(swept)) == 3
+
+
+def test_a_task_for_a_contact_without_a_hubspot_id_is_found_by_email_or_fails(app, client, acme, urls, hubspot):
+    hubspot.contacts["5101"] = {"email": "buyer@example.com"}
+    client.post("/v1/flows", json={"template": "closed_lost", "enroll_on": []}, headers=acme.headers)
+    tasks = {}
+    for name in ("buyer", "stranger"):
+        client.post("/v1/contacts", json={"external_id": name, "email": f"{name}@example.com"}, headers=acme.headers)
+        enrolled = client.post("/v1/actions/enroll", json={"external_id": name, "flow": "closed_lost"},
+                               headers=acme.headers).json
+        tasks[name] = messages(client, acme, enrolled["id"])["1.owner-close-note"]
+    for task in tasks.values():
+        tick(app, datetime.fromisoformat(task["due_at"]))
+    [created] = hubspot.created["tasks"]
+    assert created["associations"][0]["to"] == {"id": "5101"}
+    failed = client.get(f"/v1/messages/{tasks['stranger']['id']}", headers=acme.headers).json
+    assert failed["status"] == "failed" and failed["reason"].startswith("permanent: HubSpot has no contact")
