@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from reengage import db, detection, dispatch, enrollments, queue, routing
+from reengage import db, detection, dispatch, enrollments, hooks, queue, routing
 from reengage.jobs import crm
 from reengage.jobs.events import process_events
+from reengage.jobs.hooks import deliver_hooks
 from reengage.jobs.messages import send_messages
 from reengage.models import Enrollment, Event
 from reengage.models.enrollment import CALLBACK_DUE
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 # Due messages one tick claims at most (in BATCH-sized transactions); the rest wait for the next tick.
 MAX_MESSAGES_PER_TICK = 50_000
+# Deliveries one job posts: small, since each waits on a customer's server.
+HOOK_CHUNK = 20
 
 
 def requeue_unprocessed_events(at: datetime) -> int:
@@ -103,10 +106,28 @@ def write_hubspot_outcomes(at: datetime) -> int:
     return sum(len(ids) for _, ids, _ in due)
 
 
+def deliver_due_hooks(at: datetime) -> int:
+    """Claim REST hook deliveries whose time has come (new items, retries) and hand them to delivery jobs."""
+    ids = hooks.claim_due(at, BATCH)
+    for start in range(0, len(ids), HOOK_CHUNK):
+        queue.enqueue(deliver_hooks, ids[start:start + HOOK_CHUNK])
+    return len(ids)
+
+
+def requeue_stalled_hooks(at: datetime) -> int:
+    """Hand deliveries whose job was lost or cut off to a job again."""
+    ids = hooks.stalled(at, BATCH)
+    if ids:
+        queue.enqueue(deliver_hooks, ids, job_id="clock-requeue-stalled-hooks")
+    return len(ids)
+
+
 # Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
 TASKS: tuple[Callable[[datetime], int], ...] = (
     requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
     complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals, write_hubspot_outcomes,
+    # Last, so that what this tick detected, sent or recovered is delivered in the same tick.
+    deliver_due_hooks, requeue_stalled_hooks,
 )
 
 

@@ -41,10 +41,21 @@ DEFAULTS: dict[str, Any] = {
     "CONNECTOR_TIMEOUT_SECONDS": 10.0,
     # Signed webhooks older than this are refused, so a captured request cannot be replayed later.
     "WEBHOOK_MAX_AGE_SECONDS": 300,
+    # REST hook targets must use https unless this is False (None: required except in the embedded default).
+    "HOOK_REQUIRE_HTTPS": None,
+    # Private or reserved networks a hook may still post to (CIDRs, comma separated in the environment);
+    # every other non-public address is refused, so a hook cannot be aimed at internal services.
+    "HOOK_ALLOWED_NETWORKS": (),
+    # How often a delivery is tried in all, and when one handed to a job that never finished goes again.
+    "HOOK_MAX_ATTEMPTS": 8,
+    "HOOK_REQUEUE_AFTER_SECONDS": 300,
+    # Requests per API key; memory of one process, or Redis when REDIS_URL is set.
+    "RATE_LIMIT": "1200 per minute",
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
-            "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS")
+            "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS",
+            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float}
 
@@ -64,12 +75,33 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raise RuntimeError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {settings['LOG_LEVEL']!r}")
     settings["LOG_LEVEL"] = str(settings["LOG_LEVEL"]).upper()
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
+    _hook_settings(settings)
     if settings["EMBEDDED"]:
         settings["DATABASE_URL"] = f"sqlite:///{Path.cwd() / EMBEDDED_DATABASE_FILE}"
     settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"])
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = _embedded_secret(settings["EMBEDDED"])
     return settings
+
+
+def _hook_settings(settings: dict[str, Any]) -> None:
+    """Read the hook settings given as text (from the environment) and check the allow-list."""
+    from connectors.webhook import networks  # the connector owns what an allowed network is
+
+    required = settings["HOOK_REQUIRE_HTTPS"]
+    if isinstance(required, str):
+        if required.lower() not in ("true", "false", "1", "0"):
+            raise RuntimeError(f"HOOK_REQUIRE_HTTPS must be true or false, not {required!r}")
+        required = required.lower() in ("true", "1")
+    settings["HOOK_REQUIRE_HTTPS"] = not settings["EMBEDDED"] if required is None else bool(required)
+    allowed = settings["HOOK_ALLOWED_NETWORKS"]
+    if isinstance(allowed, str):
+        allowed = allowed.split(",")
+    try:
+        networks(allowed)
+    except ValueError as error:
+        raise RuntimeError(f"HOOK_ALLOWED_NETWORKS: {error}") from None
+    settings["HOOK_ALLOWED_NETWORKS"] = tuple(entry.strip() for entry in allowed if entry.strip())
 
 
 def database_url(url: str) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 
-from reengage import db, enrollments, queue, readiness
+from reengage import db, enrollments, hooks, queue, readiness
 from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.jobs import crm
 from reengage.models import Message
@@ -138,5 +138,10 @@ def _record(results: list[tuple[int, Delivery | ConnectorError]]) -> list[str]:
                 message.status, message.reason = "failed", f"{result.kind}: {result.message}"[:500]
             outcomes.append(message.status)
         db_session.flush()
+        published: dict[int, list[int]] = {}
+        for message_id, result in results:
+            if isinstance(result, Delivery) and result.provider == "webhook":
+                published.setdefault(messages[message_id].account_id, []).append(message_id)
+        hooks.publish("message.due", published)
         enrollments.finish_done({m.enrollment_id for m in messages.values()}, now)
     return outcomes

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Row, select
 
-from reengage import db, enrollments
+from reengage import db, enrollments, hooks
 from reengage.models import Dropoff, Enrollment, Flow
 
 
@@ -22,6 +22,7 @@ def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: s
     if enrolled:
         query = select(Enrollment.id).where(Enrollment.dropoff_id == dropoff.id, Enrollment.status == "active")
         enrollments.end(db.session().scalars(query), "converted", at)
+    hooks.publish("contact.recovered", {dropoff.account_id: [dropoff.id]})
 
 
 def on_events(claimed: Sequence[Row]) -> None:

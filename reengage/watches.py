@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select, text, update
 
-from reengage import db
+from reengage import db, hooks
 from reengage.models import Dropoff, Event, Rule, ServiceStatus, Watch
 from reengage.recovery import recover
 
@@ -191,6 +191,21 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
         })
     if rows:
         connection.execute(insert(dropoffs_table), rows)
+        _publish(rows, now)
+
+
+def _publish(rows: list[dict[str, Any]], now: datetime) -> None:
+    """Hand the new dropoffs of accounts with dropoff.detected hooks to them (inserted without RETURNING)."""
+    hooked = set(hooks.subscribed("dropoff.detected", {row["account_id"] for row in rows}))
+    if not hooked:
+        return
+    query = select(Dropoff.account_id, Dropoff.id).where(
+        Dropoff.account_id.in_(hooked), Dropoff.detected_at == now,
+        Dropoff.contact_id.in_({row["contact_id"] for row in rows if row["account_id"] in hooked}))
+    ids: dict[int, list[int]] = {}
+    for account_id, dropoff_id in db.session().execute(query):
+        ids.setdefault(account_id, []).append(dropoff_id)
+    hooks.publish("dropoff.detected", ids)
 
 
 def _link(properties: dict[str, Any]) -> str | None:

@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, inspect, text
 from app import create_app
 from reengage import accounts, db
 
-TABLES = ("connections", "messages", "enrollments", "suppressions", "flow_routes", "flows", "dropoffs", "watches",
-          "rules", "service_statuses", "events", "contacts", "api_keys", "accounts")
+TABLES = ("hook_deliveries", "hooks", "connections", "messages", "enrollments", "suppressions", "flow_routes",
+          "flows", "dropoffs", "watches", "rules", "service_statuses", "events", "contacts", "api_keys", "accounts")
 
 
 def require_service(name: str, reason: str) -> None:
@@ -155,5 +155,17 @@ def hubspot(app):
 
     fake = FakeHubSpot()
     app.config["HUBSPOT_API_HOST"] = fake.url
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def receiver(app):
+    """A local REST hook target, on an address the app is told it may post to."""
+    from tests.fakes.receiver import FakeReceiver
+
+    fake = FakeReceiver()
+    app.config["HOOK_ALLOWED_NETWORKS"] = ("127.0.0.0/8",)
+    app.config["HOOK_REQUIRE_HTTPS"] = False
     yield fake
     fake.close()

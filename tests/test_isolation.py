@@ -55,6 +55,16 @@ PROBED = {
     # Probed by tests/webhooks/test_hubspot.py::test_the_accounts_api_key_is_accepted_instead_of_a_signature
     ("POST", "/v1/webhooks/hubspot/<token>"),
     ("POST", "/v1/hubspot/actions/<token>"),
+    # Probed by tests/triggers/test_triggers.py::test_another_accounts_items_never_appear
+    ("GET", "/v1/triggers"),
+    *{("GET", f"/v1/triggers/{key}") for key in ("dropoff.detected", "message.due", "contact.recovered",
+                                                  "contact.engaged")},
+    # Probed by tests/hooks/test_rest_hooks.py::test_another_accounts_hooks_are_not_found
+    ("GET", "/v1/hooks"),
+    ("POST", "/v1/hooks"),
+    ("GET", "/v1/hooks/<int:hook_id>"),
+    ("DELETE", "/v1/hooks/<int:hook_id>"),
+    ("GET", "/v1/hooks/<int:hook_id>/deliveries"),
 }
 
 

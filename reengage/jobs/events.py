@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Row, bindparam, or_, update
 
-from reengage import db, detection, engagement, recovery
+from reengage import db, detection, engagement, hooks, recovery
 from reengage.jobs import job
 from reengage.models import Contact, Event
 
@@ -41,7 +41,7 @@ def touch_contacts(claimed: Sequence[Row]) -> None:
 
 # Every processor sees each event once, in the transaction that claims it.
 PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (
-    touch_contacts, engagement.on_events, detection.on_events, recovery.on_events)
+    touch_contacts, engagement.on_events, detection.on_events, recovery.on_events, hooks.on_events)
 
 
 @job(merge_lists=True)

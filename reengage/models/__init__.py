@@ -7,6 +7,7 @@ from reengage.models.dropoff import Dropoff
 from reengage.models.enrollment import Enrollment
 from reengage.models.event import Event
 from reengage.models.flow import Flow, FlowRoute
+from reengage.models.hook import Hook, HookDelivery
 from reengage.models.message import Message
 from reengage.models.rule import Rule
 from reengage.models.service import SERVICE_STATES, ServiceStatus
@@ -15,5 +16,5 @@ from reengage.models.watch import Watch
 
 __all__ = [
     "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Connection", "Contact", "Dropoff", "Enrollment",
-    "Event", "Flow", "FlowRoute", "Message", "Rule", "ServiceStatus", "Suppression", "Watch",
+    "Event", "Flow", "FlowRoute", "Hook", "HookDelivery", "Message", "Rule", "ServiceStatus", "Suppression", "Watch",
 ]

@@ -13,6 +13,7 @@ STATUSES = ("open", "enrolled", "recovered", "dismissed")
 INTENTS = ("low", "medium", "high")
 ACTIVE = text("status IN ('open', 'enrolled')")
 TO_ROUTE = text("status = 'open' AND routed_at IS NULL")
+RECOVERED = text("recovered_at IS NOT NULL")
 
 
 class Dropoff(Base):
@@ -22,7 +23,10 @@ class Dropoff(Base):
     __table_args__ = (
         Index("ux_dropoffs_active", "rule_id", "contact_id", "match_value", unique=True,
               postgresql_where=ACTIVE, sqlite_where=ACTIVE),
-        Index("ix_dropoffs_account_newest", "account_id", "detected_at"),
+        # Polling triggers read the newest first through these: (time, id) is their order.
+        Index("ix_dropoffs_account_newest", "account_id", "detected_at", "id"),
+        Index("ix_dropoffs_account_recovered", "account_id", "recovered_at", "id", postgresql_where=RECOVERED,
+              sqlite_where=RECOVERED),
         Index("ix_dropoffs_contact", "contact_id", "rule_id"),
         # The clock enrolls ready dropoffs through this index: a tick costs what is ready.
         Index("ix_dropoffs_to_route", "ready_at", postgresql_where=TO_ROUTE, sqlite_where=TO_ROUTE),

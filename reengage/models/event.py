@@ -9,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.db import Base, Id, Json, UTCDateTime, utcnow
 
+# Event types that count as a contact engaging (the contact.engaged trigger lists them).
+ENGAGEMENT_TYPES = {"email.opened": "opened", "email.clicked": "clicked", "email.replied": "replied",
+                    "sms.replied": "replied"}
+ENGAGED = text("type IN ('email.opened', 'email.clicked', 'email.replied', 'sms.replied')")
+
 
 class Event(Base):
     """One event; `key` is the sender's id, unique per account, so a replay is stored once."""
@@ -18,6 +23,9 @@ class Event(Base):
         UniqueConstraint("account_id", "key"),
         Index("ix_events_contact_newest", "account_id", "contact_id", "occurred_at"),
         Index("ix_events_account_newest", "account_id", "occurred_at"),
+        # The contact.engaged trigger lists engagement events by arrival through this one.
+        Index("ix_events_account_engaged", "account_id", "received_at", "id", postgresql_where=ENGAGED,
+              sqlite_where=ENGAGED),
         # Only unprocessed events are indexed, so the clock's sweep costs what is pending.
         Index(
             "ix_events_unprocessed",

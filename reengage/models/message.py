@@ -16,6 +16,7 @@ PENDING = ("scheduled", "queued")
 COUNTED = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked")
 CHANNELS = ("email", "webhook", "hubspot_task")
 IN_FLIGHT = text("status IN ('queued', 'sending')")
+PUBLISHED = text("channel = 'webhook' AND sent_at IS NOT NULL")
 
 
 class Message(Base):
@@ -31,6 +32,9 @@ class Message(Base):
         Index("ix_messages_in_flight", "queued_at", postgresql_where=IN_FLIGHT, sqlite_where=IN_FLIGHT),
         Index("ix_messages_contact_channel", "contact_id", "channel", "due_at"),
         Index("ix_messages_account_newest", "account_id", "id"),
+        # The message.due trigger lists published webhook messages, newest first, through this one.
+        Index("ix_messages_account_published", "account_id", "sent_at", "id", postgresql_where=PUBLISHED,
+              sqlite_where=PUBLISHED),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -10,17 +10,19 @@ from reengage.routes import (
                              events,
                              flows,
                              health,
+                             hooks,
                              hubspot,
                              me,
                              rules,
                              sendgrid,
                              settings,
                              suppressions,
+                             triggers,
                              unsubscribe,
 )
 
 # Blueprints of the documented API; unsubscribe pages are for people, not callers of the API.
 BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
               enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp,
-              sendgrid.blp, hubspot.blp)
+              sendgrid.blp, hubspot.blp, triggers.blp, hooks.blp)
 PAGES = (unsubscribe.blp,)

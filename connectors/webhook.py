@@ -1,0 +1,78 @@
+"""Signed webhook POSTs to a URL a customer chose (REST hook targets), guarded against internal addresses.
+
+Every request carries `Reengage-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`,
+so a receiver can check it came from us and is fresh. Redirects are not followed: a target that
+redirects could otherwise lead the request to an address the check below refused.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import socket
+import time
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import requests
+
+from connectors.errors import ConnectorError, kind_of, retry_after
+
+SIGNATURE_HEADER = "Reengage-Signature"
+USER_AGENT = "Reengage-Hooks/1.0"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def sign(secret: str, body: bytes, at: int | None = None) -> str:
+    """The signature header's value for `body` sent at `at` (now by default)."""
+    at = int(time.time()) if at is None else at
+    digest = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={at},v1={digest}"
+
+
+def networks(allowed: Iterable[str]) -> tuple[Network, ...]:
+    """Parse an allow-list of private networks (`10.0.0.0/8`, `127.0.0.1`); raises ValueError on a bad entry."""
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in allowed if entry.strip())
+
+
+def check_target(url: str, require_https: bool, allowed: tuple[Network, ...]) -> None:
+    """Refuse a URL that is not http(s), not https when required, or that resolves to a non-public address
+    outside the allow-list (so a hook cannot reach internal services); raises ConnectorError(permanent)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConnectorError("permanent", "must be an http(s) URL with a host")
+    if require_https and parts.scheme != "https":
+        raise ConnectorError("permanent", "must use https")
+    if parts.username or parts.password:
+        raise ConnectorError("permanent", "must not carry a user name or password")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)}
+    except (OSError, ValueError) as error:
+        raise ConnectorError("permanent", f"its host {parts.hostname!r} cannot be resolved ({error})") from None
+    for address in found:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global and not any(ip in network for network in allowed):
+            raise ConnectorError("permanent", f"its host resolves to {ip}, a private or reserved address; "
+                                              "allow it with HOOK_ALLOWED_NETWORKS")
+
+
+def post(url: str, body: bytes, secret: str, headers: dict[str, str], timeout: float) -> int:
+    """POST `body` (JSON) signed with `secret`; answer the 2xx status or raise ConnectorError (410 is permanent)."""
+    sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT, SIGNATURE_HEADER: sign(secret, body),
+            **headers}
+    try:
+        response = requests.post(url, data=body, headers=sent, timeout=timeout, allow_redirects=False)
+    except requests.Timeout:
+        raise ConnectorError("transient", f"no answer within {timeout:g} s") from None
+    except requests.RequestException as error:
+        raise ConnectorError("transient", f"could not connect: {type(error).__name__}") from None
+    if 200 <= response.status_code < 300:
+        return response.status_code
+    if 300 <= response.status_code < 400:
+        raise ConnectorError("permanent", f"answered {response.status_code}; redirects are not followed",
+                             status=response.status_code)
+    kind = kind_of(response.status_code)
+    if kind == "config":
+        kind = "permanent"  # a target refusing us is not a credential of ours to fix
+    raise ConnectorError(kind, f"answered {response.status_code}: {response.text[:200]}",
+                         retry_after(response.headers.get("Retry-After")), response.status_code)

@@ -1,0 +1,80 @@
+"""REST hook subscriptions and deliveries as callers send and read them."""
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from reengage.models.hook import DELIVERY_STATES
+from triggers import TRIGGERS, polling
+
+
+class HookInputSchema(Schema):
+    """Subscribe `target_url` to an event's new items (the same items its polling trigger lists)."""
+
+    class Meta:
+        unknown = RAISE
+
+    target_url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
+                            validate=validate.Length(max=2048),
+                            metadata={"example": "https://hooks.zapier.com/hooks/standard/123/abc/"})
+    event = fields.String(required=True, validate=validate.OneOf(list(TRIGGERS)),
+                          metadata={"example": "dropoff.detected"})
+    filters = fields.Dict(load_default=dict, metadata={
+        "description": "The trigger's filters (see GET /v1/triggers); only matching items are posted.",
+        "example": {"scenario": "sales.application_abandoned"}})
+    label = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={"example": "zapier"})
+
+    @validates_schema
+    def _filters_known(self, data: dict, **_kwargs) -> None:
+        if data.get("event") in TRIGGERS:
+            try:
+                data["filters"] = polling.filters_schema(TRIGGERS[data["event"]]).load(data.get("filters") or {})
+            except ValidationError as error:
+                raise ValidationError({"filters": error.messages}) from None
+
+
+class HookSchema(Schema):
+    """A live subscription."""
+
+    id = fields.Integer(metadata={"example": 5})
+    event = fields.String(metadata={"example": "dropoff.detected"})
+    target_url = fields.String(metadata={"example": "https://hooks.zapier.com/hooks/standard/123/abc/"})
+    filters = fields.Dict(metadata={"example": {"scenario": "sales.application_abandoned"}})
+    label = fields.String(allow_none=True, metadata={"example": "zapier"})
+    created_at = fields.AwareDateTime()
+
+
+class HookCreatedSchema(HookSchema):
+    """A new subscription, with the secret its deliveries are signed with (shown this once)."""
+
+    secret = fields.String(metadata={
+        "description": "Verify `Reengage-Signature: t=<unix>,v1=<hex>`: HMAC-SHA256 of `<t>.<raw body>` with it.",
+        "example": "whsec_3kq4T0m1Xw"})
+
+
+class AttemptSchema(Schema):
+    at = fields.String()
+    status = fields.Integer(allow_none=True, metadata={"description": "The target's HTTP status (null: none)."})
+    error = fields.String(allow_none=True)
+    ms = fields.Float(metadata={"description": "How long the attempt took."})
+
+
+class HookDeliverySchema(Schema):
+    """One item posted (or to be posted) to the hook, with every attempt."""
+
+    id = fields.Integer(metadata={"example": 91})
+    item_id = fields.String(metadata={"example": "7"})
+    status = fields.String(metadata={"enum": list(DELIVERY_STATES), "example": "delivered"})
+    attempts = fields.Integer(metadata={"example": 1})
+    due_at = fields.AwareDateTime(metadata={"description": "When it is (or was last) due to be posted."})
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(AttemptSchema))
+    payload = fields.Dict()
+    created_at = fields.AwareDateTime()
+
+
+class DeliveryQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))

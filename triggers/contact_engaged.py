@@ -1,0 +1,88 @@
+"""Contact Engaged: someone opened or clicked one of our emails, or replied to a message."""
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, select
+
+from reengage import db
+from reengage.models import Contact, Event, Flow, Message
+from reengage.models.event import ENGAGEMENT_TYPES
+from reengage.schemas.contact import ContactSchema
+from triggers.polling import Filter
+
+KEY = "contact.engaged"
+NOUN = "Engagement"
+LABEL = "Contact Engaged"
+DESCRIPTION = ("Triggers when a contact opens or clicks a Reengage email (from SendGrid's event webhook) or replies "
+               "(an `email.replied` or `sms.replied` event you record).")
+ENGAGED = ENGAGEMENT_TYPES
+KINDS = ("opened", "clicked", "replied")
+FILTERS = (
+    Filter("engagement", fields.String(validate=validate.OneOf(KINDS)),
+           lambda value: Event.type.in_([t for t, kind in ENGAGED.items() if kind == value]),
+           description="Only this kind of engagement."),
+)
+# Newest by arrival: an open reported late still reaches the first page.
+ORDER = (Event.received_at, Event.id)
+
+
+class EngagementItem(Schema):
+    """One engagement, with the message it answered when known."""
+
+    id = fields.Integer(metadata={"description": "The event's id."})
+    engagement = fields.String(metadata={"enum": list(KINDS)})
+    type = fields.String()
+    occurred_at = fields.AwareDateTime()
+    url = fields.String(allow_none=True, metadata={"description": "The link clicked."})
+    message_id = fields.Integer(allow_none=True)
+    flow = fields.String(allow_none=True)
+    phase = fields.Integer(allow_none=True)
+    step = fields.String(allow_none=True)
+    contact = fields.Nested(ContactSchema)
+
+
+Item = EngagementItem
+SAMPLE = {
+    "id": 9051, "engagement": "clicked", "type": "email.clicked", "occurred_at": "2026-11-22T10:00:00+00:00",
+    "url": "https://app.example.com/resume/abc123", "message_id": 301, "flow": "sales", "phase": 1,
+    "step": "1.reminder",
+    "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
+                "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
+                "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
+                "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-22T10:00:00+00:00",
+                "last_event_at": "2026-11-22T10:00:00+00:00", "engagement": 4,
+                "engaged_at": "2026-11-22T10:00:00+00:00"},
+}
+_ITEM = EngagementItem()
+
+
+def query(account_id: int) -> Select:
+    """The account's engagement events with their contacts."""
+    return (select(Event, Contact).join(Contact, Contact.id == Event.contact_id)
+            .where(Event.account_id == account_id, Event.type.in_(list(ENGAGED))))
+
+
+def items(rows) -> list[dict]:
+    """Each engagement with the message it answered."""
+    wanted = {_message_id(event) for event, _ in rows} - {None}
+    messages = {}
+    if wanted:
+        query = (select(Message.id, Message.phase, Message.step, Message.account_id, Flow.key)
+                 .join(Flow, Flow.id == Message.flow_id).where(Message.id.in_(wanted)))
+        messages = {row.id: row for row in db.session().execute(query)}
+    answered = []
+    for event, contact in rows:
+        message = messages.get(_message_id(event))
+        if message is not None and message.account_id != event.account_id:
+            message = None
+        url = (event.properties or {}).get("url")
+        answered.append(_ITEM.dump({
+            "id": event.id, "engagement": ENGAGED[event.type], "type": event.type, "occurred_at": event.occurred_at,
+            "url": url if isinstance(url, str) else None, "message_id": message.id if message else None,
+            "flow": message.key if message else None, "phase": message.phase if message else None,
+            "step": message.step if message else None, "contact": contact}))
+    return answered
+
+
+def _message_id(event: Event) -> int | None:
+    value = (event.properties or {}).get("message_id")
+    return value if isinstance(value, int) else None

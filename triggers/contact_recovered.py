@@ -1,0 +1,103 @@
+"""Contact Recovered: a dropoff converted after all, with the revenue and the flow, phase and message credited."""
+
+from marshmallow import Schema, fields
+from sqlalchemy import Select, select
+
+from reengage import db
+from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
+from reengage.schemas.contact import ContactSchema
+from triggers.polling import Filter, equal
+
+KEY = "contact.recovered"
+NOUN = "Recovery"
+LABEL = "Contact Recovered"
+DESCRIPTION = ("Triggers when someone who dropped off converts: the revenue, how long it took, and the flow, phase "
+               "and message credited (the last one sent before the conversion).")
+FILTERS = (
+    Filter("scenario", fields.String(), equal(Dropoff.scenario), description="Only this scenario."),
+    Filter("stage", fields.String(), equal(Dropoff.stage), description="Only this funnel stage."),
+    Filter("rule", fields.String(), equal(Dropoff.rule_key), description="Only dropoffs of this rule (its key)."),
+)
+ORDER = (Dropoff.recovered_at, Dropoff.id)
+
+
+class RecoveryItem(Schema):
+    """A recovered dropoff and what it is credited to."""
+
+    id = fields.Integer(metadata={"description": "The dropoff's id (a dropoff is recovered once)."})
+    dropoff_id = fields.Integer()
+    scenario = fields.String()
+    stage = fields.String()
+    rule = fields.String()
+    value_at_risk = fields.Float(allow_none=True)
+    revenue = fields.Float(allow_none=True)
+    currency = fields.String(allow_none=True)
+    occurred_at = fields.AwareDateTime(metadata={"description": "When the contact dropped off."})
+    recovered_at = fields.AwareDateTime()
+    recovery_seconds = fields.Integer(allow_none=True)
+    flow = fields.String(allow_none=True, metadata={"description": "The flow credited (null: none was running)."})
+    phase = fields.Integer(allow_none=True, metadata={"description": "The phase of the message credited."})
+    step = fields.String(allow_none=True)
+    variant = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    message_id = fields.Integer(allow_none=True, metadata={"description": "Null when no message went before it."})
+    contact = fields.Nested(ContactSchema)
+
+
+Item = RecoveryItem
+SAMPLE = {
+    "id": 7, "dropoff_id": 7, "scenario": "sales.application_abandoned", "stage": "sales",
+    "rule": "application_abandoned", "value_at_risk": 249.0, "revenue": 249.0, "currency": "USD",
+    "occurred_at": "2026-11-21T15:04:05+00:00", "recovered_at": "2026-11-23T09:30:00+00:00",
+    "recovery_seconds": 152755, "flow": "sales", "phase": 1, "step": "1.reminder", "variant": "B",
+    "channel": "email", "message_id": 301,
+    "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
+                "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
+                "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
+                "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-23T09:30:00+00:00",
+                "last_event_at": "2026-11-23T09:30:00+00:00", "engagement": 3,
+                "engaged_at": "2026-11-22T10:00:00+00:00"},
+}
+_ITEM = RecoveryItem()
+
+
+def query(account_id: int) -> Select:
+    """The account's recovered dropoffs with their contacts."""
+    return (select(Dropoff, Contact).join(Contact, Contact.id == Dropoff.contact_id)
+            .where(Dropoff.account_id == account_id, Dropoff.recovered_at.is_not(None)))
+
+
+def items(rows) -> list[dict]:
+    """Each recovery with the message it is credited to."""
+    credited = _credited({dropoff.id: dropoff.recovered_at for dropoff, _ in rows})
+    return [_ITEM.dump({
+        "id": dropoff.id, "dropoff_id": dropoff.id, "scenario": dropoff.scenario, "stage": dropoff.stage,
+        "rule": dropoff.rule_key, "value_at_risk": dropoff.value_at_risk, "revenue": dropoff.revenue,
+        "currency": dropoff.currency, "occurred_at": dropoff.occurred_at, "recovered_at": dropoff.recovered_at,
+        "recovery_seconds": dropoff.recovery_seconds, **credited.get(dropoff.id, {}), "contact": contact,
+    }) for dropoff, contact in rows]
+
+
+def _credited(recovered_at: dict) -> dict[int, dict]:
+    """Per dropoff: the last message sent before its recovery, else the flow it was enrolled in."""
+    if not recovered_at:
+        return {}
+    query = (select(Enrollment.dropoff_id, Flow.key, Message.id, Message.phase, Message.step, Message.variant,
+                    Message.channel, Message.sent_at)
+             .join(Flow, Flow.id == Enrollment.flow_id)
+             .outerjoin(Message, (Message.enrollment_id == Enrollment.id) & Message.sent_at.is_not(None))
+             .where(Enrollment.dropoff_id.in_(list(recovered_at))))
+    credited: dict[int, dict] = {}
+    best: dict[int, tuple] = {}
+    for row in db.session().execute(query):
+        at = row.sent_at
+        if at is not None and at > recovered_at[row.dropoff_id]:
+            at = None  # sent after the conversion: it earned nothing
+        rank = (at is not None, at or recovered_at[row.dropoff_id], row.id or 0)
+        if row.dropoff_id in best and best[row.dropoff_id] >= rank:
+            continue
+        best[row.dropoff_id] = rank
+        credited[row.dropoff_id] = {"flow": row.key, "phase": row.phase if at else None,
+                                    "step": row.step if at else None, "variant": row.variant if at else None,
+                                    "channel": row.channel if at else None, "message_id": row.id if at else None}
+    return credited

@@ -1,0 +1,123 @@
+"""The one polling helper: triggers say what their items are; this orders, filters, limits and renders them.
+
+Every trigger lists its items newest first by (time, id), so the first page always holds the newest
+items and an item's `id` never changes: Zapier and Make dedupe on it. The cursor a caller may pass
+(`since`) is a time taken from the data, never the wall clock.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC
+from types import ModuleType
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy import ColumnElement
+
+from reengage import db
+
+# How many items one poll answers: Zapier takes at most 100 new items per poll.
+DEFAULT_LIMIT, MAX_LIMIT = 50, 100
+
+
+class Strict(Schema):
+    """Refuses unknown names, so a mistyped filter is an error rather than silently ignored."""
+
+    class Meta:
+        unknown = RAISE
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A filter a poll or a REST hook subscription can set: how it narrows the query and where it sits in an item."""
+
+    name: str
+    field: fields.Field
+    where: Callable[[Any], ColumnElement[bool]]
+    # The dotted path of the value in an item, for matching hook deliveries against the same filter.
+    item: str = ""
+    description: str = ""
+
+    def value_in(self, item: dict) -> Any:
+        """The item's value for this filter."""
+        value: Any = item
+        for part in (self.item or self.name).split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+
+def equal(column) -> Callable[[Any], ColumnElement[bool]]:
+    """A filter's `where` that compares one column."""
+    return lambda value: column == value
+
+
+def query_schema(trigger: ModuleType) -> type[Schema]:
+    """The query parameters of a trigger: its filters, `since` and `limit`; unknown names are refused."""
+    declared: dict[str, fields.Field] = {
+        f.name: f.field.__class__(**_field_options(f)) for f in trigger.FILTERS}
+    declared["since"] = fields.AwareDateTime(default_timezone=UTC, metadata={
+        "description": "Only items at or after this time (a cursor taken from an item you already have)."})
+    declared["limit"] = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    return Strict.from_dict(declared, name=f"{_camel(trigger.KEY)}Query")
+
+
+def filters_schema(trigger: ModuleType) -> Schema:
+    """The schema of a hook subscription's filters for this trigger."""
+    declared = {f.name: f.field.__class__(**_field_options(f)) for f in trigger.FILTERS}
+    return Strict.from_dict(declared, name=f"{_camel(trigger.KEY)}Filters")()
+
+
+def poll(trigger: ModuleType, account_id: int, args: dict[str, Any]) -> list[dict]:
+    """The account's newest items of `trigger` matching `args`, newest first."""
+    at, item_id = trigger.ORDER
+    query = trigger.query(account_id)
+    for declared in trigger.FILTERS:
+        if declared.name in args:
+            query = query.where(declared.where(args[declared.name]))
+    if "since" in args:
+        query = query.where(at >= args["since"])
+    query = query.order_by(at.desc(), item_id.desc()).limit(args.get("limit", DEFAULT_LIMIT))
+    return trigger.items(db.session().execute(query).all())
+
+
+def by_ids(trigger: ModuleType, account_id: int, ids: Iterable[int]) -> list[dict]:
+    """The account's items of `trigger` with these ids, newest first (what a REST hook delivers)."""
+    at, item_id = trigger.ORDER
+    query = trigger.query(account_id).where(item_id.in_(list(ids))).order_by(at.desc(), item_id.desc())
+    return trigger.items(db.session().execute(query).all())
+
+
+def matches(trigger: ModuleType, item: dict, filters: dict[str, Any]) -> bool:
+    """Whether an item passes every filter a hook subscription set."""
+    declared = {f.name: f for f in trigger.FILTERS}
+    return all(declared[name].value_in(item) == value for name, value in filters.items())
+
+
+def declaration(trigger: ModuleType) -> dict[str, Any]:
+    """What a platform needs to build the trigger: key, noun, label, description, filters and sample."""
+    return {"key": trigger.KEY, "noun": trigger.NOUN, "label": trigger.LABEL, "description": trigger.DESCRIPTION,
+            "filters": [{"key": f.name, "type": _type(f.field), "choices": _choices(f.field),
+                         "help": f.description} for f in trigger.FILTERS],
+            "sample": trigger.SAMPLE}
+
+
+def _field_options(declared: Filter) -> dict[str, Any]:
+    options: dict[str, Any] = {"metadata": {"description": declared.description}}
+    if declared.field.validate is not None:
+        options["validate"] = declared.field.validate
+    return options
+
+
+def _type(field: fields.Field) -> str:
+    return "integer" if isinstance(field, fields.Integer) else "string"
+
+
+def _choices(field: fields.Field) -> list[str] | None:
+    for check in field.validators:
+        if isinstance(check, validate.OneOf):
+            return [str(choice) for choice in check.choices]
+    return None
+
+
+def _camel(key: str) -> str:
+    return "".join(part.capitalize() for part in key.replace("-", ".").split("."))
