@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from reengage import api, auth, cli, config, db, errors, intake, queue
+from reengage import api, auth, cli, config, db, errors, intake, queue, ratelimit
 from reengage.routes import BLUEPRINTS, PAGES, atomic, events, rules
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
@@ -30,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     queue.init_app(app)
     intake.init_app(app)
     auth.init_app(app)
+    ratelimit.init_app(app)
     rest_api = api.init_app(app, BLUEPRINTS)
     for blueprint in PAGES:
         app.register_blueprint(blueprint)

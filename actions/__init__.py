@@ -1,5 +1,15 @@
 """Every REST action, in one place: each module declares its schemas and sample and `perform`s."""
 
-from actions import enroll, exit, record_conversion, render, service_status
+from actions import (
+    enroll,
+    exit,
+    record_conversion,
+    record_event,
+    render,
+    send_phase_message,
+    service_status,
+    update_contact,
+)
 
-ACTIONS = {action.KEY: action for action in (record_conversion, service_status, enroll, exit, render)}
+ACTIONS = {action.KEY: action for action in (
+    send_phase_message, record_event, record_conversion, enroll, exit, update_contact, render, service_status)}

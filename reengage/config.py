@@ -49,8 +49,9 @@ DEFAULTS: dict[str, Any] = {
     # How often a delivery is tried in all, and when one handed to a job that never finished goes again.
     "HOOK_MAX_ATTEMPTS": 8,
     "HOOK_REQUEUE_AFTER_SECONDS": 300,
-    # Requests per API key; memory of one process, or Redis when REDIS_URL is set.
-    "RATE_LIMIT": "1200 per minute",
+    # Requests per API key (Flask-Limiter's notation), counted in Redis when REDIS_URL is set; send
+    # high volumes of events in batches of up to 1,000.
+    "RATE_LIMIT": "3000 per minute",
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from reengage import db
 from reengage.errors import ApiError
 from reengage.models import Contact
 from reengage.schemas.contact import IDENTIFIERS
@@ -128,3 +129,14 @@ def find(db_session: Session, account_id: int, ref: dict[str, Any]) -> Contact:
     if found is None:
         raise ApiError(404, "not_found", "No such contact in this account.")
     return found
+
+
+def upsert_one(account_id: int, data: dict[str, Any]) -> Contact:
+    """Create or update one contact (matched as intake matches), in its own transaction."""
+
+    def work() -> Contact:
+        resolver = ContactResolver(db.session())
+        resolver.preload([(account_id, data)])
+        return resolver.upsert(account_id, data, path="")
+
+    return db.retry_on_conflict(work)

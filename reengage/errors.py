@@ -108,6 +108,9 @@ def http_error(error: HTTPException) -> Response:
         if isinstance(located, dict) and set(located) <= {"query", "path", "headers", "json"}:
             located = {k: v for part in located.values() for k, v in part.items()}
         return api_error(invalid(located))
+    if status == 429:
+        return error_response(429, "rate_limited", f"Too many requests for this API key (the limit is "
+                              f"{error.description}); try again after Retry-After seconds.")
     headers = {"Allow": error.valid_methods and ", ".join(error.valid_methods)} if status == 405 else {}
     return error_response(status, HTTP_CODES.get(status, "http_error"), error.description or error.name, None, headers)
 

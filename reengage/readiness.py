@@ -70,6 +70,8 @@ def check(message: Message, batch: Batch, now: datetime) -> str | None:
 
 
 def _step(flow: Flow, message: Message) -> dict | None:
+    if isinstance((message.content or {}).get("written"), dict):
+        return message.content["written"]  # sent by the send-phase-message action with its own definition
     phase, _, key = message.step.partition(".")
     if not 1 <= int(phase) <= len(flow.phases):
         return None

@@ -66,6 +66,7 @@ def settings(database_url: str, **overrides) -> dict:
         "JOBS_INLINE": True,
         "CLOCK_IN_PROCESS": False,
         "API_KEY_CACHE_SECONDS": 0,
+        "RATE_LIMIT": "100000 per minute",
         **overrides,
     }
 

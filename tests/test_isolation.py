@@ -65,6 +65,14 @@ PROBED = {
     ("GET", "/v1/hooks/<int:hook_id>"),
     ("DELETE", "/v1/hooks/<int:hook_id>"),
     ("GET", "/v1/hooks/<int:hook_id>/deliveries"),
+    # Probed by tests/searches/test_searches.py::test_another_accounts_records_are_not_found
+    ("GET", "/v1/searches/find-contact"),
+    ("GET", "/v1/searches/find-dropoff"),
+    *{("GET", f"/v1/options/{source}") for source in ("flows", "scenarios", "rules", "phases")},
+    # Probed by tests/actions/test_zap_actions.py (each finds or changes only the caller's contacts)
+    ("POST", "/v1/actions/send-phase-message"),
+    ("POST", "/v1/actions/record-event"),
+    ("POST", "/v1/actions/update-contact"),
 }
 
 

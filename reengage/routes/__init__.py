@@ -13,7 +13,9 @@ from reengage.routes import (
                              hooks,
                              hubspot,
                              me,
+                             options,
                              rules,
+                             searches,
                              sendgrid,
                              settings,
                              suppressions,
@@ -24,5 +26,6 @@ from reengage.routes import (
 # Blueprints of the documented API; unsubscribe pages are for people, not callers of the API.
 BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
               enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp,
-              sendgrid.blp, hubspot.blp, triggers.blp, hooks.blp)
+              sendgrid.blp, hubspot.blp, triggers.blp, hooks.blp,
+              searches.blp, options.blp)
 PAGES = (unsubscribe.blp,)

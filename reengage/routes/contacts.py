@@ -2,13 +2,13 @@
 
 from sqlalchemy import select
 
-from reengage import db
+from reengage import contacts, db
 from reengage.api import Blueprint
 from reengage.auth import account_id, authenticate
-from reengage.contacts import ContactResolver
 from reengage.errors import ApiError
 from reengage.models import Contact
-from reengage.schemas.contact import IDENTIFIERS, ContactInputSchema, ContactQuerySchema, ContactSchema
+from reengage.schemas.contact import ContactInputSchema, ContactQuerySchema, ContactSchema
+from searches import find_contact
 
 blp = Blueprint("contacts", __name__, url_prefix="/v1", description="People, matched by their identifiers.")
 blp.before_request(authenticate)
@@ -19,13 +19,7 @@ blp.before_request(authenticate)
 @blp.response(200, ContactSchema)
 def upsert_contact(data):
     """Create or update a contact, matched by external_id, else email, else phone, else hubspot_id."""
-
-    def work() -> Contact:
-        resolver = ContactResolver(db.session())
-        resolver.preload([(account_id(), data)])
-        return resolver.upsert(account_id(), data, path="")
-
-    return db.retry_on_conflict(work)
+    return contacts.upsert_one(account_id(), data)
 
 
 @blp.route("/contacts")
@@ -33,11 +27,7 @@ def upsert_contact(data):
 @blp.response(200, ContactSchema(many=True))
 def list_contacts(filters):
     """Contacts matching every filter given, newest first (a search: no match is `[]`)."""
-    query = select(Contact).where(Contact.account_id == account_id())
-    for name in IDENTIFIERS:
-        if name in filters:
-            query = query.where(getattr(Contact, name) == filters[name])
-    return db.session().scalars(query.order_by(Contact.id.desc()).limit(filters["limit"])).all()
+    return find_contact.search(account_id(), filters)
 
 
 @blp.route("/contacts/<int:contact_id>")

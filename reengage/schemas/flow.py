@@ -140,9 +140,9 @@ class FlowDefinitionSchema(Schema):
                 if step["key"] in seen:
                     errors["key"] = ["Already used by another step of this flow."]
                 seen.add(step["key"])
-                errors.update(_template_problems(step))
+                errors.update(template_problems(step))
                 for v_index, variant in enumerate(step.get("variants", [])):
-                    if found := _template_problems(variant):
+                    if found := template_problems(variant):
                         errors.setdefault("variants", {})[v_index] = found
                 if errors:
                     problems.setdefault(index, {"steps": {}})["steps"][number] = errors
@@ -150,7 +150,8 @@ class FlowDefinitionSchema(Schema):
             raise ValidationError({"phases": problems})
 
 
-def _template_problems(step: dict) -> dict:
+def template_problems(step: dict) -> dict:
+    """Template errors of a step's subject, body and call to action, by field."""
     errors: dict = {}
     for name in TEMPLATE_FIELDS:
         if step.get(name) and (found := rendering.problem(step[name], SAMPLES)):

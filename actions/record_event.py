@@ -1,0 +1,31 @@
+"""Record an event for a contact: what Zapier, Make or a HubSpot workflow saw them do."""
+
+from uuid import uuid4
+
+from marshmallow import fields, validate
+
+from reengage import intake
+from reengage.schemas.event import EventInputSchema, IntakeResultSchema
+
+KEY = "record-event"
+NOUN = "Event"
+LABEL = "Record Event"
+DESCRIPTION = ("Record something a contact did (started an application, booked a call, replied). Rules detect "
+               "dropoffs from events and flows end on their goal events. Give `id` to make retries safe.")
+
+
+class RecordEventInput(EventInputSchema):
+    id = fields.String(validate=validate.Length(1, 255), metadata={
+        "description": "Your id for the event: the same id again is stored once (e.g. the Zap's run id). "
+                       "Without it, every call is a new event.", "example": "zap-8812-77"})
+
+
+Input, Output = RecordEventInput, IntakeResultSchema
+SAMPLE = {"id": "zap-8812-77", "contact_id": 42, "status": "created"}
+
+
+def perform(account_id: int, data: dict) -> dict:
+    """Store the event (once per id) and hand it to processing."""
+    event = {**data, "id": data.get("id") or f"action-{uuid4().hex}"}
+    with intake.arrival() as token:
+        return intake.ingest(account_id, [event], "", token)[0]

@@ -1,0 +1,142 @@
+"""Send a flow's step, or a message written in the Zap, to a contact now, through the exactly-once message path."""
+
+from uuid import uuid4
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
+
+from reengage import contacts, db, flows, queue, readiness
+from reengage.errors import ApiError
+from reengage.jobs.messages import send_messages
+from reengage.models import Enrollment, Message
+from reengage.schemas.contact import ContactRefSchema
+from reengage.schemas.enrollment import MessageSchema
+from reengage.schemas.fields import SLUG
+from reengage.schemas.flow import HINTS, CtaSchema, FlowRef, template_problems
+
+KEY = "send-phase-message"
+NOUN = "Message"
+LABEL = "Send Phase Message"
+DESCRIPTION = ("Send a contact one step of a flow (by step key, or the first step of a phase), or a subject and body "
+               "you write, now: consent, suppressions, quiet hours and the frequency cap still apply, and a repeated "
+               "`idempotency_key` answers the first message instead of sending again.")
+
+
+class WrittenSchema(Schema):
+    """A message written in the call rather than taken from the flow."""
+
+    channel = fields.String(load_default="email", validate=validate.OneOf(("email", "webhook")))
+    subject = fields.String(validate=validate.Length(1, 500), metadata={"example": "Still thinking it over?"})
+    body = fields.String(required=True, validate=validate.Length(1, 20_000),
+                         metadata={"example": "Hi {{ contact.first_name or 'there' }}, your spot is saved."})
+    cta = fields.Nested(CtaSchema)
+    hint = fields.String(validate=validate.OneOf(HINTS))
+
+    @validates_schema
+    def _renders(self, data: dict, **_kwargs) -> None:
+        if data.get("channel") == "email" and not data.get("subject"):
+            raise ValidationError("An email needs a subject.", "subject")
+        if data.get("channel") != "webhook" and data.get("hint"):
+            raise ValidationError("Only webhook messages take a delivery hint.", "hint")
+        if problems := template_problems(data):
+            raise ValidationError(problems)
+
+
+class SendInput(ContactRefSchema):
+    flow = FlowRef(required=True, metadata={"description": "The flow the message belongs to (its key or id)."})
+    step = fields.String(validate=validate.Length(1, 110), metadata={
+        "description": "A step of the flow: its key, or `<phase>.<key>`.", "example": "pick-up"})
+    phase = fields.Integer(validate=validate.Range(1, 5), metadata={
+        "description": "Without `step` or `message`: the phase's first step; with `message`: the phase it counts in."})
+    message = fields.Nested(WrittenSchema, metadata={"description": "Send this instead of a step of the flow."})
+    idempotency_key = fields.String(validate=[SLUG, validate.Length(max=40)], metadata={
+        "description": "The same key again answers the first message (use the Zap's or scenario's run id).",
+        "example": "zap-run-8812"})
+
+    @validates_schema
+    def _one_source(self, data: dict, **_kwargs) -> None:
+        given = [name for name in ("step", "message") if name in data]
+        if len(given) > 1:
+            raise ValidationError("Give step or message, not both.", "message")
+        if not given and "phase" not in data:
+            raise ValidationError("Give step, phase or message.", "step")
+
+
+class SendOutput(MessageSchema):
+    created = fields.Boolean(metadata={"description": "False when this idempotency key or step already had a message."})
+
+
+Input, Output = SendInput, SendOutput
+SAMPLE = {"id": 501, "enrollment_id": 12, "flow_id": 3, "contact_id": 42, "step": "1.pick-up", "phase": 1,
+          "channel": "email", "variant": None, "status": "sent", "reason": None,
+          "planned_at": "2026-11-21T15:00:00+00:00", "due_at": "2026-11-21T15:00:00+00:00", "moved_because": None,
+          "attempts": 1, "queued_at": "2026-11-21T15:00:00+00:00", "sent_at": "2026-11-21T15:00:01+00:00",
+          "delivered_at": None, "opened_at": None, "clicked_at": None, "provider": "sendgrid",
+          "provider_id": "14c5d75ce93.dfd.64b469", "content": {"subject": "Your application is saved"},
+          "created": True}
+
+
+def perform(account_id: int, data: dict) -> dict:
+    """Queue the message (or find the one already made for this step or key), then hand it to a send job."""
+    message, created = db.retry_on_conflict(lambda: _queue(account_id, data))
+    if created:
+        queue.enqueue(send_messages, [message.id])
+    found = db.session().get(Message, message.id, populate_existing=True)
+    return {**{name: getattr(found, name) for name in MessageSchema().fields}, "created": created}
+
+
+def _queue(account_id: int, data: dict) -> tuple[Message, bool]:
+    db_session, now = db.session(), db.utcnow()
+    flow = flows.find(account_id, data["flow"])
+    contact = contacts.find(db_session, account_id, data)
+    phase, step = _step(flow, data)
+    key = data.get("idempotency_key")
+    name = f"{phase}.{step['key']}" + (f"+{key}" if key else "")
+    mine = (Message.account_id == account_id, Message.contact_id == contact.id, Message.flow_id == flow.id)
+    if key and (found := db_session.scalar(select(Message).where(*mine, Message.step == name))) is not None:
+        return found, False
+    enrollment = db_session.scalar(select(Enrollment).where(
+        Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.status == "active"))
+    if enrollment is None:
+        # A message of its own: the enrollment completes once it has gone.
+        enrollment = Enrollment(account_id=account_id, flow_id=flow.id, contact_id=contact.id, holdout=False,
+                                variants={}, source="action", started_at=now, status="active")
+        db_session.add(enrollment)
+        db_session.flush()
+    found = db_session.scalar(select(Message).where(Message.enrollment_id == enrollment.id, Message.step == name))
+    if found is not None:
+        if found.status != "scheduled":
+            return found, False
+        found.due_at, found.status, found.queued_at = now, "queued", now  # the planned step goes now instead
+        return found, True
+    variant = enrollment.variants.get(f"{phase}.{step['key']}")
+    # A written message, or a step sent under a key, carries its definition: the flow may change before it goes.
+    written = "message" in data or key
+    message = Message(account_id=account_id, enrollment_id=enrollment.id, flow_id=flow.id, contact_id=contact.id,
+                      step=name, phase=phase, channel=step["channel"], variant=variant, status="queued",
+                      planned_at=now, due_at=now, queued_at=now, attempts=0,
+                      content={"written": readiness.variant_of(step, variant)} if written else {})
+    db_session.add(message)
+    db_session.flush()
+    return message, True
+
+
+def _step(flow, data: dict) -> tuple[int, dict]:
+    """(phase, step definition) of what to send."""
+    if "message" in data:
+        # Under an idempotency key the name is fixed (the key makes it unique), otherwise every call is new.
+        key = "send" if data.get("idempotency_key") else f"send-{uuid4().hex[:12]}"
+        return data.get("phase", 1), {"key": key, **data["message"]}
+    if "step" in data:
+        phase_text, _, key = data["step"].rpartition(".")
+        for number, phase in enumerate(flow.phases, start=1):
+            if phase_text and phase_text != str(number):
+                continue
+            for step in phase["steps"]:
+                if step["key"] == key:
+                    return number, step
+        raise ApiError(404, "not_found", f"Flow {flow.key!r} has no step {data['step']!r}.")
+    steps = flow.phases[data["phase"] - 1]["steps"] if data["phase"] <= len(flow.phases) else []
+    if not steps:
+        raise ApiError(404, "not_found", f"Phase {data['phase']} of flow {flow.key!r} has no steps.")
+    return data["phase"], steps[0]

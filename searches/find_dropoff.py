@@ -1,0 +1,53 @@
+"""Find a contact's dropoffs (a search: no match is an empty list)."""
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from reengage import db
+from reengage.models import Contact, Dropoff
+from reengage.models.dropoff import STATUSES
+from reengage.schemas.fields import Email, Phone
+from triggers import dropoff_detected
+
+KEY = "find-dropoff"
+NOUN = "Dropoff"
+LABEL = "Find Dropoff"
+DESCRIPTION = "Find a contact's dropoffs, newest first, optionally of one scenario or status (open ones, say)."
+# Ways to name the contact, and the column each matches.
+CONTACT = {"contact_id": Contact.id, "external_id": Contact.external_id, "email": Contact.email,
+           "phone": Contact.phone}
+
+
+class FindDropoffQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    contact_id = fields.Integer()
+    external_id = fields.String(validate=validate.Length(1, 255))
+    email = Email()
+    phone = Phone()
+    scenario = fields.String()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
+
+    @validates_schema
+    def _names_a_contact(self, data: dict, **_kwargs) -> None:
+        if not any(name in data for name in CONTACT):
+            raise ValidationError(f"Give one of {', '.join(CONTACT)}.")
+
+
+Input, Output = FindDropoffQuery, dropoff_detected.DropoffItem
+SAMPLE = [dropoff_detected.SAMPLE]
+
+
+def perform(account_id: int, args: dict) -> list[dict]:
+    """The contact's dropoffs matching the filters, newest first, with the contact (as New Dropoff has them)."""
+    query = dropoff_detected.query(account_id)
+    for name, column in CONTACT.items():
+        if name in args:
+            query = query.where(column == args[name])
+    if "scenario" in args:
+        query = query.where(Dropoff.scenario == args["scenario"])
+    if "status" in args:
+        query = query.where(Dropoff.status == args["status"])
+    query = query.order_by(Dropoff.detected_at.desc(), Dropoff.id.desc()).limit(args["limit"])
+    return dropoff_detected.items(db.session().execute(query).all())
