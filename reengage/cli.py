@@ -1,4 +1,5 @@
-"""Command line: `flask accounts ...`, `flask db upgrade`, `flask hubspot action-definition`, `flask clock`."""
+"""Command line: `flask accounts ...`, `flask db upgrade`, `flask hubspot action-definition`, `flask clock`,
+`flask integrations export`."""
 
 import json
 import threading
@@ -9,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from reengage import accounts as accounts_service
-from reengage import clock, connections, db, hubspot_action
+from reengage import clock, connections, db, hubspot_action, integrations
 from reengage.auth import KEY_PREFIX, mint_key
 from reengage.models import Account, ApiKey
 
@@ -18,6 +19,17 @@ keys = AppGroup("keys", help="Manage an account's API keys.")
 accounts.add_command(keys)
 database = AppGroup("db", help="Manage the database schema.")
 hubspot = AppGroup("hubspot", help="HubSpot: the custom workflow action.")
+integration_apps = AppGroup("integrations", help="The Zapier and Make apps.")
+
+
+@integration_apps.command("export")
+@click.argument("path", default="integrations/zapier/declarations.json")
+def export_declarations(path: str) -> None:
+    """Write every trigger, action, search and dropdown the apps offer (with fields and samples) to PATH."""
+    with open(path, "w") as handle:
+        json.dump(integrations.declarations(), handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    click.echo(f"Wrote {path}.")
 
 
 @accounts.command("create")
@@ -115,5 +127,5 @@ def run_clock() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (accounts, database, hubspot, run_clock):
+    for command in (accounts, database, hubspot, integration_apps, run_clock):
         app.cli.add_command(command)
