@@ -56,7 +56,7 @@ def test_every_webhook_attaches_and_detaches_through_the_hooks_api(path):
     assert {parameter["name"] for parameter in hook["parameters"]} <= accepted(trigger)
 
 
-@pytest.mark.parametrize("path", sorted(p for p in FILES if p.startswith("rpcs/")) + ["connection.json"])
+@pytest.mark.parametrize("path", [*sorted(p for p in FILES if p.startswith("rpcs/")), "connection.json"])
 def test_rpcs_and_the_connection_check_call_documented_operations(path):
     content = FILES[path]
     url = content.get("url") or content["communication"]["url"].replace("{{parameters.base_url}}", "")
