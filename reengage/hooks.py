@@ -8,6 +8,7 @@ the clock hands due deliveries to jobs, which POST them (connectors.webhook) and
 
 import json
 import secrets
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -71,13 +72,19 @@ def subscribed(event: str, account_ids: set[int]) -> dict[int, list[Hook]]:
     return found
 
 
-def publish(event: str, ids_by_account: dict[int, list[int]]) -> int:
-    """Store a delivery of each item to each live hook on `event` whose filters it passes; answer how many."""
-    hooks = subscribed(event, {account for account, ids in ids_by_account.items() if ids})
+def publish(event: str, ids_by_account: dict[int, list[int]], hooks: dict[int, list[Hook]] | None = None) -> int:
+    """Store a delivery of each item to each live hook on `event` whose filters it passes; answer how many.
+
+    `hooks` is what `subscribed` answered, when the caller already asked.
+    """
+    if hooks is None:
+        hooks = subscribed(event, {account for account, ids in ids_by_account.items() if ids})
     if not hooks:
         return 0
     trigger, rows, at = TRIGGERS[event], [], db.utcnow()
     for account_id, account_hooks in hooks.items():
+        if not ids_by_account.get(account_id):
+            continue
         for item in polling.by_ids(trigger, account_id, ids_by_account[account_id]):
             rows += [{"hook_id": hook.id, "account_id": account_id, "item_id": str(item["id"]), "payload": item,
                       "status": "pending", "attempts": 0, "due_at": at, "history": [], "created_at": at}
@@ -139,7 +146,7 @@ def deliver(delivery_ids: list[int]) -> dict[str, int]:
 
 def _post(delivery_id: int, hook_id: int, event: str, url: str, sealed: str,
           payload: dict) -> tuple[int | ConnectorError, float]:
-    started = datetime.now().timestamp()
+    started = time.perf_counter()
     try:
         target_check(url)  # again at send time: the host may now resolve elsewhere
         secret = vault.unseal(sealed)["secret"]
@@ -151,7 +158,7 @@ def _post(delivery_id: int, hook_id: int, event: str, url: str, sealed: str,
         outcome = error
     except vault.SealedError as error:
         outcome = ConnectorError("permanent", f"the hook's secret cannot be read: {error}")
-    return outcome, (datetime.now().timestamp() - started) * 1000
+    return outcome, (time.perf_counter() - started) * 1000
 
 
 def _record(results: list[tuple[int, int, int | ConnectorError | None, float]]) -> dict[str, int]:

@@ -196,16 +196,16 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
 
 def _publish(rows: list[dict[str, Any]], now: datetime) -> None:
     """Hand the new dropoffs of accounts with dropoff.detected hooks to them (inserted without RETURNING)."""
-    hooked = set(hooks.subscribed("dropoff.detected", {row["account_id"] for row in rows}))
+    hooked = hooks.subscribed("dropoff.detected", {row["account_id"] for row in rows})
     if not hooked:
         return
     query = select(Dropoff.account_id, Dropoff.id).where(
-        Dropoff.account_id.in_(hooked), Dropoff.detected_at == now,
+        Dropoff.account_id.in_(list(hooked)), Dropoff.detected_at == now,
         Dropoff.contact_id.in_({row["contact_id"] for row in rows if row["account_id"] in hooked}))
     ids: dict[int, list[int]] = {}
     for account_id, dropoff_id in db.session().execute(query):
         ids.setdefault(account_id, []).append(dropoff_id)
-    hooks.publish("dropoff.detected", ids)
+    hooks.publish("dropoff.detected", ids, hooked)
 
 
 def _link(properties: dict[str, Any]) -> str | None:

@@ -5,7 +5,7 @@ from sqlalchemy import Select, select
 
 from reengage import db
 from reengage.models import Contact, Event, Flow, Message
-from reengage.models.event import ENGAGEMENT_TYPES
+from reengage.models.event import ENGAGED, ENGAGEMENT_TYPES
 from reengage.schemas.contact import ContactSchema
 from triggers.polling import Filter
 
@@ -14,11 +14,10 @@ NOUN = "Engagement"
 LABEL = "Contact Engaged"
 DESCRIPTION = ("Triggers when a contact opens or clicks a Reengage email (from SendGrid's event webhook) or replies "
                "(an `email.replied` or `sms.replied` event you record).")
-ENGAGED = ENGAGEMENT_TYPES
 KINDS = ("opened", "clicked", "replied")
 FILTERS = (
     Filter("engagement", fields.String(validate=validate.OneOf(KINDS)),
-           lambda value: Event.type.in_([t for t, kind in ENGAGED.items() if kind == value]),
+           lambda value: Event.type.in_([t for t, kind in ENGAGEMENT_TYPES.items() if kind == value]),
            description="Only this kind of engagement."),
 )
 # Newest by arrival: an open reported late still reaches the first page.
@@ -58,7 +57,7 @@ _ITEM = EngagementItem()
 def query(account_id: int) -> Select:
     """The account's engagement events with their contacts."""
     return (select(Event, Contact).join(Contact, Contact.id == Event.contact_id)
-            .where(Event.account_id == account_id, Event.type.in_(list(ENGAGED))))
+            .where(Event.account_id == account_id, ENGAGED))
 
 
 def items(rows) -> list[dict]:
@@ -76,7 +75,8 @@ def items(rows) -> list[dict]:
             message = None
         url = (event.properties or {}).get("url")
         answered.append(_ITEM.dump({
-            "id": event.id, "engagement": ENGAGED[event.type], "type": event.type, "occurred_at": event.occurred_at,
+            "id": event.id, "engagement": ENGAGEMENT_TYPES[event.type], "type": event.type,
+            "occurred_at": event.occurred_at,
             "url": url if isinstance(url, str) else None, "message_id": message.id if message else None,
             "flow": message.key if message else None, "phase": message.phase if message else None,
             "step": message.step if message else None, "contact": contact}))

@@ -5,6 +5,7 @@ from sqlalchemy import Select, select
 
 from reengage import db
 from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
+from reengage.models.dropoff import RECOVERED
 from reengage.schemas.contact import ContactSchema
 from triggers.polling import Filter, equal
 
@@ -64,7 +65,7 @@ _ITEM = RecoveryItem()
 def query(account_id: int) -> Select:
     """The account's recovered dropoffs with their contacts."""
     return (select(Dropoff, Contact).join(Contact, Contact.id == Dropoff.contact_id)
-            .where(Dropoff.account_id == account_id, Dropoff.recovered_at.is_not(None)))
+            .where(Dropoff.account_id == account_id, RECOVERED))
 
 
 def items(rows) -> list[dict]:

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, select
 
 from reengage.models import Contact, Flow, Message
+from reengage.models.message import PUBLISHED as PUBLISHED_INDEXED
 from reengage.schemas.contact import ContactSchema
 from reengage.schemas.flow import HINTS
 from triggers.polling import Filter, equal
@@ -73,7 +74,7 @@ def query(account_id: int) -> Select:
     """The account's published webhook messages with their contacts and flow keys."""
     return (select(Message, Contact, Flow.key).join(Contact, Contact.id == Message.contact_id)
             .join(Flow, Flow.id == Message.flow_id)
-            .where(Message.account_id == account_id, Message.channel == "webhook", Message.status.in_(PUBLISHED)))
+            .where(Message.account_id == account_id, PUBLISHED_INDEXED, Message.status.in_(PUBLISHED)))
 
 
 def items(rows) -> list[dict]:

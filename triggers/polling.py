@@ -5,6 +5,7 @@ items and an item's `id` never changes: Zapier and Make dedupe on it. The cursor
 (`since`) is a time taken from the data, never the wall clock.
 """
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC
@@ -15,6 +16,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import ColumnElement
 
 from reengage import db
+from reengage.schemas.describe import fields_of
 
 # How many items one poll answers: Zapier takes at most 100 new items per poll.
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
@@ -53,18 +55,17 @@ def equal(column) -> Callable[[Any], ColumnElement[bool]]:
 
 def query_schema(trigger: ModuleType) -> type[Schema]:
     """The query parameters of a trigger: its filters, `since` and `limit`; unknown names are refused."""
-    declared: dict[str, fields.Field] = {
-        f.name: f.field.__class__(**_field_options(f)) for f in trigger.FILTERS}
+    declared = _filter_fields(trigger)
     declared["since"] = fields.AwareDateTime(default_timezone=UTC, metadata={
         "description": "Only items at or after this time (a cursor taken from an item you already have)."})
     declared["limit"] = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
     return Strict.from_dict(declared, name=f"{_camel(trigger.KEY)}Query")
 
 
+@functools.cache
 def filters_schema(trigger: ModuleType) -> Schema:
-    """The schema of a hook subscription's filters for this trigger."""
-    declared = {f.name: f.field.__class__(**_field_options(f)) for f in trigger.FILTERS}
-    return Strict.from_dict(declared, name=f"{_camel(trigger.KEY)}Filters")()
+    """The schema of a hook subscription's filters for this trigger (built once)."""
+    return Strict.from_dict(_filter_fields(trigger), name=f"{_camel(trigger.KEY)}Filters")()
 
 
 def poll(trigger: ModuleType, account_id: int, args: dict[str, Any]) -> list[dict]:
@@ -96,27 +97,18 @@ def matches(trigger: ModuleType, item: dict, filters: dict[str, Any]) -> bool:
 def declaration(trigger: ModuleType) -> dict[str, Any]:
     """What a platform needs to build the trigger: key, noun, label, description, filters and sample."""
     return {"key": trigger.KEY, "noun": trigger.NOUN, "label": trigger.LABEL, "description": trigger.DESCRIPTION,
-            "filters": [{"key": f.name, "type": _type(f.field), "choices": _choices(f.field),
-                         "help": f.description} for f in trigger.FILTERS],
-            "sample": trigger.SAMPLE}
+            "filters": fields_of(filters_schema(trigger)), "sample": trigger.SAMPLE}
 
 
-def _field_options(declared: Filter) -> dict[str, Any]:
-    options: dict[str, Any] = {"metadata": {"description": declared.description}}
-    if declared.field.validate is not None:
-        options["validate"] = declared.field.validate
-    return options
-
-
-def _type(field: fields.Field) -> str:
-    return "integer" if isinstance(field, fields.Integer) else "string"
-
-
-def _choices(field: fields.Field) -> list[str] | None:
-    for check in field.validators:
-        if isinstance(check, validate.OneOf):
-            return [str(choice) for choice in check.choices]
-    return None
+def _filter_fields(trigger: ModuleType) -> dict[str, fields.Field]:
+    """A fresh field per filter (a field belongs to one schema), described by the filter."""
+    made = {}
+    for declared in trigger.FILTERS:
+        options: dict[str, Any] = {"metadata": {"description": declared.description}}
+        if declared.field.validate is not None:
+            options["validate"] = declared.field.validate
+        made[declared.name] = declared.field.__class__(**options)
+    return made
 
 
 def _camel(key: str) -> str:

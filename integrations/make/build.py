@@ -77,7 +77,7 @@ def files(declared: dict) -> dict[str, dict]:
         },
     }
     for trigger in declared["triggers"]:
-        name, filters = name_of(trigger["key"]), parameters(trigger["fields"])
+        name, filters = name_of(trigger["key"]), parameters(trigger["filters"])
         out[f"modules/watch_{name}.json"] = {
             "label": f"Watch {trigger['label']}", "description": trigger["description"], "typeId": POLLING,
             "communication": {"url": trigger["path"], "method": "GET", "qs": "{{parameters}}",

@@ -12,10 +12,14 @@ blp.before_request(authenticate)
 
 
 class FilterSchema(Schema):
-    key = fields.String(metadata={"example": "scenario"})
+    key = fields.String(metadata={"example": "intent"})
+    label = fields.String(metadata={"example": "Intent"})
     type = fields.String(metadata={"example": "string"})
-    choices = fields.List(fields.String(), allow_none=True)
-    help = fields.String()
+    required = fields.Boolean(metadata={"example": False})
+    help = fields.String(metadata={"example": "Only dropoffs of this intent."})
+    choices = fields.List(fields.String(), metadata={"example": ["low", "medium", "high"]})
+    dynamic = fields.String(metadata={"description": "The dropdown source (GET /v1/options/<source>) of its choices.",
+                                      "example": "scenarios"})
 
 
 class TriggerSchema(Schema):

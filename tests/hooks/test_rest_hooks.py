@@ -5,8 +5,10 @@ import hmac
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
-from reengage import clock, hooks
+from reengage import clock, db, hooks
+from reengage.models import HookDelivery
 from tests.support import event
 from tests.test_flows import DANA, T, abandon, messages, setup_sales, tick
 
@@ -109,6 +111,33 @@ def test_a_delivery_job_run_twice_posts_once(app, client, acme, receiver):
     assert len(receiver.requests) == 1
 
 
+def test_publishing_an_item_again_stores_no_second_delivery(app, client, acme, receiver):
+    setup_sales(client, acme)
+    hook = subscribe(client, acme, f"{receiver.url}/again")
+    abandon(app, client, acme, DANA)
+    [delivery] = deliveries(client, acme, hook["id"])
+    with app.app_context(), db.transaction():
+        assert hooks.publish("dropoff.detected", {acme.id: [int(delivery["item_id"])]}) == 1  # offered, not stored
+    tick(app, DEADLINE + timedelta(minutes=1))
+    assert len(deliveries(client, acme, hook["id"])) == 1 and len(receiver.requests) == 1
+
+
+def test_a_delivery_whose_job_was_lost_is_posted_again(app, client, acme, receiver):
+    setup_sales(client, acme)
+    hook = subscribe(client, acme, f"{receiver.url}/lost")
+    receiver.script(503)
+    abandon(app, client, acme, DANA)
+    [delivery] = deliveries(client, acme, hook["id"])
+    with app.app_context(), db.transaction() as session:  # as if a worker took it and died
+        session.execute(update(HookDelivery).where(HookDelivery.id == delivery["id"])
+                        .values(status="sending", queued_at=DEADLINE))
+    tick(app, DEADLINE + timedelta(seconds=299))
+    assert len(receiver.requests) == 1
+    tick(app, DEADLINE + timedelta(seconds=301))
+    [delivery] = deliveries(client, acme, hook["id"])
+    assert len(receiver.requests) == 2 and delivery["status"] == "delivered"
+
+
 def test_unsubscribing_cancels_what_waits_and_is_idempotent(app, client, acme, receiver):
     setup_sales(client, acme)
     hook = subscribe(client, acme, f"{receiver.url}/later")
@@ -162,6 +191,21 @@ def test_https_is_required_in_production(app, client, acme):
     response = client.post("/v1/hooks", json={"target_url": "http://127.0.0.1/x", "event": "dropoff.detected"},
                            headers=acme.headers)
     assert response.status_code == 422 and "https" in response.json["error"]["message"]
+
+
+def test_another_accounts_items_are_never_posted_to_a_hook(app, client, acme, globex, receiver):
+    setup_sales(client, acme)
+    for key in ("dropoff.detected", "message.due", "contact.recovered", "contact.engaged"):
+        subscribe(client, globex, f"{receiver.url}/globex/{key}", key)
+    enrollment = abandon(app, client, acme, DANA)
+    nudge = messages(client, acme, enrollment["id"])["1.text-nudge"]
+    tick(app, datetime.fromisoformat(nudge["due_at"]))
+    for key, type_ in (("r1", "email.replied"), ("done", "application_completed")):
+        body = event(key, type=type_, occurred_at=nudge["due_at"], contact={"external_id": "dana"})
+        assert client.post("/v1/events", json=body, headers=acme.headers).status_code == 200
+    clock.tick(app)
+    assert client.get("/v1/triggers/contact.recovered", headers=acme.headers).json != []
+    assert receiver.requests == []
 
 
 def test_another_accounts_hooks_are_not_found(client, acme, globex, receiver):

@@ -20,5 +20,6 @@ def test_every_unit_has_a_sample_and_every_field_a_type(app):
     for kind in ("triggers", "actions", "searches"):
         for unit in declared[kind]:
             assert unit["sample"], unit["key"]
+            form = unit["filters"] if kind == "triggers" else unit["fields"]
             assert all(field["type"] in ("string", "integer", "number", "boolean", "datetime", "dict", "list")
-                       for field in unit["fields"]), unit["key"]
+                       for field in form), unit["key"]

@@ -36,7 +36,7 @@ const inputField = (field) => {
 
 const filtersOf = (bundle, trigger) => {
   const filters = {};
-  for (const field of trigger.fields) {
+  for (const field of trigger.filters) {
     const value = bundle.inputData[field.key];
     if (value !== undefined && value !== null && value !== '') {
       filters[field.key] = field.type === 'integer' ? Number(value) : value;
@@ -52,7 +52,7 @@ const trigger = (declared) => ({
   display: { label: declared.label, description: declared.description },
   operation: {
     type: 'hook',
-    inputFields: declared.fields.map(inputField),
+    inputFields: declared.filters.map(inputField),
     performSubscribe: async (z, bundle) => {
       const response = await z.request({
         url: url(bundle, '/v1/hooks'),
@@ -78,33 +78,24 @@ const trigger = (declared) => ({
   },
 });
 
-const create = (declared) => ({
+// An action POSTs its fields; a search GETs with them (and answers [] when nothing matches, Zapier's "not found").
+const request = (declared, method) => ({
   key: zapKey(declared.key),
   noun: declared.noun,
   display: { label: declared.label, description: declared.description },
   operation: {
     inputFields: declared.fields.map(inputField),
     perform: async (z, bundle) => {
-      const response = await z.request({ url: url(bundle, declared.path), method: 'POST', body: body(bundle.inputData) });
+      const sent = method === 'POST' ? { body: body(bundle.inputData) } : { params: body(bundle.inputData) };
+      const response = await z.request({ url: url(bundle, declared.path), method, ...sent });
       return response.data;
     },
     sample: declared.sample,
   },
 });
 
-const search = (declared) => ({
-  key: zapKey(declared.key),
-  noun: declared.noun,
-  display: { label: declared.label, description: declared.description },
-  operation: {
-    inputFields: declared.fields.map(inputField),
-    perform: async (z, bundle) => {
-      const response = await z.request({ url: url(bundle, declared.path), params: body(bundle.inputData) });
-      return response.data; // [] when nothing matches: Zapier then takes its "not found" branch
-    },
-    sample: declared.sample,
-  },
-});
+const create = (declared) => request(declared, 'POST');
+const search = (declared) => request(declared, 'GET');
 
 // Dynamic dropdowns are hidden triggers listing {id, name}.
 const dropdown = (declared) => ({
