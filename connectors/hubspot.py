@@ -18,8 +18,8 @@ from urllib3.exceptions import HTTPError as TransportError
 
 from connectors.errors import ConnectorError, kind_of, retry_after
 
-# Association type ids HubSpot defines: a note to a contact, a task to a contact.
-NOTE_TO_CONTACT, TASK_TO_CONTACT = 202, 204
+# Association type ids HubSpot defines: a note to a contact, a task to a contact, a task to a deal.
+NOTE_TO_CONTACT, TASK_TO_CONTACT, TASK_TO_DEAL = 202, 204, 216
 DEFAULT_HOST = "https://api.hubapi.com"
 # Waiting longer than this for the rate limit's interval is left to the job's retry.
 MAX_PAUSE_SECONDS = 10.0
@@ -51,23 +51,52 @@ class HubSpot:
 
     def create_note(self, contact_id: str, body: str, at: datetime) -> str:
         """A note on the contact's timeline; answers its id."""
-        return self._create(self._sdk.crm.objects.notes.basic_api, contact_id, NOTE_TO_CONTACT,
+        return self._create(self._sdk.crm.objects.notes.basic_api, [(contact_id, NOTE_TO_CONTACT)],
                             {"hs_note_body": body, "hs_timestamp": _millis(at)})
 
-    def create_task(self, contact_id: str, subject: str, body: str, due: datetime, owner_id: str | None) -> str:
-        """A to-do for the contact's owner (or `owner_id`); answers its id."""
+    def create_task(self, contact_id: str | None, subject: str, body: str, due: datetime, owner_id: str | None,
+                    deal_id: str | None = None) -> str:
+        """A to-do for the contact's owner (or `owner_id`) on the contact and/or the deal; answers its id."""
         properties = {"hs_task_subject": subject, "hs_task_body": body, "hs_timestamp": _millis(due),
                       "hs_task_status": "NOT_STARTED", "hs_task_priority": "HIGH", "hs_task_type": "TODO"}
         if owner_id:
             properties["hubspot_owner_id"] = owner_id
-        return self._create(self._sdk.crm.objects.tasks.basic_api, contact_id, TASK_TO_CONTACT, properties)
+        targets = [(record, kind) for record, kind in ((contact_id, TASK_TO_CONTACT), (deal_id, TASK_TO_DEAL))
+                   if record]
+        return self._create(self._sdk.crm.objects.tasks.basic_api, targets, properties)
 
-    def closed_lost_stages(self) -> list[str]:
-        """Ids of every deal pipeline's closed-lost stages (closed, with a probability of 0)."""
+    def closed_stages(self) -> tuple[list[str], list[str]]:
+        """Ids of every deal pipeline's closed stages: (lost ones, probability 0; won ones, probability 1)."""
         pipelines = self._call(self._sdk.crm.pipelines.pipelines_api.get_all_with_http_info, "deals")
-        return [stage.id for pipeline in pipelines.results for stage in pipeline.stages
-                if str((stage.metadata or {}).get("isClosed")).lower() == "true"
-                and float((stage.metadata or {}).get("probability") or 0) == 0.0]
+        closed = [(stage.id, float((stage.metadata or {}).get("probability") or 0))
+                  for pipeline in pipelines.results for stage in pipeline.stages
+                  if str((stage.metadata or {}).get("isClosed")).lower() == "true"]
+        return [sid for sid, chance in closed if chance == 0.0], [sid for sid, chance in closed if chance == 1.0]
+
+    def deal(self, deal_id: str, properties: list[str]) -> dict[str, Any]:
+        """One deal: its properties, its history of stages (oldest first), its contact and company ids."""
+        found = self._call(self._sdk.crm.deals.basic_api.get_by_id_with_http_info, deal_id, properties=properties,
+                           properties_with_history=["dealstage"], associations=["contacts", "companies"])
+        history = (found.properties_with_history or {}).get("dealstage") or []
+        stages = sorted(({"stage": item.value, "at": _iso(item.timestamp)} for item in history),
+                        key=lambda stage: stage["at"])
+        linked = found.associations or {}
+        ids = {kind: [str(item.id) for item in (linked[kind].results if kind in linked else [])]
+               for kind in ("contacts", "companies")}
+        return {"id": found.id, "properties": dict(found.properties or {}), "stages": stages,
+                "contact_ids": list(dict.fromkeys(ids["contacts"])), "company_ids": ids["companies"]}
+
+    def company(self, company_id: str) -> dict[str, Any]:
+        """A company's name and industry."""
+        found = self._call(self._sdk.crm.companies.basic_api.get_by_id_with_http_info, company_id,
+                           properties=["name", "industry"])
+        return dict(found.properties or {})
+
+    def owner_name(self, owner_id: str) -> str | None:
+        """A deal owner's name (else email)."""
+        found = self._call(self._sdk.crm.owners.owners_api.get_by_id_with_http_info, int(owner_id))
+        name = " ".join(part for part in (found.first_name, found.last_name) if part)
+        return name or found.email
 
     def deals_in_stages(self, stage_ids: list[str], modified_after: str | None, properties: list[str],
                         after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
@@ -83,21 +112,16 @@ class HubSpot:
         paging = found.paging
         return deals, paging.next.after if paging and paging.next else None
 
-    def deal_contact_ids(self, deal_id: str) -> list[str]:
-        """Ids of the contacts associated with a deal."""
-        page = self._call(self._sdk.crm.associations.v4.basic_api.get_page_with_http_info, "deals", deal_id,
-                          "contacts", limit=100)
-        return [str(item.to_object_id) for item in page.results]
-
     def complete_callback(self, callback_id: str, output_fields: dict[str, Any]) -> None:
         """Let a workflow that waits on our action go on, with `output_fields`."""
         self._call(self._sdk.automation.actions.callbacks_api.complete_with_http_info, callback_id,
                    CallbackCompletionRequest(output_fields=output_fields))
 
-    def _create(self, api, contact_id: str, association_type: int, properties: dict[str, str]) -> str:
+    def _create(self, api, targets: list[tuple[str, int]], properties: dict[str, str]) -> str:
         body = SimplePublicObjectInputForCreate(properties=properties, associations=[{
-            "to": {"id": contact_id},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": association_type}]}])
+            "to": {"id": record_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": association_type}]}
+            for record_id, association_type in targets])
         return self._call(api.create_with_http_info, body).id
 
     def _call(self, method, *args, **kwargs):
@@ -143,6 +167,10 @@ def _message(body) -> str:
     if not isinstance(parsed, dict):
         return "no details"
     return str(parsed.get("message") or parsed.get("category") or "no details")[:300]
+
+
+def _iso(moment: datetime | str) -> str:
+    return moment.isoformat() if isinstance(moment, datetime) else str(moment)
 
 
 def _millis(moment: datetime) -> str:

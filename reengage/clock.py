@@ -14,8 +14,10 @@ from reengage.jobs import crm
 from reengage.jobs.events import process_events
 from reengage.jobs.hooks import deliver_hooks
 from reengage.jobs.messages import send_messages
-from reengage.models import Enrollment, Event
+from reengage.models import Deal, Enrollment, Event
+from reengage.models.deal import TO_PUSH
 from reengage.models.enrollment import CALLBACK_DUE
+from reengage.winback import deals as winback_deals
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,20 @@ def sync_closed_lost_deals(at: datetime) -> int:
     return len(due)
 
 
+def open_winback_windows(at: datetime) -> int:
+    """Make deals whose re-engagement window has opened ready (high or medium priority)."""
+    return winback_deals.open_due(at, BATCH)
+
+
+def push_winback_drafts(at: datetime) -> int:
+    """Hand ready deals whose draft waits for HubSpot to the job that makes the owner's task."""
+    ids = list(db.session().scalars(select(Deal.id).where(TO_PUSH).order_by(Deal.ready_at).limit(BATCH)))
+    db.session().commit()
+    if ids:
+        queue.enqueue(crm.push_winback_drafts, ids, job_id="clock-hubspot-winback-drafts")
+    return len(ids)
+
+
 def write_hubspot_outcomes(at: datetime) -> int:
     """Hand enrollments that ended since each HubSpot connection's cursor to the job writing their status there."""
     due = crm.due_outcomes(at, BATCH)
@@ -125,7 +141,8 @@ def requeue_stalled_hooks(at: datetime) -> int:
 # Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
 TASKS: tuple[Callable[[datetime], int], ...] = (
     requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
-    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals, write_hubspot_outcomes,
+    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals, open_winback_windows, push_winback_drafts,
+    write_hubspot_outcomes,
     # Last, so that what this tick detected, sent or recovered is delivered in the same tick.
     deliver_due_hooks, requeue_stalled_hooks,
 )

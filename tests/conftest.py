@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, inspect, text
 from app import create_app
 from reengage import accounts, db
 
-TABLES = ("hook_deliveries", "hooks", "connections", "messages", "enrollments", "suppressions", "flow_routes",
+TABLES = ("escalations", "deal_outcomes", "deal_signals", "deal_contacts", "deals", "product_updates",
+          "hook_deliveries", "hooks", "connections", "messages", "enrollments", "suppressions", "flow_routes",
           "flows", "dropoffs", "watches", "rules", "service_statuses", "events", "contacts", "api_keys", "accounts")
 
 

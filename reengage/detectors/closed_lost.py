@@ -6,18 +6,9 @@ from sqlalchemy import Row
 from reengage import watches
 from reengage.detectors.fields import event_names, intent, match_key
 from reengage.models import Rule, Watch
+from reengage.winback import analysis
 
 KIND = "closed_lost"
-# Loss reasons of the catalogue, and words that name them in a CRM's free-text reason.
-REASONS = {
-    "price": ("price", "budget", "cost", "expensive"),
-    "feature_gap": ("feature", "functionality", "gap", "missing"),
-    "timing": ("timing", "not now", "later", "next year", "next quarter"),
-    "competition": ("competitor", "competition", "went with", "chose"),
-    "internal_champion": ("champion", "left the company", "decision maker", "reorg"),
-    "technical_fit": ("technical", "integration", "security", "fit"),
-    "trust": ("trust", "relationship", "reputation"),
-}
 
 
 class Params(Schema):
@@ -40,13 +31,7 @@ def goals(params: dict) -> list[str]:
 
 def reason(text: object) -> str:
     """The catalogue's loss reason for a CRM's free text (`unknown` when none fits)."""
-    if not isinstance(text, str):
-        return "unknown"
-    lowered = text.lower().replace("-", " ").replace("_", " ")
-    for key, words in REASONS.items():
-        if key.replace("_", " ") in lowered or any(word in lowered for word in words):
-            return key
-    return "unknown"
+    return analysis.category_of(text) or "unknown"
 
 
 def on_event(rule: Rule, event: Row) -> None:
@@ -62,6 +47,6 @@ def on_event(rule: Rule, event: Row) -> None:
 def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
     """Filed under the scenario of its loss reason."""
     category = watch.category or "unknown"
-    scenario = f"closed_lost.{category}" if category in REASONS else rule.scenario
+    scenario = f"closed_lost.{category}" if category in analysis.CATEGORIES else rule.scenario
     return watches.Verdict(category, rule.params.get("intent", "medium"),
                            {"loss_reason": watch.details.get("reason")}, scenario=scenario)

@@ -13,7 +13,10 @@ from sqlalchemy import and_, or_, select, update
 from connectors.errors import ConnectorError
 from reengage import connections, db, hubspot_inbound
 from reengage.jobs import job
-from reengage.models import Connection, Contact, Dropoff, Enrollment, Flow, Message
+from reengage.models import Connection, Contact, Deal, Dropoff, Enrollment, Flow, Message
+from reengage.models.deal import TO_PUSH
+from reengage.winback import deals as winback_deals
+from reengage.winback import events as winback_events
 
 log = logging.getLogger(__name__)
 # Message states after a send (the note is written once it went).
@@ -21,7 +24,7 @@ WENT = ("sent", "delivered", "opened", "clicked")
 # How often closed-lost deals are looked for, per connection.
 DEAL_SYNC_EVERY = timedelta(minutes=5)
 DEAL_PROPERTIES = ("dealname", "amount", "dealstage", "pipeline", "closedate", "hs_lastmodifieddate",
-                   "hubspot_owner_id")
+                   "hubspot_owner_id", "hs_arr", "deal_currency_code", "description")
 
 
 def hubspot_accounts(account_ids: set[int]) -> set[int]:
@@ -120,7 +123,7 @@ def complete_callbacks(enrollment_ids: list[int]) -> int:
 
 @job
 def sync_closed_lost(connection_id: int) -> int:
-    """Record deals that moved to a closed-lost stage since the cursor as `deal.closed_lost` events."""
+    """Record deals that moved to a closed-lost stage since the cursor; mark known lost deals won when they are."""
     db_session = db.session()
     connection = db_session.get(Connection, connection_id)
     if connection is None:
@@ -129,16 +132,19 @@ def sync_closed_lost(connection_id: int) -> int:
     db_session.commit()
     client = connections.hubspot_client(link)
     cursor = dict(link.cursor)
-    stages = connections.call(link, client.closed_lost_stages)
+    lost, won = connections.call(link, client.closed_stages)
     reason_property = link.settings.get("loss_reason_property", "closed_lost_reason")
-    recorded, after = 0, None
+    properties = [*DEAL_PROPERTIES, reason_property, *(p for p in (link.settings.get("competitor_property"),) if p)]
+    recorded, after, owners = 0, None, {}
     newest = cursor.get("deals_modified_after")
     while True:
         deals, after = connections.call(link, partial(
-            client.deals_in_stages, stages, cursor.get("deals_modified_after"), [*DEAL_PROPERTIES, reason_property],
-            after))
+            client.deals_in_stages, [*lost, *won], cursor.get("deals_modified_after"), properties, after))
         for deal in deals:
-            recorded += _record_deal(link, client, deal, reason_property)
+            if deal["properties"].get("dealstage") in won:
+                _won(link.account_id, deal)
+            else:
+                recorded += _record_deal(link, client, deal["id"], properties, reason_property, owners)
         if deals:  # sorted oldest change first; HubSpot's timestamps do not compare as strings
             newest = deals[-1]["properties"].get("hs_lastmodifieddate") or newest
         if after is None:
@@ -149,17 +155,90 @@ def sync_closed_lost(connection_id: int) -> int:
     return recorded
 
 
-def _record_deal(link: connections.Linked, client, deal: dict, reason_property: str) -> int:
-    properties = deal["properties"]
-    contact_ids = connections.call(link, lambda: client.deal_contact_ids(deal["id"]))
-    if not contact_ids:
-        log.warning("closed-lost deal %s has no contact in HubSpot; it is not recorded", deal["id"])
-        return 0
-    details = {name: properties.get(name) for name in DEAL_PROPERTIES if properties.get(name) not in (None, "")}
-    details.update(deal_id=deal["id"], loss_reason=properties.get(reason_property) or "")
-    key = f"hubspot-deal-lost-{deal['id']}-{properties.get('closedate') or ''}"
-    hubspot_inbound.record_event(link.account_id, {"hubspot_id": contact_ids[0]}, "deal.closed_lost", details, key)
+def _record_deal(link: connections.Linked, client, deal_id: str, properties: list[str], reason_property: str,
+                 owners: dict) -> int:
+    """Record the deal (with its stages, company, owner and contacts); and, when it has a contact, the event."""
+    deal = connections.call(link, partial(client.deal, deal_id, properties))
+    found = deal["properties"]
+    company = connections.call(link, partial(client.company, deal["company_ids"][0])) if deal["company_ids"] else {}
+    owner_id = found.get("hubspot_owner_id")
+    if owner_id and str(owner_id).isdigit() and owner_id not in owners:
+        owners[owner_id] = connections.call(link, partial(client.owner_name, owner_id))
+    lost_at = winback_events.parse_time(found.get("closedate"))
+    data = {"external_id": deal_id, "name": found.get("dealname") or f"HubSpot deal {deal_id}",
+            "company": company.get("name"), "industry": company.get("industry"), "owner_id": owner_id,
+            "owner": owners.get(owner_id), "amount": winback_events.number(found.get("amount")),
+            "arr": winback_events.number(found.get("hs_arr")), "currency": found.get("deal_currency_code"),
+            "loss_reason": found.get(reason_property) or None, "notes": found.get("description"),
+            "competitor": found.get(link.settings.get("competitor_property") or "") or None,
+            "stages": deal["stages"], "contacts": [{"hubspot_id": cid} for cid in deal["contact_ids"][:20]]}
+    if lost_at is not None:
+        data["lost_at"] = lost_at
+    with db.transaction():
+        winback_deals.upsert(link.account_id, {k: v for k, v in data.items() if v not in (None, [])}, "hubspot",
+                             db.utcnow())
+    if not deal["contact_ids"]:
+        log.info("closed-lost deal %s has no contact in HubSpot: recorded as a deal, no dropoff", deal_id)
+        return 1
+    details = {name: found.get(name) for name in DEAL_PROPERTIES if found.get(name) not in (None, "")}
+    details.update(deal_id=deal_id, loss_reason=found.get(reason_property) or "")
+    key = f"hubspot-deal-lost-{deal_id}-{found.get('closedate') or ''}"
+    hubspot_inbound.record_event(link.account_id, {"hubspot_id": deal["contact_ids"][0]}, "deal.closed_lost",
+                                 details, key)
     return 1
+
+
+def _won(account_id: int, deal: dict) -> None:
+    """A deal we knew lost is won now: the win-back's last outcome."""
+    with db.transaction() as session:
+        known = session.scalar(select(Deal).where(Deal.account_id == account_id, Deal.external_id == deal["id"]))
+        if known is not None and known.won_at is None:
+            at = winback_events.parse_time(deal["properties"].get("closedate")) or db.utcnow()
+            winback_deals.add_outcome(known, "won", max(at, known.lost_at), "hubspot", f"hubspot-won-{deal['id']}")
+
+
+@job(merge_lists=True)
+def push_winback_drafts(deal_ids: list[int]) -> int:
+    """Give each ready deal's owner a HubSpot task holding the win-back draft, on the deal and its contact."""
+    db_session = db.session()
+    rows = db_session.execute(select(Deal, Contact).outerjoin(Contact, Contact.id == Deal.contact_id).where(
+        Deal.id.in_(deal_ids), TO_PUSH).order_by(Deal.id)).all()
+    db_session.commit()
+    pushed, passing = 0, None
+    for deal, contact in rows:
+        link = connections.linked(deal.account_id, "hubspot")
+        status, note = "skipped", "HubSpot is not connected"
+        if link is not None:
+            try:
+                task_id = connections.call(link, partial(_push, link, deal, contact))
+                status, note = "pushed", f"HubSpot task {task_id}"
+                pushed += 1
+            except ConnectorError as error:
+                if error.kind != "permanent":
+                    passing = error if error.retryable else passing
+                    continue
+                status, note = "failed", error.message
+        with db.transaction() as session:
+            session.execute(update(Deal).where(Deal.id == deal.id, TO_PUSH).values(push_status=status,
+                                                                                  push_note=note[:300]))
+    if passing is not None:
+        raise passing  # the queue retries; pushed deals are no longer pending
+    return pushed
+
+
+def _push(link: connections.Linked, deal: Deal, contact: Contact | None) -> str:
+    client = connections.hubspot_client(link)
+    contact_id = contact.hubspot_id if contact else None
+    if contact_id is None and contact is not None and contact.email:
+        contact_id = client.contact_id_by_email(contact.email)
+    deal_id = deal.external_id if deal.source == "hubspot" else None
+    if contact_id is None and deal_id is None:
+        raise ConnectorError("permanent", "HubSpot has neither the deal nor its contact")
+    recommendation = deal.recommendation
+    body = (f"Win-back ready ({deal.priority} priority, score {deal.score}). Messenger: "
+            f"{recommendation.get('messenger_label')}; channel: {recommendation.get('channel_label')}.\n\n"
+            f"Subject: {deal.draft.get('subject')}\n\n{deal.draft.get('text')}")
+    return client.create_task(contact_id, f"Win-back: {deal.name}", body, db.utcnow(), deal.owner_id, deal_id)
 
 
 def due_deal_syncs(at: datetime) -> list[int]:

@@ -7,6 +7,7 @@ from sqlalchemy import Row, bindparam, or_, update
 from reengage import db, detection, engagement, hooks, recovery
 from reengage.jobs import job
 from reengage.models import Contact, Event
+from reengage.winback import events as winback_events
 
 events, contacts = Event.__table__, Contact.__table__
 # Built once: these run for every batch of events, and building a statement costs more than running it.
@@ -41,7 +42,8 @@ def touch_contacts(claimed: Sequence[Row]) -> None:
 
 # Every processor sees each event once, in the transaction that claims it.
 PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (
-    touch_contacts, engagement.on_events, detection.on_events, recovery.on_events, hooks.on_events)
+    touch_contacts, engagement.on_events, detection.on_events, recovery.on_events, winback_events.on_events,
+    hooks.on_events)
 
 
 @job(merge_lists=True)

@@ -5,6 +5,7 @@ from reengage.routes import (
                              atomic,
                              connections,
                              contacts,
+                             deals,
                              dropoffs,
                              enrollments,
                              events,
@@ -14,6 +15,7 @@ from reengage.routes import (
                              hubspot,
                              me,
                              options,
+                             product_updates,
                              rules,
                              searches,
                              sendgrid,
@@ -21,11 +23,12 @@ from reengage.routes import (
                              suppressions,
                              triggers,
                              unsubscribe,
+                             winback,
 )
 
 # Blueprints of the documented API; unsubscribe pages are for people, not callers of the API.
 BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
               enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp,
               sendgrid.blp, hubspot.blp, triggers.blp, hooks.blp,
-              searches.blp, options.blp)
+              searches.blp, options.blp, deals.blp, product_updates.blp, winback.blp)
 PAGES = (unsubscribe.blp,)

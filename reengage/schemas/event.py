@@ -12,7 +12,8 @@ from reengage.schemas.fields import Money, Properties
 MAX_FUTURE_SKEW = timedelta(hours=24)
 
 
-def _not_far_future(value) -> None:
+def not_far_future(value) -> None:
+    """Refuse a time more than a day ahead (a clock error, not a plan)."""
     if value - utcnow() > MAX_FUTURE_SKEW:
         raise ValidationError("Is more than 24 hours in the future.")
 
@@ -28,7 +29,7 @@ class EventInputSchema(Schema):
     occurred_at = fields.AwareDateTime(
         default_timezone=UTC,
         load_default=utcnow,
-        validate=_not_far_future,
+        validate=not_far_future,
         metadata={"description": "When it happened (ISO 8601); defaults to now."},
     )
     contact = fields.Nested(ContactInputSchema, required=True)

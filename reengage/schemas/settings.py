@@ -42,6 +42,33 @@ class FrequencyCapSchema(Schema):
     per = Duration(required=True, metadata={"example": "PT24H"})
 
 
+class CustomerStorySchema(Schema):
+    """A customer's success a win-back draft can cite."""
+
+    class Meta:
+        unknown = RAISE
+
+    customer = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "Acme Corp"})
+    industry = fields.String(validate=validate.Length(1, 100), metadata={
+        "description": "Drafts for deals in this industry cite this story first.", "example": "Analytics"})
+    outcome = fields.String(required=True, validate=validate.Length(1, 300), metadata={
+        "example": "cut reporting delays from hours to seconds"})
+
+
+class WinbackSettingsSchema(Schema):
+    """Closed-lost win-back: escalation thresholds and the stories drafts cite."""
+
+    class Meta:
+        unknown = RAISE
+
+    executive_arr_threshold = fields.Float(load_default=500_000.0, validate=validate.Range(0), metadata={
+        "description": "Deals whose ARR potential (ARR, else amount) is above this get an executive."})
+    failed_attempts_for_review = fields.Integer(load_default=2, validate=validate.Range(1, 100), metadata={
+        "description": "Failed win-back attempts (no response or declined) that send a deal to strategy review."})
+    customer_stories = fields.List(fields.Nested(CustomerStorySchema), load_default=list,
+                                   validate=validate.Length(max=50))
+
+
 class FlowSettingsSchema(Schema):
     """What a flow may set for itself, over its account's settings."""
 
@@ -65,6 +92,7 @@ class AccountSettingsSchema(FlowSettingsSchema):
     country = Country(allow_none=True, metadata={
         "description": "Whose public holidays to skip for contacts without a country of their own.", "example": "US"})
     frequency_cap = fields.Nested(FrequencyCapSchema)
+    winback = fields.Nested(WinbackSettingsSchema)
 
     @validates("country")
     def _known_country(self, value: str | None, **_kwargs) -> None:
@@ -80,5 +108,6 @@ DEFAULTS = {
     "frequency_cap": {"messages": 1, "per": "PT24H"},
     "cooldown": "P30D",
     "app_url": None,
+    "winback": {"executive_arr_threshold": 500_000.0, "failed_attempts_for_review": 2, "customer_stories": []},
 }
 

@@ -1,0 +1,56 @@
+"""Win-back results: the seed's funnel figures for lost deals."""
+
+from datetime import UTC
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from reengage.api import Blueprint
+from reengage.auth import account_id, authenticate
+from reengage.winback import metrics
+from reengage.winback.analysis import CATEGORIES
+
+blp = Blueprint("winback", __name__, url_prefix="/v1", description="How win-backs of lost deals are going.")
+blp.before_request(authenticate)
+
+
+class MetricsQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    lost_from = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Deals lost at or after this."})
+    lost_to = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Deals lost before this."})
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    owner = fields.String()
+    group_by = fields.String(validate=validate.OneOf(metrics.GROUPS))
+
+
+class FiguresSchema(Schema):
+    deals = fields.Integer()
+    contacted = fields.Integer()
+    replied = fields.Integer()
+    meetings = fields.Integer()
+    opportunities = fields.Integer()
+    won = fields.Integer()
+    re_engagement_rate = fields.Float(allow_none=True, metadata={"description": "replied / contacted"})
+    meeting_conversion = fields.Float(allow_none=True, metadata={"description": "meetings / replied"})
+    opportunity_creation = fields.Float(allow_none=True, metadata={"description": "opportunities / meetings"})
+    win_rate = fields.Float(allow_none=True, metadata={"description": "won / opportunities"})
+    time_to_re_engagement_days = fields.Float(allow_none=True, metadata={
+        "description": "Mean days from the loss to the first reply."})
+
+
+class GroupFiguresSchema(FiguresSchema):
+    group = fields.String(allow_none=True)
+
+
+class MetricsSchema(Schema):
+    overall = fields.Nested(FiguresSchema)
+    groups = fields.List(fields.Nested(GroupFiguresSchema))
+
+
+@blp.route("/winback/metrics")
+@blp.arguments(MetricsQuerySchema, location="query")
+@blp.response(200, MetricsSchema)
+def winback_metrics(filters):
+    """Re-engagement rate, meeting conversion, opportunity creation, win rate and time to re-engagement."""
+    return metrics.metrics(account_id(), filters)

@@ -1,0 +1,69 @@
+"""Escalation Raised: a lost deal needs someone beyond its owner (an executive, a strategy review) or a flag."""
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, select
+
+from reengage.models import Deal, Escalation
+from reengage.winback.strategy import ESCALATIONS
+from triggers.polling import Filter, equal
+
+KEY = "escalation.raised"
+NOUN = "Escalation"
+LABEL = "Escalation Raised"
+DESCRIPTION = ("Triggers when a closed-lost deal is escalated: ARR potential above the account's threshold "
+               "(executive), repeated failed win-back attempts (strategy review), or its competitor shows trouble.")
+FILTERS = (
+    Filter("kind", fields.String(validate=validate.OneOf(ESCALATIONS)), equal(Escalation.kind),
+           description="Only escalations of this kind."),
+    Filter("owner", fields.String(), equal(Deal.owner), item="deal.owner", description="Only deals of this owner."),
+)
+ORDER = (Escalation.raised_at, Escalation.id)
+
+
+class EscalationDeal(Schema):
+    id = fields.Integer()
+    external_id = fields.String()
+    name = fields.String()
+    company = fields.String(allow_none=True)
+    owner = fields.String(allow_none=True)
+    owner_id = fields.String(allow_none=True)
+    amount = fields.Float(allow_none=True)
+    arr = fields.Float(allow_none=True)
+    currency = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    priority = fields.String()
+    failed_attempts = fields.Integer()
+    competitor = fields.String(allow_none=True)
+
+
+class EscalationItem(Schema):
+    """An escalation and the deal it is about."""
+
+    id = fields.Integer(metadata={"description": "The escalation's id (one per deal and kind)."})
+    kind = fields.String(metadata={"enum": list(ESCALATIONS)})
+    label = fields.String()
+    reason = fields.String()
+    raised_at = fields.AwareDateTime()
+    deal = fields.Nested(EscalationDeal)
+
+
+Item = EscalationItem
+SAMPLE = {
+    "id": 3, "kind": "executive", "label": "Executive involvement",
+    "reason": "ARR potential $620,000.00 is above $500,000.00", "raised_at": "2026-06-02T09:00:00+00:00",
+    "deal": {"id": 12, "external_id": "D-2024-0315", "name": "Globex data platform", "company": "Globex",
+             "owner": "Jordan Lee", "owner_id": "512", "amount": 620000.0, "arr": 620000.0, "currency": "USD",
+             "category": "competition", "priority": "medium", "failed_attempts": 0, "competitor": "StreamCo"},
+}
+_ITEM = EscalationItem()
+
+
+def query(account_id: int) -> Select:
+    return (select(Escalation, Deal).join(Deal, Deal.id == Escalation.deal_id)
+            .where(Escalation.account_id == account_id))
+
+
+def items(rows) -> list[dict]:
+    return [_ITEM.dump({"id": escalation.id, "kind": escalation.kind, "label": ESCALATIONS[escalation.kind],
+                        "reason": escalation.reason, "raised_at": escalation.raised_at, "deal": deal})
+            for escalation, deal in rows]

@@ -1,0 +1,86 @@
+"""Win-back Ready: a lost deal's re-engagement window opened with high or medium priority."""
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, select
+
+from reengage.models import Contact, Deal
+from reengage.models.deal import PRIORITIES, READY
+from reengage.schemas.contact import ContactSchema
+from reengage.winback.analysis import CATEGORIES
+from triggers.polling import Filter, equal
+
+KEY = "winback.ready"
+NOUN = "Win-back"
+LABEL = "Win-back Ready"
+DESCRIPTION = ("Triggers when a closed-lost deal is worth another try now: its window has opened and its readiness "
+               "score makes it high or medium priority. Carries the recommendation and the draft.")
+FILTERS = (
+    Filter("priority", fields.String(validate=validate.OneOf(PRIORITIES)), equal(Deal.priority),
+           description="Only deals of this priority."),
+    Filter("category", fields.String(validate=validate.OneOf(CATEGORIES)), equal(Deal.category),
+           description="Only deals lost for this reason."),
+    Filter("owner", fields.String(), equal(Deal.owner), description="Only deals of this owner."),
+)
+ORDER = (Deal.ready_at, Deal.id)
+
+
+class WinbackItem(Schema):
+    """A deal ready for a win-back, with what to do and what to say."""
+
+    id = fields.Integer(metadata={"description": "The deal's id (a deal becomes ready once)."})
+    external_id = fields.String()
+    name = fields.String()
+    company = fields.String(allow_none=True)
+    owner = fields.String(allow_none=True)
+    owner_id = fields.String(allow_none=True)
+    amount = fields.Float(allow_none=True)
+    arr = fields.Float(allow_none=True)
+    currency = fields.String(allow_none=True)
+    lost_at = fields.AwareDateTime()
+    loss_reason = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    priority = fields.String()
+    score = fields.Integer()
+    score_reasons = fields.List(fields.Dict())
+    timing = fields.String()
+    window_start = fields.AwareDateTime()
+    window_end = fields.AwareDateTime()
+    ready_at = fields.AwareDateTime()
+    messenger = fields.String(attribute="recommendation.messenger")
+    channel = fields.String(attribute="recommendation.channel")
+    content = fields.List(fields.String(), attribute="recommendation.content")
+    draft_subject = fields.String(attribute="draft.subject", allow_none=True)
+    draft_text = fields.String(attribute="draft.text", allow_none=True)
+    contact = fields.Nested(ContactSchema, allow_none=True)
+
+
+Item = WinbackItem
+SAMPLE = {
+    "id": 12, "external_id": "D-2024-0315", "name": "DataTech analytics platform", "company": "DataTech",
+    "owner": "Jordan Lee", "owner_id": "512", "amount": 180000.0, "arr": 180000.0, "currency": "USD",
+    "lost_at": "2026-03-15T00:00:00+00:00", "loss_reason": "Feature gap: real-time analytics",
+    "category": "feature_gap", "priority": "high", "score": 5,
+    "score_reasons": [{"signal": "funding", "label": "Company growth or funding", "points": 2,
+                       "summary": "your Series B"}],
+    "timing": "immediate", "window_start": "2026-04-20T00:00:00+00:00", "window_end": "2026-07-20T00:00:00+00:00",
+    "ready_at": "2026-06-02T09:00:00+00:00", "messenger": "ae_with_se", "channel": "email",
+    "content": ["The release notes of Streaming Analytics", "A short demo of what now covers the gap"],
+    "draft_subject": "Streaming Analytics for DataTech", "draft_text": "Hi Sarah, ...",
+    "contact": {"id": 42, "external_id": None, "email": "sarah@datatech.example", "phone": None,
+                "hubspot_id": "5101", "first_name": "Sarah", "last_name": "Johnson", "name": "Sarah Johnson",
+                "timezone": None, "country": None, "properties": {}, "consent": {},
+                "created_at": "2026-03-15T00:00:00+00:00", "updated_at": "2026-06-02T09:00:00+00:00",
+                "last_event_at": None, "engagement": 0, "engaged_at": None},
+}
+_ITEM = WinbackItem()
+
+
+def query(account_id: int) -> Select:
+    """The account's ready deals with their primary contacts (the partial index's predicate, word for word)."""
+    return (select(Deal, Contact).outerjoin(Contact, Contact.id == Deal.contact_id)
+            .where(Deal.account_id == account_id, READY))
+
+
+def items(rows) -> list[dict]:
+    return [_ITEM.dump({**{c: getattr(deal, c) for c in Deal.__table__.columns.keys()}, "contact": contact})
+            for deal, contact in rows]
