@@ -15,7 +15,7 @@ CATEGORIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "feature_gap": ("Feature gap", ("feature", "functionality", "capabilit", "missing", "gap", "roadmap", "lacked",
                                     "lacks", "not support")),
     "timing": ("Timing", ("timing", "not now", "later", "next year", "next quarter", "priorities", "on hold",
-                          "freeze", "postpone", "bad time")),
+                          "freeze", "postpone", "bad time", "right time", "wrong time")),
     "competition": ("Competition", ("competitor", "competition", "went with", "chose", "incumbent", "another vendor",
                                     "other vendor")),
     "internal_champion": ("Internal champion", ("champion", "left the company", "decision maker", "reorg", "sponsor",

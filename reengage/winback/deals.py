@@ -31,7 +31,8 @@ def upsert(account_id: int, data: dict[str, Any], source: str, at: datetime) -> 
     if created:
         deal = Deal(account_id=account_id, external_id=data["external_id"], source=source, stages=[], gaps=[],
                     secondary=[], score_reasons=[], recommendation={}, draft={}, created_at=at,
-                    name=data.get("name") or data["external_id"], lost_at=data.get("lost_at") or at)
+                    name=data.get("name") or data["external_id"], lost_at=data.get("lost_at") or at,
+                    window_start=at, window_end=at)  # worked out by assess below
         db_session.add(deal)
     for name in FIELDS:
         if name in data and (data[name] is not None or name not in ("name", "lost_at")):

@@ -79,9 +79,10 @@ def context(deal, contact, signals: list, updates: list, stories: list[dict], se
 
 
 def write(values: dict[str, Any]) -> dict[str, Any]:
-    """The draft: subject, each part, and the whole text."""
+    """The draft: subject, the parts in order (`[{part, text}]`: JSON objects keep no order), the whole text."""
     parts = {part: render(TEMPLATES[part], values) for part in PARTS}
     body = [render(TEMPLATES["greeting"], values), parts["acknowledgement"],
             f"{parts['what_changed']} {parts['value_now']}", parts["social_proof"],
             parts["soft_ask"], parts["easy_out"], render(TEMPLATES["signature"], values)]
-    return {"subject": render(TEMPLATES["subject"], values), "parts": parts, "text": "\n\n".join(body)}
+    return {"subject": render(TEMPLATES["subject"], values),
+            "parts": [{"part": part, "text": text} for part, text in parts.items()], "text": "\n\n".join(body)}

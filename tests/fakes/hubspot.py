@@ -35,7 +35,9 @@ class FakeHubSpot(FakeServer):
         ("POST", r"/crm/v3/objects/(notes|tasks)", "create"),
         ("GET", r"/crm/v3/pipelines/deals", "pipelines_page"),
         ("POST", r"/crm/v3/objects/deals/search", "deals_search"),
-        ("GET", r"/crm/v4/objects/deals/(\w+)/associations/contacts", "deal_contacts_page"),
+        ("GET", r"/crm/v3/objects/deals/(\w+)", "deal_get"),
+        ("GET", r"/crm/v3/objects/companies/(\w+)", "company_get"),
+        ("GET", r"/crm/v3/owners/(\w+)", "owner_get"),
         ("POST", r"/automation/v4/actions/callbacks/([\w-]+)/complete", "callback"),
     )
 
@@ -48,6 +50,11 @@ class FakeHubSpot(FakeServer):
             {"id": "closedlost", "metadata": {"isClosed": "true", "probability": "0.0"}}]}]
         self.deals: list[dict] = []
         self.deal_contacts: dict[str, list[str]] = {}
+        self.deal_companies: dict[str, list[str]] = {}
+        # Per deal: [(stage id, ISO time)], oldest first; a deal without one has its current stage only.
+        self.stage_history: dict[str, list[tuple[str, str]]] = {}
+        self.companies: dict[str, dict] = {}
+        self.owners: dict[str, dict] = {}
         self.created: dict[str, list[dict]] = {"notes": [], "tasks": []}
         super().__init__()
 
@@ -100,10 +107,31 @@ class FakeHubSpot(FakeServer):
             answer["paging"] = {"next": {"after": str(start + len(page))}}
         return Reply(200, answer, LIMITS)
 
-    def deal_contacts_page(self, recorded: Recorded, deal_id: str) -> Reply:
-        types = [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]
-        results = [{"toObjectId": int(cid), "associationTypes": types} for cid in self.deal_contacts.get(deal_id, [])]
-        return Reply(200, {"results": results}, LIMITS)
+    def deal_get(self, recorded: Recorded, deal_id: str) -> Reply:
+        deal = next((d for d in self.deals if d["id"] == deal_id), None)
+        if deal is None:
+            return error(404, f"resource not found: deal {deal_id}", "OBJECT_NOT_FOUND")
+        props = deal["properties"]
+        history = self.stage_history.get(deal_id) or [(props["dealstage"], props["hs_lastmodifieddate"])]
+        answer = record(deal_id, props)
+        answer["propertiesWithHistory"] = {"dealstage": [
+            {"value": stage, "timestamp": at, "sourceType": "CRM_UI"} for stage, at in reversed(history)]}
+        answer["associations"] = {kind: {"results": [{"id": rid, "type": f"deal_to_{kind[:-1]}"} for rid in ids]}
+                                  for kind, ids in (("contacts", self.deal_contacts.get(deal_id, [])),
+                                                    ("companies", self.deal_companies.get(deal_id, []))) if ids}
+        return Reply(200, answer, LIMITS)
+
+    def company_get(self, recorded: Recorded, company_id: str) -> Reply:
+        if company_id not in self.companies:
+            return error(404, f"resource not found: company {company_id}", "OBJECT_NOT_FOUND")
+        return Reply(200, record(company_id, self.companies[company_id]), LIMITS)
+
+    def owner_get(self, recorded: Recorded, owner_id: str) -> Reply:
+        if owner_id not in self.owners:
+            return error(404, f"owner {owner_id} not found", "OBJECT_NOT_FOUND")
+        owner = self.owners[owner_id]
+        return Reply(200, {"id": owner_id, "userId": int(owner_id), "archived": False, "createdAt": STAMP,
+                           "updatedAt": STAMP, **owner}, LIMITS)
 
     def callback(self, recorded: Recorded, callback_id: str) -> Reply:
         return Reply(204, None, LIMITS)
