@@ -93,10 +93,13 @@ class HubSpotInputSchema(Schema):
         "description": "The public app that registers the custom workflow action.", "example": 1234567})
     properties = fields.Nested(HubSpotPropertiesSchema, load_default=lambda: HubSpotPropertiesSchema().load({}))
     loss_reason_property = fields.String(load_default="closed_lost_reason", validate=validate.Length(1, 100))
+    competitor_property = fields.String(allow_none=True, validate=validate.Length(1, 100), metadata={
+        "description": "The deal property naming the competitor a deal was lost to (none by default)."})
     task_owner_id = fields.String(allow_none=True, validate=validate.Length(1, 40), metadata={
         "description": "Owner of tasks for contacts whose HubSpot owner is not known.", "example": "8712345"})
     sync_closed_lost = fields.Boolean(load_default=False, metadata={
-        "description": "Read deals that move to closed-lost (any pipeline) as `deal.closed_lost` events."})
+        "description": "Read deals that move to closed-lost (any pipeline) as lost deals (with `deal.closed_lost` "
+                       "events when they have a contact); a known lost deal moving to closed-won is a win-back won."})
 
 
 class HubSpotConnectionSchema(ConnectionStatusSchema):
@@ -109,6 +112,7 @@ class HubSpotConnectionSchema(ConnectionStatusSchema):
     app_id = fields.Integer(allow_none=True)
     properties = fields.Nested(HubSpotPropertiesSchema)
     loss_reason_property = fields.String()
+    competitor_property = fields.String(allow_none=True)
     task_owner_id = fields.String(allow_none=True)
     sync_closed_lost = fields.Boolean()
     webhook_url = fields.String(metadata={"description": "For a workflow's \"Send a webhook\" action."})
