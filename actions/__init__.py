@@ -4,6 +4,7 @@ from actions import (
     enroll,
     exit,
     record_conversion,
+    record_deal,
     record_event,
     render,
     send_phase_message,
@@ -12,4 +13,5 @@ from actions import (
 )
 
 ACTIONS = {action.KEY: action for action in (
-    send_phase_message, record_event, record_conversion, enroll, exit, update_contact, render, service_status)}
+    send_phase_message, record_event, record_conversion, record_deal, enroll, exit, update_contact, render,
+    service_status)}

@@ -1,11 +1,12 @@
 """Preview a flow step as a contact (or the sample contact) would get it."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
 
-from reengage import contacts, db, enrollments, flows, personalise, schedule
+from reengage import contacts, db, enrollments, flows, personalise, rendering, schedule
 from reengage.channels import CHANNELS
 from reengage.errors import ApiError
-from reengage.models import Account
+from reengage.models import Account, Deal
 from reengage.readiness import variant_of
 from reengage.schemas.contact import IDENTIFIERS, ContactRefSchema
 from reengage.schemas.flow import HINTS, FlowRef
@@ -14,15 +15,28 @@ KEY = "render"
 NOUN = "Preview"
 LABEL = "Render Step"
 DESCRIPTION = ("Render a step of a flow for a contact, as it would be sent now (or for the sample contact when "
-               "none is named): subject, text, HTML and call to action.")
+               "none is named): subject, text, HTML and call to action. Or, with `deal_id` alone, a lost deal's "
+               "win-back draft.")
 
 
 class RenderInput(ContactRefSchema):
-    flow = FlowRef(required=True)
-    step = fields.String(required=True, validate=validate.Length(1, 120), metadata={
-        "description": "<phase>.<step key>, or the step key alone.", "example": "1.pick-up"})
+    flow = FlowRef(metadata={"description": "The flow's key or id (required unless `deal_id` is given)."})
+    step = fields.String(validate=validate.Length(1, 120), metadata={
+        "description": "<phase>.<step key>, or the step key alone (required with `flow`).", "example": "1.pick-up"})
     variant = fields.String(validate=validate.Regexp(r"^[A-Z]$"), metadata={"example": "B"})
     dropoff_id = fields.Integer(metadata={"description": "Render with this dropoff's stage, reason and value."})
+    deal_id = fields.Integer(metadata={"description": "Render this lost deal's win-back draft instead of a step."})
+
+    @validates_schema
+    def _names_a_step_or_a_deal(self, data: dict, **_kwargs) -> None:
+        if "deal_id" in data:
+            extra = [name for name in ("flow", "step", "variant", "dropoff_id") if name in data]
+            if extra:
+                raise ValidationError("Give deal_id alone, or a flow and step.", extra[0])
+            return
+        for name in ("flow", "step"):
+            if name not in data:
+                raise ValidationError("Missing data for required field (or give deal_id).", name)
 
     @validates_schema
     def _names_a_contact(self, data: dict, **_kwargs) -> None:
@@ -51,8 +65,10 @@ SAMPLE = {"channel": "email", "step": "1.pick-up", "variant": "A", "subject": "D
 
 
 def perform(account_id: int, data: dict) -> dict:
-    """Render the step; nothing is stored or sent."""
+    """Render the step (or the deal's draft); nothing is stored or sent."""
     db_session = db.session()
+    if "deal_id" in data:
+        return _draft(account_id, data["deal_id"])
     flow = flows.find(account_id, data["flow"])
     number, step = _step(flow, data["step"])
     variant = data.get("variant", "A")
@@ -70,6 +86,17 @@ def perform(account_id: int, data: dict) -> dict:
         context = personalise.for_step(account_id, account.name, contact, dropoff, flow, settings, consent)
     content = CHANNELS[step["channel"]].compose(shown, context)
     return {**content, "channel": step["channel"], "step": f"{number}.{step['key']}", "variant": variant}
+
+
+def _draft(account_id: int, deal_id: int) -> dict:
+    deal = db.session().scalar(select(Deal).where(Deal.id == deal_id, Deal.account_id == account_id))
+    if deal is None:
+        raise ApiError(404, "not_found", f"No deal {deal_id} in this account.")
+    draft = deal.draft
+    return {"channel": draft.get("channel", "email"), "step": "winback.draft", "variant": "A",
+            "subject": draft.get("subject"), "text": draft.get("text"),
+            "html": rendering.html(draft.get("text") or "", "", "", ""), "cta_label": None, "cta_url": None,
+            "hint": None, "sendgrid_template_id": None}
 
 
 def _names_contact(data: dict) -> bool:
