@@ -52,9 +52,9 @@ def live_server(tmp_path_factory):
     try:
         for _ in range(300):
             try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still migrating
                 time.sleep(0.1)
         else:
             raise RuntimeError("the live server did not start")
