@@ -36,7 +36,7 @@ def upsert(account_id: int, data: dict[str, Any], source: str, at: datetime) -> 
         db_session.add(deal)
     for name in FIELDS:
         if name in data and (data[name] is not None or name not in ("name", "lost_at")):
-            setattr(deal, name, data[name])
+            setattr(deal, name, _clipped(name, data[name]))
     if "category" in data:
         deal.stated_category = data["category"]
     db_session.flush()
@@ -47,6 +47,12 @@ def upsert(account_id: int, data: dict[str, Any], source: str, at: datetime) -> 
     matching.match_deal(deal)
     assess(deal, at)
     return deal, created
+
+
+def _clipped(name: str, value: Any) -> Any:
+    """Text cut to its column's length: a CRM's long deal name must not fail the whole event batch."""
+    length = getattr(Deal.__table__.c[name].type, "length", None)
+    return value[:length] if isinstance(value, str) and length else value
 
 
 def _resolve(account_id: int, inputs: list[dict[str, Any]]) -> list[int]:

@@ -82,8 +82,9 @@ def _on_deal(event: Row) -> None:
             deals.add_signal(deal, props["kind"], str(props.get("summary") or score.SIGNALS[props["kind"]][1]),
                              event.occurred_at, "event", f"event-{event.id}")
         elif event.type == "deal.outcome" and props.get("outcome") in outcomes.TYPES:
+            note = props.get("note")
             deals.add_outcome(deal, props["outcome"], event.occurred_at, "event", f"event-{event.id}",
-                              props.get("note"))
+                              str(note)[:500] if note not in (None, "") else None)
         elif event.type in NAMED_OUTCOMES:
             deals.add_outcome(deal, NAMED_OUTCOMES[event.type], event.occurred_at, "event", f"event-{event.id}")
 

@@ -112,3 +112,13 @@ def test_the_hubspot_sync_records_deals_with_history_company_owner_and_pushes_th
         "closedlost", "1002", "closedwon", "1003"}
     assert deal_of(client, acme, "81")["status"] == "won"
     assert len(hubspot.created["tasks"]) == 1
+
+
+def test_long_crm_values_are_cut_to_fit_rather_than_failing_the_event_batch(client, acme):
+    send(client, acme, "long", "deal.closed_lost", LOST, deal_id="L-1", dealname="N" * 900, competitor="C" * 700,
+         owner="O" * 400, industry="I" * 300, loss_reason="Price " + "x" * 480)
+    send(client, acme, "after", "deal.outcome", LOST + timedelta(days=1), outcome="contacted", note=12345)
+    deal = deal_of(client, acme, "L-1")
+    assert len(deal["name"]) == 255 and len(deal["competitor"]) == 200 and len(deal["owner"]) == 255
+    assert len(deal["industry"]) == 100 and deal["category"] == "price"
+    assert deal["outcomes"][0]["note"] == "12345"
