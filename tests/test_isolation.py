@@ -72,6 +72,8 @@ PROBED = {
     ("POST", "/v1/product-updates"),
     ("GET", "/v1/product-updates"),
     ("GET", "/v1/winback/metrics"),
+    # Probed by tests/results/test_metrics.py::test_another_accounts_history_is_not_counted
+    ("GET", "/v1/metrics"),
     ("POST", "/v1/actions/record-deal"),
     # Probed by tests/hooks/test_rest_hooks.py::test_another_accounts_hooks_are_not_found
     ("GET", "/v1/hooks"),

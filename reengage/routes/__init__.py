@@ -14,6 +14,7 @@ from reengage.routes import (
                              hooks,
                              hubspot,
                              me,
+                             metrics,
                              options,
                              product_updates,
                              rules,
@@ -30,5 +31,6 @@ from reengage.routes import (
 BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
               enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp,
               sendgrid.blp, hubspot.blp, triggers.blp, hooks.blp,
-              searches.blp, options.blp, deals.blp, product_updates.blp, winback.blp)
+              searches.blp, options.blp, deals.blp, product_updates.blp, winback.blp,
+              metrics.blp)
 PAGES = (unsubscribe.blp,)

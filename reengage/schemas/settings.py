@@ -69,6 +69,21 @@ class WinbackSettingsSchema(Schema):
                                    validate=validate.Length(max=50))
 
 
+class MetricsSettingsSchema(Schema):
+    """How results are counted: the attribution window and what a message costs on each channel."""
+
+    class Meta:
+        unknown = RAISE
+
+    attribution_window = Duration(load_default="P7D", metadata={
+        "description": "A recovery is credited to the last message sent at most this long before it.",
+        "example": "P7D"})
+    costs = fields.Dict(keys=fields.String(validate=validate.OneOf(("email", "webhook", "hubspot_task", "sms"))),
+                        values=fields.Float(validate=validate.Range(0, 1000)), load_default=dict, metadata={
+                            "description": "Cost of one message per channel, in the account's currency.",
+                            "example": {"email": 0.001, "sms": 0.0079}})
+
+
 class FlowSettingsSchema(Schema):
     """What a flow may set for itself, over its account's settings."""
 
@@ -93,6 +108,7 @@ class AccountSettingsSchema(FlowSettingsSchema):
         "description": "Whose public holidays to skip for contacts without a country of their own.", "example": "US"})
     frequency_cap = fields.Nested(FrequencyCapSchema)
     winback = fields.Nested(WinbackSettingsSchema)
+    metrics = fields.Nested(MetricsSettingsSchema)
 
     @validates("country")
     def _known_country(self, value: str | None, **_kwargs) -> None:
@@ -108,6 +124,7 @@ DEFAULTS = {
     "frequency_cap": {"messages": 1, "per": "PT24H"},
     "cooldown": "P30D",
     "app_url": None,
+    "metrics": {"attribution_window": "P7D", "costs": {}},
     "winback": {"executive_arr_threshold": 500_000.0, "failed_attempts_for_review": 2, "customer_stories": []},
 }
 
