@@ -9,18 +9,17 @@ their dropoffs only.
 """
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from statistics import median
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, distinct, func, or_, select
 
 from reengage import db
 from reengage.models import Dropoff, Enrollment, Flow, Message
 
-DROPOFF_GROUPS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key,
-                  "day": func.date(Dropoff.detected_at)}
+DROPOFF_GROUPS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key, "day": None}
 MESSAGE_GROUPS = {"flow": Flow.key, "phase": Message.phase, "channel": Message.channel, "variant": Message.variant}
 GROUPS = (*DROPOFF_GROUPS, *MESSAGE_GROUPS)
 DROPOFF_FILTERS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key}
@@ -28,8 +27,11 @@ MESSAGE_FILTERS = {"flow": Flow.key, "phase": Message.phase, "channel": Message.
 
 
 def metrics(account_id: int, filters: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row of figures per group (one row in all without `group_by`), largest groups first."""
-    window = settings["attribution_window"]
+    """One row of figures per group (one row in all without `group_by`), largest groups first.
+
+    Counting is done by the database (GROUP BY); only per-dropoff first touches and recovery times,
+    which the medians need, come back row by row.
+    """
     costs = {channel: Decimal(str(cost)) for channel, cost in settings["costs"].items()}
     where = [Dropoff.account_id == account_id, *(column == filters[name] for name, column in DROPOFF_FILTERS.items()
                                                    if name in filters)]
@@ -40,68 +42,67 @@ def metrics(account_id: int, filters: dict[str, Any], settings: dict[str, Any]) 
     message_where = [Message.sent_at.is_not(None), *(column == filters[name] for name, column
                                                      in MESSAGE_FILTERS.items() if name in filters)]
     by = filters.get("group_by")
+    by_message = by in MESSAGE_GROUPS
+    key = MESSAGE_GROUPS[by] if by_message else (DROPOFF_GROUPS[by] if by != "day" else _day()) if by else (
+        Dropoff.account_id)
     groups: dict[Any, dict[str, Any]] = defaultdict(_empty)
-    key = DROPOFF_GROUPS.get(by)
-    dropoff_rows = db.session().execute(select(
-        key if key is not None else Dropoff.account_id, Dropoff.id, Dropoff.detected_at, Dropoff.recovered_at,
-        Dropoff.recovery_seconds, Dropoff.revenue).where(*where)).all() if by not in MESSAGE_GROUPS else []
-    messages = db.session().execute(select(
-        MESSAGE_GROUPS[by] if by in MESSAGE_GROUPS else Message.account_id, Enrollment.dropoff_id, Message.channel,
-        Message.sent_at, Message.delivered_at, Message.opened_at, Message.clicked_at)
-        .join(Enrollment, Enrollment.id == Message.enrollment_id).join(Dropoff, Dropoff.id == Enrollment.dropoff_id)
-        .join(Flow, Flow.id == Message.flow_id).where(*where, *message_where)).all()
-    group_of = {row.id: (row[0] if key is not None else None) for row in dropoff_rows}
-    enrolled = _enrolled(where, set(group_of)) if by not in MESSAGE_GROUPS else set()
-    reached: dict[Any, dict[int, Any]] = defaultdict(dict)  # group -> dropoff -> first touch
-    engaged: dict[Any, set[int]] = defaultdict(set)
-    for row in messages:
-        group = row[0] if by in MESSAGE_GROUPS else group_of.get(row.dropoff_id)
+
+    def sent(*columns):
+        return (select(*columns).select_from(Message).join(Enrollment, Enrollment.id == Message.enrollment_id)
+                .join(Dropoff, Dropoff.id == Enrollment.dropoff_id).join(Flow, Flow.id == Message.flow_id)
+                .where(*where, *message_where))
+
+    session = db.session()
+    for group, channel, count, delivered, opened, clicked in session.execute(sent(
+            key, Message.channel, func.count(), func.count(Message.delivered_at), func.count(Message.opened_at),
+            func.count(Message.clicked_at)).group_by(key, Message.channel)):
         figures = groups[group]
-        figures["messages_sent"] += 1
-        figures["delivered"] += row.delivered_at is not None
-        figures["opened"] += row.opened_at is not None
-        figures["clicked"] += row.clicked_at is not None
-        figures["cost"] += costs.get(row.channel, Decimal(0))
-        first = reached[group].get(row.dropoff_id)
-        reached[group][row.dropoff_id] = row.sent_at if first is None or row.sent_at < first else first
-        if row.opened_at is not None or row.clicked_at is not None:
-            engaged[group].add(row.dropoff_id)
-    if by in MESSAGE_GROUPS:
-        detected = dict(db.session().execute(select(Dropoff.id, Dropoff.detected_at).where(
-            Dropoff.id.in_({d for found in reached.values() for d in found}))).all()) if reached else {}
-        for group, credited in _credited(where, filters, by, window).items():
+        figures["messages_sent"] += count
+        figures["delivered"] += delivered
+        figures["opened"] += opened
+        figures["clicked"] += clicked
+        figures["cost"] += costs.get(channel, Decimal(0)) * count
+    engaged = func.max(case((or_(Message.opened_at.is_not(None), Message.clicked_at.is_not(None)), 1), else_=0))
+    for group, detected_at, first, was_engaged in session.execute(sent(
+            key, Dropoff.detected_at, func.min(Message.sent_at), engaged).group_by(key, Enrollment.dropoff_id,
+                                                                                    Dropoff.detected_at)):
+        figures = groups[group]
+        figures["first_touch_seconds"].append((first - detected_at).total_seconds())
+        figures["re_engaged"] += was_engaged
+        if by_message:
+            figures["dropoffs"] += 1
+            figures["enrolled"] += 1
+    if by_message:
+        for group, credited in _credited(where, filters, by, settings["attribution_window"]).items():
             figures = groups[group]
             figures["recovered"] = len(credited)
             figures["revenue"] = sum((revenue or Decimal(0) for revenue, _ in credited), Decimal(0))
             figures["recovery_seconds"] = [seconds for _, seconds in credited if seconds is not None]
-        for group, found in reached.items():
-            groups[group]["dropoffs"] = groups[group]["enrolled"] = len(found)
     else:
-        detected = {row.id: row.detected_at for row in dropoff_rows}
-        for row in dropoff_rows:
-            figures = groups[group_of[row.id]]
-            figures["dropoffs"] += 1
-            figures["enrolled"] += row.id in enrolled
-            if row.recovered_at is not None:
-                figures["recovered"] += 1
-                figures["revenue"] += row.revenue or Decimal(0)
-                if row.recovery_seconds is not None:
-                    figures["recovery_seconds"].append(row.recovery_seconds)
-    for group, found in reached.items():
-        groups[group]["first_touch_seconds"] = [(sent - detected[d]).total_seconds() for d, sent in found.items()
-                                                if d in detected]
-        groups[group]["re_engaged"] = len(engaged[group])
+        for group, count, recovered, revenue in session.execute(select(
+                key, func.count(), func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue)).where(*where)
+                .group_by(key)):
+            figures = groups[group]
+            figures["dropoffs"], figures["recovered"] = count, recovered
+            figures["revenue"] = Decimal(str(revenue or 0))
+        for group, count in session.execute(select(key, func.count(distinct(Enrollment.dropoff_id))).join(
+                Dropoff, Dropoff.id == Enrollment.dropoff_id).where(*where, Enrollment.holdout.is_(False))
+                .group_by(key)):
+            groups[group]["enrolled"] = count
+        for group, seconds in session.execute(select(key, Dropoff.recovery_seconds).where(
+                *where, Dropoff.recovery_seconds.is_not(None))):
+            groups[group]["recovery_seconds"].append(seconds)
     rows = [_finish(group, figures, by) for group, figures in groups.items()]
-    return sorted(rows, key=lambda r: (-r["dropoffs"], str(r["group"]))) if by else rows or [_finish(None, _empty(),
-                                                                                                       None)]
+    if by:
+        return sorted(rows, key=lambda r: (-r["dropoffs"], str(r["group"])))
+    return rows or [_finish(None, _empty(), None)]
 
 
-def _enrolled(where: list, dropoff_ids: set[int]) -> set[int]:
-    """Dropoffs with a treated (not held-out) enrollment."""
-    if not dropoff_ids:
-        return set()
-    return set(db.session().scalars(select(Enrollment.dropoff_id).join(Dropoff, Dropoff.id == Enrollment.dropoff_id)
-                                    .where(*where, Enrollment.holdout.is_(False)).distinct()))
+def _day():
+    """The UTC date a dropoff was detected (PostgreSQL would take the session's time zone)."""
+    if db.session().get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", Dropoff.detected_at))
+    return func.date(Dropoff.detected_at)
 
 
 def _credited(where: list, filters: dict[str, Any], by: str, window: timedelta) -> dict[Any, list[tuple]]:
@@ -138,7 +139,8 @@ def _empty() -> dict[str, Any]:
 def _finish(group: Any, figures: dict[str, Any], by: str | None) -> dict[str, Any]:
     recovered, dropoffs = figures["recovered"], figures["dropoffs"]
     return {
-        "group": None if by is None else group, **{name: figures[name] for name in (
+        "group": None if by is None else group.isoformat() if isinstance(group, date) else group,
+        **{name: figures[name] for name in (
             "dropoffs", "enrolled", "messages_sent", "delivered", "opened", "clicked", "re_engaged", "recovered")},
         "recovery_rate": round(recovered / dropoffs, 4) if dropoffs else None,
         "revenue": float(figures["revenue"]), "cost": float(figures["cost"]),

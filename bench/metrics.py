@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Metrics query benchmark: GET /v1/metrics over N messages (default 1,000,000) in one account.
+
+250,000 dropoffs (a quarter recovered), each enrolled with four sent email messages across phases 1-4
+and variants A/B. Times, in the same run, the no-op baseline (GET /v1/me: authentication only) and the
+metrics queries (ungrouped, by channel with attribution, by day), each the median of a few runs.
+Target: each metrics query under 1 s.
+
+    .venv/bin/python bench/metrics.py [--messages 1000000] [--runs 5] [--postgres postgresql://...]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PER_DROPOFF, CHUNK = 4, 20_000
+QUERIES = ("/v1/metrics", "/v1/metrics?group_by=channel", "/v1/metrics?group_by=day",
+           "/v1/metrics?group_by=variant&phase=1")
+
+
+def load(app, client, messages: int) -> dict:
+    from sqlalchemy import insert, select
+
+    from reengage import accounts, db
+    from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
+
+    with app.app_context():
+        with db.transaction() as session:
+            account, key = accounts.create(session, "Bench")
+        headers = {"Authorization": f"Bearer {key}"}
+        assert client.post("/v1/flows", json={"template": "sales"}, headers=headers).status_code == 201
+        flow_id = db.session().scalar(select(Flow.id).where(Flow.account_id == account.id))
+        start = datetime(2026, 6, 1, tzinfo=UTC)
+        dropoffs = messages // PER_DROPOFF
+        for first in range(0, dropoffs, CHUNK):
+            numbers = range(first, min(first + CHUNK, dropoffs))
+            with db.transaction() as session:
+                contact_ids = list(session.scalars(insert(Contact).returning(Contact.id), [
+                    {"account_id": account.id, "external_id": f"c{n}", "properties": {}, "consent": {},
+                     "created_at": start, "updated_at": start} for n in numbers]))
+                detected = [start + timedelta(minutes=n % (60 * 24 * 60)) for n in numbers]
+                dropoff_ids = list(session.scalars(insert(Dropoff).returning(Dropoff.id), [
+                    {"account_id": account.id, "rule_key": "bench", "contact_id": cid, "match_value": "",
+                     "scenario": "sales.application_abandoned", "stage": "sales", "kind": "inactivity",
+                     "category": "inactive", "intent": "high", "started_at": at, "occurred_at": at, "detected_at": at,
+                     "status": "recovered" if n % 4 == 0 else "enrolled", "segment": {}, "ready_at": at,
+                     "recovered_at": at + timedelta(days=3) if n % 4 == 0 else None,
+                     "recovery_seconds": 3 * 86400 if n % 4 == 0 else None, "revenue": 100 if n % 4 == 0 else None}
+                    for n, cid, at in zip(numbers, contact_ids, detected, strict=True)]))
+                enrollment_ids = list(session.scalars(insert(Enrollment).returning(Enrollment.id), [
+                    {"account_id": account.id, "flow_id": flow_id, "contact_id": cid, "dropoff_id": did,
+                     "status": "active", "holdout": False, "variants": {}, "source": "dropoff", "started_at": at}
+                    for cid, did, at in zip(contact_ids, dropoff_ids, detected, strict=True)]))
+                rows = []
+                for n, cid, eid, at in zip(numbers, contact_ids, enrollment_ids, detected, strict=True):
+                    for phase in range(1, PER_DROPOFF + 1):
+                        sent = at + timedelta(hours=phase * 12)
+                        rows.append({"account_id": account.id, "enrollment_id": eid, "flow_id": flow_id,
+                                     "contact_id": cid, "step": f"{phase}.s", "phase": phase, "channel": "email",
+                                     "variant": "AB"[n % 2], "status": "sent", "planned_at": sent, "due_at": sent,
+                                     "attempts": 1, "sent_at": sent, "delivered_at": sent,
+                                     "opened_at": sent if n % 3 == 0 else None, "content": {},
+                                     "created_at": sent, "updated_at": sent})
+                session.execute(insert(Message), rows)
+    return headers
+
+
+def timed(client, path: str, headers: dict, runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        response = client.get(path, headers=headers)
+        samples.append(time.perf_counter() - began)
+        assert response.status_code == 200, response.json
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--postgres")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="reengage-bench-metrics-"))
+    os.chdir(folder)
+    from app import create_app
+    from reengage import db
+
+    overrides = {"DATABASE_URL": args.postgres, "SECRET_KEY": "bench"} if args.postgres else {}
+    app = create_app({**overrides, "CLOCK_IN_PROCESS": False, "JOBS_INLINE": True, "RATE_LIMIT": "1000000 per minute"})
+    if args.postgres:
+        with app.app_context():
+            db.upgrade(app.config["DATABASE_URL"])
+    client = app.test_client()
+    began = time.perf_counter()
+    headers = load(app, client, args.messages)
+    print(f"loaded {args.messages:,} messages in {time.perf_counter() - began:.0f} s "
+          f"({'PostgreSQL' if args.postgres else 'SQLite'})")
+    baseline = timed(client, "/v1/me", headers, args.runs * 4)
+    print(f"baseline GET /v1/me: {baseline * 1000:.2f} ms")
+    for path in QUERIES:
+        seconds = timed(client, path, headers, args.runs)
+        verdict = "met" if seconds < 1 else "NOT met"
+        print(f"GET {path}: {seconds * 1000:.0f} ms ({seconds / baseline:.0f}x baseline; target < 1 s: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
