@@ -8,6 +8,7 @@ from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -173,6 +174,11 @@ def transaction() -> Iterator[Session]:
         except BaseException:
             db_session.rollback()
             raise
+
+
+def columns(row: Base) -> dict[str, Any]:
+    """A model instance's column values by name (for a schema to dump with extra keys)."""
+    return {name: getattr(row, name) for name in row.__table__.columns.keys()}
 
 
 def insert_new(table):

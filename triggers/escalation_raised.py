@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, select
 
 from reengage.models import Deal, Escalation
+from reengage.schemas.deal import DealSchema
 from reengage.winback.strategy import ESCALATIONS
 from triggers.polling import Filter, equal
 
@@ -20,20 +21,12 @@ FILTERS = (
 ORDER = (Escalation.raised_at, Escalation.id)
 
 
-class EscalationDeal(Schema):
-    id = fields.Integer()
-    external_id = fields.String()
-    name = fields.String()
-    company = fields.String(allow_none=True)
-    owner = fields.String(allow_none=True)
-    owner_id = fields.String(allow_none=True)
-    amount = fields.Float(allow_none=True)
-    arr = fields.Float(allow_none=True)
-    currency = fields.String(allow_none=True)
-    category = fields.String(allow_none=True)
-    priority = fields.String()
-    failed_attempts = fields.Integer()
-    competitor = fields.String(allow_none=True)
+class EscalationDeal(DealSchema):
+    """The deal an escalation is about."""
+
+    class Meta:
+        fields = ("id", "external_id", "name", "company", "owner", "owner_id", "amount", "arr", "currency",
+                  "category", "priority", "failed_attempts", "competitor")
 
 
 class EscalationItem(Schema):

@@ -1,11 +1,13 @@
 """Win-back Ready: a lost deal's re-engagement window opened with high or medium priority."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import Select, select
 
+from reengage import db
 from reengage.models import Contact, Deal
 from reengage.models.deal import PRIORITIES, READY
 from reengage.schemas.contact import ContactSchema
+from reengage.schemas.deal import DealSchema
 from reengage.winback.analysis import CATEGORIES
 from triggers.polling import Filter, equal
 
@@ -24,28 +26,15 @@ FILTERS = (
 ORDER = (Deal.ready_at, Deal.id)
 
 
-class WinbackItem(Schema):
+class WinbackItem(DealSchema):
     """A deal ready for a win-back, with what to do and what to say."""
 
-    id = fields.Integer(metadata={"description": "The deal's id (a deal becomes ready once)."})
-    external_id = fields.String()
-    name = fields.String()
-    company = fields.String(allow_none=True)
-    owner = fields.String(allow_none=True)
-    owner_id = fields.String(allow_none=True)
-    amount = fields.Float(allow_none=True)
-    arr = fields.Float(allow_none=True)
-    currency = fields.String(allow_none=True)
-    lost_at = fields.AwareDateTime()
-    loss_reason = fields.String(allow_none=True)
-    category = fields.String(allow_none=True)
-    priority = fields.String()
-    score = fields.Integer()
-    score_reasons = fields.List(fields.Dict())
-    timing = fields.String()
-    window_start = fields.AwareDateTime()
-    window_end = fields.AwareDateTime()
-    ready_at = fields.AwareDateTime()
+    class Meta:
+        fields = ("id", "external_id", "name", "company", "owner", "owner_id", "amount", "arr", "currency", "lost_at",
+                  "loss_reason", "category", "priority", "score", "score_reasons", "timing", "window_start",
+                  "window_end", "ready_at", "messenger", "channel", "content", "draft_subject", "draft_text",
+                  "contact")
+
     messenger = fields.String(attribute="recommendation.messenger")
     channel = fields.String(attribute="recommendation.channel")
     content = fields.List(fields.String(), attribute="recommendation.content")
@@ -82,5 +71,4 @@ def query(account_id: int) -> Select:
 
 
 def items(rows) -> list[dict]:
-    return [_ITEM.dump({**{c: getattr(deal, c) for c in Deal.__table__.columns.keys()}, "contact": contact})
-            for deal, contact in rows]
+    return [_ITEM.dump({**db.columns(deal), "contact": contact}) for deal, contact in rows]

@@ -56,6 +56,6 @@ class MetricsRowSchema(Schema):
 def get_metrics(filters):
     """Dropoffs, messages, engagement, recoveries, revenue and cost, per group (one row without group_by)."""
     account = db.session().get(Account, account_id())
-    settings = {**effective(None, None)["metrics"], **(account.settings or {}).get("metrics", {})}
-    settings["attribution_window"] = durations.parse(settings["attribution_window"])
+    stored = effective(account.settings, None)["metrics"]
+    settings = {**stored, "attribution_window": durations.parse(stored["attribution_window"])}
     return metrics.metrics(account.id, filters, settings)

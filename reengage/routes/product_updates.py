@@ -44,5 +44,4 @@ def _shown(updates: list[ProductUpdate]) -> list[dict]:
     ids = [update.id for update in updates]
     counts = dict(db.session().execute(select(DealSignal.product_update_id, func.count()).where(
         DealSignal.product_update_id.in_(ids)).group_by(DealSignal.product_update_id)).all()) if ids else {}
-    return [{**{c: getattr(update, c) for c in ProductUpdate.__table__.columns.keys()},
-             "matched_deals": counts.get(update.id, 0)} for update in updates]
+    return [{**db.columns(update), "matched_deals": counts.get(update.id, 0)} for update in updates]

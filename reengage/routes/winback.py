@@ -13,7 +13,7 @@ blp = Blueprint("winback", __name__, url_prefix="/v1", description="How win-back
 blp.before_request(authenticate)
 
 
-class MetricsQuerySchema(Schema):
+class WinbackMetricsQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -24,7 +24,7 @@ class MetricsQuerySchema(Schema):
     group_by = fields.String(validate=validate.OneOf(metrics.GROUPS))
 
 
-class FiguresSchema(Schema):
+class WinbackFiguresSchema(Schema):
     deals = fields.Integer()
     contacted = fields.Integer()
     replied = fields.Integer()
@@ -39,18 +39,18 @@ class FiguresSchema(Schema):
         "description": "Mean days from the loss to the first reply."})
 
 
-class GroupFiguresSchema(FiguresSchema):
+class WinbackGroupFiguresSchema(WinbackFiguresSchema):
     group = fields.String(allow_none=True)
 
 
-class MetricsSchema(Schema):
-    overall = fields.Nested(FiguresSchema)
-    groups = fields.List(fields.Nested(GroupFiguresSchema))
+class WinbackMetricsSchema(Schema):
+    overall = fields.Nested(WinbackFiguresSchema)
+    groups = fields.List(fields.Nested(WinbackGroupFiguresSchema))
 
 
 @blp.route("/winback/metrics")
-@blp.arguments(MetricsQuerySchema, location="query")
-@blp.response(200, MetricsSchema)
+@blp.arguments(WinbackMetricsQuerySchema, location="query")
+@blp.response(200, WinbackMetricsSchema)
 def winback_metrics(filters):
     """Re-engagement rate, meeting conversion, opportunity creation, win rate and time to re-engagement."""
     return metrics.metrics(account_id(), filters)

@@ -85,14 +85,12 @@ def correct(deal: Deal, category: str | None, note: str | None, at: datetime) ->
 
 
 def add_signal(deal: Deal, kind: str, summary: str, occurred_at: datetime, source: str, key: str,
-               product_update_id: int | None = None, at: datetime | None = None) -> bool:
-    """Record a signal once per `key` and reassess the deal; answer whether it was new."""
-    row = {"account_id": deal.account_id, "deal_id": deal.id, "kind": kind, "summary": summary[:500],
-           "occurred_at": occurred_at, "source": source, "key": key[:255], "product_update_id": product_update_id,
-           "created_at": db.utcnow()}
-    added = db.session().execute(db.insert_new(DealSignal.__table__).on_conflict_do_nothing()
-                                 .returning(DealSignal.id), [row]).first() is not None
-    if added:
+               product_update_id: int | None = None, at: datetime | None = None, reassess: bool = True) -> bool:
+    """Record a signal once per `key` and reassess the deal (unless the caller will); answer whether it was new."""
+    added = _insert_once(DealSignal, {
+        "account_id": deal.account_id, "deal_id": deal.id, "kind": kind, "summary": summary[:500],
+        "occurred_at": occurred_at, "source": source, "key": key[:255], "product_update_id": product_update_id})
+    if added and reassess:
         assess(deal, at or db.utcnow())
     return added
 
@@ -100,20 +98,24 @@ def add_signal(deal: Deal, kind: str, summary: str, occurred_at: datetime, sourc
 def add_outcome(deal: Deal, kind: str, occurred_at: datetime, source: str, key: str, note: str | None = None,
                 at: datetime | None = None) -> bool:
     """Record an outcome once per `key`, move the deal along its funnel, reassess; answer whether it was new."""
-    row = {"account_id": deal.account_id, "deal_id": deal.id, "type": kind, "occurred_at": occurred_at,
-           "source": source, "key": key[:255], "note": note, "created_at": db.utcnow()}
-    added = db.session().execute(db.insert_new(DealOutcome.__table__).on_conflict_do_nothing()
-                                 .returning(DealOutcome.id), [row]).first() is not None
+    added = _insert_once(DealOutcome, {"account_id": deal.account_id, "deal_id": deal.id, "type": kind,
+                                       "occurred_at": occurred_at, "source": source, "key": key[:255], "note": note})
     if added:
         outcomes.apply(deal, kind, occurred_at)
         assess(deal, at or db.utcnow())
     return added
 
 
+def _insert_once(model, row: dict[str, Any]) -> bool:
+    """Insert the row unless its (deal, key) is already there; answer whether it was inserted."""
+    statement = db.insert_new(model.__table__).on_conflict_do_nothing().returning(model.id)
+    return db.session().execute(statement, [{**row, "created_at": db.utcnow()}]).first() is not None
+
+
 def settings_of(account_id: int) -> tuple[dict, str]:
     """The account's win-back settings and its name."""
     account = db.session().get(Account, account_id)
-    return {**effective(None, None)["winback"], **(account.settings or {}).get("winback", {})}, account.name
+    return effective(account.settings, None)["winback"], account.name
 
 
 def signals_of(deal: Deal) -> list[DealSignal]:
@@ -207,5 +209,4 @@ def shown(found: list[Deal]) -> list[dict[str, Any]]:
                                    ("escalations", Escalation, Escalation.raised_at)):
             for row in db_session.scalars(select(model).where(model.deal_id.in_(ids)).order_by(order, model.id)):
                 related[name][row.deal_id].append(row)
-    return [{**{column: getattr(deal, column) for column in Deal.__table__.columns.keys()},
-             **{name: rows[deal.id] for name, rows in related.items()}} for deal in found]
+    return [{**db.columns(deal), **{name: rows[deal.id] for name, rows in related.items()}} for deal in found]

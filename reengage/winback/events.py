@@ -9,6 +9,7 @@
   deal's contact after the loss is a warm relationship.
 """
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -22,6 +23,7 @@ from reengage.models.event import ENGAGEMENT_TYPES
 from reengage.schemas.fields import Money
 from reengage.winback import analysis, deals, outcomes, score
 
+log = logging.getLogger(__name__)
 NAMED_OUTCOMES = {"deal.closed_won": "won", "deal.reopened": "opportunity"}
 CONTACT_OUTCOMES = {"email.replied": "replied", "sms.replied": "replied", "meeting.booked": "meeting",
                     "call_booked": "meeting"}
@@ -70,6 +72,13 @@ def _lost(event: Row) -> None:
 
 def _on_deal(event: Row) -> None:
     props = event.properties or {}
+    unknown = (event.type == "deal.signal" and props.get("kind") not in score.SIGNALS) or (
+        event.type == "deal.outcome" and props.get("outcome") not in outcomes.TYPES)
+    if unknown:  # the event stays stored and listed; it just says nothing a win-back can use
+        log.warning("event %d (%s) names no known %s: %r", event.id, event.type,
+                    "signal kind" if event.type == "deal.signal" else "outcome",
+                    props.get("kind" if event.type == "deal.signal" else "outcome"))
+        return
     if props.get("deal_id") not in (None, ""):
         targets = list(db.session().scalars(select(Deal).where(
             Deal.account_id == event.account_id, Deal.external_id == str(props["deal_id"]))))
@@ -78,10 +87,12 @@ def _on_deal(event: Row) -> None:
     else:
         targets = _deals_of([event.contact_id]).get(event.contact_id, [])
     for deal in targets:
-        if event.type == "deal.signal" and props.get("kind") in score.SIGNALS:
+        if event.occurred_at < deal.lost_at:
+            continue  # as the API refuses: nothing before the loss belongs to its win-back
+        if event.type == "deal.signal":
             deals.add_signal(deal, props["kind"], str(props.get("summary") or score.SIGNALS[props["kind"]][1]),
                              event.occurred_at, "event", f"event-{event.id}")
-        elif event.type == "deal.outcome" and props.get("outcome") in outcomes.TYPES:
+        elif event.type == "deal.outcome":
             note = props.get("note")
             deals.add_outcome(deal, props["outcome"], event.occurred_at, "event", f"event-{event.id}",
                               str(note)[:500] if note not in (None, "") else None)

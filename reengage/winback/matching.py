@@ -34,15 +34,18 @@ def match_update(update: ProductUpdate) -> int:
 
 
 def match_deal(deal: Deal) -> None:
-    """Record as signals the account's updates released after the deal's loss that close its gap."""
+    """Record as signals the account's updates released after the deal's loss that close its gap.
+
+    The caller assesses the deal once afterwards, however many updates matched.
+    """
     released = db.session().scalars(select(ProductUpdate).where(ProductUpdate.account_id == deal.account_id,
                                                                 ProductUpdate.released_at >= deal.lost_at))
     for update in list(released):
         if closes(update, deal):
-            _signal(deal, update)
+            _signal(deal, update, reassess=False)
 
 
-def _signal(deal: Deal, update: ProductUpdate) -> bool:
+def _signal(deal: Deal, update: ProductUpdate, reassess: bool = True) -> bool:
     summary = f"{update.name} released" + (f": {update.summary}" if update.summary else "")
     return deals.add_signal(deal, "product_update", summary, update.released_at, "product_update",
-                            f"product-update-{update.id}", update.id)
+                            f"product-update-{update.id}", update.id, reassess=reassess)

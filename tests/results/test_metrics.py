@@ -74,3 +74,24 @@ def test_another_accounts_history_is_not_counted(client, globex, history):
     [total] = rows(client, globex)
     assert total["dropoffs"] == 0 and total["messages_sent"] == 0 and total["recovery_rate"] is None
     assert rows(client, globex, "?group_by=channel") == []
+
+
+def test_a_held_out_recovery_counts_for_its_dropoff_and_credits_no_message(app, client, globex):
+    setup_sales(client, globex, holdout_percent=50)
+    enrolled = [abandon(app, client, globex, {"external_id": f"p{n}", "email": f"p{n}@example.com"}, key=f"p{n}")
+                for n in range(8)]
+    held = [e for e in enrolled if e["holdout"]]
+    assert held and len(held) < len(enrolled)  # the stable hash splits these eight
+    for enrollment in enrolled:
+        message = min(enrollment["messages"], key=lambda m: m["due_at"])
+        tick(app, datetime.fromisoformat(message["due_at"]))
+    dropoff = client.get(f"/v1/dropoffs?contact_id={held[0]['contact_id']}", headers=globex.headers).json[0]
+    converted = datetime.fromisoformat(dropoff["detected_at"]) + timedelta(days=1)
+    client.post("/v1/actions/record-conversion", json={"contact_id": dropoff["contact_id"], "value": 40,
+                                                       "occurred_at": converted.isoformat()}, headers=globex.headers)
+    [total] = rows(client, globex)
+    treated = len(enrolled) - len(held)
+    assert (total["dropoffs"], total["enrolled"], total["messages_sent"]) == (8, treated, treated)
+    assert total["recovered"] == 1 and total["revenue"] == 40.0
+    [channel] = rows(client, globex, "?group_by=channel")
+    assert channel["dropoffs"] == treated and channel["recovered"] == 0 and channel["revenue"] == 0.0

@@ -196,6 +196,28 @@ def test_repeated_failed_attempts_go_to_strategy_review_once(app, client, acme):
     assert item["deal"]["id"] == deal["id"] and item["reason"] == "2 win-back attempts failed"
 
 
+def test_an_outcome_sent_again_with_its_id_is_recorded_once(client, acme):
+    deal = post_deal(client, acme, loss_reason="Price")
+    for _ in range(2):
+        deal = outcome(client, acme, deal["id"], "no_response", LOST + timedelta(days=100), id="crm-call-1")
+    assert len(deal["outcomes"]) == 1 and deal["failed_attempts"] == 1
+
+
+def test_a_product_update_closes_only_gaps_of_deals_lost_before_it(client, acme):
+    released = LOST + timedelta(days=30)
+    before = post_deal(client, acme, external_id="before", loss_reason="Missing SSO", gaps=["sso"])
+    with db.as_of(released):
+        update = client.post("/v1/product-updates", json={"name": "SSO", "gaps": ["sso"]}, headers=acme.headers)
+    assert update.json["matched_deals"] == 1
+    after = post_deal(client, acme, released + timedelta(days=1), external_id="after", loss_reason="Missing SSO")
+    assert after["signals"] == [] and after["score"] == 0
+    # A deal recorded later but lost before the release is matched when it arrives, and scored once for it.
+    late = post_deal(client, acme, released, external_id="late", lost_at=(LOST + timedelta(days=10)).isoformat(),
+                     loss_reason="We lacked SSO")
+    assert [s["kind"] for s in late["signals"]] == ["product_update"] and late["score"] == 2
+    assert client.get(f"/v1/deals/{before['id']}", headers=acme.headers).json["score"] == 2
+
+
 def test_failed_attempts_for_review_is_configurable(client, acme):
     client.patch("/v1/settings", json={"winback": {"failed_attempts_for_review": 3}}, headers=acme.headers)
     deal = post_deal(client, acme, loss_reason="Price")
@@ -303,18 +325,21 @@ def test_the_record_deal_action_takes_one_contact_as_zapier_sends_it(client, acm
 
 def test_another_accounts_deals_are_not_found(client, acme, globex):
     deal = post_deal(client, acme, loss_reason="Price", arr=900000)
+    theirs = post_deal(client, globex, loss_reason="Timing")  # the same external id in another account
+    assert theirs["id"] != deal["id"] and theirs["category"] == "timing"
+    assert client.get(f"/v1/deals/{deal['id']}", headers=acme.headers).json["category"] == "price"
     with db.as_of(LOST):
         client.post("/v1/product-updates", json={"name": "SSO", "gaps": ["sso"]}, headers=acme.headers)
     path = f"/v1/deals/{deal['id']}"
     assert client.get(path, headers=globex.headers).status_code == 404
-    assert client.get("/v1/deals", headers=globex.headers).json == []
+    assert [d["id"] for d in client.get("/v1/deals", headers=globex.headers).json] == [theirs["id"]]
     assert client.patch(path, json={"category": "price"}, headers=globex.headers).status_code == 404
     assert client.post(f"{path}/signals", json={"kind": "funding", "summary": "x"},
                        headers=globex.headers).status_code == 404
     assert client.delete(f"{path}/signals/1", headers=globex.headers).status_code == 404
     assert client.post(f"{path}/outcomes", json={"type": "replied"}, headers=globex.headers).status_code == 404
     assert client.get("/v1/product-updates", headers=globex.headers).json == []
-    assert client.get("/v1/winback/metrics", headers=globex.headers).json["overall"]["deals"] == 0
+    assert client.get("/v1/winback/metrics", headers=globex.headers).json["overall"]["deals"] == 1
     assert client.post("/v1/actions/render", json={"deal_id": deal["id"]}, headers=globex.headers).status_code == 404
     signal(client, acme, deal["id"], "funding", "Series B", LOST + timedelta(days=1))
     signal(client, acme, deal["id"], "budget_cycle", "new fiscal year", LOST + timedelta(days=2))

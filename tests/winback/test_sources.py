@@ -122,3 +122,14 @@ def test_long_crm_values_are_cut_to_fit_rather_than_failing_the_event_batch(clie
     assert len(deal["name"]) == 255 and len(deal["competitor"]) == 200 and len(deal["owner"]) == 255
     assert len(deal["industry"]) == 100 and deal["category"] == "price"
     assert deal["outcomes"][0]["note"] == "12345"
+
+
+def test_deal_events_naming_nothing_known_or_dated_before_the_loss_change_nothing(client, acme, caplog):
+    send(client, acme, "x1", "deal.closed_lost", LOST, deal_id="CRM-1", loss_reason="Price")
+    send(client, acme, "x2", "deal.signal", LOST + timedelta(days=3), deal_id="CRM-1", kind="luck", summary="?")
+    send(client, acme, "x3", "deal.outcome", LOST + timedelta(days=3), deal_id="CRM-1", outcome="maybe")
+    send(client, acme, "x4", "deal.outcome", LOST - timedelta(days=3), deal_id="CRM-1", outcome="replied")
+    deal = deal_of(client, acme, "CRM-1")
+    assert deal["signals"] == [] and deal["outcomes"] == [] and deal["status"] == "lost"
+    assert "names no known signal kind: 'luck'" in caplog.text and "names no known outcome: 'maybe'" in caplog.text
+    assert len(client.get("/v1/events?type=deal.signal", headers=acme.headers).json) == 1  # stored all the same
