@@ -74,6 +74,10 @@ PROBED = {
     ("GET", "/v1/winback/metrics"),
     # Probed by tests/results/test_metrics.py::test_another_accounts_history_is_not_counted
     ("GET", "/v1/metrics"),
+    # Probed by tests/results/test_experiments.py::test_another_accounts_experiments_are_not_shown
+    ("GET", "/v1/metrics.csv"),
+    ("GET", "/v1/metrics/ab-tests"),
+    ("GET", "/v1/metrics/holdout"),
     ("POST", "/v1/actions/record-deal"),
     # Probed by tests/hooks/test_rest_hooks.py::test_another_accounts_hooks_are_not_found
     ("GET", "/v1/hooks"),

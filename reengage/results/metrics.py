@@ -33,12 +33,7 @@ def metrics(account_id: int, filters: dict[str, Any], settings: dict[str, Any]) 
     which the medians need, come back row by row.
     """
     costs = {channel: Decimal(str(cost)) for channel, cost in settings["costs"].items()}
-    where = [Dropoff.account_id == account_id, *(column == filters[name] for name, column in DROPOFF_FILTERS.items()
-                                                   if name in filters)]
-    if "from" in filters:
-        where.append(Dropoff.detected_at >= filters["from"])
-    if "to" in filters:
-        where.append(Dropoff.detected_at < filters["to"])
+    where = scope(account_id, filters)
     message_where = [Message.sent_at.is_not(None), *(column == filters[name] for name, column
                                                      in MESSAGE_FILTERS.items() if name in filters)]
     by = filters.get("group_by")
@@ -96,6 +91,17 @@ def metrics(account_id: int, filters: dict[str, Any], settings: dict[str, Any]) 
     if by:
         return sorted(rows, key=lambda r: (-r["dropoffs"], str(r["group"])))
     return rows or [_finish(None, _empty(), None)]
+
+
+def scope(account_id: int, filters: dict[str, Any]) -> list:
+    """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters."""
+    where = [Dropoff.account_id == account_id, *(column == filters[name] for name, column in DROPOFF_FILTERS.items()
+                                                   if name in filters)]
+    if "from" in filters:
+        where.append(Dropoff.detected_at >= filters["from"])
+    if "to" in filters:
+        where.append(Dropoff.detected_at < filters["to"])
+    return where
 
 
 def _day():

@@ -35,8 +35,8 @@ def _rate(hits: int, total: int) -> float | None:
     return hits / total if total else None
 
 
-def compare(hits_a: int, total_a: int, hits_b: int, total_b: int) -> Comparison:
-    """A against B: each rate, the pooled z statistic, its two-sided p-value and a plain verdict."""
+def compare(hits_a: int, total_a: int, hits_b: int, total_b: int, names: tuple[str, str] = ("A", "B")) -> Comparison:
+    """A against B: each rate, the pooled z statistic, its two-sided p-value and a plain verdict naming the better."""
     rate_a, rate_b = _rate(hits_a, total_a), _rate(hits_b, total_b)
     if rate_a is None or rate_b is None:
         return Comparison(rate_a, rate_b, None, None, "no difference yet")
@@ -46,14 +46,14 @@ def compare(hits_a: int, total_a: int, hits_b: int, total_b: int) -> Comparison:
         return Comparison(rate_a, rate_b, None, None, "no difference yet")
     z = (rate_b - rate_a) / spread
     p_value = math.erfc(abs(z) / math.sqrt(2))
-    return Comparison(rate_a, rate_b, z, p_value, verdict(z, p_value))
+    return Comparison(rate_a, rate_b, z, p_value, verdict(z, p_value, names))
 
 
-def verdict(z: float, p_value: float) -> str:
-    """'no difference yet', or which variant is better and with what confidence."""
+def verdict(z: float, p_value: float, names: tuple[str, str] = ("A", "B")) -> str:
+    """'no difference yet', or which of the two is better and with what confidence."""
     if p_value >= ALPHA:
         return "no difference yet"
-    better = "B" if z > 0 else "A"
+    better = names[1] if z > 0 else names[0]
     return f"{better} is better with {math.floor((1 - p_value) * 1000) / 10:g}% confidence"
 
 

@@ -1,0 +1,126 @@
+"""Experiments: A/B tests of a flow's steps with variants, and lift over a flow's holdout group.
+
+A/B: the contacts a step's variant went to (its sent messages, for dropoffs detected in the period)
+are that variant's group. A variant's click rate is its clicked messages over those sent; its
+recovery rate is the share of those contacts whose dropoff was recovered after the variant went and
+within the account's attribution window. Every other variant is compared with the step itself
+(variant A, the control) by the two-proportion test.
+
+Holdout: a flow's enrollments for dropoffs detected in the period, split into treated (messaged) and
+held out (never messaged); each group's recovery rate is its recovered dropoffs over its enrollments.
+Incremental revenue is the treated group's revenue less what it would have made at the held-out
+group's revenue per contact.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from reengage import db
+from reengage.models import Dropoff, Enrollment, Flow, Message
+from reengage.results import stats
+from reengage.results.metrics import scope
+
+CONTROL = "A"
+
+
+def ab_tests(account_id: int, filters: dict[str, Any], window: timedelta) -> list[dict[str, Any]]:
+    """One entry per flow step with variants: each variant's figures and its comparison with the control."""
+    where = [*scope(account_id, filters), Message.sent_at.is_not(None), Message.variant.is_not(None)]
+    if "flow" in filters:
+        where.append(Flow.key == filters["flow"])
+
+    def sent(*columns):
+        return (select(*columns).select_from(Message).join(Enrollment, Enrollment.id == Message.enrollment_id)
+                .join(Dropoff, Dropoff.id == Enrollment.dropoff_id).join(Flow, Flow.id == Message.flow_id)
+                .where(*where))
+
+    session = db.session()
+    steps: dict[tuple, dict[str, dict[str, Any]]] = defaultdict(dict)
+    names: dict[str, str] = {}
+    for flow, name, step, phase, variant, count, clicked in session.execute(sent(
+            Flow.key, Flow.name, Message.step, Message.phase, Message.variant, func.count(),
+            func.count(Message.clicked_at)).group_by(Flow.key, Flow.name, Message.step, Message.phase,
+                                                     Message.variant)):
+        names[flow] = name
+        steps[(flow, phase, step)][variant] = {"variant": variant, "sent": count, "clicked": clicked, "recovered": 0,
+                                               "revenue": Decimal(0)}
+    for flow, step, phase, variant, sent_at, recovered_at, revenue in session.execute(sent(
+            Flow.key, Message.step, Message.phase, Message.variant, Message.sent_at, Dropoff.recovered_at,
+            Dropoff.revenue).where(Dropoff.recovered_at >= Message.sent_at)):
+        if recovered_at - sent_at <= window:
+            figures = steps[(flow, phase, step)][variant]
+            figures["recovered"] += 1
+            figures["revenue"] += revenue or Decimal(0)
+    return [_ab_test(flow, names[flow], phase, step, variants) for (flow, phase, step), variants in sorted(
+        steps.items())]
+
+
+def _ab_test(flow: str, name: str, phase: int, step: str, variants: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    control = variants.get(CONTROL, {"variant": CONTROL, "sent": 0, "clicked": 0, "recovered": 0,
+                                     "revenue": Decimal(0)})
+    rows = []
+    for key in sorted(variants, key=lambda v: (v != CONTROL, v)):
+        figures = variants[key]
+        row = {**figures, "revenue": float(figures["revenue"]),
+               "click_rate": _rate(figures["clicked"], figures["sent"]),
+               "recovery_rate": _rate(figures["recovered"], figures["sent"]), "recovery_test": None,
+               "click_test": None}
+        if key != CONTROL:
+            row["recovery_test"] = _test(stats.compare(control["recovered"], control["sent"], figures["recovered"],
+                                                       figures["sent"], (CONTROL, key)))
+            row["click_test"] = _test(stats.compare(control["clicked"], control["sent"], figures["clicked"],
+                                                    figures["sent"], (CONTROL, key)))
+        rows.append(row)
+    tested = [row["recovery_test"] for row in rows if row["recovery_test"] and row["recovery_test"]["p_value"]
+              is not None]
+    decided = min(tested, key=lambda t: t["p_value"], default=None)
+    verdict = decided["verdict"] if decided else "no difference yet"
+    return {"flow": flow, "flow_name": name, "phase": phase, "step": step, "control": CONTROL, "verdict": verdict,
+            "variants": rows}
+
+
+def _test(compared: stats.Comparison) -> dict[str, Any]:
+    return {"z": compared.z, "p_value": compared.p_value, "verdict": compared.verdict}
+
+
+def holdout(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    """One entry per flow with enrollments in the period: treated against held out, with lift and its interval."""
+    where = scope(account_id, filters)
+    if "flow" in filters:
+        where.append(Flow.key == filters["flow"])
+    groups: dict[tuple, dict[bool, tuple[int, int, Decimal]]] = defaultdict(dict)
+    for flow, name, percent, held, count, recovered, revenue in db.session().execute(
+            select(Flow.key, Flow.name, Flow.holdout_percent, Enrollment.holdout, func.count(),
+                   func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue))
+            .select_from(Enrollment).join(Dropoff, Dropoff.id == Enrollment.dropoff_id)
+            .join(Flow, Flow.id == Enrollment.flow_id).where(*where)
+            .group_by(Flow.key, Flow.name, Flow.holdout_percent, Enrollment.holdout)):
+        groups[(flow, name, percent)][bool(held)] = (count, recovered, Decimal(str(revenue or 0)))
+    return [_lift(flow, name, percent, split) for (flow, name, percent), split in sorted(groups.items())]
+
+
+def _lift(flow: str, name: str, percent: int, split: dict[bool, tuple[int, int, Decimal]]) -> dict[str, Any]:
+    treated, treated_recovered, treated_revenue = split.get(False, (0, 0, Decimal(0)))
+    held, held_recovered, held_revenue = split.get(True, (0, 0, Decimal(0)))
+    lifted = stats.lift(treated_recovered, treated, held_recovered, held)
+    compared = stats.compare(held_recovered, held, treated_recovered, treated, ("held out", "treated"))
+    incremental = treated_revenue - held_revenue * treated / held if held else None
+    return {
+        "flow": flow, "flow_name": name, "holdout_percent": percent,
+        "treated": {"enrolled": treated, "recovered": treated_recovered, "recovery_rate": lifted.treated_rate,
+                    "revenue": float(treated_revenue)},
+        "held_out": {"enrolled": held, "recovered": held_recovered, "recovery_rate": lifted.held_out_rate,
+                     "revenue": float(held_revenue)},
+        "lift": {"absolute": lifted.absolute, "relative": lifted.relative, "low": lifted.low, "high": lifted.high,
+                 "confidence": 0.95},
+        "p_value": compared.p_value, "verdict": compared.verdict,
+        "incremental_revenue": None if incremental is None else float(round(incremental, 2)),
+    }
+
+
+def _rate(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None
