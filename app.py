@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from reengage import api, auth, cli, config, db, errors, intake, queue, ratelimit
-from reengage.routes import BLUEPRINTS, PAGES, atomic, events, rules
+from reengage.routes import BLUEPRINTS, PAGES, atomic, dashboard, events, rules
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
 
@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     ratelimit.init_app(app)
     rest_api = api.init_app(app, BLUEPRINTS)
+    dashboard.init_app(app)
     for blueprint in PAGES:
         app.register_blueprint(blueprint)
     events.register_schemas(rest_api.spec)

@@ -3,6 +3,7 @@
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -11,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
+BROWSER = ("/usr/bin/chromium", "/usr/bin/chromedriver")
 
 
 def ensure(requirements: str) -> None:
@@ -26,6 +28,19 @@ def ensure(requirements: str) -> None:
     stamp.write_text(wanted)
 
 
+def ensure_chromium() -> None:
+    """Debian's Chromium and ChromeDriver, which the dashboard's browser test drives; installed when missing and
+    this is Debian run as root, else left to the test (which then skips, or fails with REQUIRE_SERVICES=1)."""
+    if all(Path(p).exists() for p in BROWSER) or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"]
+    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+    print("installing Debian's chromium and chromium-driver for the dashboard test", file=sys.stderr)
+    if subprocess.call(install, **quiet) != 0:
+        subprocess.call(["apt-get", "update", "-q"], **quiet)
+        subprocess.call(install, **quiet)
+
+
 def main(argv: list[str]) -> None:
     command, args = (argv[0], argv[1:]) if argv else ("", [])
     os.chdir(ROOT)
@@ -34,6 +49,7 @@ def main(argv: list[str]) -> None:
         os.execv(BIN / "gunicorn", [str(BIN / "gunicorn"), "app:app", *args])
     elif command == "test":
         ensure("requirements-dev.txt")
+        ensure_chromium()
         os.execv(BIN / "python", [str(BIN / "python"), "-m", "pytest", *args])
     sys.exit("usage: python3 dev.py serve [gunicorn options] | python3 dev.py test [pytest options]")
 

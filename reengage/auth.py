@@ -102,7 +102,16 @@ def authenticate() -> None:
 def _lookup(key: str, key_hash: str) -> Caller | None:
     if not key.startswith(KEY_PREFIX):
         return None
-    prefix = key[len(KEY_PREFIX):].partition("_")[0]
+    return lookup(prefix_of(key), key_hash)
+
+
+def prefix_of(key: str) -> str:
+    """The public prefix of a key in our format (`rk_<prefix>_<secret>`)."""
+    return key[len(KEY_PREFIX):].partition("_")[0]
+
+
+def lookup(prefix: str, key_hash: str) -> Caller | None:
+    """The account of the live key with this prefix and hash, or None (unknown, revoked or wrong)."""
     query = (
         select(ApiKey.key_hash, ApiKey.revoked_at, Account.id, Account.name)
         .join(Account, Account.id == ApiKey.account_id)

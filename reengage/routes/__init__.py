@@ -5,6 +5,7 @@ from reengage.routes import (
                              atomic,
                              connections,
                              contacts,
+                             dashboard,
                              deals,
                              dropoffs,
                              enrollments,
@@ -27,10 +28,10 @@ from reengage.routes import (
                              winback,
 )
 
-# Blueprints of the documented API; unsubscribe pages are for people, not callers of the API.
+# Blueprints of the documented API; unsubscribe pages and the dashboard are for people, not callers of the API.
 BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
               enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp,
               sendgrid.blp, hubspot.blp, triggers.blp, hooks.blp,
               searches.blp, options.blp, deals.blp, product_updates.blp, winback.blp,
               metrics.blp)
-PAGES = (unsubscribe.blp,)
+PAGES = (unsubscribe.blp, dashboard.blp)

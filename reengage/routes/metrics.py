@@ -128,13 +128,7 @@ def get_metrics(filters):
                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
 def get_metrics_csv(filters):
     """The metrics as CSV, for a spreadsheet."""
-    rows = MetricsRowSchema(many=True).dump(metrics.metrics(account_id(), filters, _settings()))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(MetricsRowSchema().fields), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({name: "" if value is None else value for name, value in row.items()} for row in rows)
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="reengage-metrics.csv"'})
+    return csv_of(metrics.metrics(account_id(), filters, _settings()))
 
 
 @blp.route("/metrics/ab-tests")
@@ -153,7 +147,22 @@ def get_holdout(filters):
     return experiments.holdout(account_id(), filters)
 
 
-def _settings() -> dict[str, Any]:
-    account = db.session().get(Account, account_id())
+def csv_of(rows: list[dict[str, Any]]) -> Response:
+    """Metrics rows as a CSV download: a header, then one line per row, empty where a figure is null."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(MetricsRowSchema().fields), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({name: "" if value is None else value for name, value in row.items()}
+                     for row in MetricsRowSchema(many=True).dump(rows))
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="reengage-metrics.csv"'})
+
+
+def metrics_settings(account: Account) -> dict[str, Any]:
+    """The account's metrics settings, with the attribution window as a timedelta."""
     stored = effective(account.settings, None)["metrics"]
     return {**stored, "attribution_window": durations.parse(stored["attribution_window"])}
+
+
+def _settings() -> dict[str, Any]:
+    return metrics_settings(db.session().get(Account, account_id()))

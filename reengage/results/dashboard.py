@@ -1,0 +1,126 @@
+"""What the dashboard shows for a period: headline figures, its charts (as Plotly figures) and the latest dropoffs.
+
+Every figure comes from the same queries as the API (`GET /v1/metrics`, `/v1/metrics/ab-tests`,
+`/v1/metrics/holdout`), so the page and the API never disagree. A chart with nothing to show in the
+period is None, and the page says so instead of drawing empty axes.
+"""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from reengage import db
+from reengage.models import Contact, Dropoff
+from reengage.results import experiments, metrics
+
+PERIODS = (7, 30, 90, 365)
+LATEST = 20
+COLOURS = {"dropoffs": "#9aa5b1", "enrolled": "#5b8def", "re_engaged": "#f0a431", "recovered": "#2e9e6a",
+           "held_out": "#9aa5b1", "treated": "#2e9e6a", "clicked": "#5b8def", "revenue": "#7b5ea7"}
+LAYOUT = {"margin": {"l": 48, "r": 16, "t": 36, "b": 40}, "height": 300, "legend": {"orientation": "h", "y": -0.2},
+          "font": {"family": "system-ui, sans-serif", "size": 12}, "paper_bgcolor": "#ffffff",
+          "plot_bgcolor": "#ffffff", "bargap": 0.25}
+
+
+def overview(account_id: int, settings: dict[str, Any], days: int, now: datetime) -> dict[str, Any]:
+    """The dashboard of the last `days` days up to `now`."""
+    start = now - timedelta(days=days)
+    period = {"from": start, "to": now}
+
+    def grouped(by: str) -> list[dict[str, Any]]:
+        return metrics.metrics(account_id, {**period, "group_by": by}, settings)
+
+    [totals] = metrics.metrics(account_id, period, settings)
+    ab_tests = experiments.ab_tests(account_id, period, settings["attribution_window"])
+    lift = experiments.holdout(account_id, period)
+    return {
+        "days": days, "from": start, "to": now, "totals": totals,
+        "charts": {
+            "funnel": _funnel(grouped("stage")),
+            "over_time": _over_time(grouped("day"), start.date(), now.date()),
+            "phases": _rates(sorted(grouped("phase"), key=lambda r: r["group"]), "Phase {}"),
+            "channels": _rates(grouped("channel"), "{}"),
+            "holdout": _holdout(lift),
+            **{f"ab_{n}": _ab_test(test) for n, test in enumerate(ab_tests)},
+        },
+        "ab_tests": ab_tests, "holdout": lift, "latest": latest(account_id),
+    }
+
+
+def latest(account_id: int) -> list[dict[str, Any]]:
+    """The newest dropoffs, with whom they are about."""
+    rows = db.session().execute(
+        select(Dropoff.id, Dropoff.detected_at, Dropoff.scenario, Dropoff.stage, Dropoff.status, Dropoff.value_at_risk,
+               Dropoff.currency, Dropoff.revenue, Contact.email, Contact.external_id, Contact.first_name,
+               Contact.last_name).join(Contact, Contact.id == Dropoff.contact_id)
+        .where(Dropoff.account_id == account_id).order_by(Dropoff.detected_at.desc(), Dropoff.id.desc()).limit(LATEST))
+    return [{**row._asdict(), "who": " ".join(filter(None, (row.first_name, row.last_name))) or row.email
+             or row.external_id or f"contact {row.id}"} for row in rows]
+
+
+def _bar(name: str, x: list, y: list, colour: str, **more) -> dict[str, Any]:
+    return {"type": "bar", "name": name, "x": x, "y": y, "marker": {"color": colour}, **more}
+
+
+def _funnel(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not rows:
+        return None
+    stages = [row["group"] for row in rows]
+    return {"data": [_bar(label, stages, [row[key] for row in rows], COLOURS[key]) for key, label in (
+        ("dropoffs", "Dropped off"), ("enrolled", "Enrolled"), ("re_engaged", "Re-engaged"),
+        ("recovered", "Recovered"))], "layout": {**LAYOUT, "barmode": "group"}}
+
+
+def _over_time(rows: list[dict[str, Any]], first: date, last: date) -> dict[str, Any] | None:
+    if not rows:
+        return None
+    by_day = {row["group"]: row for row in rows}
+    days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+    def series(key: str) -> list:
+        return [by_day[day][key] if day in by_day else 0 for day in days]
+
+    return {"data": [
+        _bar("Dropped off", days, series("dropoffs"), COLOURS["dropoffs"]),
+        _bar("Recovered", days, series("recovered"), COLOURS["recovered"]),
+        {"type": "scatter", "mode": "lines+markers", "name": "Revenue recovered", "x": days, "y": series("revenue"),
+         "yaxis": "y2", "line": {"color": COLOURS["revenue"], "dash": "dot"}},
+    ], "layout": {**LAYOUT, "barmode": "group", "xaxis": {"title": {"text": "day detected (UTC)"}},
+                  "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "revenue"},
+                             "rangemode": "tozero"}}}
+
+
+def _rates(rows: list[dict[str, Any]], label: str) -> dict[str, Any] | None:
+    rows = [row for row in rows if row["messages_sent"]]
+    if not rows:
+        return None
+    names = [label.format(row["group"]) for row in rows]
+    sent = [row["messages_sent"] for row in rows]
+    return {"data": [
+        _bar("Opened", names, [row["opened"] / n for row, n in zip(rows, sent, strict=True)], COLOURS["enrolled"]),
+        _bar("Clicked", names, [row["clicked"] / n for row, n in zip(rows, sent, strict=True)], COLOURS["re_engaged"]),
+        _bar("Recovered (credited)", names, [row["recovery_rate"] or 0 for row in rows], COLOURS["recovered"],
+             customdata=[row["cost_per_recovery"] for row in rows],
+             hovertemplate="%{y:.1%} recovered; cost per recovery %{customdata}<extra></extra>"),
+    ], "layout": {**LAYOUT, "barmode": "group", "yaxis": {"tickformat": ".0%"}}}
+
+
+def _ab_test(test: dict[str, Any]) -> dict[str, Any]:
+    variants = [f"Variant {v['variant']}" for v in test["variants"]]
+    return {"data": [
+        _bar("Click rate", variants, [v["click_rate"] or 0 for v in test["variants"]], COLOURS["clicked"]),
+        _bar("Recovery rate", variants, [v["recovery_rate"] or 0 for v in test["variants"]], COLOURS["recovered"]),
+    ], "layout": {**LAYOUT, "barmode": "group", "yaxis": {"tickformat": ".0%"},
+                  "title": {"text": f"{test['flow_name']}, step {test['step']}: {test['verdict']}"}}}
+
+
+def _holdout(results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    results = [r for r in results if r["held_out"]["enrolled"]]
+    if not results:
+        return None
+    flows = [r["flow_name"] for r in results]
+    return {"data": [
+        _bar("Held out", flows, [r["held_out"]["recovery_rate"] for r in results], COLOURS["held_out"]),
+        _bar("Treated", flows, [r["treated"]["recovery_rate"] or 0 for r in results], COLOURS["treated"]),
+    ], "layout": {**LAYOUT, "barmode": "group", "yaxis": {"tickformat": ".0%", "title": {"text": "recovery rate"}}}}
