@@ -17,6 +17,7 @@ from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.jobs import crm
 from reengage.models import Message
 from reengage.models.message import IN_FLIGHT
+from reengage.results import tally
 
 log = logging.getLogger(__name__)
 table = Message.__table__
@@ -137,6 +138,7 @@ def _record(results: list[tuple[int, Delivery | ConnectorError]]) -> list[str]:
             else:
                 message.status, message.reason = "failed", f"{result.kind}: {result.message}"[:500]
             outcomes.append(message.status)
+        tally.sent([messages[message_id] for message_id, result in results if isinstance(result, Delivery)], now)
         db_session.flush()
         published: dict[int, list[int]] = {}
         for message_id, result in results:

@@ -11,6 +11,7 @@ from sqlalchemy import Row, delete, select
 
 from reengage import db, enrollments
 from reengage.models import Contact, Message, Suppression
+from reengage.results import tally
 
 # How far along a sent message is; an event never moves it back.
 PROGRESS = {"sent": 0, "delivered": 1, "opened": 2, "clicked": 3}
@@ -45,10 +46,14 @@ def _apply(event: Row, message: Message, contact: Contact) -> None:
     at, properties = event.occurred_at, event.properties
     if event.type in REACHED:
         status, column = REACHED[event.type]
+        newly = []
         if getattr(message, column) is None:
             setattr(message, column, at)
+            newly.append(column)
         if event.type == "email.clicked" and message.opened_at is None:
             message.opened_at = at  # a click is also an open, even when the open pixel was blocked
+            newly.append("opened_at")
+        tally.reached(message, newly)
         if PROGRESS.get(message.status, len(PROGRESS)) < PROGRESS[status]:
             message.status = status
     elif event.type in ("email.bounced", "email.dropped"):

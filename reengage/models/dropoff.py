@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.db import Base, Id, Json, UTCDateTime, utcnow
@@ -61,6 +61,16 @@ class Dropoff(Base):
     segment: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # Where a call to action should lead: the start event's `deep_link` (or `resume_url`).
     deep_link: Mapped[str | None] = mapped_column(String(2048))
+    # The tally of its sent messages, kept as they go and are engaged with (reengage.results.tally), so
+    # metrics read dropoffs rather than every message: counts, what they cost, seconds from detection
+    # to the first one, and whether any was opened or clicked.
+    messages_sent: Mapped[int] = mapped_column(Integer, default=0)
+    messages_delivered: Mapped[int] = mapped_column(Integer, default=0)
+    messages_opened: Mapped[int] = mapped_column(Integer, default=0)
+    messages_clicked: Mapped[int] = mapped_column(Integer, default=0)
+    message_cost: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=Decimal(0))
+    first_touch_seconds: Mapped[float | None] = mapped_column(Float)
+    re_engaged: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the clock looked for a flow to enroll it in, and what came of it.
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     route_note: Mapped[str | None] = mapped_column(String(200))

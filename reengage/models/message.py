@@ -1,9 +1,10 @@
 """Messages: one row per enrollment step, moved through its states exactly once."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.db import Base, Id, Json, UTCDateTime, utcnow
@@ -59,6 +60,8 @@ class Message(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What sending it cost: the account's `metrics.costs` for its channel when it went.
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
     provider: Mapped[str | None] = mapped_column(String(20))
     provider_id: Mapped[str | None] = mapped_column(String(200))
     # What was sent, as rendered at send time: to, subject, text, html, cta_url, hint.

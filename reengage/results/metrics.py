@@ -29,51 +29,31 @@ MESSAGE_FILTERS = {"flow": Flow.key, "phase": Message.phase, "channel": Message.
 def metrics(account_id: int, filters: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, Any]]:
     """One row of figures per group (one row in all without `group_by`), largest groups first.
 
-    Counting is done by the database (GROUP BY); only per-dropoff first touches and recovery times,
-    which the medians need, come back row by row.
+    Counting is done by the database (GROUP BY). Without a message dimension (to group or filter by),
+    the figures come from each dropoff's tally of its messages (reengage.results.tally), one row per
+    dropoff; otherwise from the messages themselves. Only the values medians need come back row by row.
     """
-    costs = {channel: Decimal(str(cost)) for channel, cost in settings["costs"].items()}
     where = scope(account_id, filters)
-    message_where = [Message.sent_at.is_not(None), *(column == filters[name] for name, column
-                                                     in MESSAGE_FILTERS.items() if name in filters)]
     by = filters.get("group_by")
     by_message = by in MESSAGE_GROUPS
     key = MESSAGE_GROUPS[by] if by_message else (DROPOFF_GROUPS[by] if by != "day" else _day()) if by else (
         Dropoff.account_id)
     groups: dict[Any, dict[str, Any]] = defaultdict(_empty)
-
-    def sent(*columns):
-        return (select(*columns).select_from(Message).join(Enrollment, Enrollment.id == Message.enrollment_id)
-                .join(Dropoff, Dropoff.id == Enrollment.dropoff_id).join(Flow, Flow.id == Message.flow_id)
-                .where(*where, *message_where))
-
     session = db.session()
-    for group, channel, count, delivered, opened, clicked in session.execute(sent(
-            key, Message.channel, func.count(), func.count(Message.delivered_at), func.count(Message.opened_at),
-            func.count(Message.clicked_at)).group_by(key, Message.channel)):
-        figures = groups[group]
-        figures["messages_sent"] += count
-        figures["delivered"] += delivered
-        figures["opened"] += opened
-        figures["clicked"] += clicked
-        figures["cost"] += costs.get(channel, Decimal(0)) * count
-    engaged = func.max(case((or_(Message.opened_at.is_not(None), Message.clicked_at.is_not(None)), 1), else_=0))
-    for group, detected_at, first, was_engaged in session.execute(sent(
-            key, Dropoff.detected_at, func.min(Message.sent_at), engaged).group_by(key, Enrollment.dropoff_id,
-                                                                                    Dropoff.detected_at)):
-        figures = groups[group]
-        figures["first_touch_seconds"].append((first - detected_at).total_seconds())
-        figures["re_engaged"] += was_engaged
-        if by_message:
-            figures["dropoffs"] += 1
-            figures["enrolled"] += 1
-    if by_message:
-        for group, credited in _credited(where, filters, by, settings["attribution_window"]).items():
-            figures = groups[group]
-            figures["recovered"] = len(credited)
-            figures["revenue"] = sum((revenue or Decimal(0) for revenue, _ in credited), Decimal(0))
-            figures["recovery_seconds"] = [seconds for _, seconds in credited if seconds is not None]
+    if by_message or any(name in filters for name in MESSAGE_FILTERS):
+        _from_messages(groups, key, where, filters, settings)
     else:
+        for group, sent, delivered, opened, clicked, cost, re_engaged in session.execute(select(
+                key, func.sum(Dropoff.messages_sent), func.sum(Dropoff.messages_delivered),
+                func.sum(Dropoff.messages_opened), func.sum(Dropoff.messages_clicked), func.sum(Dropoff.message_cost),
+                func.count(case((Dropoff.re_engaged, 1)))).where(*where).group_by(key)):
+            figures = groups[group]
+            figures.update(messages_sent=sent or 0, delivered=delivered or 0, opened=opened or 0,
+                           clicked=clicked or 0, cost=Decimal(str(cost or 0)), re_engaged=re_engaged)
+        for group, seconds in session.execute(select(key, Dropoff.first_touch_seconds).where(
+                *where, Dropoff.first_touch_seconds.is_not(None))):
+            groups[group]["first_touch_seconds"].append(seconds)
+    if not by_message:
         for group, count, recovered, revenue in session.execute(select(
                 key, func.count(), func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue)).where(*where)
                 .group_by(key)):
@@ -91,6 +71,45 @@ def metrics(account_id: int, filters: dict[str, Any], settings: dict[str, Any]) 
     if by:
         return sorted(rows, key=lambda r: (-r["dropoffs"], str(r["group"])))
     return rows or [_finish(None, _empty(), None)]
+
+
+def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters: dict[str, Any],
+                   settings: dict[str, Any]) -> None:
+    """The message figures of each group from the sent messages passing the message filters; grouped by a
+    message dimension, also the dropoffs they reached and the recoveries credited to them."""
+    by = filters.get("group_by")
+    by_message = by in MESSAGE_GROUPS
+    message_where = [Message.sent_at.is_not(None), *(column == filters[name] for name, column
+                                                     in MESSAGE_FILTERS.items() if name in filters)]
+
+    def sent(*columns):
+        return (select(*columns).select_from(Message).join(Enrollment, Enrollment.id == Message.enrollment_id)
+                .join(Dropoff, Dropoff.id == Enrollment.dropoff_id).join(Flow, Flow.id == Message.flow_id)
+                .where(*where, *message_where))
+
+    session = db.session()
+    for group, count, delivered, opened, clicked, cost in session.execute(sent(
+            key, func.count(), func.count(Message.delivered_at), func.count(Message.opened_at),
+            func.count(Message.clicked_at), func.sum(Message.cost)).group_by(key)):
+        figures = groups[group]
+        figures.update(messages_sent=count, delivered=delivered, opened=opened, clicked=clicked,
+                       cost=Decimal(str(cost or 0)))
+    engaged = func.max(case((or_(Message.opened_at.is_not(None), Message.clicked_at.is_not(None)), 1), else_=0))
+    for group, detected_at, first, was_engaged in session.execute(sent(
+            key, Dropoff.detected_at, func.min(Message.sent_at), engaged).group_by(key, Enrollment.dropoff_id,
+                                                                                    Dropoff.detected_at)):
+        figures = groups[group]
+        figures["first_touch_seconds"].append((first - detected_at).total_seconds())
+        figures["re_engaged"] += was_engaged
+        if by_message:
+            figures["dropoffs"] += 1
+            figures["enrolled"] += 1
+    if by_message:
+        for group, credited in _credited(where, filters, by, settings["attribution_window"]).items():
+            figures = groups[group]
+            figures["recovered"] = len(credited)
+            figures["revenue"] = sum((revenue or Decimal(0) for revenue, _ in credited), Decimal(0))
+            figures["recovery_seconds"] = [seconds for _, seconds in credited if seconds is not None]
 
 
 def scope(account_id: int, filters: dict[str, Any]) -> list:

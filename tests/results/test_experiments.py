@@ -152,3 +152,20 @@ def test_another_accounts_experiments_are_not_shown(client, acme, globex, split)
     assert client.get("/v1/metrics/holdout", headers=globex.headers).json == []
     [line] = csv.DictReader(io.StringIO(client.get("/v1/metrics.csv", headers=globex.headers).get_data(as_text=True)))
     assert (line["dropoffs"], line["messages_sent"], line["recovery_rate"]) == ("0", "0", "")
+
+
+def test_the_dropoff_tallies_agree_with_the_messages(client, acme, split):
+    """Ungrouped metrics read each dropoff's tally; filtered by channel they count the messages themselves."""
+    client.patch("/v1/settings", json={"metrics": {"costs": {"email": 0.25}}}, headers=acme.headers)
+    for name in ("p1", "p2", "p3"):
+        click(client, acme, name, split[name])
+    convert(client, acme, "p1", split["p1"]["sent_at"] + timedelta(hours=3), 10)
+    [tallied] = client.get("/v1/metrics", headers=acme.headers).json
+    [counted] = client.get("/v1/metrics?channel=email", headers=acme.headers).json
+    figures = ("messages_sent", "delivered", "opened", "clicked", "re_engaged", "cost",
+               "median_time_to_first_touch_seconds")
+    assert {k: tallied[k] for k in figures} == {k: counted[k] for k in figures}
+    assert (tallied["messages_sent"], tallied["opened"], tallied["clicked"], tallied["re_engaged"]) == (
+        PEOPLE, 3, 3, 3)
+    # Costs are kept as the messages went: these went before the price was set.
+    assert tallied["cost"] == 0.0

@@ -1,0 +1,48 @@
+"""Each dropoff's tally of its messages (kept on write, for metrics) and each sent message's cost
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+COUNTS = {"messages_sent": "m.sent_at", "messages_delivered": "m.delivered_at", "messages_opened": "m.opened_at",
+          "messages_clicked": "m.clicked_at"}
+OF_DROPOFF = "FROM messages m JOIN enrollments e ON e.id = m.enrollment_id WHERE e.dropoff_id = dropoffs.id " \
+             "AND m.sent_at IS NOT NULL"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("messages") as batch:
+        batch.add_column(sa.Column("cost", sa.Numeric(18, 6)))
+    with op.batch_alter_table("dropoffs") as batch:
+        for name in COUNTS:
+            batch.add_column(sa.Column(name, sa.Integer, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("message_cost", sa.Numeric(18, 6), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("first_touch_seconds", sa.Float))
+        batch.add_column(sa.Column("re_engaged", sa.Boolean, nullable=False, server_default=sa.false()))
+    # Dropoffs from before: their tallies from their messages (costs were not kept, so they count as 0).
+    bind = op.get_bind()
+    seconds = ("EXTRACT(EPOCH FROM (SELECT min(m.sent_at) {} ) - dropoffs.detected_at)" if bind.dialect.name
+               == "postgresql" else "(julianday((SELECT min(m.sent_at) {})) - julianday(dropoffs.detected_at)) * 86400")
+    counts = ", ".join(f"{name} = (SELECT count({column}) {OF_DROPOFF})" for name, column in COUNTS.items())
+    op.execute(f"UPDATE dropoffs SET {counts}, first_touch_seconds = {seconds.format(OF_DROPOFF)}, "
+               f"re_engaged = EXISTS (SELECT 1 {OF_DROPOFF} AND (m.opened_at IS NOT NULL OR m.clicked_at IS NOT NULL)) "
+               f"WHERE EXISTS (SELECT 1 {OF_DROPOFF})")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("dropoffs") as batch:
+        for name in ("re_engaged", "first_touch_seconds", "message_cost", *reversed(COUNTS)):
+            batch.drop_column(name)
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("cost")
