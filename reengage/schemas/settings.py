@@ -80,7 +80,8 @@ class MetricsSettingsSchema(Schema):
         "example": "P7D"})
     costs = fields.Dict(keys=fields.String(validate=validate.OneOf(("email", "webhook", "hubspot_task", "sms"))),
                         values=fields.Float(validate=validate.Range(0, 1000)), load_default=dict, metadata={
-                            "description": "Cost of one message per channel, in the account's currency.",
+                            "description": "Cost of one message per channel, in the account's currency; each message "
+                                           "keeps the cost of its channel when it is sent.",
                             "example": {"email": 0.001, "sms": 0.0079}})
 
 
