@@ -2,9 +2,10 @@
 """Metrics query benchmark: GET /v1/metrics over N messages (default 1,000,000) in one account.
 
 250,000 dropoffs (a quarter recovered), each enrolled with four sent email messages across phases 1-4
-and variants A/B, and with the tally of them that sending keeps on each dropoff. Times, in the same run, the no-op baseline (GET /v1/me: authentication only) and the
-metrics queries (ungrouped, by day and stage from the tallies; by channel and variant with attribution;
-the A/B tests and holdout lift), each the median of a few runs.
+and variants A/B, and with the tally of them that sending keeps on each dropoff. Times, in the same
+run, the no-op baseline (GET /v1/me: authentication only) and the metrics queries (ungrouped, by day
+and stage from the tallies; by channel and variant with attribution; the A/B tests and holdout
+lift), each the median of a few runs.
 Target: each metrics query under 1 s.
 
     .venv/bin/python bench/metrics.py [--messages 1000000] [--runs 5] [--postgres postgresql://...]
