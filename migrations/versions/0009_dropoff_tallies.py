@@ -17,8 +17,6 @@ depends_on: str | Sequence[str] | None = None
 
 COUNTS = {"messages_sent": "m.sent_at", "messages_delivered": "m.delivered_at", "messages_opened": "m.opened_at",
           "messages_clicked": "m.clicked_at"}
-OF_DROPOFF = "FROM messages m JOIN enrollments e ON e.id = m.enrollment_id WHERE e.dropoff_id = dropoffs.id " \
-             "AND m.sent_at IS NOT NULL"
 
 
 def upgrade() -> None:
@@ -30,14 +28,20 @@ def upgrade() -> None:
         batch.add_column(sa.Column("message_cost", sa.Numeric(18, 6), nullable=False, server_default="0"))
         batch.add_column(sa.Column("first_touch_seconds", sa.Float))
         batch.add_column(sa.Column("re_engaged", sa.Boolean, nullable=False, server_default=sa.false()))
-    # Dropoffs from before: their tallies from their messages (costs were not kept, so they count as 0).
-    bind = op.get_bind()
-    seconds = ("EXTRACT(EPOCH FROM (SELECT min(m.sent_at) {} ) - dropoffs.detected_at)" if bind.dialect.name
-               == "postgresql" else "(julianday((SELECT min(m.sent_at) {})) - julianday(dropoffs.detected_at)) * 86400")
-    counts = ", ".join(f"{name} = (SELECT count({column}) {OF_DROPOFF})" for name, column in COUNTS.items())
-    op.execute(f"UPDATE dropoffs SET {counts}, first_touch_seconds = {seconds.format(OF_DROPOFF)}, "
-               f"re_engaged = EXISTS (SELECT 1 {OF_DROPOFF} AND (m.opened_at IS NOT NULL OR m.clicked_at IS NOT NULL)) "
-               f"WHERE EXISTS (SELECT 1 {OF_DROPOFF})")
+    # Dropoffs from before: their tallies from their messages, in one pass (costs were not kept: they count as 0).
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    seconds = ("EXTRACT(EPOCH FROM t.first_sent - dropoffs.detected_at)" if postgresql
+               else "(julianday(t.first_sent) - julianday(dropoffs.detected_at)) * 86400")
+    counts = ", ".join(f"count({column}) AS {name}" for name, column in COUNTS.items())
+    engaged = "bool_or" if postgresql else "max"
+    op.execute(
+        f"UPDATE dropoffs SET {', '.join(f'{name} = t.{name}' for name in COUNTS)}, "
+        f"first_touch_seconds = {seconds}, re_engaged = t.re_engaged "
+        f"FROM (SELECT e.dropoff_id, {counts}, min(m.sent_at) AS first_sent, "
+        f"{engaged}(m.opened_at IS NOT NULL OR m.clicked_at IS NOT NULL) AS re_engaged "
+        "FROM messages m JOIN enrollments e ON e.id = m.enrollment_id "
+        "WHERE m.sent_at IS NOT NULL AND e.dropoff_id IS NOT NULL GROUP BY e.dropoff_id) AS t "
+        "WHERE dropoffs.id = t.dropoff_id")
 
 
 def downgrade() -> None:
