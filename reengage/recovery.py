@@ -9,6 +9,7 @@ from sqlalchemy import Row, select
 
 from reengage import db, enrollments, hooks
 from reengage.models import Dropoff, Enrollment, Flow
+from reengage.results import tally
 
 
 def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: str | None) -> None:
@@ -20,6 +21,7 @@ def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: s
     dropoff.revenue = revenue
     dropoff.currency = currency or dropoff.currency
     if enrolled:
+        tally.credit(dropoff, at)
         query = select(Enrollment.id).where(Enrollment.dropoff_id == dropoff.id, Enrollment.status == "active")
         enrollments.end(db.session().scalars(query), "converted", at)
     hooks.publish("contact.recovered", {dropoff.account_id: [dropoff.id]})

@@ -13,7 +13,8 @@ KEY = "contact.recovered"
 NOUN = "Recovery"
 LABEL = "Contact Recovered"
 DESCRIPTION = ("Triggers when someone who dropped off converts: the revenue, how long it took, and the flow, phase "
-               "and message credited (the last one sent before the conversion).")
+               "and message credited (the last one sent before the conversion, within the account's attribution "
+               "window).")
 FILTERS = (
     Filter("scenario", fields.String(), equal(Dropoff.scenario), description="Only this scenario."),
     Filter("stage", fields.String(), equal(Dropoff.stage), description="Only this funnel stage."),
@@ -70,7 +71,7 @@ def query(account_id: int) -> Select:
 
 def items(rows) -> list[dict]:
     """Each recovery with the message it is credited to."""
-    credited = _credited({dropoff.id: dropoff.recovered_at for dropoff, _ in rows})
+    credited = _credited([dropoff for dropoff, _ in rows])
     return [_ITEM.dump({
         "id": dropoff.id, "dropoff_id": dropoff.id, "scenario": dropoff.scenario, "stage": dropoff.stage,
         "rule": dropoff.rule_key, "value_at_risk": dropoff.value_at_risk, "revenue": dropoff.revenue,
@@ -79,26 +80,24 @@ def items(rows) -> list[dict]:
     }) for dropoff, contact in rows]
 
 
-def _credited(recovered_at: dict) -> dict[int, dict]:
-    """Per dropoff: the last message sent before its recovery, else the flow it was enrolled in."""
-    if not recovered_at:
+def _credited(dropoffs: list[Dropoff]) -> dict[int, dict]:
+    """Per dropoff: the message its recovery was credited to (reengage.results.tally), else the flow it was in."""
+    if not dropoffs:
         return {}
-    query = (select(Enrollment.dropoff_id, Flow.key, Message.id, Message.phase, Message.step, Message.variant,
-                    Message.channel, Message.sent_at)
-             .join(Flow, Flow.id == Enrollment.flow_id)
-             .outerjoin(Message, (Message.enrollment_id == Enrollment.id) & Message.sent_at.is_not(None))
-             .where(Enrollment.dropoff_id.in_(list(recovered_at))))
+    session = db.session()
     credited: dict[int, dict] = {}
-    best: dict[int, tuple] = {}
-    for row in db.session().execute(query):
-        at = row.sent_at
-        if at is not None and at > recovered_at[row.dropoff_id]:
-            at = None  # sent after the conversion: it earned nothing
-        rank = (at is not None, at or recovered_at[row.dropoff_id], row.id or 0)
-        if row.dropoff_id in best and best[row.dropoff_id] >= rank:
-            continue
-        best[row.dropoff_id] = rank
-        credited[row.dropoff_id] = {"flow": row.key, "phase": row.phase if at else None,
-                                    "step": row.step if at else None, "variant": row.variant if at else None,
-                                    "channel": row.channel if at else None, "message_id": row.id if at else None}
+    # A dropoff enrolled in several flows names its first; a credited message names its own.
+    for dropoff_id, flow in session.execute(
+            select(Enrollment.dropoff_id, Flow.key).join(Flow, Flow.id == Enrollment.flow_id)
+            .where(Enrollment.dropoff_id.in_([dropoff.id for dropoff in dropoffs])).order_by(Enrollment.id.desc())):
+        credited[dropoff_id] = {"flow": flow, "phase": None, "step": None, "variant": None, "channel": None,
+                                "message_id": None}
+    by_message = {dropoff.credited_message_id: dropoff.id for dropoff in dropoffs if dropoff.credited_message_id}
+    if by_message:
+        for message in session.execute(
+                select(Message.id, Message.phase, Message.step, Message.variant, Message.channel, Flow.key)
+                .join(Flow, Flow.id == Message.flow_id).where(Message.id.in_(list(by_message)))):
+            credited[by_message[message.id]] = {
+                "flow": message.key, "phase": message.phase, "step": message.step, "variant": message.variant,
+                "channel": message.channel, "message_id": message.id}
     return credited

@@ -71,6 +71,10 @@ class Dropoff(Base):
     message_cost: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=Decimal(0))
     first_touch_seconds: Mapped[float | None] = mapped_column(Float)
     re_engaged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The message its recovery is credited to: the last one sent before it, if that went within the
+    # account's attribution window; chosen once, when it is recovered.
+    credited_message_id: Mapped[int | None] = mapped_column(ForeignKey(
+        "messages.id", ondelete="SET NULL", name="fk_dropoffs_credited_message", use_alter=True))
     # When the clock looked for a flow to enroll it in, and what came of it.
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     route_note: Mapped[str | None] = mapped_column(String(200))

@@ -23,16 +23,16 @@ LAYOUT = {"margin": {"l": 48, "r": 16, "t": 36, "b": 40}, "height": 300, "legend
           "plot_bgcolor": "#ffffff", "bargap": 0.25}
 
 
-def overview(account_id: int, settings: dict[str, Any], days: int, now: datetime) -> dict[str, Any]:
-    """The dashboard of the last `days` days up to `now`."""
+def overview(account_id: int, window: timedelta, days: int, now: datetime) -> dict[str, Any]:
+    """The dashboard of the last `days` days up to `now`; A/B recoveries count within the attribution `window`."""
     start = now - timedelta(days=days)
     period = {"from": start, "to": now}
 
     def grouped(by: str) -> list[dict[str, Any]]:
-        return metrics.metrics(account_id, {**period, "group_by": by}, settings)
+        return metrics.metrics(account_id, {**period, "group_by": by})
 
-    [totals] = metrics.metrics(account_id, period, settings)
-    ab_tests = experiments.ab_tests(account_id, period, settings["attribution_window"])
+    [totals] = metrics.metrics(account_id, period)
+    ab_tests = experiments.ab_tests(account_id, period, window)
     lift = experiments.holdout(account_id, period)
     return {
         "days": days, "from": start, "to": now, "totals": totals,

@@ -46,8 +46,7 @@ def ab_tests(account_id: int, filters: dict[str, Any], window: timedelta) -> lis
             func.count(Message.clicked_at)).group_by(Flow.key, Flow.name, Message.step, Message.phase,
                                                      Message.variant)):
         names[flow] = name
-        steps[(flow, phase, step)][variant] = {"variant": variant, "sent": count, "clicked": clicked, "recovered": 0,
-                                               "revenue": Decimal(0)}
+        steps[(flow, phase, step)][variant] = {**_unsent(variant), "sent": count, "clicked": clicked}
     for flow, step, phase, variant, sent_at, recovered_at, revenue in session.execute(sent(
             Flow.key, Message.step, Message.phase, Message.variant, Message.sent_at, Dropoff.recovered_at,
             Dropoff.revenue).where(Dropoff.recovered_at >= Message.sent_at)):
@@ -60,8 +59,7 @@ def ab_tests(account_id: int, filters: dict[str, Any], window: timedelta) -> lis
 
 
 def _ab_test(flow: str, name: str, phase: int, step: str, variants: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    control = variants.get(CONTROL, {"variant": CONTROL, "sent": 0, "clicked": 0, "recovered": 0,
-                                     "revenue": Decimal(0)})
+    control = variants.get(CONTROL, _unsent(CONTROL))
     rows = []
     for key in sorted(variants, key=lambda v: (v != CONTROL, v)):
         figures = variants[key]
@@ -81,6 +79,10 @@ def _ab_test(flow: str, name: str, phase: int, step: str, variants: dict[str, di
     verdict = decided["verdict"] if decided else "no difference yet"
     return {"flow": flow, "flow_name": name, "phase": phase, "step": step, "control": CONTROL, "verdict": verdict,
             "variants": rows}
+
+
+def _unsent(variant: str) -> dict[str, Any]:
+    return {"variant": variant, "sent": 0, "clicked": 0, "recovered": 0, "revenue": Decimal(0)}
 
 
 def _test(compared: stats.Comparison) -> dict[str, Any]:

@@ -4,29 +4,35 @@ Dropoffs are counted by when they were detected. Grouped by a dropoff's own dime
 stage, rule, day), a group's recoveries are all its dropoffs' recoveries. Grouped by a message's
 dimension (flow, phase, channel, variant), a group holds the dropoffs its sent messages reached and
 the recoveries credited to it: each recovery goes to the last message sent before it, within the
-account's attribution window. Held-out enrollments get no messages; their recoveries count for
-their dropoffs only.
+account's attribution window, chosen when it is recovered (reengage.results.tally). Held-out
+enrollments get no messages; their recoveries count for their dropoffs only.
 """
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from statistics import median
 from typing import Any
 
-from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy import case, distinct, func, null, or_, select
 
-from reengage import db
-from reengage.models import Dropoff, Enrollment, Flow, Message
+from reengage import db, durations
+from reengage.models import Account, Dropoff, Enrollment, Flow, Message
+from reengage.schedule import effective
 
-DROPOFF_GROUPS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key, "day": None}
-MESSAGE_GROUPS = {"flow": Flow.key, "phase": Message.phase, "channel": Message.channel, "variant": Message.variant}
-GROUPS = (*DROPOFF_GROUPS, *MESSAGE_GROUPS)
-DROPOFF_FILTERS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key}
-MESSAGE_FILTERS = {"flow": Flow.key, "phase": Message.phase, "channel": Message.channel, "variant": Message.variant}
+# What metrics filter and group by: a dropoff's own dimensions (and the day it was detected), and a message's.
+DROPOFF_DIMENSIONS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key}
+MESSAGE_DIMENSIONS = {"flow": Flow.key, "phase": Message.phase, "channel": Message.channel, "variant": Message.variant}
+GROUPS = (*DROPOFF_DIMENSIONS, "day", *MESSAGE_DIMENSIONS)
 
 
-def metrics(account_id: int, filters: dict[str, Any], settings: dict[str, Any]) -> list[dict[str, Any]]:
+def settings_of(account: Account) -> dict[str, Any]:
+    """The account's metrics settings, with the attribution window as a timedelta."""
+    stored = effective(account.settings, None)["metrics"]
+    return {**stored, "attribution_window": durations.parse(stored["attribution_window"])}
+
+
+def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
     """One row of figures per group (one row in all without `group_by`), largest groups first.
 
     Counting is done by the database (GROUP BY). Without a message dimension (to group or filter by),
@@ -35,57 +41,55 @@ def metrics(account_id: int, filters: dict[str, Any], settings: dict[str, Any]) 
     """
     where = scope(account_id, filters)
     by = filters.get("group_by")
-    by_message = by in MESSAGE_GROUPS
-    key = MESSAGE_GROUPS[by] if by_message else (DROPOFF_GROUPS[by] if by != "day" else _day()) if by else (
-        Dropoff.account_id)
+    by_message = by in MESSAGE_DIMENSIONS
+    tallied = not by_message and not any(name in filters for name in MESSAGE_DIMENSIONS)
+    key = (MESSAGE_DIMENSIONS.get(by) or DROPOFF_DIMENSIONS.get(by) or _day()) if by else Dropoff.account_id
     groups: dict[Any, dict[str, Any]] = defaultdict(_empty)
     session = db.session()
-    if by_message or any(name in filters for name in MESSAGE_FILTERS):
-        _from_messages(groups, key, where, filters, settings)
-    else:
-        for group, sent, delivered, opened, clicked, cost, re_engaged in session.execute(select(
-                key, func.sum(Dropoff.messages_sent), func.sum(Dropoff.messages_delivered),
-                func.sum(Dropoff.messages_opened), func.sum(Dropoff.messages_clicked), func.sum(Dropoff.message_cost),
-                func.count(case((Dropoff.re_engaged, 1)))).where(*where).group_by(key)):
-            figures = groups[group]
-            figures.update(messages_sent=sent or 0, delivered=delivered or 0, opened=opened or 0,
-                           clicked=clicked or 0, cost=Decimal(str(cost or 0)), re_engaged=re_engaged)
-        for group, seconds in session.execute(select(key, Dropoff.first_touch_seconds).where(
-                *where, Dropoff.first_touch_seconds.is_not(None))):
-            groups[group]["first_touch_seconds"].append(seconds)
+    if not tallied:
+        _from_messages(groups, key, where, filters)
     if not by_message:
-        for group, count, recovered, revenue in session.execute(select(
-                key, func.count(), func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue)).where(*where)
-                .group_by(key)):
+        tally = (func.sum(Dropoff.messages_sent), func.sum(Dropoff.messages_delivered),
+                 func.sum(Dropoff.messages_opened), func.sum(Dropoff.messages_clicked), func.sum(Dropoff.message_cost),
+                 func.count(case((Dropoff.re_engaged, 1)))) if tallied else ()
+        for group, count, recovered, revenue, *tallies in session.execute(select(
+                key, func.count(), func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue), *tally)
+                .where(*where).group_by(key)):
             figures = groups[group]
             figures["dropoffs"], figures["recovered"] = count, recovered
             figures["revenue"] = Decimal(str(revenue or 0))
+            if tallied:
+                sent, delivered, opened, clicked, cost, re_engaged = tallies
+                figures.update(messages_sent=sent or 0, delivered=delivered or 0, opened=opened or 0,
+                               clicked=clicked or 0, cost=Decimal(str(cost or 0)), re_engaged=re_engaged)
         for group, count in session.execute(select(key, func.count(distinct(Enrollment.dropoff_id))).join(
                 Dropoff, Dropoff.id == Enrollment.dropoff_id).where(*where, Enrollment.holdout.is_(False))
                 .group_by(key)):
             groups[group]["enrolled"] = count
-        for group, seconds in session.execute(select(key, Dropoff.recovery_seconds).where(
-                *where, Dropoff.recovery_seconds.is_not(None))):
-            groups[group]["recovery_seconds"].append(seconds)
+        touched = Dropoff.first_touch_seconds if tallied else null()
+        for group, first_touch, recovery in session.execute(select(key, touched, Dropoff.recovery_seconds).where(
+                *where, or_(touched.is_not(None), Dropoff.recovery_seconds.is_not(None)))):
+            figures = groups[group]
+            if first_touch is not None:
+                figures["first_touch_seconds"].append(first_touch)
+            if recovery is not None:
+                figures["recovery_seconds"].append(recovery)
     rows = [_finish(group, figures, by) for group, figures in groups.items()]
     if by:
         return sorted(rows, key=lambda r: (-r["dropoffs"], str(r["group"])))
     return rows or [_finish(None, _empty(), None)]
 
 
-def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters: dict[str, Any],
-                   settings: dict[str, Any]) -> None:
+def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters: dict[str, Any]) -> None:
     """The message figures of each group from the sent messages passing the message filters; grouped by a
     message dimension, also the dropoffs they reached and the recoveries credited to them."""
-    by = filters.get("group_by")
-    by_message = by in MESSAGE_GROUPS
-    message_where = [Message.sent_at.is_not(None), *(column == filters[name] for name, column
-                                                     in MESSAGE_FILTERS.items() if name in filters)]
+    by_message = filters.get("group_by") in MESSAGE_DIMENSIONS
+    message_where = [column == filters[name] for name, column in MESSAGE_DIMENSIONS.items() if name in filters]
 
     def sent(*columns):
         return (select(*columns).select_from(Message).join(Enrollment, Enrollment.id == Message.enrollment_id)
                 .join(Dropoff, Dropoff.id == Enrollment.dropoff_id).join(Flow, Flow.id == Message.flow_id)
-                .where(*where, *message_where))
+                .where(*where, Message.sent_at.is_not(None), *message_where))
 
     session = db.session()
     for group, count, delivered, opened, clicked, cost in session.execute(sent(
@@ -105,17 +109,22 @@ def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters:
             figures["dropoffs"] += 1
             figures["enrolled"] += 1
     if by_message:
-        for group, credited in _credited(where, filters, by, settings["attribution_window"]).items():
+        # Each recovery counts for the message it was credited to, when that message passes the filters.
+        for group, revenue, seconds in session.execute(
+                select(key, Dropoff.revenue, Dropoff.recovery_seconds).select_from(Dropoff)
+                .join(Message, Message.id == Dropoff.credited_message_id).join(Flow, Flow.id == Message.flow_id)
+                .where(*where, *message_where)):
             figures = groups[group]
-            figures["recovered"] = len(credited)
-            figures["revenue"] = sum((revenue or Decimal(0) for revenue, _ in credited), Decimal(0))
-            figures["recovery_seconds"] = [seconds for _, seconds in credited if seconds is not None]
+            figures["recovered"] += 1
+            figures["revenue"] += revenue or Decimal(0)
+            if seconds is not None:
+                figures["recovery_seconds"].append(seconds)
 
 
 def scope(account_id: int, filters: dict[str, Any]) -> list:
     """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters."""
-    where = [Dropoff.account_id == account_id, *(column == filters[name] for name, column in DROPOFF_FILTERS.items()
-                                                   if name in filters)]
+    where = [Dropoff.account_id == account_id, *(column == filters[name] for name, column
+                                                   in DROPOFF_DIMENSIONS.items() if name in filters)]
     if "from" in filters:
         where.append(Dropoff.detected_at >= filters["from"])
     if "to" in filters:
@@ -128,31 +137,6 @@ def _day():
     if db.session().get_bind().dialect.name == "postgresql":
         return func.date(func.timezone("UTC", Dropoff.detected_at))
     return func.date(Dropoff.detected_at)
-
-
-def _credited(where: list, filters: dict[str, Any], by: str, window: timedelta) -> dict[Any, list[tuple]]:
-    """Per message group: (revenue, recovery seconds) of each recovery credited to its last message in the window.
-
-    The last message is chosen among all the dropoff's sent messages; the filters then decide whether it counts.
-    """
-    sent = (select(Enrollment.dropoff_id, Message.sent_at, Message.id, *MESSAGE_FILTERS.values(), Dropoff.recovered_at,
-                   Dropoff.revenue, Dropoff.recovery_seconds)
-            .join(Enrollment, Enrollment.id == Message.enrollment_id).join(Dropoff, Dropoff.id == Enrollment.dropoff_id)
-            .join(Flow, Flow.id == Message.flow_id)
-            .where(*where, Dropoff.recovered_at.is_not(None), Message.sent_at.is_not(None),
-                   Message.sent_at <= Dropoff.recovered_at))
-    last: dict[int, Any] = {}
-    for row in db.session().execute(sent):
-        known = last.get(row.dropoff_id)
-        if known is None or (row.sent_at, row.id) > (known.sent_at, known.id):
-            last[row.dropoff_id] = row
-    credited: dict[Any, list[tuple]] = defaultdict(list)
-    for row in last.values():
-        values = dict(zip(MESSAGE_FILTERS, row[3:3 + len(MESSAGE_FILTERS)], strict=True))
-        if row.recovered_at - row.sent_at <= window and all(values[n] == filters[n] for n in MESSAGE_FILTERS
-                                                               if n in filters):
-            credited[values[by]].append((row.revenue, row.recovery_seconds))
-    return credited
 
 
 def _empty() -> dict[str, Any]:

@@ -6,7 +6,7 @@ installed `plotly` package: the page fetches nothing from outside this server.
 """
 
 from datetime import timedelta
-from functools import cache
+from functools import cache, wraps
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, redirect, render_template, request, send_from_directory, session, url_for
@@ -17,8 +17,7 @@ from plotly.offline import get_plotlyjs
 from reengage import auth, db
 from reengage.models import Account
 from reengage.results import dashboard, metrics
-from reengage.routes.metrics import csv_of, metrics_settings
-from reengage.schedule import effective
+from reengage.routes.metrics import csv_of
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 blp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder=PAGES)
@@ -61,31 +60,32 @@ def _signed_in() -> auth.Caller | None:
     return auth.lookup(prefix, key_hash)
 
 
+def _for_account(view):
+    """A page of the signed-in account for the chosen period (`days`), else the way to the sign-in page."""
+    @wraps(view)
+    def page():
+        caller = _signed_in()
+        if caller is None:
+            return redirect(url_for("dashboard.sign_in_page"))
+        return view(db.session().get(Account, caller.account_id), PeriodSchema().load(request.args)["days"])
+    return page
+
+
 @blp.route("", methods=["GET"])
-def show():
-    """The dashboard for the chosen period, or the way to the sign-in page."""
-    caller = _signed_in()
-    if caller is None:
-        return redirect(url_for("dashboard.sign_in_page"))
-    days = PeriodSchema().load(request.args)["days"]
-    account = db.session().get(Account, caller.account_id)
-    view = dashboard.overview(account.id, metrics_settings(account), days, db.utcnow())
-    return render_template("dashboard.html", account=account, view=view, periods=dashboard.PERIODS,
-                           timezone=effective(account.settings, None)["timezone"])
+@_for_account
+def show(account: Account, days: int):
+    """The dashboard for the chosen period."""
+    window = metrics.settings_of(account)["attribution_window"]
+    view = dashboard.overview(account.id, window, days, db.utcnow())
+    return render_template("dashboard.html", account=account, view=view, periods=dashboard.PERIODS)
 
 
 @blp.route("/metrics.csv", methods=["GET"])
-def download():
+@_for_account
+def download(account: Account, days: int):
     """The period's metrics by day as CSV (the same as `GET /v1/metrics.csv?group_by=day`)."""
-    caller = _signed_in()
-    if caller is None:
-        return redirect(url_for("dashboard.sign_in_page"))
-    days = PeriodSchema().load(request.args)["days"]
-    account = db.session().get(Account, caller.account_id)
     now = db.utcnow()
-    rows = metrics.metrics(account.id, {"from": now - timedelta(days=days), "to": now, "group_by": "day"},
-                           metrics_settings(account))
-    return csv_of(rows)
+    return csv_of(metrics.metrics(account.id, {"from": now - timedelta(days=days), "to": now, "group_by": "day"}))
 
 
 @blp.route("/sign-in", methods=["GET"])

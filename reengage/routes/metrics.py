@@ -8,12 +8,11 @@ from typing import Any
 from flask import Response
 from marshmallow import RAISE, Schema, fields, validate
 
-from reengage import db, durations
+from reengage import db
 from reengage.api import Blueprint
 from reengage.auth import account_id, authenticate
 from reengage.models import Account
 from reengage.results import experiments, metrics
-from reengage.schedule import effective
 
 blp = Blueprint("metrics", __name__, url_prefix="/v1", description="What came back: recovery metrics.")
 blp.before_request(authenticate)
@@ -119,7 +118,7 @@ class HoldoutResultSchema(Schema):
 @blp.response(200, MetricsRowSchema(many=True))
 def get_metrics(filters):
     """Dropoffs, messages, engagement, recoveries, revenue and cost, per group (one row without group_by)."""
-    return metrics.metrics(account_id(), filters, _settings())
+    return metrics.metrics(account_id(), filters)
 
 
 @blp.route("/metrics.csv")
@@ -128,7 +127,7 @@ def get_metrics(filters):
                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
 def get_metrics_csv(filters):
     """The metrics as CSV, for a spreadsheet."""
-    return csv_of(metrics.metrics(account_id(), filters, _settings()))
+    return csv_of(metrics.metrics(account_id(), filters))
 
 
 @blp.route("/metrics/ab-tests")
@@ -136,7 +135,8 @@ def get_metrics_csv(filters):
 @blp.response(200, AbTestSchema(many=True))
 def get_ab_tests(filters):
     """Each step with variants: per variant, click and recovery rates and the test against the control."""
-    return experiments.ab_tests(account_id(), filters, _settings()["attribution_window"])
+    account = db.session().get(Account, account_id())
+    return experiments.ab_tests(account.id, filters, metrics.settings_of(account)["attribution_window"])
 
 
 @blp.route("/metrics/holdout")
@@ -156,13 +156,3 @@ def csv_of(rows: list[dict[str, Any]]) -> Response:
                      for row in MetricsRowSchema(many=True).dump(rows))
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="reengage-metrics.csv"'})
-
-
-def metrics_settings(account: Account) -> dict[str, Any]:
-    """The account's metrics settings, with the attribution window as a timedelta."""
-    stored = effective(account.settings, None)["metrics"]
-    return {**stored, "attribution_window": durations.parse(stored["attribution_window"])}
-
-
-def _settings() -> dict[str, Any]:
-    return metrics_settings(db.session().get(Account, account_id()))

@@ -79,6 +79,15 @@ def test_the_dashboard_asks_for_a_key_then_keeps_a_session(app, client, acme, hi
     assert client.get("/dashboard").status_code == 302
 
 
+def test_another_account_sees_only_its_own_dashboard(client, globex, history):
+    assert sign_in(client, globex.key).status_code == 302
+    text = client.get("/dashboard").get_data(as_text=True)
+    assert 'id="tile-dropoffs">0<' in text and 'id="tile-recovered">0<' in text
+    assert "Person" not in text and 'data-chart="' not in text and "No dropoffs yet." in text
+    lines = client.get("/dashboard/metrics.csv").get_data(as_text=True).strip().splitlines()
+    assert lines == lines[:1]  # a header and no day
+
+
 def test_a_revoked_key_ends_its_sessions_and_bad_periods_are_refused(app, client, acme):
     assert sign_in(client, acme.key).status_code == 302
     assert client.get("/dashboard?days=7").status_code == 200

@@ -6,7 +6,9 @@ import math
 from datetime import datetime, timedelta
 
 import pytest
+from alembic import command
 
+from reengage import db
 from tests.results.test_stats import chi_square_p
 from tests.support import event
 from tests.test_flows import abandon, setup_sales, tick
@@ -160,6 +162,11 @@ def test_the_dropoff_tallies_agree_with_the_messages(client, acme, split):
     for name in ("p1", "p2", "p3"):
         click(client, acme, name, split[name])
     convert(client, acme, "p1", split["p1"]["sent_at"] + timedelta(hours=3), 10)
+    click(client, acme, "p1", split["p1"])  # the same click again (a replay): stored once, counted once
+    second = event("click-p1-again", type="email.clicked", contact={"external_id": "p1"},
+                   occurred_at=(split["p1"]["sent_at"] + timedelta(hours=2)).isoformat(),
+                   properties={"message_id": split["p1"]["id"]})
+    assert client.post("/v1/events", json=second, headers=acme.headers).status_code == 200  # a second click
     [tallied] = client.get("/v1/metrics", headers=acme.headers).json
     [counted] = client.get("/v1/metrics?channel=email", headers=acme.headers).json
     figures = ("messages_sent", "delivered", "opened", "clicked", "re_engaged", "cost",
@@ -169,3 +176,23 @@ def test_the_dropoff_tallies_agree_with_the_messages(client, acme, split):
         PEOPLE, 3, 3, 3)
     # Costs are kept as the messages went: these went before the price was set.
     assert tallied["cost"] == 0.0
+
+
+def test_upgrading_from_before_the_tallies_fills_them_in(app, client, acme, split):
+    """Migration 0009 gives dropoffs from before it their tallies and credits, as sending and recovery keep them."""
+    for name in ("p1", "p2"):
+        click(client, acme, name, split[name])
+    convert(client, acme, "p1", split["p1"]["sent_at"] + timedelta(days=2), 10)
+    convert(client, acme, "p2", split["p2"]["sent_at"] + timedelta(days=8), 20)  # outside the window
+    queries = ("/v1/metrics", "/v1/metrics?group_by=variant", "/v1/metrics?group_by=phase",
+               "/v1/triggers/contact.recovered")
+    before = {query: client.get(query, headers=acme.headers).json for query in queries}
+    config = db.alembic_config(app.config["DATABASE_URL"])
+    with app.app_context():
+        db.engine().dispose()
+    command.downgrade(config, "0008")
+    command.upgrade(config, "head")
+    after = {query: client.get(query, headers=acme.headers).json for query in queries}
+    assert after == before
+    assert before["/v1/metrics?group_by=variant"] and sum(r["recovered"] for r in before[
+        "/v1/metrics?group_by=variant"]) == 1

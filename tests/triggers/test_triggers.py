@@ -87,6 +87,20 @@ def test_a_recovery_is_credited_to_the_last_message_before_it(app, client, acme,
     assert item["contact"]["email"] == "dana@example.com" and set(item) == set(TRIGGERS["contact.recovered"].SAMPLE)
 
 
+def test_a_recovery_after_the_attribution_window_credits_the_flow_only(app, client, acme, sales):
+    """The trigger credits what the metrics credit: nothing past the account's window (P7D by default)."""
+    dana, _ = sales
+    first = datetime.fromisoformat(messages(client, acme, dana["id"])["1.pick-up"]["due_at"])
+    tick(app, first)
+    sent = datetime.fromisoformat(messages(client, acme, dana["id"])["1.pick-up"]["sent_at"])
+    done = event("done", type="application_completed", contact={"external_id": "dana"},
+                 occurred_at=(sent + timedelta(days=7, seconds=1)).isoformat())
+    client.post("/v1/events", json=done, headers=acme.headers)
+    [item] = poll(client, acme, "contact.recovered")
+    assert item["flow"] == "sales" and item["message_id"] is None and item["phase"] is None
+    assert client.get("/v1/metrics?group_by=phase", headers=acme.headers).json[0]["recovered"] == 0
+
+
 def test_a_recovery_before_any_message_credits_the_flow_only(client, acme, sales):
     done = event("done", type="application_completed", occurred_at=(T + timedelta(hours=24, minutes=1)).isoformat(),
                  contact={"external_id": "kim"})
