@@ -6,8 +6,11 @@ from typing import Any
 
 from flask import Flask
 
-from reengage import api, auth, cli, config, db, errors, intake, queue, ratelimit
-from reengage.routes import BLUEPRINTS, PAGES, atomic, dashboard, events, rules
+from reengage import cli
+from reengage.intake import ingest
+from reengage.platform import auth, config, db, errors, queue
+from reengage.web import api, ratelimit
+from reengage.web.routes import BLUEPRINTS, PAGES, atomic, dashboard, events, rules
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
 
@@ -28,7 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         db.upgrade_embedded(app.config["DATABASE_URL"], Path.cwd() / MIGRATE_LOCK)
     db.init_app(app)
     queue.init_app(app)
-    intake.init_app(app)
+    ingest.init_app(app)
     auth.init_app(app)
     ratelimit.init_app(app)
     rest_api = api.init_app(app, BLUEPRINTS)

@@ -13,7 +13,7 @@ accesslog = os.environ.get("ACCESS_LOG", "-") or None
 
 def post_worker_init(worker) -> None:
     """Without Redis there is no separate clock process: each web worker runs one."""
-    from reengage import clock
+    from reengage.jobs import clock
 
     app = worker.wsgi
     if not app.config.get("REDIS_URL") and app.config["CLOCK_IN_PROCESS"]:

@@ -2,10 +2,12 @@
 
 from marshmallow import fields
 
-from reengage import contacts, db, enrollments, flows
+from reengage.intake import contacts
+from reengage.platform import db
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import EnrollmentSchema
 from reengage.schemas.flow import FlowRef
+from reengage.sequencing import enrollments, flows
 
 KEY = "enroll"
 NOUN = "Enrollment"

@@ -2,10 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
-from reengage import contacts, db, enrollments, flows
+from reengage.intake import contacts
 from reengage.models import CONSENT_CHANNELS
+from reengage.platform import db
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.flow import FlowRef
+from reengage.sequencing import enrollments, flows
 
 KEY = "exit"
 NOUN = "Exit"

@@ -5,10 +5,11 @@ from datetime import UTC
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select, text, update
 
-from reengage import contacts, db
-from reengage.errors import ApiError
+from reengage.intake import contacts
 from reengage.models import Dropoff, Rule, Watch
-from reengage.recovery import recover
+from reengage.outcomes.recovery import recover
+from reengage.platform import db
+from reengage.platform.errors import ApiError
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.fields import Money
 

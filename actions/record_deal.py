@@ -2,7 +2,7 @@
 
 from marshmallow import fields
 
-from reengage import db
+from reengage.platform import db
 from reengage.schemas.contact import ContactInputSchema
 from reengage.schemas.deal import DealInputSchema, DealSchema
 from reengage.winback import deals

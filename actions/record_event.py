@@ -4,7 +4,7 @@ from uuid import uuid4
 
 from marshmallow import fields, validate
 
-from reengage import intake
+from reengage.intake import ingest
 from reengage.schemas.event import EventInputSchema, IntakeResultSchema
 
 KEY = "record-event"
@@ -27,5 +27,5 @@ SAMPLE = {"id": "zap-8812-77", "contact_id": 42, "status": "created"}
 def perform(account_id: int, data: dict) -> dict:
     """Store the event (once per id) and hand it to processing."""
     event = {**data, "id": data.get("id") or f"action-{uuid4().hex}"}
-    with intake.arrival() as token:
-        return intake.ingest(account_id, [event], "", token)[0]
+    with ingest.arrival() as token:
+        return ingest.ingest(account_id, [event], "", token)[0]

@@ -3,13 +3,16 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from reengage import contacts, db, enrollments, flows, personalise, rendering, schedule
-from reengage.channels import CHANNELS
-from reengage.errors import ApiError
+from reengage.intake import contacts
 from reengage.models import Account, Deal
-from reengage.readiness import variant_of
+from reengage.platform import db, rendering
+from reengage.platform.errors import ApiError
 from reengage.schemas.contact import IDENTIFIERS, ContactRefSchema
 from reengage.schemas.flow import HINTS, FlowRef
+from reengage.sending import personalise
+from reengage.sending.channels import CHANNELS
+from reengage.sending.readiness import variant_of
+from reengage.sequencing import enrollments, flows, schedule
 
 KEY = "render"
 NOUN = "Preview"

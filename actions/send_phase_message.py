@@ -5,14 +5,17 @@ from uuid import uuid4
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
-from reengage import contacts, db, flows, queue, readiness
-from reengage.errors import ApiError
+from reengage.intake import contacts
 from reengage.jobs.messages import send_messages
 from reengage.models import Enrollment, Message
+from reengage.platform import db, queue
+from reengage.platform.errors import ApiError
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import MessageSchema
 from reengage.schemas.fields import SLUG
 from reengage.schemas.flow import HINTS, CtaSchema, FlowRef, template_problems
+from reengage.sending import readiness
+from reengage.sequencing import flows
 
 KEY = "send-phase-message"
 NOUN = "Message"

@@ -3,8 +3,8 @@
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select, update
 
-from reengage import db
 from reengage.models import SERVICE_STATES, Dropoff, ServiceStatus
+from reengage.platform import db
 
 KEY = "service-status"
 NOUN = "Service status"

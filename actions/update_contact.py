@@ -1,6 +1,6 @@
 """Create or update a contact: identifiers, name, time zone, country, properties and consent."""
 
-from reengage import contacts
+from reengage.intake import contacts
 from reengage.schemas.contact import ContactInputSchema, ContactSchema
 
 KEY = "update-contact"

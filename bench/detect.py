@@ -24,8 +24,10 @@ from ingest import fresh_postgres_database  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
-from reengage import accounts, clock, db  # noqa: E402
+from reengage import accounts  # noqa: E402
+from reengage.jobs import clock  # noqa: E402
 from reengage.models import Contact, Dropoff, Event, Rule, Watch  # noqa: E402
+from reengage.platform import db  # noqa: E402
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 CONTACTS = 10_000

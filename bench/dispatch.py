@@ -32,9 +32,12 @@ from rq import Queue  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
-from reengage import accounts, clock, db, flows  # noqa: E402
+from reengage import accounts  # noqa: E402
+from reengage.jobs import clock  # noqa: E402
 from reengage.models import Contact, Enrollment, Message  # noqa: E402
-from reengage.timing import WEEKDAYS  # noqa: E402
+from reengage.platform import db  # noqa: E402
+from reengage.platform.timing import WEEKDAYS  # noqa: E402
+from reengage.sequencing import flows  # noqa: E402
 
 # A Tuesday, 15:00 UTC: inside the default send window of a UTC account.
 NOW = datetime(2026, 6, 2, 15, 0, tzinfo=UTC)

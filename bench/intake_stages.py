@@ -23,8 +23,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from ingest import BATCH, event, fresh_postgres_database  # noqa: E402
 
 from app import create_app  # noqa: E402
-from reengage import accounts, db, intake  # noqa: E402
+from reengage import accounts  # noqa: E402
+from reengage.intake import ingest  # noqa: E402
 from reengage.jobs.events import process_events  # noqa: E402
+from reengage.platform import db  # noqa: E402
 
 STAGES = ("decode", "validate", "store", "job")
 
@@ -46,9 +48,9 @@ def measure(url: str, batches: int) -> dict[str, float]:
             marks = [time.process_time()]
             payload = json.loads(body)
             marks.append(time.process_time())
-            events, _ = intake.parse(payload)
+            events, _ = ingest.parse(payload)
             marks.append(time.process_time())
-            _, new_ids = intake._store_in_transaction([intake.Batch(account_id, events, "events")])
+            _, new_ids = ingest._store_in_transaction([ingest.Batch(account_id, events, "events")])
             marks.append(time.process_time())
             process_events(new_ids)
             marks.append(time.process_time())

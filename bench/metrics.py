@@ -31,8 +31,9 @@ QUERIES = ("/v1/metrics", "/v1/metrics?group_by=day", "/v1/metrics?group_by=stag
 def load(app, client, messages: int) -> dict:
     from sqlalchemy import bindparam, insert, select, update
 
-    from reengage import accounts, db
+    from reengage import accounts
     from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
+    from reengage.platform import db
 
     with app.app_context():
         with db.transaction() as session:
@@ -106,7 +107,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="reengage-bench-metrics-"))
     os.chdir(folder)
     from app import create_app
-    from reengage import db
+    from reengage.platform import db
 
     overrides = {"DATABASE_URL": args.postgres, "SECRET_KEY": "bench"} if args.postgres else {}
     app = create_app({**overrides, "CLOCK_IN_PROCESS": False, "JOBS_INLINE": True, "RATE_LIMIT": "1000000 per minute"})

@@ -36,8 +36,9 @@ def load(database_url: str | None, folder: Path, dropoffs: int) -> list[str]:
     from sqlalchemy import insert
 
     from app import create_app
-    from reengage import accounts, db
+    from reengage import accounts
     from reengage.models import Contact, Dropoff
+    from reengage.platform import db
 
     overrides = {"DATABASE_URL": database_url, "SECRET_KEY": "bench"} if database_url else {}
     app = create_app({**overrides, "CLOCK_IN_PROCESS": False})

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from reengage import models  # noqa: F401  (registers every table on the metadata)
-from reengage.db import Base
+from reengage.platform.db import Base
 
 config = context.config
 

@@ -2,9 +2,9 @@
 
 from sqlalchemy.orm import Session
 
-from reengage import catalogue
-from reengage.auth import mint_key
+from reengage.detection import catalogue
 from reengage.models import Account
+from reengage.platform.auth import mint_key
 
 
 def create(db_session: Session, name: str, key_label: str = "first key") -> tuple[Account, str]:

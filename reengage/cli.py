@@ -10,9 +10,13 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from reengage import accounts as accounts_service
-from reengage import clock, connections, db, hubspot_action, integrations
-from reengage.auth import KEY_PREFIX, mint_key
+from reengage import connections
+from reengage.jobs import clock
 from reengage.models import Account, ApiKey
+from reengage.platform import db
+from reengage.platform.auth import KEY_PREFIX, mint_key
+from reengage.providers.hubspot import action
+from reengage.web import declarations
 
 accounts = AppGroup("accounts", help="Manage accounts (one per business or agency client).")
 keys = AppGroup("keys", help="Manage an account's API keys.")
@@ -27,7 +31,7 @@ integration_apps = AppGroup("integrations", help="The Zapier and Make apps.")
 def export_declarations(path: str) -> None:
     """Write every trigger, action, search and dropdown the apps offer (with fields and samples) to PATH."""
     with open(path, "w") as handle:
-        json.dump(integrations.declarations(), handle, indent=2, sort_keys=True)
+        json.dump(declarations.declarations(), handle, indent=2, sort_keys=True)
         handle.write("\n")
     click.echo(f"Wrote {path}.")
 
@@ -109,7 +113,7 @@ def action_definition(account_id: int, draft: bool) -> None:
     if connection is None:
         raise click.ClickException(f"Account {account_id} has no HubSpot connection: PUT /v1/connections/hubspot.")
     action_url = connections.view(connection)["action_url"]
-    click.echo(json.dumps(hubspot_action.definition(action_url, published=not draft), indent=2))
+    click.echo(json.dumps(action.definition(action_url, published=not draft), indent=2))
     app_id = (connection.settings or {}).get("app_id")
     target = f"/automation/v4/actions/{app_id}" if app_id else "/automation/v4/actions/<your app id>"
     click.echo(f"POST it to https://api.hubapi.com{target} with your developer API key.", err=True)

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from connectors.errors import ConnectorError
 from connectors.hubspot import HubSpot
 from connectors.sendgrid import SendGrid
-from reengage import db, vault
-from reengage.errors import ApiError
 from reengage.models import Connection
+from reengage.platform import db, vault
+from reengage.platform.errors import ApiError
 
 log = logging.getLogger(__name__)
 

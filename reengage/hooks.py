@@ -19,10 +19,10 @@ from sqlalchemy import Row, bindparam, select, update
 
 from connectors import webhook
 from connectors.errors import ConnectorError
-from reengage import db, vault
 from reengage.models import Hook, HookDelivery
 from reengage.models.event import ENGAGEMENT_TYPES
 from reengage.models.hook import IN_FLIGHT
+from reengage.platform import db, vault
 from triggers import TRIGGERS, polling
 
 table = HookDelivery.__table__

@@ -3,8 +3,8 @@
 from marshmallow import ValidationError, validates_schema
 from sqlalchemy import select
 
-from reengage import db
 from reengage.models import Contact
+from reengage.platform import db
 from reengage.schemas.contact import IDENTIFIERS, ContactQuerySchema, ContactSchema
 
 KEY = "find-contact"

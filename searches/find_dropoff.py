@@ -2,9 +2,9 @@
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from reengage import db
 from reengage.models import Contact, Dropoff
 from reengage.models.dropoff import STATUSES
+from reengage.platform import db
 from reengage.schemas.fields import Email, Phone
 from triggers import dropoff_detected
 

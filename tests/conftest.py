@@ -16,7 +16,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
-from reengage import accounts, db
+from reengage import accounts
+from reengage.platform import db
 
 TABLES = ("escalations", "deal_outcomes", "deal_signals", "deal_contacts", "deals", "product_updates",
           "hook_deliveries", "hooks", "connections", "messages", "enrollments", "suppressions", "flow_routes",

@@ -1,6 +1,6 @@
 """API keys: how requests are let in or turned away."""
 
-from reengage.auth import KEY_PREFIX
+from reengage.platform.auth import KEY_PREFIX
 
 
 def test_bearer_key_identifies_the_account(client, acme):
@@ -37,8 +37,8 @@ def test_wrong_key_is_401(client, acme):
 def test_keys_are_recognisable_and_not_stored_in_clear(app, acme):
     from sqlalchemy import select
 
-    from reengage import db
     from reengage.models import ApiKey
+    from reengage.platform import db
 
     assert acme.key.startswith(KEY_PREFIX)
     with app.app_context():
@@ -65,7 +65,7 @@ def test_other_keys_of_the_account_survive_a_revocation(app, client, acme):
 
 
 def test_cached_key_stops_working_once_its_entry_expires(app, client, acme, monkeypatch):
-    from reengage import auth
+    from reengage.platform import auth
 
     app.config["API_KEY_CACHE_SECONDS"] = 5
     now = [1000.0]

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from reengage import clock, db
+from reengage.jobs import clock
 from reengage.models import Event
+from reengage.platform import db
 from tests.support import event
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from reengage import config
+from reengage.platform import config
 
 
 def test_embedded_default_uses_a_sqlite_file_and_a_kept_secret(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from reengage import db
+from reengage.platform import db
 from tests.support import event
 
 
@@ -71,14 +71,14 @@ def test_a_bad_request_does_not_fail_others_in_its_group(app, acme):
 
 
 def test_a_failed_group_is_split_and_each_request_answered_alone(app, acme):
-    from reengage import intake
-    from reengage.errors import ApiError
-    from reengage.group_commit import Submission
+    from reengage.intake import ingest
+    from reengage.intake.group_commit import Submission
+    from reengage.platform.errors import ApiError
 
     client = app.test_client()
     client.post("/v1/contacts", json={"external_id": "taken", "email": "taken@example.com"}, headers=acme.headers)
     def submission(body):
-        return Submission(intake.Batch(acme.id, intake.parse(body)[0], ""), 1)
+        return Submission(ingest.Batch(acme.id, ingest.parse(body)[0], ""), 1)
 
     good = [submission(event(f"ok{n}")) for n in range(2)]
     bad = submission(event("clash", contact={"external_id": "x", "email": "taken@example.com"}))

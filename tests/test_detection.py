@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reengage import clock, detection
+from reengage.detection import detect
+from reengage.jobs import clock
 from tests.support import event
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -184,7 +185,7 @@ def test_two_clocks_at_once_raise_each_dropoff_once(app, client, acme, database_
 
     def run_clock() -> None:
         with app.app_context():
-            raised.append(detection.expire_due(T + timedelta(days=2), limit=1000))
+            raised.append(detect.expire_due(T + timedelta(days=2), limit=1000))
 
     clocks = [threading.Thread(target=run_clock) for _ in range(2)]
     for thread in clocks:

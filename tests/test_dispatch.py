@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from reengage import clock, db
+from reengage.jobs import clock
 from reengage.models import Message
+from reengage.platform import db
 from tests.support import event
 from tests.test_flows import DANA, RecordingQueue, T, abandon, messages, setup_sales, tick
 
@@ -113,7 +114,7 @@ def test_lost_jobs_are_requeued_and_interrupted_sends_fail_rather_than_repeat(ap
 
 
 def test_a_passing_provider_error_is_retried_with_backoff_then_fails(app, client, acme, monkeypatch):
-    from reengage.channels import ConnectorError, email
+    from reengage.sending.channels import ConnectorError, email
 
     def unavailable(outgoing):
         raise ConnectorError("transient", "503 from the provider")

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from reengage import clock, db, enrollments, phases
+from reengage.jobs import clock
+from reengage.platform import db
+from reengage.sequencing import enrollments, phases
 from tests.support import event
 
 # Tuesday 20 October 2026, 13:00 UTC: the flows below cross the end of DST in Europe (25 October)

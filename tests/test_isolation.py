@@ -205,7 +205,7 @@ def test_atomic_events_land_in_the_callers_account(client, acme, globex):
 def test_flows_and_what_they_sent_are_per_account(app, client, acme, globex):
     from datetime import datetime
 
-    from reengage import clock
+    from reengage.jobs import clock
 
     client.patch("/v1/settings", json={"timezone": "Asia/Tokyo"}, headers=acme.headers)
     assert client.get("/v1/settings", headers=globex.headers).json["timezone"] == "UTC"

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reengage.timing import Calendar, Cap, place
+from reengage.platform.timing import Calendar, Cap, place
 
 WEEKDAYS = frozenset(range(5))
 NEW_YORK = Calendar(ZoneInfo("America/New_York"), time(9), time(18), WEEKDAYS, "US")

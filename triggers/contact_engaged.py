@@ -3,9 +3,9 @@
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, select
 
-from reengage import db
 from reengage.models import Contact, Event, Flow, Message
 from reengage.models.event import ENGAGED, ENGAGEMENT_TYPES
+from reengage.platform import db
 from reengage.schemas.contact import ContactSchema
 from triggers.polling import Filter
 

@@ -3,9 +3,9 @@
 from marshmallow import Schema, fields
 from sqlalchemy import Select, select
 
-from reengage import db
 from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
 from reengage.models.dropoff import RECOVERED
+from reengage.platform import db
 from reengage.schemas.contact import ContactSchema
 from triggers.polling import Filter, equal
 

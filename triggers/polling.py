@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import ColumnElement
 
-from reengage import db
+from reengage.platform import db
 from reengage.schemas.describe import fields_of
 
 # How many items one poll answers: Zapier takes at most 100 new items per poll.

@@ -3,9 +3,9 @@
 from marshmallow import fields, validate
 from sqlalchemy import Select, select
 
-from reengage import db
 from reengage.models import Contact, Deal
 from reengage.models.deal import PRIORITIES, READY
+from reengage.platform import db
 from reengage.schemas.contact import ContactSchema
 from reengage.schemas.deal import DealSchema
 from reengage.winback.analysis import CATEGORIES

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from reengage.db import Id, Json, UTCDateTime
+from reengage.platform.db import Id, Json, UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-from reengage.db import Id, Json, UTCDateTime
+from reengage.platform.db import Id, Json, UTCDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -93,7 +93,7 @@ def upgrade() -> None:
                     postgresql_where=OPEN, sqlite_where=OPEN)
 
     # Accounts that exist already get the default rules that new accounts are created with.
-    from reengage import catalogue
+    from reengage.detection import catalogue
 
     session = Session(bind=op.get_bind())
     for account_id in session.scalars(sa.text("SELECT id FROM accounts")):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from reengage.db import Json
+from reengage.platform.db import Json
 
 revision: str = "0003"
 down_revision: str | None = "0002"

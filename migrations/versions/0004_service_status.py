@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from reengage.db import Id, UTCDateTime
+from reengage.platform.db import Id, UTCDateTime
 
 revision: str = "0004"
 down_revision: str | None = "0003"

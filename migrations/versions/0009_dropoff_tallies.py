@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from reengage import durations
-from reengage.db import Id, Json, UTCDateTime
+from reengage.platform import durations
+from reengage.platform.db import Id, Json, UTCDateTime
 
 revision: str = "0009"
 down_revision: str | None = "0008"

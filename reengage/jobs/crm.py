@@ -11,10 +11,12 @@ from functools import partial
 from sqlalchemy import and_, or_, select, update
 
 from connectors.errors import ConnectorError
-from reengage import connections, db, hubspot_inbound
+from reengage import connections
 from reengage.jobs import job
 from reengage.models import Connection, Contact, Deal, Dropoff, Enrollment, Flow, Message
 from reengage.models.deal import TO_PUSH
+from reengage.platform import db
+from reengage.providers.hubspot import inbound
 from reengage.winback import deals as winback_deals
 from reengage.winback import events as winback_events
 
@@ -101,7 +103,7 @@ def complete_callbacks(enrollment_ids: list[int]) -> int:
         if link is None:
             log.warning("enrollment %d waits on a HubSpot callback but HubSpot is disconnected", enrollment.id)
             continue
-        fields = {**hubspot_inbound.outcome(enrollment), "hs_execution_state": "SUCCESS"}
+        fields = {**inbound.outcome(enrollment), "hs_execution_state": "SUCCESS"}
         try:
             client = connections.hubspot_client(link)
             connections.call(link, partial(client.complete_callback, enrollment.callback_id, fields))
@@ -183,7 +185,7 @@ def _record_deal(link: connections.Linked, client, deal_id: str, properties: lis
     details = {name: found.get(name) for name in DEAL_PROPERTIES if found.get(name) not in (None, "")}
     details.update(deal_id=deal_id, loss_reason=found.get(reason_property) or "")
     key = f"hubspot-deal-lost-{deal_id}-{found.get('closedate') or ''}"
-    hubspot_inbound.record_event(link.account_id, {"hubspot_id": deal["contact_ids"][0]}, "deal.closed_lost",
+    inbound.record_event(link.account_id, {"hubspot_id": deal["contact_ids"][0]}, "deal.closed_lost",
                                  details, key)
     return 1
 
@@ -296,7 +298,7 @@ def write_outcomes(connection_id: int, enrollment_ids: list[int], through: list)
     for enrollment, hubspot_id in rows if name else ():
         if not hubspot_id:
             continue
-        status = "recovered" if hubspot_inbound.outcome(enrollment)["recovered"] else enrollment.status
+        status = "recovered" if inbound.outcome(enrollment)["recovered"] else enrollment.status
         try:
             connections.call(link, partial(client.update_contact, hubspot_id, {name: status}))
             written += 1

@@ -4,9 +4,12 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Row, bindparam, or_, update
 
-from reengage import db, detection, engagement, hooks, recovery
+from reengage import hooks
+from reengage.detection import detect
 from reengage.jobs import job
 from reengage.models import Contact, Event
+from reengage.outcomes import engagement, recovery
+from reengage.platform import db
 from reengage.winback import events as winback_events
 
 events, contacts = Event.__table__, Contact.__table__
@@ -42,7 +45,7 @@ def touch_contacts(claimed: Sequence[Row]) -> None:
 
 # Every processor sees each event once, in the transaction that claims it.
 PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (
-    touch_contacts, engagement.on_events, detection.on_events, recovery.on_events, winback_events.on_events,
+    touch_contacts, engagement.on_events, detect.on_events, recovery.on_events, winback_events.on_events,
     hooks.on_events)
 
 

@@ -1,7 +1,7 @@
 """Sending messages: each queued message is claimed by one job and sent at most once."""
 
-from reengage import dispatch
 from reengage.jobs import job
+from reengage.sending import dispatch
 
 
 @job(merge_lists=True)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reengage.db import Base, Id, Json, UTCDateTime, utcnow
+from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
 PROVIDERS = ("sendgrid", "hubspot")
 # unchecked: saved, never tried; ok: the last check or call worked; broken: the service refused the credentials.
@@ -14,7 +14,7 @@ STATES = ("unchecked", "ok", "broken")
 
 
 class Connection(Base):
-    """One account's connection to `provider`; credentials only ever sealed (reengage.vault)."""
+    """One account's connection to `provider`; credentials only ever sealed (reengage.platform.vault)."""
 
     __tablename__ = "connections"
     __table_args__ = (UniqueConstraint("account_id", "provider"),)

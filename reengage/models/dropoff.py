@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reengage.db import Base, Id, Json, UTCDateTime, utcnow
+from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
 STATUSES = ("open", "enrolled", "recovered", "dismissed")
 INTENTS = ("low", "medium", "high")

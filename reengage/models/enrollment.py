@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reengage.db import Base, Id, Json, UTCDateTime, utcnow
+from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
 STATUSES = ("active", "completed", "exited")
 EXIT_REASONS = ("converted", "unsubscribed", "bounced", "spam_report", "manual", "dismissed", "flow_deleted")

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reengage.db import Base, Id, Json, UTCDateTime, utcnow
+from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
 # Event types that count as a contact engaging (the contact.engaged trigger lists them).
 ENGAGEMENT_TYPES = {"email.opened": "opened", "email.clicked": "clicked", "email.replied": "replied",

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reengage.db import Base, Id, Json, UTCDateTime, utcnow
+from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
 LIVE = text("removed_at IS NULL")
 # pending: waiting for its due time; queued: handed to a job; sending: a job is posting it;
@@ -29,7 +29,7 @@ class Hook(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # Who asked for it (zapier, make, or a name of the caller's choosing), shown in the list.
     label: Mapped[str | None] = mapped_column(String(100))
-    # The signing secret, sealed (reengage.vault): shown once, when the hook is created.
+    # The signing secret, sealed (reengage.platform.vault): shown once, when the hook is created.
     sealed_secret: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

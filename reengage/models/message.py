@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reengage.db import Base, Id, Json, UTCDateTime, utcnow
+from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
 STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked", "bounced", "dropped",
             "failed", "skipped", "held_out")

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reengage.db import Base, Id, UTCDateTime, utcnow
+from reengage.platform.db import Base, Id, UTCDateTime, utcnow
 
 REASONS = ("unsubscribed", "bounced", "spam_report", "manual")
 

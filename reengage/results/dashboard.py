@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from reengage import db
 from reengage.models import Contact, Dropoff
+from reengage.platform import db
 from reengage.results import experiments, metrics
 
 PERIODS = (7, 30, 90, 365)

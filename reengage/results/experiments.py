@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from reengage import db
 from reengage.models import Dropoff, Enrollment, Flow, Message
+from reengage.platform import db
 from reengage.results import stats
 from reengage.results.metrics import scope
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import case, distinct, func, null, or_, select
 
-from reengage import db, durations
 from reengage.models import Account, Dropoff, Enrollment, Flow, Message
-from reengage.schedule import effective
+from reengage.platform import db, durations
+from reengage.sequencing.schedule import effective
 
 # What metrics filter and group by: a dropoff's own dimensions (and the day it was detected), and a message's.
 DROPOFF_DIMENSIONS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key}

@@ -4,7 +4,7 @@ from datetime import UTC, timedelta
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from reengage.db import utcnow
+from reengage.platform.db import utcnow
 from reengage.schemas.contact import ContactInputSchema
 from reengage.schemas.fields import Money, Properties
 

@@ -9,7 +9,7 @@ from functools import cache, lru_cache
 import phonenumbers
 from marshmallow import ValidationError, fields, validate
 
-from reengage import durations
+from reengage.platform import durations
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_.-]{0,99}$", error="Use 1-100 lower-case letters, digits, '_', '.' or '-'.")
 # A sender's free-form properties stay small enough to index and show.

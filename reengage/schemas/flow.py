@@ -2,11 +2,12 @@
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from reengage import durations, phases, rendering
 from reengage.models.message import CHANNELS
-from reengage.personalise import SAMPLES
+from reengage.platform import durations, rendering
 from reengage.schemas.fields import SLUG
 from reengage.schemas.settings import FlowSettingsSchema
+from reengage.sending.personalise import SAMPLES
+from reengage.sequencing import phases
 
 HINTS = ("sms", "whatsapp", "slack", "call", "direct_mail", "push", "other")
 SELECTOR = validate.Regexp(

@@ -2,7 +2,7 @@
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
-from reengage.detectors import DETECTORS
+from reengage.detection.detectors import DETECTORS
 from reengage.schemas.fields import SLUG
 
 PARAMS_DOC = {

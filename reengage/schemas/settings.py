@@ -4,7 +4,7 @@ from datetime import time
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
-from reengage import timing
+from reengage.platform import timing
 from reengage.schemas.fields import Country, Duration, Timezone
 
 CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM, e.g. '09:00'.")

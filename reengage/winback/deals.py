@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from reengage import connections, db, hooks
-from reengage.contacts import ContactResolver
+from reengage import connections, hooks
+from reengage.intake.contacts import ContactResolver
 from reengage.models import Account, Contact, Deal, DealContact, DealOutcome, DealSignal, Escalation, ProductUpdate
 from reengage.models.deal import TO_OPEN
-from reengage.schedule import effective
+from reengage.platform import db
+from reengage.sequencing.schedule import effective
 from reengage.winback import analysis, draft, matching, outcomes, score, strategy, window
 
 # Deal fields a caller sets directly (the rest is worked out).

@@ -6,7 +6,7 @@ the contact, the loss, the signals since and the product updates that close its 
 
 from typing import Any
 
-from reengage.rendering import render
+from reengage.platform.rendering import render
 
 PARTS = ("acknowledgement", "what_changed", "value_now", "social_proof", "soft_ask", "easy_out")
 # What the contact was missing, said back to them, by category.

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
-from reengage import db
 from reengage.models import Deal, DealContact
 from reengage.models.event import ENGAGEMENT_TYPES
+from reengage.platform import db
 from reengage.schemas.fields import Money
 from reengage.winback import analysis, deals, outcomes, score
 

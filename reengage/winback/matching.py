@@ -8,8 +8,8 @@ import re
 
 from sqlalchemy import select
 
-from reengage import db
 from reengage.models import Deal, ProductUpdate
+from reengage.platform import db
 from reengage.winback import analysis, deals
 
 OPEN = ("lost", "contacted", "replied")

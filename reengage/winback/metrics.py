@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from reengage import db
 from reengage.models import Deal
+from reengage.platform import db
 
 GROUPS = {"category": Deal.category, "owner": Deal.owner, "priority": Deal.priority, "timing": Deal.timing}
 COUNTS = {"deals": Deal.id, "contacted": Deal.contacted_at, "replied": Deal.replied_at, "meetings": Deal.meeting_at,

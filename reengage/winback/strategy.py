@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reengage.rendering import money
+from reengage.platform.rendering import money
 
 MESSENGERS = {"ae": "Original AE", "ae_with_se": "Original AE with SE support",
               "executive": "Executive sponsor with the original AE"}

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from reengage import clock, db, hooks
+from reengage import hooks
+from reengage.jobs import clock
 from reengage.models import HookDelivery
+from reengage.platform import db
 from tests.support import event
 from tests.test_flows import DANA, T, abandon, messages, setup_sales, tick
 

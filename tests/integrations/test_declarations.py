@@ -3,20 +3,20 @@
 import json
 from pathlib import Path
 
-from reengage import integrations
+from reengage.web import declarations
 
 FILE = Path(__file__).resolve().parents[2] / "integrations" / "zapier" / "declarations.json"
 
 
 def test_the_declarations_file_matches_the_code(app):
     with app.app_context():
-        current = json.loads(json.dumps(integrations.declarations()))
+        current = json.loads(json.dumps(declarations.declarations()))
     assert json.loads(FILE.read_text()) == current, "run: flask integrations export"
 
 
 def test_every_unit_has_a_sample_and_every_field_a_type(app):
     with app.app_context():
-        declared = integrations.declarations()
+        declared = declarations.declarations()
     for kind in ("triggers", "actions", "searches"):
         for unit in declared[kind]:
             assert unit["sample"], unit["key"]

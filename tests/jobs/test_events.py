@@ -11,9 +11,9 @@ from redis import Redis
 from sqlalchemy import select
 
 from app import create_app
-from reengage import db
 from reengage.jobs.events import process_events
 from reengage.models import Contact, Event
+from reengage.platform import db
 from tests.conftest import settings
 from tests.support import event
 
@@ -90,7 +90,7 @@ def test_in_process_queue_merges_calls_that_pile_up(app):
     import threading
 
     from reengage.jobs import job
-    from reengage.queue import InProcessQueue
+    from reengage.platform.queue import InProcessQueue
 
     calls: list[list[int]] = []
     release = threading.Event()
@@ -112,7 +112,7 @@ def test_in_process_queue_merges_calls_that_pile_up(app):
 def test_events_are_kept_and_answered_when_the_queue_is_down(database_url, make_account, caplog):
     from datetime import timedelta
 
-    from reengage import clock
+    from reengage.jobs import clock
     from tests.test_clock import lose_processing
 
     down = create_app(settings(database_url, REDIS_URL="redis://127.0.0.1:1/0", JOBS_INLINE=False))

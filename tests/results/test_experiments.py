@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from alembic import command
 
-from reengage import db
+from reengage.platform import db
 from tests.results.test_stats import chi_square_p
 from tests.support import event
 from tests.test_flows import abandon, setup_sales, tick

@@ -4,8 +4,8 @@ import logging
 
 from sqlalchemy import select
 
-from reengage import db
 from reengage.models import Connection
+from reengage.platform import db
 
 SENDGRID = {"api_key": "SG.test-key.abcdefghij", "from_email": "Hello@Acme.com", "from_name": "Acme"}
 HUBSPOT = {"access_token": "pat-na1-test-token", "client_secret": "hubspot-client-secret", "portal_id": 62515}

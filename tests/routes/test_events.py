@@ -165,9 +165,9 @@ def test_bad_list_filters_are_named(client, acme, query):
 def test_large_batch_is_stored_and_every_event_processed(app, client, acme):
     from sqlalchemy import func, select
 
-    from reengage import db
-    from reengage.intake import RETURNING_ROWS
+    from reengage.intake.ingest import RETURNING_ROWS
     from reengage.models import Event
+    from reengage.platform import db
 
     count = RETURNING_ROWS * 2 + 1
     body = {"events": [event(f"big-{n}", contact={"external_id": f"u{n % 7}"}) for n in range(count)]}

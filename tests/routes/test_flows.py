@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from reengage import templates
+from reengage.sequencing import templates
 
 
 def test_every_template_is_listed_with_five_phases(client, acme):

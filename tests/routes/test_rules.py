@@ -2,7 +2,7 @@
 
 import pytest
 
-from reengage import catalogue
+from reengage.detection import catalogue
 
 NEW_RULE = {
     "key": "trial_abandoned",

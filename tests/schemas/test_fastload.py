@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from reengage.schemas import fastload
+from reengage.intake import fastload
 from reengage.schemas.contact import ContactInputSchema
 from reengage.schemas.event import EventInputSchema
 

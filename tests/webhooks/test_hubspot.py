@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from hubspot.utils.signature import Signature
 
-from reengage import clock, db
+from reengage.jobs import clock
+from reengage.platform import db
 from tests.channels.test_email import connect as connect_sendgrid
 from tests.routes.test_connections import HUBSPOT
 from tests.test_flows import DANA, abandon, messages, setup_sales, tick

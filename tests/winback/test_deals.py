@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reengage import clock, db
+from reengage.jobs import clock
+from reengage.platform import db
 
 LOST = datetime(2026, 3, 16, 15, 0, tzinfo=UTC)
 SARAH = {"email": "sarah@datatech.example", "first_name": "Sarah", "last_name": "Johnson"}

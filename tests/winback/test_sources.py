@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from reengage import clock, db
+from reengage.jobs import clock
+from reengage.platform import db
 from tests.routes.test_connections import HUBSPOT
 from tests.support import event
 from tests.winback.test_deals import LOST

@@ -1,0 +1,58 @@
+"""Dropoff detection: events reach each rule's kind; the clock expires watches into dropoffs."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, bindparam, select
+
+from reengage.detection import watches
+from reengage.detection.detectors import DETECTORS
+from reengage.models import Rule, Watch
+from reengage.platform import db
+
+table = Watch.__table__
+# The clock's query: due watches through the partial index on the deadline, each taken by one
+# clock only (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer at a time).
+DUE = (
+    select(table).where(watches.OPEN, table.c.deadline <= bindparam("now")).order_by(table.c.deadline)
+    .limit(bindparam("limit")).with_for_update(skip_locked=True)
+)
+
+
+def on_events(claimed: Sequence[Row]) -> None:
+    """Let every enabled rule of the events' accounts read them, oldest first (an event processor)."""
+    accounts = {event.account_id for event in claimed}
+    rules: dict[int, list[Rule]] = defaultdict(list)
+    query = select(Rule).where(Rule.account_id.in_(accounts), Rule.enabled.is_(True), Rule.kind.in_(DETECTORS))
+    for rule in db.session().scalars(query.order_by(Rule.id)):
+        rules[rule.account_id].append(rule)
+    for event in sorted(claimed, key=lambda row: (row.occurred_at, row.id)):
+        for rule in rules.get(event.account_id, ()):
+            detector = DETECTORS[rule.kind]
+            if event.type in detector.goals(rule.params):
+                watches.reach_goal(rule, event, verdict)
+            detector.on_event(rule, event)
+
+
+def expire_due(now: datetime, limit: int) -> int:
+    """End up to `limit` watches whose deadline has passed; answer how many."""
+    with db.transaction() as db_session:
+        connection = db_session.connection()
+        due = connection.execute(DUE, {"now": now, "limit": limit}).all()
+        if not due:
+            return 0
+        wanted = select(Rule).where(Rule.id.in_({watch.rule_id for watch in due}))
+        rules = {rule.id: rule for rule in db_session.scalars(wanted)}
+        goals = {rule_id: DETECTORS[rule.kind].goals(rule.params) for rule_id, rule in rules.items()}
+        # A goal that is stored but not yet processed: a late close, not a dropoff.
+        reached = watches.goals_reached(rules, goals, due)
+        closing = [(watch, reached[watch.id]) for watch in due if watch.id in reached]
+        expiring = [(watch, verdict(rules[watch.rule_id], watch)) for watch in due if watch.id not in reached]
+        watches.end(rules, closing, expiring, now)
+    return len(due)
+
+
+def verdict(rule: Rule, watch: Row) -> watches.Verdict | None:
+    """What the rule's kind makes of a watch that reached its deadline."""
+    return DETECTORS[rule.kind].on_expire(rule, watch)

@@ -1,0 +1,52 @@
+"""Closed-lost: a deal lost, detected from a deal event, filed under its loss reason."""
+
+from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy import Row
+
+from reengage.detection import watches
+from reengage.detection.detectors.fields import event_names, intent, match_key
+from reengage.models import Rule, Watch
+from reengage.winback import analysis
+
+KIND = "closed_lost"
+
+
+class Params(Schema):
+    class Meta:
+        unknown = RAISE
+
+    deal_events = event_names(load_default=lambda: ["deal.closed_lost"])
+    won_events = event_names(load_default=lambda: ["deal.closed_won"], metadata={
+        "description": "A deal won after it was lost recovers its dropoff."})
+    reason_key = fields.String(load_default="closed_lost_reason", validate=validate.Length(1, 100), metadata={
+        "description": "The property holding the loss reason (HubSpot's `closed_lost_reason` by default)."})
+    match_key = match_key()
+    intent = intent(load_default="medium")
+
+
+def goals(params: dict) -> list[str]:
+    """Events that end a watch of this kind."""
+    return params["won_events"]
+
+
+def reason(text: object) -> str:
+    """The catalogue's loss reason for a CRM's free text (`unknown` when none fits)."""
+    return analysis.category_of(text) or "unknown"
+
+
+def on_event(rule: Rule, event: Row) -> None:
+    """A lost deal is due at once: the clock raises it on its next tick."""
+    if event.type not in rule.params["deal_events"]:
+        return
+    match = watches.match_value(rule, event.properties) or ""
+    category = reason(event.properties.get(rule.params["reason_key"]))
+    details = {"reason": event.properties.get(rule.params["reason_key"])}
+    watches.open_or_extend(rule, event, event.occurred_at, match, category, details)
+
+
+def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+    """Filed under the scenario of its loss reason."""
+    category = watch.category or "unknown"
+    scenario = f"closed_lost.{category}" if category in analysis.CATEGORIES else rule.scenario
+    return watches.Verdict(category, rule.params.get("intent", "medium"),
+                           {"loss_reason": watch.details.get("reason")}, scenario=scenario)

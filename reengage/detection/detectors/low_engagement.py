@@ -1,0 +1,50 @@
+"""Low engagement: fewer than N qualifying events in a window after a start (onboarding, renewals)."""
+
+from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy import Row
+
+from reengage.detection import watches
+from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
+from reengage.models import Rule, Watch
+from reengage.platform import durations
+
+KIND = "low_engagement"
+
+
+class Params(Schema):
+    class Meta:
+        unknown = RAISE
+
+    start_events = event_names(required=True, metadata={"example": ["onboarding_started"]})
+    qualifying_events = event_names(required=True, metadata={"example": ["session_started", "feature_used"]})
+    min_events = fields.Integer(required=True, validate=validate.Range(1, 10_000), metadata={"example": 3})
+    window = Duration(required=True, metadata={"example": "P14D"})
+    match_key = match_key()
+    intent = intent(load_default="medium")
+
+
+def goals(params: dict) -> list[str]:
+    """None: the verdict waits for the window to end."""
+    return []
+
+
+def on_event(rule: Rule, event: Row) -> None:
+    """A start event opens a window (one at a time)."""
+    params = rule.params
+    if event.type not in params["start_events"]:
+        return
+    match = watches.match_value(rule, event.properties) or ""
+    if not watches.has_open(rule, event.contact_id, match):
+        deadline = event.occurred_at + durations.parse(params["window"])
+        watches.open_or_extend(rule, event, deadline, match, KIND)
+
+
+def on_expire(rule: Rule, watch: Watch) -> watches.Verdict | None:
+    """Count what the contact did in the window: enough is no dropoff."""
+    params = rule.params
+    done = watches.events_between(rule, watch.contact_id, watch.match_value, params["qualifying_events"],
+                                  watch.started_at, watch.deadline)
+    if len(done) >= params["min_events"]:
+        return None
+    return watches.Verdict(KIND, params.get("intent", "medium"),
+                           {"qualifying_events": len(done), "needed": params["min_events"]})

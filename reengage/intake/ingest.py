@@ -1,0 +1,184 @@
+"""Event intake: validate a whole batch, store it once per sender id, then hand it to a job.
+
+Concurrent requests of one process are written together (see group_commit).
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+from marshmallow import ValidationError
+from sqlalchemy import bindparam, insert, select
+
+from reengage.intake import fastload
+from reengage.intake.contacts import ContactResolver
+from reengage.intake.group_commit import Arrival, GroupCommit, Submission
+from reengage.jobs.events import process_events
+from reengage.models import Event
+from reengage.platform import db, queue
+from reengage.platform.errors import ApiError, invalid
+from reengage.schemas.event import EventBatchSchema, EventInputSchema
+
+log = logging.getLogger(__name__)
+_single = EventInputSchema()
+_batch = EventBatchSchema()
+events_table = Event.__table__
+# Built once: these run for every request, and building a statement costs more than running it.
+STORED = select(events_table.c.key, events_table.c.contact_id, events_table.c.id).where(
+    events_table.c.account_id == bindparam("account_id"), events_table.c.key.in_(bindparam("keys", expanding=True))
+)
+INSERT = insert(events_table)
+INSERT_RETURNING = insert(events_table).returning(events_table.c.id)
+# A many-row INSERT ... RETURNING is several times slower on psycopg than a plain executemany;
+# past this many rows, the new ids are read back through the unique index instead.
+RETURNING_ROWS = 50
+
+
+def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
+    """Validate one event or `{"events": [...]}`; return the events and whether it was a batch."""
+    if not isinstance(payload, dict):
+        raise ApiError(422, "validation_error", "The body must be a JSON object: one event or {\"events\": [...]}.",
+                       {"fields": [{"field": "body", "message": "Must be a JSON object."}]})
+    is_batch = "events" in payload
+    if is_batch and isinstance(payload["events"], list):
+        limit = current_app.config["MAX_EVENTS_PER_REQUEST"]
+        if len(payload["events"]) > limit:
+            message = f"At most {limit} events per request; split the batch."
+            raise ApiError(422, "validation_error", f"Invalid input: events: {message}",
+                           {"fields": [{"field": "events", "message": message}]})
+    raw_events = payload["events"] if is_batch else [payload]
+    well_formed = not is_batch or (payload.keys() == {"events"} and type(raw_events) is list and raw_events)
+    if well_formed:
+        quick = [fastload.load(_single, raw) for raw in raw_events]
+        if None not in quick:
+            return quick, is_batch
+    try:
+        if is_batch:
+            return _batch.load(payload)["events"], True
+        return [_single.load(payload)], False
+    except ValidationError as error:
+        raise invalid(error.messages) from None
+
+
+@contextmanager
+def arrival() -> Iterator[Arrival]:
+    """Announce a request that will submit events, so a leader can wait for it to join."""
+    group: GroupCommit = current_app.extensions["intake"]
+    token = group.arrive()
+    try:
+        yield token
+    finally:
+        group.leave(token)
+
+
+def ingest(account_id: int, events: list[dict[str, Any]], path: str, token: Arrival | None = None) -> list[dict]:
+    """Store the new events of a validated batch; answer for each whether it was new or a replay."""
+    work = Batch(account_id, events, path)
+    return current_app.extensions["intake"].submit(Submission(work, len(events)), token)
+
+
+@dataclass(eq=False)
+class Batch:
+    """One request's validated events."""
+
+    account_id: int
+    events: list[dict[str, Any]]
+    path: str
+
+
+def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
+    """Write every batch's new events in the current transaction, with few round trips."""
+    db_session = db.session()
+    connection = db_session.connection()
+    keys_by_account: dict[int, set[str]] = defaultdict(set)
+    for batch in group:
+        keys_by_account[batch.account_id].update(event["id"] for event in batch.events)
+    seen: dict[tuple[int, str], int] = {}
+    for account, keys in keys_by_account.items():
+        for key, contact_id, _ in connection.execute(STORED, {"account_id": account, "keys": list(keys)}):
+            seen[(account, key)] = contact_id
+
+    fresh: list[tuple[Batch, int, dict[str, Any]]] = []
+    claimed: set[tuple[int, str]] = set()
+    for batch in group:
+        for index, event in enumerate(batch.events):
+            pair = (batch.account_id, event["id"])
+            if pair not in seen and pair not in claimed:
+                claimed.add(pair)
+                fresh.append((batch, index, event))
+
+    resolver = ContactResolver(db_session)
+    resolver.preload((batch.account_id, event["contact"]) for batch, _, event in fresh)
+    contacts = {
+        (batch.account_id, event["id"]): resolver.upsert(
+            batch.account_id, event["contact"], _where(batch.path, index)
+        )
+        for batch, index, event in fresh
+    }
+    db_session.flush()
+    new_ids: list[int] = []
+    if fresh:
+        rows = [_row(batch.account_id, event, contacts[(batch.account_id, event["id"])].id)
+                for batch, _, event in fresh]
+        if len(rows) <= RETURNING_ROWS:
+            new_ids = list(connection.execute(INSERT_RETURNING, rows).scalars())
+        else:
+            connection.execute(INSERT, rows)
+            fresh_keys: dict[int, list[str]] = defaultdict(list)
+            for batch, _, event in fresh:
+                fresh_keys[batch.account_id].append(event["id"])
+            for account, keys in fresh_keys.items():
+                new_ids.extend(row.id for row in connection.execute(STORED, {"account_id": account, "keys": keys}))
+
+    stored = {(batch, index) for batch, index, _ in fresh}
+    outcomes = []
+    for batch in group:
+        results = []
+        for index, event in enumerate(batch.events):
+            pair = (batch.account_id, event["id"])
+            contact_id = contacts[pair].id if pair in contacts else seen[pair]
+            status = "created" if (batch, index) in stored else "replayed"
+            results.append({"id": event["id"], "contact_id": contact_id, "status": status})
+        outcomes.append(results)
+    return outcomes, new_ids
+
+
+def _row(account_id: int, event: dict[str, Any], contact_id: int) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "key": event["id"],
+        "type": event["type"],
+        "contact_id": contact_id,
+        "occurred_at": event["occurred_at"],
+        "received_at": db.utcnow(),
+        "properties": event["properties"],
+        "value": event.get("value"),
+        "currency": event.get("currency"),
+        "source": event.get("source"),
+    }
+
+
+def _where(path: str, index: int) -> str:
+    return f"{path}[{index}].contact" if path else "contact"
+
+
+def _store_in_transaction(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
+    return db.retry_on_conflict(lambda: _store(group))
+
+
+def _enqueue_processing(event_ids: list[int]) -> None:
+    # The events are committed: a queue that is down must not turn their answer into an error.
+    # The clock hands events left unprocessed to a job again.
+    try:
+        queue.enqueue(process_events, event_ids)
+    except Exception:
+        log.exception("could not enqueue processing of %d stored events; the clock will retry", len(event_ids))
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its group committer for events."""
+    app.extensions["intake"] = GroupCommit(_store_in_transaction, _enqueue_processing)

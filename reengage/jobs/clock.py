@@ -1,0 +1,183 @@
+"""The clock: finds work that has come due in the database and hands it to jobs."""
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from reengage import hooks
+from reengage.detection import detect
+from reengage.jobs import crm
+from reengage.jobs.events import process_events
+from reengage.jobs.hooks import deliver_hooks
+from reengage.jobs.messages import send_messages
+from reengage.models import Deal, Enrollment, Event
+from reengage.models.deal import TO_PUSH
+from reengage.models.enrollment import CALLBACK_DUE
+from reengage.platform import db, queue
+from reengage.sending import dispatch
+from reengage.sequencing import assignment, enrollments
+from reengage.winback import deals as winback_deals
+
+log = logging.getLogger(__name__)
+
+# How many due rows one task hands on per transaction.
+BATCH = 1000
+# Due messages one tick claims at most (in BATCH-sized transactions); the rest wait for the next tick.
+MAX_MESSAGES_PER_TICK = 50_000
+# Deliveries one job posts: small, since each waits on a customer's server.
+HOOK_CHUNK = 20
+
+
+def requeue_unprocessed_events(at: datetime) -> int:
+    """Hand events that were stored but never processed (a lost job, a restart) to a job."""
+    grace = timedelta(seconds=current_app.config["EVENT_REPROCESS_AFTER_SECONDS"])
+    query = (
+        select(Event.id)
+        .where(Event.processed_at.is_(None), Event.received_at < at - grace)
+        .order_by(Event.received_at)
+        .limit(BATCH)
+    )
+    ids = list(db.session().scalars(query))
+    db.session().commit()
+    if ids:
+        # One id for the sweep: while workers are down, ticks do not pile up copies of it.
+        queue.enqueue(process_events, ids, job_id="clock-requeue-unprocessed-events")
+    return len(ids)
+
+
+def expire_watches(at: datetime) -> int:
+    """Turn watches whose deadline has passed into dropoffs."""
+    return detect.expire_due(at, BATCH)
+
+
+def enroll_ready_dropoffs(at: datetime) -> int:
+    """Enroll dropoffs that are ready for outreach in the flows mapped to them."""
+    return assignment.enroll_ready(at, BATCH)
+
+
+def dispatch_due_messages(at: datetime) -> int:
+    """Claim messages whose send time has come and hand them to send jobs."""
+    claimed = 0
+    while claimed < MAX_MESSAGES_PER_TICK:
+        ids = dispatch.claim_due(at, BATCH)
+        for start in range(0, len(ids), dispatch.CHUNK):
+            queue.enqueue(send_messages, ids[start:start + dispatch.CHUNK])
+        claimed += len(ids)
+        if len(ids) < BATCH:
+            break
+    return claimed
+
+
+def requeue_stalled_messages(at: datetime) -> int:
+    """Hand queued messages whose job was lost to a job again; fail those cut off mid-send."""
+    queued = dispatch.stalled(at, BATCH)
+    if queued:
+        queue.enqueue(send_messages, queued, job_id="clock-requeue-stalled-messages")
+    return len(queued)
+
+
+def complete_holdouts(at: datetime) -> int:
+    """Complete held-out enrollments whose last would-be step has passed."""
+    return enrollments.complete_holdouts(at, BATCH)
+
+
+def complete_workflow_callbacks(at: datetime) -> int:
+    """Hand ended enrollments whose HubSpot workflow waits for the outcome to a job."""
+    ids = list(db.session().scalars(select(Enrollment.id).where(CALLBACK_DUE).order_by(Enrollment.ended_at)
+                                    .limit(BATCH)))
+    db.session().commit()
+    if ids:
+        queue.enqueue(crm.complete_callbacks, ids, job_id="clock-hubspot-callbacks")
+    return len(ids)
+
+
+def sync_closed_lost_deals(at: datetime) -> int:
+    """Start the closed-lost deal sync of each HubSpot connection whose next sync is due."""
+    due = crm.due_deal_syncs(at)
+    for connection_id in due:
+        queue.enqueue(crm.sync_closed_lost, connection_id, job_id=f"clock-hubspot-deals-{connection_id}")
+    return len(due)
+
+
+def open_winback_windows(at: datetime) -> int:
+    """Make deals whose re-engagement window has opened ready (high or medium priority)."""
+    return winback_deals.open_due(at, BATCH)
+
+
+def push_winback_drafts(at: datetime) -> int:
+    """Hand ready deals whose draft waits for HubSpot to the job that makes the owner's task."""
+    ids = list(db.session().scalars(select(Deal.id).where(TO_PUSH).order_by(Deal.ready_at).limit(BATCH)))
+    db.session().commit()
+    if ids:
+        queue.enqueue(crm.push_winback_drafts, ids, job_id="clock-hubspot-winback-drafts")
+    return len(ids)
+
+
+def write_hubspot_outcomes(at: datetime) -> int:
+    """Hand enrollments that ended since each HubSpot connection's cursor to the job writing their status there."""
+    due = crm.due_outcomes(at, BATCH)
+    for connection_id, ids, through in due:
+        queue.enqueue(crm.write_outcomes, connection_id, ids, through, job_id=f"clock-hubspot-outcomes-{connection_id}")
+    return sum(len(ids) for _, ids, _ in due)
+
+
+def deliver_due_hooks(at: datetime) -> int:
+    """Claim REST hook deliveries whose time has come (new items, retries) and hand them to delivery jobs."""
+    ids = hooks.claim_due(at, BATCH)
+    for start in range(0, len(ids), HOOK_CHUNK):
+        queue.enqueue(deliver_hooks, ids[start:start + HOOK_CHUNK])
+    return len(ids)
+
+
+def requeue_stalled_hooks(at: datetime) -> int:
+    """Hand deliveries whose job was lost or cut off to a job again."""
+    ids = hooks.stalled(at, BATCH)
+    if ids:
+        queue.enqueue(deliver_hooks, ids, job_id="clock-requeue-stalled-hooks")
+    return len(ids)
+
+
+# Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
+TASKS: tuple[Callable[[datetime], int], ...] = (
+    requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
+    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals, open_winback_windows, push_winback_drafts,
+    write_hubspot_outcomes,
+    # Last, so that what this tick detected, sent or recovered is delivered in the same tick.
+    deliver_due_hooks, requeue_stalled_hooks,
+)
+
+
+def tick(app: Flask, at: datetime | None = None) -> dict[str, int]:
+    """Run every task once, as of `at` (now by default); one failing task does not stop the others."""
+    travelling = at is not None
+    at = at or db.utcnow()
+    handed_on: dict[str, int] = {}
+    for task in TASKS:
+        # A tick as of another time runs its jobs (when inline) as of that time too.
+        with app.app_context(), db.as_of(at) if travelling else nullcontext():
+            try:
+                handed_on[task.__name__] = task(at)
+            except Exception:
+                log.exception("clock task %s failed", task.__name__)
+    return handed_on
+
+
+def run(app: Flask, stop: threading.Event) -> None:
+    """Tick every CLOCK_INTERVAL_SECONDS until `stop` is set."""
+    interval = app.config["CLOCK_INTERVAL_SECONDS"]
+    log.info("clock started, ticking every %ss", interval)
+    while not stop.is_set():
+        tick(app)
+        stop.wait(interval)
+
+
+def start_thread(app: Flask) -> threading.Event:
+    """Run the clock on a daemon thread of this process; set the returned event to stop it."""
+    stop = threading.Event()
+    threading.Thread(target=run, args=(app, stop), name="clock", daemon=True).start()
+    return stop

@@ -1,0 +1,227 @@
+"""The database: engine, per-context sessions, write transactions, column types, migrations."""
+
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app, g
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+# Primary keys: BIGINT on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer, "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every backend (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every model."""
+
+
+# The moment a clock tick runs as (set by `as_of`); None means the wall clock.
+_as_of: ContextVar[datetime | None] = ContextVar("reengage_as_of", default=None)
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime: the wall clock, or the moment a clock tick runs as."""
+    return _as_of.get() or datetime.now(UTC)
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Run the block (and jobs it runs inline) as if it were `moment`: how the clock travels in time."""
+    token = _as_of.set(moment)
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine tuned for the backend behind `url`."""
+    if not url.startswith("sqlite"):
+        # No pre-ping: it costs a round trip per request. After a database restart the first
+        # query of each process fails (a 503 that callers retry) and SQLAlchemy then replaces
+        # the whole pool; recycling keeps connections younger than idle-connection reapers.
+        # Many-row INSERT ... RETURNING (new contacts) is fastest in statements of about 200 rows
+        # here: with the default 1,000, PostgreSQL spends longer on each giant statement.
+        return create_engine(
+            url, pool_size=10, max_overflow=10, pool_recycle=1800, insertmanyvalues_page_size=200,
+            connect_args={"application_name": "reengage"},
+        )
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:
+        # Manage transactions ourselves so that writers can BEGIN IMMEDIATE (see below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        # A deferred transaction that reads and then writes fails at once when another
+        # process wrote in between; IMMEDIATE makes writers queue on the lock instead.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class WriteLock:
+    """Queues SQLite writers of every thread and process on a kernel lock.
+
+    SQLite's own busy handler polls, sleeping up to 100 ms between tries; a kernel lock hands
+    the database to the next writer the moment the last one commits.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._threads = threading.RLock()
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._threads:
+            # A descriptor inherited across fork would share its lock with the parent.
+            if self._pid != os.getpid():
+                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+def init_app(app: Flask) -> None:
+    """Attach an engine and session factory to the app; close sessions with the context."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
+    database = engine.url.database
+    app.extensions["db_write_lock"] = (
+        WriteLock(f"{database}.write-lock") if engine.dialect.name == "sqlite" and database else None
+    )
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["db"].kw["bind"]
+
+
+def session() -> Session:
+    """The session of the current app context (one per request, job or clock tick)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db"]()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A write transaction, committed on success and rolled back on error."""
+    db_session = session()
+    if db_session.in_transaction():
+        db_session.commit()
+    lock = current_app.extensions["db_write_lock"]
+    with lock.hold() if lock else nullcontext():
+        db_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        try:
+            yield db_session
+            db_session.commit()
+        except BaseException:
+            db_session.rollback()
+            raise
+
+
+def columns(row: Base) -> dict[str, Any]:
+    """A model instance's column values by name (for a schema to dump with extra keys)."""
+    return {name: getattr(row, name) for name in row.__table__.columns.keys()}
+
+
+def insert_new(table):
+    """An INSERT of `table` that skips rows clashing with a unique key (ON CONFLICT DO NOTHING), on either backend."""
+    dialect = session().get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def retry_on_conflict(work, attempts: int = 3):
+    """Run `work()` in a transaction, again when a concurrent writer won a unique race."""
+    for attempt in range(attempts):
+        try:
+            with transaction():
+                return work()
+        except (IntegrityError, OperationalError) as error:
+            if attempt == attempts - 1 or not _is_race(error):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _is_race(error: Exception) -> bool:
+    text = str(getattr(error, "orig", error)).lower()
+    return "unique" in text or "duplicate key" in text or "deadlock" in text
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration for the migrations shipped with the code."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Migrate the database at `url` to the newest revision."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def upgrade_embedded(url: str, lock_path: Path) -> None:
+    """Migrate the embedded database once, even when several workers start together."""
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            upgrade(url)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -1,0 +1,84 @@
+"""SendGrid's Event Webhook batches, read into events of the contacts our emails went to.
+
+Only storing happens here, one event per `sg_event_id` (a replayed batch stores nothing new); the
+event job applies them (reengage.outcomes.engagement), so the webhook answers fast.
+"""
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+
+from reengage.jobs.events import process_events
+from reengage.models import Event, Message
+from reengage.platform import db, queue
+
+log = logging.getLogger(__name__)
+# SendGrid's event names and ours; processed and deferred say nothing a user acts on.
+TYPES = {"delivered": "email.delivered", "open": "email.opened", "click": "email.clicked",
+         "bounce": "email.bounced", "dropped": "email.dropped", "spamreport": "email.spam_reported",
+         "unsubscribe": "email.unsubscribed", "group_unsubscribe": "email.unsubscribed",
+         "group_resubscribe": "email.resubscribed"}
+IGNORED = ("processed", "deferred")
+# What of SendGrid's event is kept on ours (never the IP address).
+KEPT = ("sg_message_id", "url", "reason", "status", "type", "asm_group_id", "useragent")
+
+
+def store(account_id: int, batch: list[Any]) -> dict[str, Any]:
+    """Store the new events of one batch and hand them on; answer what became of each."""
+    rows, rejected, ignored = [], [], 0
+    wanted = [i for i in (_message_id(item) for item in batch if isinstance(item, dict)) if i is not None]
+    with db.transaction() as db_session:
+        query = select(Message.id, Message.contact_id, Message.enrollment_id).where(
+            Message.account_id == account_id, Message.id.in_(wanted))
+        messages = {m.id: m for m in db_session.execute(query)} if wanted else {}
+        for index, item in enumerate(batch):
+            problem = _problem(item)
+            if problem:
+                rejected.append({"index": index, "message": problem})
+                continue
+            message = messages.get(_message_id(item))
+            if item["event"] in IGNORED or message is None:
+                ignored += 1  # nothing to act on, or not our mail (the SendGrid account sends other mail too)
+                continue
+            rows.append(_row(account_id, item, message))
+        statement = db.insert_new(Event.__table__).on_conflict_do_nothing().returning(Event.id)
+        new_ids = list(db_session.execute(statement, rows).scalars()) if rows else []
+    if rejected:
+        log.warning("SendGrid batch for account %d: %d events could not be read", account_id, len(rejected))
+    if new_ids:
+        try:
+            queue.enqueue(process_events, new_ids)
+        except Exception:  # stored: the clock hands unprocessed events to a job again
+            log.exception("could not enqueue %d SendGrid events; the clock will retry", len(new_ids))
+    return {"received": len(batch), "stored": len(new_ids), "replayed": len(rows) - len(new_ids),
+            "ignored": ignored, "rejected": rejected}
+
+
+def _problem(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return "each event must be a JSON object"
+    if not isinstance(item.get("event"), str):
+        return "event: missing"
+    if item["event"] not in TYPES and item["event"] not in IGNORED:
+        return f"event: unknown type {item['event']!r}"
+    if not isinstance(item.get("sg_event_id"), str) or not item["sg_event_id"]:
+        return "sg_event_id: missing"
+    if not isinstance(item.get("timestamp"), int):
+        return "timestamp: must be Unix seconds"
+    return None
+
+
+def _message_id(item: dict) -> int | None:
+    value = item.get("reengage_message_id")
+    return int(value) if isinstance(value, str | int) and str(value).isdigit() else None
+
+
+def _row(account_id: int, item: dict, message: Row) -> dict[str, Any]:
+    properties = {name: item[name] for name in KEPT if name in item}
+    properties.update(message_id=message.id, enrollment_id=message.enrollment_id)
+    return {"account_id": account_id, "key": f"sendgrid:{item['sg_event_id']}"[:255], "type": TYPES[item["event"]],
+            "contact_id": message.contact_id, "occurred_at": datetime.fromtimestamp(item["timestamp"], UTC),
+            "received_at": db.utcnow(), "properties": properties, "value": None, "currency": None,
+            "source": "sendgrid", "processed_at": None}

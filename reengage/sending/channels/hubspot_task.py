@@ -1,0 +1,48 @@
+"""HubSpot task: a to-do for the contact's owner in HubSpot (a call, a personal note)."""
+
+from typing import Any
+
+from connectors.errors import ConnectorError
+from reengage import connections
+from reengage.models import Contact
+from reengage.platform import db, rendering
+from reengage.sending.channels.base import Delivery, Outgoing
+
+KEY = "hubspot_task"
+
+
+def consent(step: dict) -> None:
+    """A task for a colleague needs no consent of the contact."""
+    return None
+
+
+def unreachable(contact: Contact, step: dict) -> str | None:
+    """Why no task can be made for this contact, or None."""
+    return None if contact.hubspot_id or contact.email else "the contact has neither a HubSpot id nor an email"
+
+
+def compose(step: dict, context: dict[str, Any]) -> dict[str, Any]:
+    """The task's title and notes, and whom it is about."""
+    contact = context.get("contact") or {}
+    return {"subject": rendering.render(step["subject"], context), "text": rendering.render(step["body"], context),
+            "hubspot_id": contact.get("hubspot_id"), "email": contact.get("email"),
+            "owner_id": (contact.get("properties") or {}).get("hubspot_owner_id")}
+
+
+def deliver(outgoing: Outgoing) -> Delivery:
+    """Create the task in the account's HubSpot portal, on the contact's record, due now."""
+    link = connections.linked(outgoing.account_id, "hubspot")
+    if link is None:
+        raise ConnectorError("config", "HubSpot is not connected for this account (PUT /v1/connections/hubspot), "
+                                       "so the task could not be created.")
+    content = outgoing.content
+    client = connections.hubspot_client(link)
+
+    def create() -> str:
+        contact_id = content.get("hubspot_id") or client.contact_id_by_email(content["email"])
+        if contact_id is None:
+            raise ConnectorError("permanent", f"HubSpot has no contact with the email {content['email']}")
+        owner = content.get("owner_id") or link.settings.get("task_owner_id")
+        return client.create_task(str(contact_id), content["subject"], content["text"], db.utcnow(), owner)
+
+    return Delivery("hubspot", connections.call(link, create))

@@ -1,0 +1,39 @@
+"""Webhook: the message is published as `message.due` for Zapier, Make or the account's own code to
+deliver (by SMS, Slack, direct mail, a call task)."""
+
+from typing import Any
+
+from reengage.models import Contact
+from reengage.platform import rendering
+from reengage.sending.channels.base import Delivery, Outgoing, cta
+
+KEY = "webhook"
+# The consent a delivery hint needs; Slack posts and direct mail need none of ours.
+CONSENT = {"sms": "sms", "whatsapp": "whatsapp", "call": "voice", "push": "push"}
+
+
+def consent(step: dict) -> str | None:
+    """The consent (and suppression) channel this step needs, if any."""
+    return CONSENT.get(step.get("hint", ""))
+
+
+def unreachable(contact: Contact, step: dict) -> str | None:
+    """Why the contact cannot get this step, or None."""
+    if step.get("hint") in ("sms", "whatsapp", "call") and not contact.phone:
+        return "the contact has no phone number"
+    return None
+
+
+def compose(step: dict, context: dict[str, Any]) -> dict[str, Any]:
+    """The text and call to action a platform delivers, with how to reach the contact."""
+    render = lambda source: rendering.render(source, context)  # noqa: E731
+    label, url = cta(step, render)
+    contact = context["contact"]
+    return {"hint": step.get("hint"), "subject": render(step.get("subject")), "text": render(step["body"]),
+            "cta_label": label, "cta_url": url, "to": {"email": contact["email"], "phone": contact["phone"]},
+            "unsubscribe_url": context.get("unsubscribe_url", "")}
+
+
+def deliver(outgoing: Outgoing) -> Delivery:
+    """Publish the message: it is now listed for the platforms that deliver it."""
+    return Delivery("webhook", f"message-{outgoing.id}")

@@ -1,0 +1,194 @@
+"""Enrollments: putting a contact in a flow with every step scheduled, and taking them out again."""
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, text, update
+
+from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
+from reengage.models.message import PENDING
+from reengage.platform import db, durations, timing
+from reengage.platform.errors import ApiError
+from reengage.sequencing import schedule
+
+messages_table = Message.__table__
+# Reasons that also put the contact on the channel's suppression list.
+SUPPRESSING = ("unsubscribed", "bounced", "spam_report")
+
+
+class Refused(ApiError):
+    """The contact cannot enter the flow now (cooling down after an earlier run)."""
+
+    def __init__(self, message: str, until: datetime):
+        super().__init__(409, "cooldown", message, {"until": until.isoformat()})
+        self.until = until
+
+
+def dropoff_of(contact: Contact, dropoff_id: int | None) -> Dropoff | None:
+    """The dropoff `dropoff_id` of this contact (None when no id is given); 404 when it is not theirs."""
+    if dropoff_id is None:
+        return None
+    dropoff = db.session().get(Dropoff, dropoff_id)
+    if dropoff is None or dropoff.account_id != contact.account_id or dropoff.contact_id != contact.id:
+        raise ApiError(404, "not_found", f"No dropoff {dropoff_id} for this contact.")
+    return dropoff
+
+
+def bucket(*parts: object) -> int:
+    """A stable number 0-99 for `parts`: the same contact always lands in the same group."""
+    digest = hashlib.sha256(":".join(str(part) for part in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+def steps(flow: Flow) -> list[tuple[int, dict]]:
+    """(phase number, step) of every step of `flow`, in phase order."""
+    return [(number, step) for number, phase in enumerate(flow.phases, start=1) for step in phase["steps"]]
+
+
+def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, source: str,
+           account_settings: dict) -> tuple[Enrollment, bool]:
+    """Enroll `contact` in `flow` as of `at`, scheduling every step; (the enrollment, whether it is new).
+
+    An active enrollment in the flow is answered as it is; within the flow's cooldown after the
+    last one ended, Refused is raised.
+    """
+    db_session = db.session()
+    active = db_session.scalar(select(Enrollment).where(
+        Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.status == "active"))
+    if active is not None and not finish_if_done(active, at):
+        return active, False
+    settings = schedule.effective(account_settings, flow)
+    last_end = db_session.scalar(select(func.max(Enrollment.ended_at)).where(
+        Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id))
+    if last_end is not None and at < last_end + schedule.cooldown(settings):
+        until = last_end + schedule.cooldown(settings)
+        raise Refused(f"Contact {contact.id} left flow {flow.key!r} at {last_end.isoformat()}; it may start again "
+                      f"after the {settings['cooldown']} cooldown, at {until.isoformat()}.", until)
+    holdout = bucket(flow.key, contact.id, "holdout") < flow.holdout_percent
+    plan = steps(flow)
+    variants = {f"{number}.{step['key']}": ["A", *(v["key"] for v in step["variants"])][
+        bucket(flow.key, number, step["key"], contact.id) % (1 + len(step["variants"]))]
+        for number, step in plan if step.get("variants")}
+    enrollment = Enrollment(account_id=flow.account_id, flow_id=flow.id, contact_id=contact.id,
+                            dropoff_id=dropoff.id if dropoff else None, holdout=holdout, variants=variants,
+                            source=source, started_at=at, status="active")
+    db_session.add(enrollment)
+    db_session.flush()
+    calendar, cap = schedule.calendar(settings, contact), schedule.cap(settings)
+    booked: dict[str, list[datetime]] = {}
+    rows = []
+    for number, step in sorted(plan, key=lambda item: durations.offset(item[1]["offset"])):
+        key = f"{number}.{step['key']}"
+        planned = calendar.planned(at, durations.offset(step["offset"]))
+        if holdout:
+            # When it would have gone, for comparing the groups; held-out rows never count against the cap.
+            due, why = calendar.next_open(planned)
+        else:
+            if step["channel"] not in booked:
+                booked[step["channel"]] = schedule.taken(contact.id, step["channel"])
+            due, why = timing.place(planned, calendar, cap, booked[step["channel"]])
+            schedule.book(booked[step["channel"]], due)
+        rows.append({"account_id": flow.account_id, "enrollment_id": enrollment.id, "flow_id": flow.id,
+                     "contact_id": contact.id, "step": key, "phase": number, "channel": step["channel"],
+                     "variant": variants.get(key), "status": "held_out" if holdout else "scheduled",
+                     "reason": "holdout group" if holdout else None, "planned_at": planned, "due_at": due,
+                     "moved_because": why, "attempts": 0, "content": {}, "created_at": at, "updated_at": at})
+    if rows:
+        db_session.execute(insert(messages_table), rows)
+    if holdout:
+        enrollment.ends_at = max((row["due_at"] for row in rows), default=at)
+    if dropoff is not None and dropoff.status == "open":
+        dropoff.status = "enrolled"
+    return enrollment, True
+
+
+def pending(enrollment_id: int) -> int:
+    """How many of the enrollment's messages are still to go."""
+    return db.session().scalar(select(func.count()).where(Message.enrollment_id == enrollment_id,
+                                                          Message.status.in_(PENDING)))
+
+
+def finish_if_done(enrollment: Enrollment, at: datetime) -> bool:
+    """Complete `enrollment` when nothing of it is left to send (a holdout's once its last step is past)."""
+    pending, last = db.session().execute(
+        select(func.count().filter(Message.status.in_(PENDING)), func.max(Message.due_at))
+        .where(Message.enrollment_id == enrollment.id)).one()
+    if pending or (enrollment.holdout and last is not None and last > at):
+        return False
+    enrollment.status, enrollment.ended_at = "completed", max(at, last or at)
+    db.session().flush()
+    return True
+
+
+def complete_holdouts(at: datetime, limit: int) -> int:
+    """Complete held-out enrollments whose last would-be step has passed; answer how many."""
+    with db.transaction() as db_session:
+        query = (select(Enrollment.id).where(text("enrollments.status = 'active' AND enrollments.holdout"),
+                                             Enrollment.ends_at <= at).order_by(Enrollment.ends_at).limit(limit)
+                 .with_for_update(skip_locked=True))
+        ids = list(db_session.scalars(query))
+        if ids:
+            db_session.execute(update(Enrollment.__table__).where(Enrollment.id.in_(ids))
+                               .values(status="completed", ended_at=Enrollment.ends_at))
+    return len(ids)
+
+
+def finish_done(enrollment_ids: Iterable[int], at: datetime) -> None:
+    """Complete those of the given active (non-holdout) enrollments that have nothing left to send."""
+    ids = set(enrollment_ids)
+    if not ids:
+        return
+    waiting = select(Message.enrollment_id).where(Message.enrollment_id.in_(ids), Message.status.in_(PENDING))
+    done = ids - set(db.session().scalars(waiting.distinct()))
+    if done:
+        db.session().execute(update(Enrollment.__table__).where(
+            Enrollment.id.in_(done), Enrollment.status == "active", Enrollment.holdout.is_(False))
+            .values(status="completed", ended_at=at))
+
+
+def end(enrollment_ids: Iterable[int], reason: str, at: datetime) -> int:
+    """Exit the given active enrollments for `reason`; their pending messages are skipped. Answer how many."""
+    ids = list(enrollment_ids)
+    if not ids:
+        return 0
+    connection = db.session().connection()
+    ended = connection.execute(
+        update(Enrollment.__table__).where(Enrollment.id.in_(ids), Enrollment.status == "active")
+        .values(status="exited", exit_reason=reason, ended_at=at)).rowcount
+    connection.execute(
+        update(messages_table).where(messages_table.c.enrollment_id.in_(ids), messages_table.c.status.in_(PENDING))
+        .values(status="skipped", reason=f"enrollment exited: {reason}", updated_at=at))
+    return ended
+
+
+def active_ids(account_id: int, contact_ids: Iterable[int], flow_ids: Iterable[int] | None = None,
+               started_by: datetime | None = None) -> list[int]:
+    """Ids of the active enrollments of these contacts (in these flows, started by this time, when given)."""
+    query = select(Enrollment.id).where(Enrollment.account_id == account_id, Enrollment.status == "active",
+                                        Enrollment.contact_id.in_(list(contact_ids)))
+    if flow_ids is not None:
+        query = query.where(Enrollment.flow_id.in_(list(flow_ids)))
+    if started_by is not None:
+        query = query.where(Enrollment.started_at <= started_by)
+    return list(db.session().scalars(query))
+
+
+def on_dismissed(dropoff_id: int, at: datetime) -> None:
+    """A dropoff was dismissed: its enrollments end."""
+    query = select(Enrollment.id).where(Enrollment.dropoff_id == dropoff_id, Enrollment.status == "active")
+    end(db.session().scalars(query), "dismissed", at)
+
+
+def suppress(account_id: int, contact_id: int, channel: str, reason: str, at: datetime) -> bool:
+    """Put the contact on the channel's suppression list and end their enrollments; False if already there."""
+    statement = db.insert_new(Suppression.__table__).values(
+        account_id=account_id, contact_id=contact_id, channel=channel, reason=reason, created_at=at)
+    added = db.session().execute(statement.on_conflict_do_nothing()).rowcount
+    end(active_ids(account_id, [contact_id]), reason if reason in SUPPRESSING else "manual", at)
+    return bool(added)
+
+
+def account_settings(account_id: int) -> dict:
+    """The account's own settings (what it changed from the defaults)."""
+    return db.session().scalar(select(Account.settings).where(Account.id == account_id)) or {}

@@ -1,0 +1,58 @@
+"""Settings in effect for one flow and contact, and the send time of each step they give."""
+
+from bisect import insort
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from reengage.models import Contact, Flow, Message
+from reengage.models.message import COUNTED
+from reengage.platform import durations, timing
+from reengage.platform.db import session
+from reengage.schemas.settings import DEFAULTS
+
+
+def effective(account_settings: dict, flow: Flow | None) -> dict:
+    """The defaults, overridden by the account's settings, overridden by the flow's."""
+    return {**DEFAULTS, **(account_settings or {}), **((flow.settings if flow else None) or {})}
+
+
+def calendar(settings: dict, contact: Contact) -> timing.Calendar:
+    """When `contact` may be messaged: in their zone (else the account's), off their country's holidays."""
+    window = settings["send_window"]
+    country = (contact.country or settings["country"]) if settings["skip_holidays"] else None
+    if country is not None and not timing.supported_country(country):
+        country = settings["country"] if settings["country"] and timing.supported_country(settings["country"]) else None
+    return timing.Calendar(
+        zone=ZoneInfo(contact.timezone or settings["timezone"]),
+        start=datetime.strptime(window["start"], "%H:%M").time(),
+        end=datetime.strptime(window["end"], "%H:%M").time(),
+        days=frozenset(timing.WEEKDAYS.index(day) for day in window["days"]),
+        country=country,
+    )
+
+
+def cap(settings: dict) -> timing.Cap:
+    """The frequency cap of `settings`."""
+    return timing.Cap(settings["frequency_cap"]["messages"], durations.parse(settings["frequency_cap"]["per"]))
+
+
+def cooldown(settings: dict) -> timedelta:
+    """How long after an enrollment ends before the same flow may start again for the contact."""
+    return durations.parse(settings["cooldown"])
+
+
+def taken(contact_id: int, channel: str, excluding: int | None = None) -> list[datetime]:
+    """When the contact's other messages on `channel` went or are due to go, sorted."""
+    moment = func.coalesce(Message.sent_at, Message.due_at)
+    query = select(moment).where(Message.contact_id == contact_id, Message.channel == channel,
+                                 Message.status.in_(COUNTED))
+    if excluding is not None:
+        query = query.where(Message.id != excluding)
+    return sorted(session().scalars(query))
+
+
+def book(moments: list[datetime], moment: datetime) -> None:
+    """Count `moment` among `moments` (kept sorted) for the next step's cap."""
+    insort(moments, moment)

@@ -1,0 +1,133 @@
+"""The dashboard at /dashboard: signed in once with an API key, then a session cookie; every form carries a CSRF token.
+
+The session holds the key's public prefix and hash, and each page checks them again, so revoking the
+key signs its dashboard sessions out. Charts are drawn by Plotly, whose script comes from the
+installed `plotly` package: the page fetches nothing from outside this server.
+"""
+
+from datetime import timedelta
+from functools import cache, wraps
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, redirect, render_template, request, send_from_directory, session, url_for
+from flask_wtf.csrf import CSRFProtect
+from marshmallow import RAISE, Schema, fields, validate
+from plotly.offline import get_plotlyjs
+
+from reengage.models import Account
+from reengage.platform import auth, db
+from reengage.results import dashboard, metrics
+from reengage.web.routes.metrics import csv_of
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+blp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder=PAGES)
+csrf = CSRFProtect()
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff",
+}
+
+
+class PeriodSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    days = fields.Integer(load_default=30, validate=validate.OneOf(dashboard.PERIODS))
+
+
+def init_app(app: Flask) -> None:
+    """CSRF tokens for the dashboard's forms; the API, authenticated by key on every call, needs none."""
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PUBLIC_URL"].startswith("https://"))
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    csrf.init_app(app)
+
+
+@blp.after_request
+def _secure(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _signed_in() -> auth.Caller | None:
+    prefix, key_hash = session.get("key_prefix"), session.get("key_hash")
+    if not isinstance(prefix, str) or not isinstance(key_hash, str):
+        return None
+    return auth.lookup(prefix, key_hash)
+
+
+def _for_account(view):
+    """A page of the signed-in account for the chosen period (`days`), else the way to the sign-in page."""
+    @wraps(view)
+    def page():
+        caller = _signed_in()
+        if caller is None:
+            return redirect(url_for("dashboard.sign_in_page"))
+        return view(db.session().get(Account, caller.account_id), PeriodSchema().load(request.args)["days"])
+    return page
+
+
+@blp.route("", methods=["GET"])
+@_for_account
+def show(account: Account, days: int):
+    """The dashboard for the chosen period."""
+    window = metrics.settings_of(account)["attribution_window"]
+    view = dashboard.overview(account.id, window, days, db.utcnow())
+    return render_template("dashboard.html", account=account, view=view, periods=dashboard.PERIODS)
+
+
+@blp.route("/metrics.csv", methods=["GET"])
+@_for_account
+def download(account: Account, days: int):
+    """The period's metrics by day as CSV (the same as `GET /v1/metrics.csv?group_by=day`)."""
+    now = db.utcnow()
+    return csv_of(metrics.metrics(account.id, {"from": now - timedelta(days=days), "to": now, "group_by": "day"}))
+
+
+@blp.route("/sign-in", methods=["GET"])
+def sign_in_page():
+    if _signed_in() is not None:
+        return redirect(url_for("dashboard.show"))
+    return render_template("sign_in.html", problem=None)
+
+
+@blp.route("/sign-in", methods=["POST"])
+def sign_in():
+    """Check the key, then start a fresh session (never one an attacker could have planted)."""
+    csrf.protect()
+    key = (request.form.get("api_key") or "").strip()
+    caller = auth.lookup(auth.prefix_of(key), auth.hash_key(key)) if key.startswith(auth.KEY_PREFIX) else None
+    if caller is None:
+        problem = "Enter an API key." if not key else "That API key is not valid or has been revoked."
+        return render_template("sign_in.html", problem=problem), 401
+    session.clear()
+    session.permanent = True
+    session.update(key_prefix=auth.prefix_of(key), key_hash=auth.hash_key(key))
+    return redirect(url_for("dashboard.show"))
+
+
+@blp.route("/sign-out", methods=["POST"])
+def sign_out():
+    csrf.protect()
+    session.clear()
+    return redirect(url_for("dashboard.sign_in_page"))
+
+
+@blp.route("/assets/plotly.js", methods=["GET"])
+def plotly_js():
+    """The charting library, from the installed package; cached by the browser for a day."""
+    return Response(_plotly(), mimetype="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@blp.route("/assets/<name>", methods=["GET"])
+def asset(name: str):
+    return send_from_directory(PAGES / "assets", name, max_age=3600)
+
+
+@cache
+def _plotly() -> str:
+    return get_plotlyjs()

@@ -1,0 +1,88 @@
+"""Event intake (one or a batch, idempotent by the sender's id) and the event list."""
+
+from flask import request
+from sqlalchemy import select
+
+from reengage.intake import ingest
+from reengage.models import Event
+from reengage.platform import db
+from reengage.platform.auth import account_id, authenticate
+from reengage.schemas.event import (
+    EventBatchSchema,
+    EventInputSchema,
+    EventQuerySchema,
+    EventSchema,
+    IntakeBatchResultSchema,
+    IntakeResultSchema,
+)
+from reengage.web.api import Blueprint
+
+blp = Blueprint("events", __name__, url_prefix="/v1", description="What contacts did.")
+blp.before_request(authenticate)
+
+SINGLE_EXAMPLE = {
+    "id": "chk_10293",
+    "type": "application_started",
+    "occurred_at": "2026-11-20T15:04:05Z",
+    "contact": {"external_id": "user-8812", "email": "dana@example.com", "first_name": "Dana"},
+    "properties": {"application_id": "app-77"},
+    "value": 249.0,
+    "currency": "USD",
+    "source": "checkout-app",
+}
+def _one_of(*names: str) -> dict:
+    return {"oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in names]}
+
+
+INTAKE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": _one_of("EventInput", "EventBatch"),
+            "examples": {
+                "single": {"summary": "One event", "value": SINGLE_EXAMPLE},
+                "batch": {"summary": "A batch (up to 1,000)", "value": {"events": [SINGLE_EXAMPLE]}},
+            },
+        }
+    },
+}
+INTAKE_ANSWER = {
+    "description": "One result for a single event; `{\"events\": [...]}` for a batch, in the order sent.",
+    "content": {
+        "application/json": {
+            "schema": _one_of("IntakeResult", "IntakeBatchResult")
+        }
+    },
+}
+
+
+def register_schemas(spec) -> None:
+    """Name the intake schemas in the spec, for the hand-written oneOf above."""
+    for name, schema in (("EventInput", EventInputSchema), ("EventBatch", EventBatchSchema),
+                         ("IntakeResult", IntakeResultSchema), ("IntakeBatchResult", IntakeBatchResultSchema)):
+        if name not in spec.components.schemas:
+            spec.components.schema(name, schema=schema)
+
+
+@blp.route("/events", methods=["POST"])
+@blp.doc(requestBody=INTAKE_BODY, responses={"200": INTAKE_ANSWER})
+def post_events():
+    """Record one event or a batch. A replayed `id` is stored once and answered as `replayed`."""
+    with ingest.arrival() as token:
+        events, is_batch = ingest.parse(request.get_json())
+        results = ingest.ingest(account_id(), events, "events" if is_batch else "", token)
+    return {"events": results} if is_batch else results[0]
+
+
+@blp.route("/events")
+@blp.arguments(EventQuerySchema, location="query")
+@blp.response(200, EventSchema(many=True))
+def list_events(filters):
+    """This account's events, newest first, optionally for one contact or of one type."""
+    query = select(Event).where(Event.account_id == account_id())
+    if "contact_id" in filters:
+        query = query.where(Event.contact_id == filters["contact_id"])
+    if "type" in filters:
+        query = query.where(Event.type == filters["type"])
+    query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(filters["limit"])
+    return db.session().scalars(query).all()

@@ -1,0 +1,35 @@
+"""The account's settings: time zone, holidays, send window, frequency cap, cooldown, app URL."""
+
+from sqlalchemy import select
+
+from reengage.models import Account
+from reengage.platform import db
+from reengage.platform.auth import account_id, authenticate
+from reengage.schemas.settings import AccountSettingsSchema
+from reengage.sequencing import schedule
+from reengage.web.api import Blueprint
+
+blp = Blueprint("settings", __name__, url_prefix="/v1", description="How and when this account's messages go.")
+blp.before_request(authenticate)
+
+
+@blp.route("/settings")
+@blp.response(200, AccountSettingsSchema)
+def get_settings():
+    """The settings in effect (defaults where the account set nothing)."""
+    return schedule.effective(_account().settings, None)
+
+
+@blp.route("/settings", methods=["PATCH"])
+@blp.arguments(AccountSettingsSchema)
+@blp.response(200, AccountSettingsSchema)
+def patch_settings(changes):
+    """Change settings; each field given replaces the stored one (a nested object whole). Future schedules use them."""
+    with db.transaction():
+        account = _account()
+        account.settings = {**(account.settings or {}), **changes}
+        return schedule.effective(account.settings, None)
+
+
+def _account() -> Account:
+    return db.session().scalar(select(Account).where(Account.id == account_id()))
