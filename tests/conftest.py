@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, inspect, text
 from app import create_app
 from reengage import accounts
 from reengage.platform import db
+from tests.support import settings
 
 TABLES = ("escalations", "deal_outcomes", "deal_signals", "deal_contacts", "deals", "product_updates",
           "hook_deliveries", "hooks", "connections", "messages", "enrollments", "suppressions", "flow_routes",
@@ -59,18 +60,6 @@ def database_url(request, tmp_path_factory) -> str:
     return url
 
 
-def settings(database_url: str, **overrides) -> dict:
-    """Test settings: jobs run inline and no Redis unless a test asks for it."""
-    return {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "REDIS_URL": None,
-        "JOBS_INLINE": True,
-        "CLOCK_IN_PROCESS": False,
-        "API_KEY_CACHE_SECONDS": 0,
-        "RATE_LIMIT": "100000 per minute",
-        **overrides,
-    }
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.test_detection import DANA, at, dropoffs, send, tick
+from tests.support.detection import DANA, at, dropoffs, send, tick
 
 
 def convert(client, tenant, **body):

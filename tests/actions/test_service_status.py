@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.test_detection import dropoffs, send, tick
+from tests.support.detection import dropoffs, send, tick
 
 MAINTENANCE = {"company": {"_id": "c-1", "name": "Acme Payroll"}}
 

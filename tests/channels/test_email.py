@@ -3,13 +3,8 @@
 from datetime import datetime, timedelta
 
 from connectors.sendgrid import SendGrid
-from tests.routes.test_connections import SENDGRID
-from tests.test_flows import DANA, abandon, messages, setup_sales, tick
-
-
-def connect(client, tenant, **settings):
-    response = client.put("/v1/connections/sendgrid", json={**SENDGRID, **settings}, headers=tenant.headers)
-    assert response.status_code == 200, response.json
+from tests.support.connections import connect
+from tests.support.journeys import DANA, abandon, messages, setup_sales, tick
 
 
 def first_email(app, client, tenant):

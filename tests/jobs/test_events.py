@@ -14,8 +14,7 @@ from app import create_app
 from reengage.jobs.events import process_events
 from reengage.models import Contact, Event
 from reengage.platform import db
-from tests.conftest import settings
-from tests.support import event
+from tests.support import event, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,7 +112,7 @@ def test_events_are_kept_and_answered_when_the_queue_is_down(database_url, make_
     from datetime import timedelta
 
     from reengage.jobs import clock
-    from tests.test_clock import lose_processing
+    from tests.support.processing import lose_processing
 
     down = create_app(settings(database_url, REDIS_URL="redis://127.0.0.1:1/0", JOBS_INLINE=False))
     tenant = make_account()

@@ -10,8 +10,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import require_service
-from tests.results.test_experiments import click, convert
-from tests.test_flows import abandon, setup_sales, tick
+from tests.support.journeys import abandon, setup_sales, tick
+from tests.support.results import click, convert
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 CHARTS = ("funnel", "over_time", "phases", "channels", "holdout", "ab_0")

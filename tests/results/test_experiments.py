@@ -9,9 +9,9 @@ import pytest
 from alembic import command
 
 from reengage.platform import db
-from tests.results.test_stats import chi_square_p
 from tests.support import event
-from tests.test_flows import abandon, setup_sales, tick
+from tests.support.journeys import abandon, setup_sales, tick
+from tests.support.results import chi_square_p, click, convert
 
 PEOPLE = 16
 
@@ -32,19 +32,6 @@ def split(app, client, acme):
         shown = client.get(f"/v1/messages/{message['id']}", headers=acme.headers).json
         people[name] = {**message, "sent_at": datetime.fromisoformat(shown["sent_at"])}
     return people
-
-
-def click(client, tenant, name, message):
-    body = event(f"click-{name}", type="email.clicked", contact={"external_id": name},
-                 occurred_at=(message["sent_at"] + timedelta(hours=1)).isoformat(),
-                 properties={"message_id": message["id"]})
-    assert client.post("/v1/events", json=body, headers=tenant.headers).status_code == 200
-
-
-def convert(client, tenant, name, at, value):
-    response = client.post("/v1/actions/record-conversion", json={
-        "external_id": name, "value": value, "occurred_at": at.isoformat()}, headers=tenant.headers)
-    assert response.status_code == 200, response.json
 
 
 def test_each_variant_is_counted_and_tested_against_the_control(client, acme, split):

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.test_flows import abandon, setup_sales, tick
+from tests.support.journeys import abandon, setup_sales, tick
 
 
 @pytest.fixture

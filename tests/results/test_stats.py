@@ -5,17 +5,7 @@ import math
 import pytest
 
 from reengage.results import stats
-
-
-def chi_square_p(a_hits, a_total, b_hits, b_total):
-    """The p-value of Pearson's chi-square (1 degree of freedom) of the 2x2 table, without continuity correction."""
-    table = [[a_hits, a_total - a_hits], [b_hits, b_total - b_hits]]
-    total = a_total + b_total
-    columns = [a_hits + b_hits, total - a_hits - b_hits]
-    chi2 = sum((table[r][c] - (a_total, b_total)[r] * columns[c] / total) ** 2 / ((a_total, b_total)[r] * columns[c]
-                                                                               / total)
-               for r in range(2) for c in range(2))
-    return math.erfc(math.sqrt(chi2 / 2))
+from tests.support.results import chi_square_p
 
 
 @pytest.mark.parametrize(("a", "b"), [((120, 1000), (150, 1000)), ((30, 400), (31, 410)), ((5, 40), (14, 38)),

@@ -6,7 +6,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.support import event
-from tests.test_flows import DANA, T, abandon, messages, setup_sales, tick
+from tests.support.journeys import DANA, T, abandon, messages, setup_sales, tick
 from triggers import TRIGGERS
 
 KIM = {**DANA, "external_id": "kim", "email": "kim@example.com", "first_name": "Kim", "phone": "+14155550100"}

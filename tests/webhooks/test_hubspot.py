@@ -9,9 +9,9 @@ from hubspot.utils.signature import Signature
 
 from reengage.jobs import clock
 from reengage.platform import db
-from tests.channels.test_email import connect as connect_sendgrid
-from tests.routes.test_connections import HUBSPOT
-from tests.test_flows import DANA, abandon, messages, setup_sales, tick
+from tests.support.connections import HUBSPOT
+from tests.support.connections import connect as connect_sendgrid
+from tests.support.journeys import DANA, abandon, messages, setup_sales, tick
 
 SECRET = HUBSPOT["client_secret"]
 

@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.channels.test_email import connect
-from tests.test_flows import DANA, abandon, messages, setup_sales, tick
+from tests.support.connections import connect
+from tests.support.journeys import DANA, abandon, messages, setup_sales, tick
 
 SIGNATURE, TIMESTAMP = "X-Twilio-Email-Event-Webhook-Signature", "X-Twilio-Email-Event-Webhook-Timestamp"
 

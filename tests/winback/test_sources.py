@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from reengage.jobs import clock
 from reengage.platform import db
-from tests.routes.test_connections import HUBSPOT
 from tests.support import event
-from tests.winback.test_deals import LOST
+from tests.support.connections import HUBSPOT
+from tests.support.deals import LOST
 
 
 def send(client, tenant, key, type_, at, contact="sarah@datatech.example", **properties):

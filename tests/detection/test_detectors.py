@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.test_detection import dropoffs, send, tick
+from tests.support.detection import dropoffs, send, tick
 
 MINUTE = timedelta(minutes=1)
 

@@ -2,18 +2,13 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from reengage.jobs import clock
 from reengage.models import Event
 from reengage.platform import db
 from tests.support import event
-
-
-def lose_processing(app, age: timedelta) -> None:
-    """As if the job for every event was lost `age` ago (a crash, a flushed Redis)."""
-    with app.app_context(), db.transaction() as db_session:
-        db_session.execute(update(Event).values(processed_at=None, received_at=db.utcnow() - age))
+from tests.support.processing import lose_processing
 
 
 def pending(app) -> int:
@@ -58,7 +53,7 @@ def test_sweeps_do_not_pile_up_in_redis_while_workers_are_down(database_url, mak
     from redis import Redis
 
     from app import create_app
-    from tests.conftest import settings
+    from tests.support import settings
 
     queue_name = f"test-{uuid.uuid4().hex[:8]}"
     app = create_app(settings(database_url, REDIS_URL=redis_url, RQ_QUEUE=queue_name, JOBS_INLINE=False))

@@ -41,7 +41,7 @@ def test_body_that_is_not_json_is_415(client, acme):
 @pytest.fixture
 def broken_app(database_url):
     from app import create_app
-    from tests.conftest import settings
+    from tests.support import settings
 
     application = create_app(settings(database_url))
 

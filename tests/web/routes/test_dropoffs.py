@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.test_detection import T, send, tick
+from tests.support.detection import T, send, tick
 
 
 @pytest.fixture

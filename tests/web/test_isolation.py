@@ -79,7 +79,7 @@ PROBED = {
     ("GET", "/v1/metrics/ab-tests"),
     ("GET", "/v1/metrics/holdout"),
     ("POST", "/v1/actions/record-deal"),
-    # Probed by tests/hooks/test_rest_hooks.py::test_another_accounts_hooks_are_not_found
+    # Probed by tests/test_hooks.py::test_another_accounts_hooks_are_not_found
     ("GET", "/v1/hooks"),
     ("POST", "/v1/hooks"),
     ("GET", "/v1/hooks/<int:hook_id>"),
@@ -164,7 +164,7 @@ def test_rules_are_per_account(client, acme, globex):
 def test_dropoffs_are_per_account(app, client, acme, globex):
     from datetime import timedelta
 
-    from tests.test_detection import send, tick
+    from tests.support.detection import send, tick
 
     send(client, acme, "s1", "application_started")
     tick(app, timedelta(days=2))
@@ -178,7 +178,7 @@ def test_dropoffs_are_per_account(app, client, acme, globex):
 def test_actions_touch_only_the_callers_account(app, client, acme, globex):
     from datetime import timedelta
 
-    from tests.test_detection import send, tick
+    from tests.support.detection import send, tick
 
     body = {"service": "Acme Payroll", "status": "maintenance"}
     client.post("/v1/actions/service-status", json=body, headers=acme.headers)

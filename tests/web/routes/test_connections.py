@@ -6,9 +6,7 @@ from sqlalchemy import select
 
 from reengage.models import Connection
 from reengage.platform import db
-
-SENDGRID = {"api_key": "SG.test-key.abcdefghij", "from_email": "Hello@Acme.com", "from_name": "Acme"}
-HUBSPOT = {"access_token": "pat-na1-test-token", "client_secret": "hubspot-client-secret", "portal_id": 62515}
+from tests.support.connections import HUBSPOT, SENDGRID
 
 
 def test_a_sendgrid_key_is_stored_encrypted_and_never_answered(app, client, acme):

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.test_detection import T, at, dropoffs, tick
+from tests.support.detection import T, at, dropoffs, tick
 
 COMPANY = {"_id": "c-1", "name": "Acme Payroll"}
 

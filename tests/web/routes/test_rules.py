@@ -102,7 +102,7 @@ def test_patch_and_delete_unknown_rule_is_404(client, acme):
 def test_deleted_rule_keeps_its_dropoffs_by_key(app, client, acme):
     from datetime import timedelta
 
-    from tests.test_detection import T, send, tick
+    from tests.support.detection import T, send, tick
 
     send(client, acme, "s1", "application_started")
     tick(app, timedelta(hours=24))
