@@ -12,7 +12,8 @@ from reengage.schemas.flow import HINTS, FlowRef
 from reengage.sending import personalise
 from reengage.sending.channels import CHANNELS
 from reengage.sending.readiness import variant_of
-from reengage.sequencing import enrollments, flows, schedule
+from reengage.sequencing import enrollments, flows
+from reengage.settings import effective
 
 KEY = "render"
 NOUN = "Preview"
@@ -84,7 +85,7 @@ def perform(account_id: int, data: dict) -> dict:
         contact = contacts.find(db_session, account_id, data)
         dropoff = enrollments.dropoff_of(contact, data.get("dropoff_id"))
         account = db_session.get(Account, account_id)
-        settings = schedule.effective(account.settings, flow)
+        settings = effective(account.settings, flow)
         consent = CHANNELS[step["channel"]].consent(step)
         context = personalise.for_step(account_id, account.name, contact, dropoff, flow, settings, consent)
     content = CHANNELS[step["channel"]].compose(shown, context)

@@ -10,9 +10,9 @@ from reengage.jobs.messages import send_messages
 from reengage.models import Enrollment, Message
 from reengage.platform import db, queue
 from reengage.platform.errors import ApiError
+from reengage.platform.fields import SLUG
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import MessageSchema
-from reengage.schemas.fields import SLUG
 from reengage.schemas.flow import HINTS, CtaSchema, FlowRef, template_problems
 from reengage.sending import readiness
 from reengage.sequencing import flows

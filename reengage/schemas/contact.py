@@ -3,7 +3,7 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from reengage.models import CONSENT_CHANNELS
-from reengage.schemas.fields import Country, Email, Phone, Properties, Timezone
+from reengage.platform.fields import Country, Email, Phone, Properties, Timezone
 
 IDENTIFIERS = ("external_id", "email", "phone", "hubspot_id")
 

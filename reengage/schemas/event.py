@@ -5,8 +5,8 @@ from datetime import UTC, timedelta
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from reengage.platform.db import utcnow
+from reengage.platform.fields import Money, Properties
 from reengage.schemas.contact import ContactInputSchema
-from reengage.schemas.fields import Money, Properties
 
 # Clocks drift; an event stamped further ahead than this is a mistake, not a schedule.
 MAX_FUTURE_SKEW = timedelta(hours=24)

@@ -4,10 +4,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from reengage.models.message import CHANNELS
 from reengage.platform import durations, rendering
-from reengage.schemas.fields import SLUG
-from reengage.schemas.settings import FlowSettingsSchema
+from reengage.platform.fields import SLUG
 from reengage.sending.personalise import SAMPLES
 from reengage.sequencing import phases
+from reengage.settings import FlowSettingsSchema
 
 HINTS = ("sms", "whatsapp", "slack", "call", "direct_mail", "push", "other")
 SELECTOR = validate.Regexp(

@@ -16,8 +16,8 @@ from reengage.intake.contacts import ContactResolver
 from reengage.models import Enrollment
 from reengage.platform import db
 from reengage.platform.errors import invalid
+from reengage.platform.fields import e164
 from reengage.schemas.contact import ContactInputSchema
-from reengage.schemas.fields import e164
 from reengage.sequencing import enrollments, flows
 
 # HubSpot's contact property names and ours.

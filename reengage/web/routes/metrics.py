@@ -12,6 +12,7 @@ from reengage.models import Account
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.results import experiments, metrics
+from reengage.settings import metrics_of
 from reengage.web.api import Blueprint
 
 blp = Blueprint("metrics", __name__, url_prefix="/v1", description="What came back: recovery metrics.")
@@ -136,7 +137,7 @@ def get_metrics_csv(filters):
 def get_ab_tests(filters):
     """Each step with variants: per variant, click and recovery rates and the test against the control."""
     account = db.session().get(Account, account_id())
-    return experiments.ab_tests(account.id, filters, metrics.settings_of(account)["attribution_window"])
+    return experiments.ab_tests(account.id, filters, metrics_of(account)["attribution_window"])
 
 
 @blp.route("/metrics/holdout")
