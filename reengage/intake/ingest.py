@@ -17,11 +17,11 @@ from sqlalchemy import bindparam, insert, select
 from reengage.intake import fastload
 from reengage.intake.contacts import ContactResolver
 from reengage.intake.group_commit import Arrival, GroupCommit, Submission
+from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.jobs.events import process_events
 from reengage.models import Event
 from reengage.platform import db, queue
 from reengage.platform.errors import ApiError, invalid
-from reengage.schemas.event import EventBatchSchema, EventInputSchema
 
 log = logging.getLogger(__name__)
 _single = EventInputSchema()

@@ -3,11 +3,12 @@
 from sqlalchemy import select
 
 from reengage.intake import contacts
+from reengage.intake.schemas import ContactInputSchema
 from reengage.models import Contact
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.errors import ApiError
-from reengage.schemas.contact import ContactInputSchema, ContactQuerySchema, ContactSchema
+from reengage.schemas.contact import ContactQuerySchema, ContactSchema
 from reengage.web.api import Blueprint
 from searches import find_contact
 

@@ -4,12 +4,11 @@ from flask import request
 from sqlalchemy import select
 
 from reengage.intake import ingest
+from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.schemas.event import (
-    EventBatchSchema,
-    EventInputSchema,
     EventQuerySchema,
     EventSchema,
     IntakeBatchResultSchema,

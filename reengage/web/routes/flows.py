@@ -8,7 +8,6 @@ from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.errors import ApiError, invalid
 from reengage.schemas.flow import (
-    FlowDefinitionSchema,
     FlowInputSchema,
     FlowPatchSchema,
     FlowSchema,
@@ -16,6 +15,7 @@ from reengage.schemas.flow import (
     TemplateSummarySchema,
 )
 from reengage.sequencing import flows, templates
+from reengage.sequencing.definition import FlowDefinitionSchema
 from reengage.web.api import Blueprint
 
 blp = Blueprint("flows", __name__, url_prefix="/v1", description="Five-phase re-engagement sequences.")
