@@ -213,7 +213,9 @@ def test_a_cycle_between_modules_of_one_package_is_found(tmp_path):
         "low/matching.py": "from low.deals import add\n",
     })
 
-    assert violations(tmp_path, ("low",), LOW_HIGH, set()) == ["import cycle between modules: low.deals <-> low.matching"]
+    problems = violations(tmp_path, ("low",), LOW_HIGH, set())
+
+    assert problems == ["import cycle between modules: low.deals <-> low.matching"]
 
 
 def test_a_cycle_between_stages_of_one_layer_is_found(tmp_path):

@@ -12,10 +12,10 @@ from reengage.schemas.hook import (
     DeliveryQuerySchema,
     HookCreatedSchema,
     HookDeliverySchema,
-    HookInputSchema,
     HookSchema,
 )
 from reengage.web.api import Blueprint
+from reengage.web.subscriptions import HookInputSchema
 
 blp = Blueprint("hooks", __name__, url_prefix="/v1",
                 description="REST hooks: new items posted as they happen (Zapier and Make instant triggers).")
