@@ -8,6 +8,7 @@ from flask import Flask
 
 from reengage import cli, hooks
 from reengage.intake import ingest
+from reengage.jobs.events import process_events
 from reengage.platform import auth, config, db, errors, queue
 from reengage.web import api, ratelimit
 from reengage.web.routes import BLUEPRINTS, PAGES, atomic, dashboard, events, rules
@@ -32,7 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         db.upgrade_embedded(app.config["DATABASE_URL"], Path.cwd() / MIGRATE_LOCK)
     db.init_app(app)
     queue.init_app(app)
-    ingest.init_app(app)
+    ingest.init_app(app, process=process_events)
     # A REST hook delivers an item exactly as its trigger's poll shows it.
     hooks.init_app(app, hooks.Renderer(
         items=lambda event, account_id, ids: polling.by_ids(TRIGGERS[event], account_id, ids),

@@ -15,20 +15,21 @@ LAYERS: list[tuple[str, ...]] = [
     ("connectors",),
     ("reengage.platform",),
     ("reengage.models",),
+    ("reengage.platform.auth",),  # API keys are rows: auth reads them through the models
     ("reengage.settings", "reengage.samples"),
     ("reengage.connections",),
     ("reengage.hooks",),
     ("reengage.intake",),
     ("reengage.winback",),
     ("reengage.sequencing",),
-    ("reengage.sending",),
     ("reengage.outcomes",),
+    ("reengage.sending",),  # dispatch adds each sent message to its dropoff's tally
     ("reengage.detection",),
     ("reengage.results",),
     ("reengage.schemas",),
-    ("triggers", "actions", "searches"),
     ("reengage.providers",),
     ("reengage.jobs",),
+    ("triggers", "actions", "searches"),  # an action hands the message it queues to the send job
     ("reengage.web",),
     ("reengage.accounts", "reengage.cli", "app"),
 ]
@@ -38,7 +39,10 @@ SOURCES = ("reengage", "connectors", "triggers", "actions", "searches", "app.py"
 
 # Upward imports still to go (file -> imported module): the providers work removes them. Each entry
 # must still occur, so the list shrinks as they go.
-PENDING: set[tuple[str, str]] = set()
+PENDING: set[tuple[str, str]] = {
+    ("reengage/providers/sendgrid/events.py", "reengage.jobs.events"),
+    ("reengage/sending/dispatch.py", "reengage.jobs.crm"),
+}
 
 
 @dataclass(frozen=True)

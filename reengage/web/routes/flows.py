@@ -6,6 +6,7 @@ from sqlalchemy import select
 from reengage.models import Flow
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError, invalid
 from reengage.schemas.flow import (
     FlowInputSchema,
@@ -16,7 +17,6 @@ from reengage.schemas.flow import (
 )
 from reengage.sequencing import flows, templates
 from reengage.sequencing.definition import FlowDefinitionSchema
-from reengage.web.api import Blueprint
 
 blp = Blueprint("flows", __name__, url_prefix="/v1", description="Five-phase re-engagement sequences.")
 blp.before_request(authenticate)

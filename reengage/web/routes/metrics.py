@@ -11,9 +11,9 @@ from marshmallow import RAISE, Schema, fields, validate
 from reengage.models import Account
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.results import experiments, metrics
 from reengage.settings import metrics_of
-from reengage.web.api import Blueprint
 
 blp = Blueprint("metrics", __name__, url_prefix="/v1", description="What came back: recovery metrics.")
 blp.before_request(authenticate)

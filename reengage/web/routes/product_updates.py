@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 from reengage.models import DealSignal, ProductUpdate
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.schemas.deal import ProductUpdateInputSchema, ProductUpdateSchema
-from reengage.web.api import Blueprint
 from reengage.winback import deals
 
 blp = Blueprint("product_updates", __name__, url_prefix="/v1",

@@ -5,8 +5,8 @@ from sqlalchemy import select
 from reengage.models import Account
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.settings import AccountSettingsSchema, effective
-from reengage.web.api import Blueprint
 
 blp = Blueprint("settings", __name__, url_prefix="/v1", description="How and when this account's messages go.")
 blp.before_request(authenticate)
