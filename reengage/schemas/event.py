@@ -1,6 +1,5 @@
 """Events as intake answers them and as the API lists them (as senders post them: reengage.intake.schemas)."""
 
-
 from marshmallow import RAISE, Schema, fields, validate
 
 
