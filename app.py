@@ -6,11 +6,13 @@ from typing import Any
 
 from flask import Flask
 
-from reengage import cli
+from reengage import cli, hooks
 from reengage.intake import ingest
+from reengage.jobs.events import process_events
 from reengage.platform import auth, config, db, errors, queue
 from reengage.web import api, ratelimit
 from reengage.web.routes import BLUEPRINTS, PAGES, atomic, dashboard, events, rules
+from triggers import TRIGGERS, polling
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
 
@@ -31,7 +33,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         db.upgrade_embedded(app.config["DATABASE_URL"], Path.cwd() / MIGRATE_LOCK)
     db.init_app(app)
     queue.init_app(app)
-    ingest.init_app(app)
+    ingest.init_app(app, process=process_events)
+    # A REST hook delivers an item exactly as its trigger's poll shows it.
+    hooks.init_app(app, hooks.Renderer(
+        items=lambda event, account_id, ids: polling.by_ids(TRIGGERS[event], account_id, ids),
+        matches=lambda event, item, filters: polling.matches(TRIGGERS[event], item, filters)))
     auth.init_app(app)
     ratelimit.init_app(app)
     rest_api = api.init_app(app, BLUEPRINTS)

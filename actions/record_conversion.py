@@ -10,8 +10,8 @@ from reengage.models import Dropoff, Rule, Watch
 from reengage.outcomes.recovery import recover
 from reengage.platform import db
 from reengage.platform.errors import ApiError
+from reengage.platform.fields import Money
 from reengage.schemas.contact import ContactRefSchema
-from reengage.schemas.fields import Money
 
 KEY = "record-conversion"
 NOUN = "Conversion"

@@ -2,8 +2,8 @@
 
 from marshmallow import fields
 
+from reengage.intake.schemas import ContactInputSchema
 from reengage.platform import db
-from reengage.schemas.contact import ContactInputSchema
 from reengage.schemas.deal import DealInputSchema, DealSchema
 from reengage.winback import deals
 

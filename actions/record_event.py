@@ -5,7 +5,8 @@ from uuid import uuid4
 from marshmallow import fields, validate
 
 from reengage.intake import ingest
-from reengage.schemas.event import EventInputSchema, IntakeResultSchema
+from reengage.intake.schemas import EventInputSchema
+from reengage.schemas.event import IntakeResultSchema
 
 KEY = "record-event"
 NOUN = "Event"

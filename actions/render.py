@@ -4,15 +4,19 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import select
 
 from reengage.intake import contacts
+from reengage.intake.schemas import IDENTIFIERS
 from reengage.models import Account, Deal
 from reengage.platform import db, rendering
 from reengage.platform.errors import ApiError
-from reengage.schemas.contact import IDENTIFIERS, ContactRefSchema
-from reengage.schemas.flow import HINTS, FlowRef
+from reengage.samples import TEMPLATE_CONTEXT
+from reengage.schemas.contact import ContactRefSchema
+from reengage.schemas.flow import FlowRef
 from reengage.sending import personalise
 from reengage.sending.channels import CHANNELS
 from reengage.sending.readiness import variant_of
-from reengage.sequencing import enrollments, flows, schedule
+from reengage.sequencing import enrollments, flows
+from reengage.sequencing.definition import HINTS
+from reengage.settings import effective
 
 KEY = "render"
 NOUN = "Preview"
@@ -79,12 +83,12 @@ def perform(account_id: int, data: dict) -> dict:
         raise ApiError(404, "not_found", f"Step {number}.{step['key']} has no variant {variant!r}.")
     shown = variant_of(step, variant)
     if not _names_contact(data):
-        context = personalise.SAMPLE
+        context = TEMPLATE_CONTEXT
     else:
         contact = contacts.find(db_session, account_id, data)
         dropoff = enrollments.dropoff_of(contact, data.get("dropoff_id"))
         account = db_session.get(Account, account_id)
-        settings = schedule.effective(account.settings, flow)
+        settings = effective(account.settings, flow)
         consent = CHANNELS[step["channel"]].consent(step)
         context = personalise.for_step(account_id, account.name, contact, dropoff, flow, settings, consent)
     content = CHANNELS[step["channel"]].compose(shown, context)

@@ -10,12 +10,13 @@ from reengage.jobs.messages import send_messages
 from reengage.models import Enrollment, Message
 from reengage.platform import db, queue
 from reengage.platform.errors import ApiError
+from reengage.platform.fields import SLUG
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import MessageSchema
-from reengage.schemas.fields import SLUG
-from reengage.schemas.flow import HINTS, CtaSchema, FlowRef, template_problems
+from reengage.schemas.flow import FlowRef
 from reengage.sending import readiness
 from reengage.sequencing import flows
+from reengage.sequencing.definition import HINTS, CtaSchema, template_problems
 
 KEY = "send-phase-message"
 NOUN = "Message"

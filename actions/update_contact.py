@@ -1,7 +1,8 @@
 """Create or update a contact: identifiers, name, time zone, country, properties and consent."""
 
 from reengage.intake import contacts
-from reengage.schemas.contact import ContactInputSchema, ContactSchema
+from reengage.intake.schemas import ContactInputSchema
+from reengage.schemas.contact import ContactSchema
 
 KEY = "update-contact"
 NOUN = "Contact"

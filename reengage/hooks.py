@@ -2,7 +2,8 @@
 
 A producer (detection, recovery, sending, the event processors) calls `publish` in the transaction
 that makes the items, so an item is never published without being stored, nor stored without being
-published. Each item is rendered by its trigger, exactly as a poll shows it, and stored once per hook;
+published. Each item is rendered by its trigger, exactly as a poll shows it, and stored once per hook
+(the app gives the renderer: `init_app`, as triggers sit above the engine);
 the clock hands due deliveries to jobs, which POST them (connectors.webhook) and record each attempt.
 """
 
@@ -10,11 +11,12 @@ import json
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import Row, bindparam, select, update
 
 from connectors import webhook
@@ -23,7 +25,6 @@ from reengage.models import Hook, HookDelivery
 from reengage.models.event import ENGAGEMENT_TYPES
 from reengage.models.hook import IN_FLIGHT
 from reengage.platform import db, vault
-from triggers import TRIGGERS, polling
 
 table = HookDelivery.__table__
 DUE = (select(table.c.id).where(table.c.status == "pending", table.c.due_at <= bindparam("now"))
@@ -34,6 +35,19 @@ CLAIM = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), t
 HISTORY = 10
 # The longest pause between two attempts.
 MAX_PAUSE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """An event's items as its polling trigger shows them, and whether one passes a hook's filters."""
+
+    items: Callable[[str, int, list[int]], list[dict[str, Any]]]  # (event, account id, item ids) -> items
+    matches: Callable[[str, dict[str, Any], dict[str, Any]], bool]  # (event, item, a hook's filters)
+
+
+def init_app(app: Flask, renderer: Renderer) -> None:
+    """Give the app the renderer of published items."""
+    app.extensions["hooks"] = renderer
 
 
 def target_check(url: str) -> None:
@@ -81,14 +95,15 @@ def publish(event: str, ids_by_account: dict[int, list[int]], hooks: dict[int, l
         hooks = subscribed(event, {account for account, ids in ids_by_account.items() if ids})
     if not hooks:
         return 0
-    trigger, rows, at = TRIGGERS[event], [], db.utcnow()
+    renderer: Renderer = current_app.extensions["hooks"]
+    rows, at = [], db.utcnow()
     for account_id, account_hooks in hooks.items():
         if not ids_by_account.get(account_id):
             continue
-        for item in polling.by_ids(trigger, account_id, ids_by_account[account_id]):
+        for item in renderer.items(event, account_id, ids_by_account[account_id]):
             rows += [{"hook_id": hook.id, "account_id": account_id, "item_id": str(item["id"]), "payload": item,
                       "status": "pending", "attempts": 0, "due_at": at, "history": [], "created_at": at}
-                     for hook in account_hooks if polling.matches(trigger, item, hook.filters)]
+                     for hook in account_hooks if renderer.matches(event, item, hook.filters)]
     if rows:
         # A producer run twice publishes an item once per hook.
         db.session().execute(db.insert_new(table).on_conflict_do_nothing(), rows)

@@ -3,9 +3,10 @@
 from marshmallow import ValidationError, validates_schema
 from sqlalchemy import select
 
+from reengage.intake.schemas import IDENTIFIERS
 from reengage.models import Contact
 from reengage.platform import db
-from reengage.schemas.contact import IDENTIFIERS, ContactQuerySchema, ContactSchema
+from reengage.schemas.contact import ContactQuerySchema, ContactSchema
 
 KEY = "find-contact"
 NOUN = "Contact"

@@ -5,7 +5,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from reengage.models import Contact, Dropoff
 from reengage.models.dropoff import STATUSES
 from reengage.platform import db
-from reengage.schemas.fields import Email, Phone
+from reengage.platform.fields import Email, Phone
 from triggers import dropoff_detected
 
 KEY = "find-dropoff"

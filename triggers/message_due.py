@@ -6,7 +6,7 @@ from sqlalchemy import Select, select
 from reengage.models import Contact, Flow, Message
 from reengage.models.message import PUBLISHED as PUBLISHED_INDEXED
 from reengage.schemas.contact import ContactSchema
-from reengage.schemas.flow import HINTS
+from reengage.sequencing.definition import HINTS
 from triggers.polling import Filter, equal
 
 KEY = "message.due"

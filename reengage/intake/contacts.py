@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from reengage.intake.schemas import IDENTIFIERS
 from reengage.models import Contact
 from reengage.platform import db
 from reengage.platform.errors import ApiError
-from reengage.schemas.contact import IDENTIFIERS
 
 # Plain fields: a given value (or null) replaces the stored one.
 FIELDS = ("first_name", "last_name", "timezone", "country")

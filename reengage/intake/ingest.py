@@ -3,9 +3,10 @@
 Concurrent requests of one process are written together (see group_commit).
 """
 
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,10 @@ from sqlalchemy import bindparam, insert, select
 from reengage.intake import fastload
 from reengage.intake.contacts import ContactResolver
 from reengage.intake.group_commit import Arrival, GroupCommit, Submission
-from reengage.jobs.events import process_events
+from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
 from reengage.platform import db, queue
 from reengage.platform.errors import ApiError, invalid
-from reengage.schemas.event import EventBatchSchema, EventInputSchema
 
 log = logging.getLogger(__name__)
 _single = EventInputSchema()
@@ -170,15 +170,15 @@ def _store_in_transaction(group: list[Batch]) -> tuple[list[list[dict[str, Any]]
     return db.retry_on_conflict(lambda: _store(group))
 
 
-def _enqueue_processing(event_ids: list[int]) -> None:
+def _enqueue_processing(process: Callable[[list[int]], Any], event_ids: list[int]) -> None:
     # The events are committed: a queue that is down must not turn their answer into an error.
     # The clock hands events left unprocessed to a job again.
     try:
-        queue.enqueue(process_events, event_ids)
+        queue.enqueue(process, event_ids)
     except Exception:
         log.exception("could not enqueue processing of %d stored events; the clock will retry", len(event_ids))
 
 
-def init_app(app: Flask) -> None:
-    """Give the app its group committer for events."""
-    app.extensions["intake"] = GroupCommit(_store_in_transaction, _enqueue_processing)
+def init_app(app: Flask, process: Callable[[list[int]], Any]) -> None:
+    """Give the app its group committer for events, which hands what it stored to the job `process`."""
+    app.extensions["intake"] = GroupCommit(_store_in_transaction, functools.partial(_enqueue_processing, process))

@@ -1,10 +1,12 @@
 """Jobs: functions a worker runs, each inside an app context it builds for itself."""
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, has_app_context
+from flask.cli import ScriptInfo
 
 
 def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False):
@@ -29,7 +31,6 @@ def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False):
 
 @functools.cache
 def worker_app() -> Flask:
-    """The app of a worker process, built on its first job (never at import)."""
-    from app import create_app
-
-    return create_app()
+    """The app of a worker process, built on its first job (never at import), found as `flask` commands find it."""
+    # By FLASK_APP, else app.py in the working directory: jobs sit below the app factory and do not import it.
+    return ScriptInfo(os.environ.get("FLASK_APP"), set_debug_flag=False).load_app()

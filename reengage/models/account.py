@@ -16,7 +16,7 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    # Only what the account changed from the defaults (reengage.schemas.settings.DEFAULTS).
+    # Only what the account changed from the defaults (reengage.settings.DEFAULTS).
     settings: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from reengage.models import Account, Dropoff, Enrollment, Message
 from reengage.platform import db
-from reengage.results.metrics import settings_of
+from reengage.settings import metrics_of
 
 DROPOFFS = Dropoff.__table__
 COUNTERS = {"delivered_at": "messages_delivered", "opened_at": "messages_opened", "clicked_at": "messages_clicked"}
@@ -28,7 +28,7 @@ def sent(messages: list[Message], now: datetime) -> None:
     if not messages:
         return
     session = db.session()
-    costs = {account.id: settings_of(account)["costs"] for account in session.scalars(
+    costs = {account.id: metrics_of(account)["costs"] for account in session.scalars(
         select(Account).where(Account.id.in_({m.account_id for m in messages})))}
     enrolled = {m.enrollment_id for m in messages}
     dropoff_of = {row.id: (row.dropoff_id, row.detected_at) for row in session.execute(
@@ -73,6 +73,6 @@ def credit(dropoff: Dropoff, at: datetime) -> None:
         select(Message.id, Message.sent_at).join(Enrollment, Enrollment.id == Message.enrollment_id)
         .where(Enrollment.dropoff_id == dropoff.id, Message.sent_at.is_not(None), Message.sent_at <= at)
         .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)).first()
-    if last is not None and at - last.sent_at <= settings_of(session.get(Account, dropoff.account_id))[
+    if last is not None and at - last.sent_at <= metrics_of(session.get(Account, dropoff.account_id))[
             "attribution_window"]:
         dropoff.credited_message_id = last.id

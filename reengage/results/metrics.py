@@ -16,20 +16,13 @@ from typing import Any
 
 from sqlalchemy import case, distinct, func, null, or_, select
 
-from reengage.models import Account, Dropoff, Enrollment, Flow, Message
-from reengage.platform import db, durations
-from reengage.sequencing.schedule import effective
+from reengage.models import Dropoff, Enrollment, Flow, Message
+from reengage.platform import db
 
 # What metrics filter and group by: a dropoff's own dimensions (and the day it was detected), and a message's.
 DROPOFF_DIMENSIONS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key}
 MESSAGE_DIMENSIONS = {"flow": Flow.key, "phase": Message.phase, "channel": Message.channel, "variant": Message.variant}
 GROUPS = (*DROPOFF_DIMENSIONS, "day", *MESSAGE_DIMENSIONS)
-
-
-def settings_of(account: Account) -> dict[str, Any]:
-    """The account's metrics settings, with the attribution window as a timedelta."""
-    stored = effective(account.settings, None)["metrics"]
-    return {**stored, "attribution_window": durations.parse(stored["attribution_window"])}
 
 
 def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:

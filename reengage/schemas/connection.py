@@ -3,7 +3,7 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from reengage.schemas.fields import Email
+from reengage.platform.fields import Email
 
 
 class ConnectionStatusSchema(Schema):

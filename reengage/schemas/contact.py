@@ -1,38 +1,9 @@
-"""Contacts as callers send them and as the API shows them."""
+"""Contacts as the API shows and finds them (as callers send them: reengage.intake.schemas)."""
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from reengage.models import CONSENT_CHANNELS
-from reengage.schemas.fields import Country, Email, Phone, Properties, Timezone
-
-IDENTIFIERS = ("external_id", "email", "phone", "hubspot_id")
-
-
-class ContactInputSchema(Schema):
-    """A contact's identifiers and fields; at least one identifier is needed to match it."""
-
-    class Meta:
-        unknown = RAISE
-
-    external_id = fields.String(validate=validate.Length(1, 255), metadata={"example": "user-8812"})
-    email = Email(validate=validate.Length(max=320), metadata={"example": "dana@example.com"})
-    phone = Phone(metadata={"example": "+14155552671"})
-    hubspot_id = fields.String(validate=validate.Length(1, 64), metadata={"example": "5101"})
-    first_name = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={"example": "Dana"})
-    last_name = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={"example": "Reyes"})
-    timezone = Timezone(allow_none=True, metadata={"example": "America/Chicago"})
-    country = Country(allow_none=True, metadata={"example": "US"})
-    properties = Properties(metadata={"description": "Merged into the stored properties; a null value removes a key."})
-    consent = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(CONSENT_CHANNELS)),
-        values=fields.Boolean(allow_none=True),
-        metadata={"description": "Consent per channel; null forgets it.", "example": {"email": True, "sms": False}},
-    )
-
-    @validates_schema
-    def _has_identifier(self, data: dict, **_kwargs) -> None:
-        if not any(data.get(name) for name in IDENTIFIERS):
-            raise ValidationError(f"Give at least one of {', '.join(IDENTIFIERS)}.")
+from reengage.intake.schemas import IDENTIFIERS
+from reengage.platform.fields import Email, Phone
 
 
 class ContactSchema(Schema):

@@ -4,10 +4,9 @@ from datetime import UTC
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from reengage.intake.schemas import ContactInputSchema, not_far_future
 from reengage.models.deal import PRIORITIES, STATUSES, TIMINGS
-from reengage.schemas.contact import ContactInputSchema
-from reengage.schemas.event import not_far_future
-from reengage.schemas.fields import Money
+from reengage.platform.fields import Money
 from reengage.winback.analysis import CATEGORIES
 from reengage.winback.outcomes import TYPES
 from reengage.winback.score import SIGNALS

@@ -3,7 +3,7 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from reengage.detection.detectors import DETECTORS
-from reengage.schemas.fields import SLUG
+from reengage.platform.fields import SLUG
 
 PARAMS_DOC = {
     "description": "What the rule's kind needs: see the RuleParams schemas, one per kind.",

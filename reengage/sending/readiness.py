@@ -10,6 +10,7 @@ from reengage.platform import db, timing
 from reengage.sending import personalise
 from reengage.sending.channels import CHANNELS
 from reengage.sequencing import schedule
+from reengage.settings import effective
 
 SENT = ("sent", "delivered", "opened", "clicked")
 
@@ -53,7 +54,7 @@ def check(message: Message, batch: Batch, now: datetime) -> str | None:
     if reason is not None:
         message.status, message.reason = "skipped", reason[:500]
         return "skipped"
-    settings = schedule.effective(account.settings, flow)
+    settings = effective(account.settings, flow)
     sent = batch.sent[(contact.id, message.channel)]
     moment, why = timing.place(now, schedule.calendar(settings, contact), schedule.cap(settings), sent)
     if moment > now:

@@ -11,6 +11,7 @@ from reengage.models.message import PENDING
 from reengage.platform import db, durations, timing
 from reengage.platform.errors import ApiError
 from reengage.sequencing import schedule
+from reengage.settings import effective
 
 messages_table = Message.__table__
 # Reasons that also put the contact on the channel's suppression list.
@@ -58,7 +59,7 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
         Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.status == "active"))
     if active is not None and not finish_if_done(active, at):
         return active, False
-    settings = schedule.effective(account_settings, flow)
+    settings = effective(account_settings, flow)
     last_end = db_session.scalar(select(func.max(Enrollment.ended_at)).where(
         Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id))
     if last_end is not None and at < last_end + schedule.cooldown(settings):

@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from reengage.models import Enrollment, Flow, FlowRoute
 from reengage.platform import db
 from reengage.platform.errors import ApiError, invalid
-from reengage.schemas.flow import FlowDefinitionSchema
 from reengage.sequencing import enrollments, templates
+from reengage.sequencing.definition import FlowDefinitionSchema
 
 # What a definition holds that the flow row keeps (enroll_on lives in flow_routes).
 STORED = ("key", "name", "description", "template", "goal_events", "holdout_percent", "settings", "enabled", "phases")

@@ -6,16 +6,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from reengage.models import Contact, Flow, Message
+from reengage.models import Contact, Message
 from reengage.models.message import COUNTED
 from reengage.platform import durations, timing
 from reengage.platform.db import session
-from reengage.schemas.settings import DEFAULTS
-
-
-def effective(account_settings: dict, flow: Flow | None) -> dict:
-    """The defaults, overridden by the account's settings, overridden by the flow's."""
-    return {**DEFAULTS, **(account_settings or {}), **((flow.settings if flow else None) or {})}
 
 
 def calendar(settings: dict, contact: Contact) -> timing.Calendar:

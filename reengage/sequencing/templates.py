@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 from marshmallow import ValidationError
 
-from reengage.schemas.flow import FlowDefinitionSchema
+from reengage.sequencing.definition import FlowDefinitionSchema
 
 FOLDER = Path(__file__).resolve().parents[2] / "flows"
 # Every shipped template, by file name: one per scenario family and per flow-failure category.

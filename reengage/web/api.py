@@ -1,9 +1,7 @@
 """The REST API object: flask-smorest, answering errors through the one handler."""
 
-import flask_smorest
 from flask import Flask
 from flask_smorest import Api
-from webargs.flaskparser import FlaskParser
 
 from reengage.platform import errors
 from reengage.schemas.error import ErrorSchema
@@ -32,16 +30,6 @@ SPEC_SETTINGS = {
         "security": [{"bearerAuth": []}, {"apiKeyHeader": []}],
     },
 }
-
-
-class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint, where each schema's own `unknown` rule holds in every location.
-
-    webargs ignores unknown query parameters by default; a mistyped filter would then be
-    silently dropped, so our schemas refuse them instead.
-    """
-
-    ARGUMENTS_PARSER = FlaskParser(unknown=None)
 
 
 class RestApi(Api):

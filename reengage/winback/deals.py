@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from reengage import connections, hooks
 from reengage.intake.contacts import ContactResolver
-from reengage.models import Account, Contact, Deal, DealContact, DealOutcome, DealSignal, Escalation, ProductUpdate
+from reengage.models import Contact, Deal, DealContact, DealOutcome, DealSignal, Escalation, ProductUpdate
 from reengage.models.deal import TO_OPEN
 from reengage.platform import db
-from reengage.sequencing.schedule import effective
+from reengage.settings import winback_of
 from reengage.winback import analysis, draft, matching, outcomes, score, strategy, window
 
 # Deal fields a caller sets directly (the rest is worked out).
@@ -45,7 +45,8 @@ def upsert(account_id: int, data: dict[str, Any], source: str, at: datetime) -> 
     if named or data.get("contact_ids"):
         # Contacts the caller names lead; an event's contact leads only a deal without one.
         _link(deal, [*named, *data.get("contact_ids", [])], lead=bool(named))
-    matching.match_deal(deal)
+    for update in matching.updates_closing(deal):
+        add_signal(deal, **matching.signal(update), reassess=False)  # assessed once below, however many matched
     assess(deal, at)
     return deal, created
 
@@ -96,6 +97,11 @@ def add_signal(deal: Deal, kind: str, summary: str, occurred_at: datetime, sourc
     return added
 
 
+def match_update(update: ProductUpdate) -> int:
+    """Record the update as a signal on every open deal lost before it whose gap it closes; answer how many."""
+    return sum(add_signal(deal, **matching.signal(update)) for deal in matching.deals_closed_by(update))
+
+
 def add_outcome(deal: Deal, kind: str, occurred_at: datetime, source: str, key: str, note: str | None = None,
                 at: datetime | None = None) -> bool:
     """Record an outcome once per `key`, move the deal along its funnel, reassess; answer whether it was new."""
@@ -113,12 +119,6 @@ def _insert_once(model, row: dict[str, Any]) -> bool:
     return db.session().execute(statement, [{**row, "created_at": db.utcnow()}]).first() is not None
 
 
-def settings_of(account_id: int) -> tuple[dict, str]:
-    """The account's win-back settings and its name."""
-    account = db.session().get(Account, account_id)
-    return effective(account.settings, None)["winback"], account.name
-
-
 def signals_of(deal: Deal) -> list[DealSignal]:
     """The deal's signals since its loss, oldest first."""
     return list(db.session().scalars(select(DealSignal).where(
@@ -129,7 +129,7 @@ def signals_of(deal: Deal) -> list[DealSignal]:
 def assess(deal: Deal, at: datetime) -> None:
     """Work out everything about the deal again from what is stored; raise escalations and readiness once."""
     db_session = db.session()
-    settings, account_name = settings_of(deal.account_id)
+    settings, account_name = winback_of(deal.account_id)
     found = analysis.analyse(deal.loss_reason, deal.notes, deal.competitor, deal.stated_category,
                              (deal.correction or {}).get("category"))
     deal.category, deal.category_source, deal.confidence, deal.secondary = (

@@ -20,7 +20,7 @@ from sqlalchemy import Row, select
 from reengage.models import Deal, DealContact
 from reengage.models.event import ENGAGEMENT_TYPES
 from reengage.platform import db
-from reengage.schemas.fields import Money
+from reengage.platform.fields import Money
 from reengage.winback import analysis, deals, outcomes, score
 
 log = logging.getLogger(__name__)

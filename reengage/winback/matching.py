@@ -5,12 +5,13 @@ A deal's gaps are the tags it was given, and any tag whose words appear in its l
 """
 
 import re
+from typing import Any
 
 from sqlalchemy import select
 
 from reengage.models import Deal, ProductUpdate
 from reengage.platform import db
-from reengage.winback import analysis, deals
+from reengage.winback import analysis
 
 OPEN = ("lost", "contacted", "replied")
 
@@ -26,26 +27,22 @@ def closes(update: ProductUpdate, deal: Deal) -> bool:
     return False
 
 
-def match_update(update: ProductUpdate) -> int:
-    """Record the update as a signal on every deal lost before it whose gap it closes; answer how many."""
+def deals_closed_by(update: ProductUpdate) -> list[Deal]:
+    """The open deals lost before `update` whose gap it closes."""
     lost = db.session().scalars(select(Deal).where(Deal.account_id == update.account_id,
                                                    Deal.lost_at <= update.released_at, Deal.status.in_(OPEN)))
-    return sum(_signal(deal, update) for deal in list(lost) if closes(update, deal))
+    return [deal for deal in list(lost) if closes(update, deal)]
 
 
-def match_deal(deal: Deal) -> None:
-    """Record as signals the account's updates released after the deal's loss that close its gap.
-
-    The caller assesses the deal once afterwards, however many updates matched.
-    """
+def updates_closing(deal: Deal) -> list[ProductUpdate]:
+    """The account's updates released after the deal's loss that close its gap."""
     released = db.session().scalars(select(ProductUpdate).where(ProductUpdate.account_id == deal.account_id,
                                                                 ProductUpdate.released_at >= deal.lost_at))
-    for update in list(released):
-        if closes(update, deal):
-            _signal(deal, update, reassess=False)
+    return [update for update in list(released) if closes(update, deal)]
 
 
-def _signal(deal: Deal, update: ProductUpdate, reassess: bool = True) -> bool:
+def signal(update: ProductUpdate) -> dict[str, Any]:
+    """The signal `update` gives a deal whose gap it closes, as `deals.add_signal` takes it."""
     summary = f"{update.name} released" + (f": {update.summary}" if update.summary else "")
-    return deals.add_signal(deal, "product_update", summary, update.released_at, "product_update",
-                            f"product-update-{update.id}", update.id, reassess=reassess)
+    return {"kind": "product_update", "summary": summary, "occurred_at": update.released_at,
+            "source": "product_update", "key": f"product-update-{update.id}", "product_update_id": update.id}

@@ -7,8 +7,7 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from reengage.intake import fastload
-from reengage.schemas.contact import ContactInputSchema
-from reengage.schemas.event import EventInputSchema
+from reengage.intake.schemas import ContactInputSchema, EventInputSchema
 
 EVENT = EventInputSchema()
 CONTACT = ContactInputSchema()

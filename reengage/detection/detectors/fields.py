@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from reengage.schemas.fields import Duration
+from reengage.platform.fields import Duration
 
 __all__ = ["Duration", "event_names", "intent", "match_key"]
 

@@ -13,11 +13,11 @@ from marshmallow import ValidationError
 
 from reengage.intake import ingest
 from reengage.intake.contacts import ContactResolver
+from reengage.intake.schemas import ContactInputSchema
 from reengage.models import Enrollment
 from reengage.platform import db
 from reengage.platform.errors import invalid
-from reengage.schemas.contact import ContactInputSchema
-from reengage.schemas.fields import e164
+from reengage.platform.fields import e164
 from reengage.sequencing import enrollments, flows
 
 # HubSpot's contact property names and ours.

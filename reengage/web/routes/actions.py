@@ -4,7 +4,7 @@ from marshmallow import Schema, fields
 
 from actions import ACTIONS
 from reengage.platform.auth import account_id, authenticate
-from reengage.web.api import Blueprint
+from reengage.platform.blueprint import Blueprint
 
 blp = Blueprint("actions", __name__, url_prefix="/v1", description="What Reengage does, for Zapier, Make and HubSpot.")
 blp.before_request(authenticate)

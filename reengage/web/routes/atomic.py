@@ -8,10 +8,10 @@ from marshmallow import ValidationError
 
 from reengage.intake import ingest
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import invalid
 from reengage.schemas.atomic import AtomicCloudEventSchema, AtomicForwardSchema
 from reengage.schemas.event import IntakeResultSchema
-from reengage.web.api import Blueprint
 
 blp = Blueprint("atomic", __name__, url_prefix="/v1", description="Atomic Transact events.")
 blp.before_request(authenticate)

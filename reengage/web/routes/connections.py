@@ -3,6 +3,7 @@
 from reengage import connections
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
 from reengage.schemas.connection import (
     HubSpotConnectionSchema,
@@ -10,7 +11,6 @@ from reengage.schemas.connection import (
     SendGridConnectionSchema,
     SendGridInputSchema,
 )
-from reengage.web.api import Blueprint
 
 blp = Blueprint("connections", __name__, url_prefix="/v1",
                 description="Credentials and settings for SendGrid and HubSpot, stored encrypted.")

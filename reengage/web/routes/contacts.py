@@ -3,12 +3,13 @@
 from sqlalchemy import select
 
 from reengage.intake import contacts
+from reengage.intake.schemas import ContactInputSchema
 from reengage.models import Contact
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
-from reengage.schemas.contact import ContactInputSchema, ContactQuerySchema, ContactSchema
-from reengage.web.api import Blueprint
+from reengage.schemas.contact import ContactQuerySchema, ContactSchema
 from searches import find_contact
 
 blp = Blueprint("contacts", __name__, url_prefix="/v1", description="People, matched by their identifiers.")

@@ -17,6 +17,7 @@ from plotly.offline import get_plotlyjs
 from reengage.models import Account
 from reengage.platform import auth, db
 from reengage.results import dashboard, metrics
+from reengage.settings import metrics_of
 from reengage.web.routes.metrics import csv_of
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -75,7 +76,7 @@ def _for_account(view):
 @_for_account
 def show(account: Account, days: int):
     """The dashboard for the chosen period."""
-    window = metrics.settings_of(account)["attribution_window"]
+    window = metrics_of(account)["attribution_window"]
     view = dashboard.overview(account.id, window, days, db.utcnow())
     return render_template("dashboard.html", account=account, view=view, periods=dashboard.PERIODS)
 

@@ -5,6 +5,7 @@ from sqlalchemy import delete, select
 from reengage.models import Deal, DealSignal
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError, invalid
 from reengage.schemas.deal import (
     DealCorrectionSchema,
@@ -14,7 +15,6 @@ from reengage.schemas.deal import (
     OutcomeInputSchema,
     SignalInputSchema,
 )
-from reengage.web.api import Blueprint
 from reengage.winback import deals
 
 blp = Blueprint("deals", __name__, url_prefix="/v1",

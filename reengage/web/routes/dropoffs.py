@@ -5,10 +5,10 @@ from sqlalchemy import select
 from reengage.models import Dropoff
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
 from reengage.schemas.dropoff import DropoffQuerySchema, DropoffSchema
 from reengage.sequencing import enrollments
-from reengage.web.api import Blueprint
 
 blp = Blueprint("dropoffs", __name__, url_prefix="/v1", description="People detected stopping short.")
 blp.before_request(authenticate)

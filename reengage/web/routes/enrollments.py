@@ -5,6 +5,7 @@ from sqlalchemy import select
 from reengage.models import Enrollment, Message
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
 from reengage.schemas.enrollment import (
     EnrollmentDetailSchema,
@@ -15,7 +16,6 @@ from reengage.schemas.enrollment import (
     OutboxItemSchema,
     OutboxQuerySchema,
 )
-from reengage.web.api import Blueprint
 
 blp = Blueprint("enrollments", __name__, url_prefix="/v1", description="Contacts in flows, and what was sent.")
 blp.before_request(authenticate)

@@ -4,18 +4,17 @@ from flask import request
 from sqlalchemy import select
 
 from reengage.intake import ingest
+from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.schemas.event import (
-    EventBatchSchema,
-    EventInputSchema,
     EventQuerySchema,
     EventSchema,
     IntakeBatchResultSchema,
     IntakeResultSchema,
 )
-from reengage.web.api import Blueprint
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="What contacts did.")
 blp.before_request(authenticate)

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from reengage.models import Flow
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError, invalid
 from reengage.schemas.flow import (
-    FlowDefinitionSchema,
     FlowInputSchema,
     FlowPatchSchema,
     FlowSchema,
@@ -16,7 +16,7 @@ from reengage.schemas.flow import (
     TemplateSummarySchema,
 )
 from reengage.sequencing import flows, templates
-from reengage.web.api import Blueprint
+from reengage.sequencing.definition import FlowDefinitionSchema
 
 blp = Blueprint("flows", __name__, url_prefix="/v1", description="Five-phase re-engagement sequences.")
 blp.before_request(authenticate)

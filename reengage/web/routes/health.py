@@ -5,7 +5,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from reengage.platform import db, queue
-from reengage.web.api import Blueprint
+from reengage.platform.blueprint import Blueprint
 
 blp = Blueprint("health", __name__, description="Service health and the API description.")
 PUBLIC = {"security": []}

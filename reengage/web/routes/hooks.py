@@ -7,15 +7,15 @@ from reengage import hooks
 from reengage.models import Hook, HookDelivery
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError, invalid
 from reengage.schemas.hook import (
     DeliveryQuerySchema,
     HookCreatedSchema,
     HookDeliverySchema,
-    HookInputSchema,
     HookSchema,
 )
-from reengage.web.api import Blueprint
+from reengage.web.subscriptions import HookInputSchema
 
 blp = Blueprint("hooks", __name__, url_prefix="/v1",
                 description="REST hooks: new items posted as they happen (Zapier and Make instant triggers).")

@@ -6,6 +6,7 @@ from hubspot.utils.signature import Signature
 
 from reengage import connections
 from reengage.platform.auth import authenticate, presented_key
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
 from reengage.providers.hubspot import inbound
 from reengage.schemas.webhook import (
@@ -14,7 +15,6 @@ from reengage.schemas.webhook import (
     HubSpotWebhookQuerySchema,
     HubSpotWebhookResultSchema,
 )
-from reengage.web.api import Blueprint
 
 blp = Blueprint("hubspot", __name__, url_prefix="/v1", description="HubSpot workflow webhooks and custom actions.")
 OBJECT = {"type": "object", "additionalProperties": True}

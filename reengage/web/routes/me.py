@@ -4,7 +4,7 @@ from flask import g
 from marshmallow import Schema, fields
 
 from reengage.platform.auth import authenticate
-from reengage.web.api import Blueprint
+from reengage.platform.blueprint import Blueprint
 
 blp = Blueprint("me", __name__, url_prefix="/v1", description="The account behind the API key.")
 blp.before_request(authenticate)

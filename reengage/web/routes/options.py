@@ -3,8 +3,8 @@
 from marshmallow import Schema, fields
 
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.web import options
-from reengage.web.api import Blueprint
 
 blp = Blueprint("options", __name__, url_prefix="/v1", description="Choices for dropdowns in Zapier and Make.")
 blp.before_request(authenticate)

@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 from reengage.models import DealSignal, ProductUpdate
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.schemas.deal import ProductUpdateInputSchema, ProductUpdateSchema
-from reengage.web.api import Blueprint
-from reengage.winback import matching
+from reengage.winback import deals
 
 blp = Blueprint("product_updates", __name__, url_prefix="/v1",
                 description="Product changes, matched to the lost deals whose gap they close.")
@@ -26,7 +26,7 @@ def create_product_update(data):
                                created_at=at)
         db_session.add(update)
         db_session.flush()
-        matching.match_update(update)
+        deals.match_update(update)
     return _shown([update])[0]
 
 

@@ -8,9 +8,9 @@ from reengage.detection.detectors import DETECTORS
 from reengage.models import Rule
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError, invalid
 from reengage.schemas.rule import RuleInputSchema, RulePatchSchema, RuleSchema, ScenarioSchema, load_params
-from reengage.web.api import Blueprint
 
 blp = Blueprint("rules", __name__, url_prefix="/v1", description="How dropoffs are detected.")
 blp.before_request(authenticate)

@@ -1,7 +1,7 @@
 """Searches: `GET /v1/searches/<key>`, one documented route per search; no match is `200 []`."""
 
 from reengage.platform.auth import account_id, authenticate
-from reengage.web.api import Blueprint
+from reengage.platform.blueprint import Blueprint
 from searches import SEARCHES
 
 blp = Blueprint("searches", __name__, url_prefix="/v1", description="Find records, for Zapier and Make searches.")

@@ -5,9 +5,8 @@ from sqlalchemy import select
 from reengage.models import Account
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
-from reengage.schemas.settings import AccountSettingsSchema
-from reengage.sequencing import schedule
-from reengage.web.api import Blueprint
+from reengage.platform.blueprint import Blueprint
+from reengage.settings import AccountSettingsSchema, effective
 
 blp = Blueprint("settings", __name__, url_prefix="/v1", description="How and when this account's messages go.")
 blp.before_request(authenticate)
@@ -17,7 +16,7 @@ blp.before_request(authenticate)
 @blp.response(200, AccountSettingsSchema)
 def get_settings():
     """The settings in effect (defaults where the account set nothing)."""
-    return schedule.effective(_account().settings, None)
+    return effective(_account().settings, None)
 
 
 @blp.route("/settings", methods=["PATCH"])
@@ -28,7 +27,7 @@ def patch_settings(changes):
     with db.transaction():
         account = _account()
         account.settings = {**(account.settings or {}), **changes}
-        return schedule.effective(account.settings, None)
+        return effective(account.settings, None)
 
 
 def _account() -> Account:

@@ -5,10 +5,10 @@ from sqlalchemy import select
 from reengage.models import Contact, Suppression
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
+from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
 from reengage.schemas.enrollment import SuppressionInputSchema, SuppressionQuerySchema, SuppressionSchema
 from reengage.sequencing import enrollments
-from reengage.web.api import Blueprint
 
 blp = Blueprint("suppressions", __name__, url_prefix="/v1", description="Who must not be messaged, per channel.")
 blp.before_request(authenticate)

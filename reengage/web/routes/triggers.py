@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields
 
 from reengage.platform.auth import account_id, authenticate
-from reengage.web.api import Blueprint
+from reengage.platform.blueprint import Blueprint
 from triggers import TRIGGERS, polling
 
 blp = Blueprint("triggers", __name__, url_prefix="/v1",

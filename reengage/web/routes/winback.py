@@ -5,7 +5,7 @@ from datetime import UTC
 from marshmallow import RAISE, Schema, fields, validate
 
 from reengage.platform.auth import account_id, authenticate
-from reengage.web.api import Blueprint
+from reengage.platform.blueprint import Blueprint
 from reengage.winback import metrics
 from reengage.winback.analysis import CATEGORIES
 

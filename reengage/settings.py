@@ -1,11 +1,13 @@
-"""Account settings, and the part of them a flow may override."""
+"""Settings: their defaults, the schemas that check them, and the settings in effect for an account or flow."""
 
 from datetime import time
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
-from reengage.platform import timing
-from reengage.schemas.fields import Country, Duration, Timezone
+from reengage.models import Account, Flow
+from reengage.platform import db, durations, timing
+from reengage.platform.fields import Country, Duration, Timezone
 
 CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM, e.g. '09:00'.")
 
@@ -129,3 +131,19 @@ DEFAULTS = {
     "winback": {"executive_arr_threshold": 500_000.0, "failed_attempts_for_review": 2, "customer_stories": []},
 }
 
+
+def effective(account_settings: dict, flow: Flow | None) -> dict:
+    """The defaults, overridden by the account's settings, overridden by the flow's."""
+    return {**DEFAULTS, **(account_settings or {}), **((flow.settings if flow else None) or {})}
+
+
+def metrics_of(account: Account) -> dict[str, Any]:
+    """The account's metrics settings, with the attribution window as a timedelta."""
+    stored = effective(account.settings, None)["metrics"]
+    return {**stored, "attribution_window": durations.parse(stored["attribution_window"])}
+
+
+def winback_of(account_id: int) -> tuple[dict, str]:
+    """The account's win-back settings and its name."""
+    account = db.session().get(Account, account_id)
+    return effective(account.settings, None)["winback"], account.name

@@ -1,4 +1,4 @@
-"""Field types shared by the schemas: time zones, phone numbers, emails, countries."""
+"""Marshmallow field types: time zones, phone numbers, emails, countries, durations, money."""
 
 import json
 import zoneinfo

@@ -1,0 +1,14 @@
+"""The blueprint every API route module declares its routes on."""
+
+import flask_smorest
+from webargs.flaskparser import FlaskParser
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, where each schema's own `unknown` rule holds in every location.
+
+    webargs ignores unknown query parameters by default; a mistyped filter would then be
+    silently dropped, so our schemas refuse them instead.
+    """
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=None)
