@@ -15,6 +15,7 @@ from reengage.schemas.enrollment import MessageSchema
 from reengage.schemas.fields import SLUG
 from reengage.schemas.flow import HINTS, CtaSchema, FlowRef, template_problems
 from reengage.sending import readiness
+from reengage.sending.channels import CHANNELS
 from reengage.sequencing import flows
 
 KEY = "send-phase-message"
@@ -25,10 +26,14 @@ DESCRIPTION = ("Send a contact one step of a flow (by step key, or the first ste
                "`idempotency_key` answers the first message instead of sending again.")
 
 
+# The channels a message written in the call may go on.
+WRITTEN = [key for key, channel in CHANNELS.items() if channel.written]
+
+
 class WrittenSchema(Schema):
     """A message written in the call rather than taken from the flow."""
 
-    channel = fields.String(load_default="email", validate=validate.OneOf(("email", "webhook")))
+    channel = fields.String(load_default="email", validate=validate.OneOf(WRITTEN))
     subject = fields.String(validate=validate.Length(1, 500), metadata={"example": "Still thinking it over?"})
     body = fields.String(required=True, validate=validate.Length(1, 20_000),
                          metadata={"example": "Hi {{ contact.first_name or 'there' }}, your spot is saved."})
@@ -37,9 +42,10 @@ class WrittenSchema(Schema):
 
     @validates_schema
     def _renders(self, data: dict, **_kwargs) -> None:
-        if data.get("channel") == "email" and not data.get("subject"):
-            raise ValidationError("An email needs a subject.", "subject")
-        if data.get("channel") != "webhook" and data.get("hint"):
+        channel = CHANNELS[data["channel"]]
+        if channel.subject and not data.get("subject"):
+            raise ValidationError(f"{channel.named} needs a subject.", "subject")
+        if not channel.hints and data.get("hint"):
             raise ValidationError("Only webhook messages take a delivery hint.", "hint")
         if problems := template_problems(data):
             raise ValidationError(problems)

@@ -2,8 +2,8 @@
 
 from connectors.errors import ConnectorError
 from reengage.sending.channels import email, hubspot_task, webhook
-from reengage.sending.channels.base import Delivery, Outgoing
+from reengage.sending.channels.base import Channel, Delivery, Outgoing, Step
 
-CHANNELS = {channel.KEY: channel for channel in (email, webhook, hubspot_task)}
+CHANNELS = {channel.key: channel for channel in (email.CHANNEL, webhook.CHANNEL, hubspot_task.CHANNEL)}
 
-__all__ = ["CHANNELS", "ConnectorError", "Delivery", "Outgoing"]
+__all__ = ["CHANNELS", "Channel", "ConnectorError", "Delivery", "Outgoing", "Step"]
