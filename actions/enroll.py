@@ -2,18 +2,13 @@
 
 from marshmallow import fields
 
+from actions.action import Action
 from reengage.intake import contacts
 from reengage.platform import db
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import EnrollmentSchema
 from reengage.schemas.flow import FlowRef
 from reengage.sequencing import enrollments, flows
-
-KEY = "enroll"
-NOUN = "Enrollment"
-LABEL = "Enroll Contact in Flow"
-DESCRIPTION = ("Start a flow for a contact: every step is scheduled in their time zone and send window. "
-               "Enrolling someone already in the flow answers their current enrollment.")
 
 
 class EnrollInput(ContactRefSchema):
@@ -25,12 +20,6 @@ class EnrollOutput(EnrollmentSchema):
     created = fields.Boolean(metadata={"description": "False when the contact was already in the flow."})
     scheduled = fields.Integer(metadata={"description": "Messages scheduled (0 for the holdout group).",
                                          "example": 6})
-
-
-Input, Output = EnrollInput, EnrollOutput
-SAMPLE = {"id": 12, "flow_id": 3, "contact_id": 42, "dropoff_id": 7, "status": "active", "exit_reason": None,
-          "holdout": False, "variants": {"1.pick-up": "B"}, "source": "action",
-          "started_at": "2026-11-20T15:00:00+00:00", "ended_at": None, "created": True, "scheduled": 6}
 
 
 def perform(account_id: int, data: dict) -> dict:
@@ -48,3 +37,18 @@ def perform(account_id: int, data: dict) -> dict:
         return {**shown, "created": created, "scheduled": enrollments.pending(enrollment.id)}
 
     return db.retry_on_conflict(work)
+
+
+ACTION = Action(
+    key="enroll",
+    noun="Enrollment",
+    label="Enroll Contact in Flow",
+    description="Start a flow for a contact: every step is scheduled in their time zone and send window. "
+                "Enrolling someone already in the flow answers their current enrollment.",
+    input=EnrollInput,
+    output=EnrollOutput,
+    sample={"id": 12, "flow_id": 3, "contact_id": 42, "dropoff_id": 7, "status": "active", "exit_reason": None,
+            "holdout": False, "variants": {"1.pick-up": "B"}, "source": "action",
+            "started_at": "2026-11-20T15:00:00+00:00", "ended_at": None, "created": True, "scheduled": 6},
+    perform=perform,
+)

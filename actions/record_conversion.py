@@ -5,6 +5,7 @@ from datetime import UTC
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select, text, update
 
+from actions.action import Action
 from reengage.intake import contacts
 from reengage.models import Dropoff, Rule, Watch
 from reengage.outcomes.recovery import recover
@@ -13,11 +14,6 @@ from reengage.platform.errors import ApiError
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.fields import Money
 
-KEY = "record-conversion"
-NOUN = "Conversion"
-LABEL = "Record Conversion"
-DESCRIPTION = ("Mark a contact converted (a purchase, a completed application): their active dropoffs are "
-               "recovered with the revenue, and the watches waiting on them end.")
 ACTIVE = text("dropoffs.status IN ('open', 'enrolled')")
 
 
@@ -34,11 +30,6 @@ class RecordConversionOutput(Schema):
     recovered = fields.List(fields.Integer(), metadata={"description": "Ids of the dropoffs recovered.",
                                                         "example": [7]})
     watches_closed = fields.Integer(metadata={"example": 1})
-
-
-# The names the routes use; the classes' own names name them in openapi.yaml.
-Input, Output = RecordConversionInput, RecordConversionOutput
-SAMPLE = {"contact_id": 42, "recovered": [7], "watches_closed": 1}
 
 
 def perform(account_id: int, data: dict) -> dict:
@@ -71,3 +62,16 @@ def perform(account_id: int, data: dict) -> dict:
             watches.values(status="closed", closed_at=at).execution_options(synchronize_session=False)
         ).rowcount
     return {"contact_id": contact_id, "recovered": recovered, "watches_closed": closed}
+
+
+ACTION = Action(
+    key="record-conversion",
+    noun="Conversion",
+    label="Record Conversion",
+    description="Mark a contact converted (a purchase, a completed application): their active dropoffs are "
+                "recovered with the revenue, and the watches waiting on them end.",
+    input=RecordConversionInput,
+    output=RecordConversionOutput,
+    sample={"contact_id": 42, "recovered": [7], "watches_closed": 1},
+    perform=perform,
+)

@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
+from actions.action import Action
 from reengage.intake import contacts
 from reengage.models import Account, Deal
 from reengage.platform import db, rendering
@@ -13,13 +14,6 @@ from reengage.sending import personalise
 from reengage.sending.channels import CHANNELS
 from reengage.sending.readiness import variant_of
 from reengage.sequencing import enrollments, flows, schedule
-
-KEY = "render"
-NOUN = "Preview"
-LABEL = "Render Step"
-DESCRIPTION = ("Render a step of a flow for a contact, as it would be sent now (or for the sample contact when "
-               "none is named): subject, text, HTML and call to action. Or, with `deal_id` alone, a lost deal's "
-               "win-back draft.")
 
 
 class RenderInput(ContactRefSchema):
@@ -59,12 +53,6 @@ class RenderOutput(Schema):
     cta_url = fields.String(allow_none=True, metadata={"example": "https://app.example.com/resume/abc123"})
     hint = fields.String(allow_none=True, metadata={"enum": list(HINTS), "example": None})
     sendgrid_template_id = fields.String(allow_none=True)
-
-
-Input, Output = RenderInput, RenderOutput
-SAMPLE = {"channel": "email", "step": "1.pick-up", "variant": "A", "subject": "Dana, your progress is saved",
-          "text": "Hi Dana, ...", "html": "<div>...</div>", "cta_label": "Continue where I stopped",
-          "cta_url": "https://app.example.com/resume/abc123", "hint": None, "sendgrid_template_id": None}
 
 
 def perform(account_id: int, data: dict) -> dict:
@@ -112,3 +100,19 @@ def _step(flow, ref: str) -> tuple[int, dict]:
         if step["key"] == key and (not phase or phase == str(number)):
             return number, step
     raise ApiError(404, "not_found", f"Flow {flow.key!r} has no step {ref!r}.")
+
+
+ACTION = Action(
+    key="render",
+    noun="Preview",
+    label="Render Step",
+    description="Render a step of a flow for a contact, as it would be sent now (or for the sample contact when "
+                "none is named): subject, text, HTML and call to action. Or, with `deal_id` alone, a lost deal's "
+                "win-back draft.",
+    input=RenderInput,
+    output=RenderOutput,
+    sample={"channel": "email", "step": "1.pick-up", "variant": "A", "subject": "Dana, your progress is saved",
+            "text": "Hi Dana, ...", "html": "<div>...</div>", "cta_label": "Continue where I stopped",
+            "cta_url": "https://app.example.com/resume/abc123", "hint": None, "sendgrid_template_id": None},
+    perform=perform,
+)

@@ -5,6 +5,7 @@ from uuid import uuid4
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
+from actions.action import Action
 from reengage.intake import contacts
 from reengage.jobs.messages import send_messages
 from reengage.models import Enrollment, Message
@@ -17,14 +18,6 @@ from reengage.schemas.flow import HINTS, CtaSchema, FlowRef, template_problems
 from reengage.sending import readiness
 from reengage.sending.channels import CHANNELS
 from reengage.sequencing import flows
-
-KEY = "send-phase-message"
-NOUN = "Message"
-LABEL = "Send Phase Message"
-DESCRIPTION = ("Send a contact one step of a flow (by step key, or the first step of a phase), or a subject and body "
-               "you write, now: consent, suppressions, quiet hours and the frequency cap still apply, and a repeated "
-               "`idempotency_key` answers the first message instead of sending again.")
-
 
 # The channels a message written in the call may go on.
 WRITTEN = [key for key, channel in CHANNELS.items() if channel.written]
@@ -73,16 +66,6 @@ class SendInput(ContactRefSchema):
 
 class SendOutput(MessageSchema):
     created = fields.Boolean(metadata={"description": "False when this idempotency key or step already had a message."})
-
-
-Input, Output = SendInput, SendOutput
-SAMPLE = {"id": 501, "enrollment_id": 12, "flow_id": 3, "contact_id": 42, "step": "1.pick-up", "phase": 1,
-          "channel": "email", "variant": None, "status": "sent", "reason": None,
-          "planned_at": "2026-11-21T15:00:00+00:00", "due_at": "2026-11-21T15:00:00+00:00", "moved_because": None,
-          "attempts": 1, "queued_at": "2026-11-21T15:00:00+00:00", "sent_at": "2026-11-21T15:00:01+00:00",
-          "delivered_at": None, "opened_at": None, "clicked_at": None, "provider": "sendgrid",
-          "provider_id": "14c5d75ce93.dfd.64b469", "content": {"subject": "Your application is saved"},
-          "created": True}
 
 
 def perform(account_id: int, data: dict) -> dict:
@@ -149,3 +132,23 @@ def _step(flow, data: dict) -> tuple[int, dict]:
     if not steps:
         raise ApiError(404, "not_found", f"Phase {data['phase']} of flow {flow.key!r} has no steps.")
     return data["phase"], steps[0]
+
+
+ACTION = Action(
+    key="send-phase-message",
+    noun="Message",
+    label="Send Phase Message",
+    description="Send a contact one step of a flow (by step key, or the first step of a phase), or a subject and body "
+                "you write, now: consent, suppressions, quiet hours and the frequency cap still apply, and a repeated "
+                "`idempotency_key` answers the first message instead of sending again.",
+    input=SendInput,
+    output=SendOutput,
+    sample={"id": 501, "enrollment_id": 12, "flow_id": 3, "contact_id": 42, "step": "1.pick-up", "phase": 1,
+            "channel": "email", "variant": None, "status": "sent", "reason": None,
+            "planned_at": "2026-11-21T15:00:00+00:00", "due_at": "2026-11-21T15:00:00+00:00", "moved_because": None,
+            "attempts": 1, "queued_at": "2026-11-21T15:00:00+00:00", "sent_at": "2026-11-21T15:00:01+00:00",
+            "delivered_at": None, "opened_at": None, "clicked_at": None, "provider": "sendgrid",
+            "provider_id": "14c5d75ce93.dfd.64b469", "content": {"subject": "Your application is saved"},
+            "created": True},
+    perform=perform,
+)

@@ -3,14 +3,9 @@
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select, update
 
+from actions.action import Action
 from reengage.models import SERVICE_STATES, Dropoff, ServiceStatus
 from reengage.platform import db
-
-KEY = "service-status"
-NOUN = "Service status"
-LABEL = "Record Service Status"
-DESCRIPTION = ("Report a service (a payroll provider, an API) operational or under maintenance. Dropoffs caused "
-               "by its maintenance become ready for outreach when it is operational again.")
 
 
 class ServiceStatusInput(Schema):
@@ -27,12 +22,6 @@ class ServiceStatusOutput(Schema):
     updated_at = fields.AwareDateTime()
     released = fields.Integer(metadata={"description": "Dropoffs that became ready for outreach now.",
                                         "example": 12})
-
-
-# The names the routes use; the classes' own names name them in openapi.yaml.
-Input, Output = ServiceStatusInput, ServiceStatusOutput
-SAMPLE = {"service": "Acme Payroll", "status": "operational", "updated_at": "2026-11-20T15:04:05+00:00",
-          "released": 12}
 
 
 def perform(account_id: int, data: dict) -> dict:
@@ -61,3 +50,17 @@ def perform(account_id: int, data: dict) -> dict:
 
     released = db.retry_on_conflict(work)
     return {**data, "updated_at": now, "released": released}
+
+
+ACTION = Action(
+    key="service-status",
+    noun="Service status",
+    label="Record Service Status",
+    description="Report a service (a payroll provider, an API) operational or under maintenance. Dropoffs caused "
+                "by its maintenance become ready for outreach when it is operational again.",
+    input=ServiceStatusInput,
+    output=ServiceStatusOutput,
+    sample={"service": "Acme Payroll", "status": "operational", "updated_at": "2026-11-20T15:04:05+00:00",
+            "released": 12},
+    perform=perform,
+)

@@ -7,20 +7,7 @@ from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
 from reengage.models.dropoff import RECOVERED
 from reengage.platform import db
 from reengage.schemas.contact import ContactSchema
-from triggers.polling import Filter, equal
-
-KEY = "contact.recovered"
-NOUN = "Recovery"
-LABEL = "Contact Recovered"
-DESCRIPTION = ("Triggers when someone who dropped off converts: the revenue, how long it took, and the flow, phase "
-               "and message credited (the last one sent before the conversion, within the account's attribution "
-               "window).")
-FILTERS = (
-    Filter("scenario", fields.String(), equal(Dropoff.scenario), description="Only this scenario."),
-    Filter("stage", fields.String(), equal(Dropoff.stage), description="Only this funnel stage."),
-    Filter("rule", fields.String(), equal(Dropoff.rule_key), description="Only dropoffs of this rule (its key)."),
-)
-ORDER = (Dropoff.recovered_at, Dropoff.id)
+from triggers.polling import Filter, Trigger, equal
 
 
 class RecoveryItem(Schema):
@@ -46,20 +33,6 @@ class RecoveryItem(Schema):
     contact = fields.Nested(ContactSchema)
 
 
-Item = RecoveryItem
-SAMPLE = {
-    "id": 7, "dropoff_id": 7, "scenario": "sales.application_abandoned", "stage": "sales",
-    "rule": "application_abandoned", "value_at_risk": 249.0, "revenue": 249.0, "currency": "USD",
-    "occurred_at": "2026-11-21T15:04:05+00:00", "recovered_at": "2026-11-23T09:30:00+00:00",
-    "recovery_seconds": 152755, "flow": "sales", "phase": 1, "step": "1.reminder", "variant": "B",
-    "channel": "email", "message_id": 301,
-    "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
-                "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
-                "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
-                "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-23T09:30:00+00:00",
-                "last_event_at": "2026-11-23T09:30:00+00:00", "engagement": 3,
-                "engaged_at": "2026-11-22T10:00:00+00:00"},
-}
 _ITEM = RecoveryItem()
 
 
@@ -101,3 +74,35 @@ def _credited(dropoffs: list[Dropoff]) -> dict[int, dict]:
                 "flow": message.key, "phase": message.phase, "step": message.step, "variant": message.variant,
                 "channel": message.channel, "message_id": message.id}
     return credited
+
+
+TRIGGER = Trigger(
+    key="contact.recovered",
+    noun="Recovery",
+    label="Contact Recovered",
+    description="Triggers when someone who dropped off converts: the revenue, how long it took, and the flow, phase "
+                "and message credited (the last one sent before the conversion, within the account's attribution "
+                "window).",
+    filters=(
+        Filter("scenario", fields.String(), equal(Dropoff.scenario), description="Only this scenario."),
+        Filter("stage", fields.String(), equal(Dropoff.stage), description="Only this funnel stage."),
+        Filter("rule", fields.String(), equal(Dropoff.rule_key), description="Only dropoffs of this rule (its key)."),
+    ),
+    order=(Dropoff.recovered_at, Dropoff.id),
+    item=RecoveryItem,
+    sample={
+        "id": 7, "dropoff_id": 7, "scenario": "sales.application_abandoned", "stage": "sales",
+        "rule": "application_abandoned", "value_at_risk": 249.0, "revenue": 249.0, "currency": "USD",
+        "occurred_at": "2026-11-21T15:04:05+00:00", "recovered_at": "2026-11-23T09:30:00+00:00",
+        "recovery_seconds": 152755, "flow": "sales", "phase": 1, "step": "1.reminder", "variant": "B",
+        "channel": "email", "message_id": 301,
+        "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
+                    "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
+                    "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
+                    "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-23T09:30:00+00:00",
+                    "last_event_at": "2026-11-23T09:30:00+00:00", "engagement": 3,
+                    "engaged_at": "2026-11-22T10:00:00+00:00"},
+    },
+    query=query,
+    items=items,
+)
