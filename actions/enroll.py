@@ -1,5 +1,7 @@
 """Enroll a contact in a flow now, whatever detected them (a Zap, a HubSpot workflow, a person)."""
 
+from typing import Any
+
 from marshmallow import fields
 
 from actions.action import Action
@@ -22,10 +24,10 @@ class EnrollOutput(EnrollmentSchema):
                                          "example": 6})
 
 
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Enroll the contact (refused with 409 while the flow cools down for them)."""
 
-    def work() -> dict:
+    def work() -> dict[str, Any]:
         db_session = db.session()
         flow = flows.find(account_id, data["flow"])
         contact = contacts.find(db_session, account_id, data)

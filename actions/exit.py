@@ -1,5 +1,7 @@
 """Take a contact out of a flow (or all flows) now: pending messages are skipped."""
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from actions.action import Action
@@ -26,7 +28,7 @@ class ExitOutput(Schema):
     suppressed = fields.Boolean(metadata={"description": "Whether the contact was added to a suppression list."})
 
 
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Exit the contact's active enrollments (in the one flow asked for) and suppress them when the reason says so."""
     at = db.utcnow()
     with db.transaction() as db_session:

@@ -1,9 +1,10 @@
 """Record that a contact converted: their active dropoffs are recovered and their watches end."""
 
 from datetime import UTC
+from typing import Any, cast
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select, text, update
+from sqlalchemy import CursorResult, select, text, update
 
 from actions.action import Action
 from reengage.intake import contacts
@@ -32,7 +33,7 @@ class RecordConversionOutput(Schema):
     watches_closed = fields.Integer(metadata={"example": 1})
 
 
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Recover the contact's active dropoffs (only those asked for) and close the matching watches."""
     at = data.get("occurred_at") or db.utcnow()
     with db.transaction() as db_session:
@@ -58,9 +59,10 @@ def perform(account_id: int, data: dict) -> dict:
         for dropoff in db_session.scalars(dropoffs):
             recover(dropoff, at, data.get("value"), data.get("currency"))
             recovered.append(dropoff.id)
-        closed = db_session.execute(
+        # An UPDATE answers a CursorResult, which counts the rows it changed.
+        closed = cast(CursorResult[Any], db_session.execute(
             watches.values(status="closed", closed_at=at).execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
     return {"contact_id": contact_id, "recovered": recovered, "watches_closed": closed}
 
 

@@ -1,5 +1,7 @@
 """Record a lost deal from any CRM: analysed, scored, timed and drafted at once."""
 
+from typing import Any
+
 from marshmallow import fields
 
 from actions.action import Action
@@ -16,7 +18,7 @@ class RecordDealInput(DealInputSchema):
     contact = fields.Nested(ContactInputSchema, metadata={"description": "The buyer the win-back is written to."})
 
 
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Upsert the deal and answer it assessed."""
     data = dict(data)
     if "contact" in data:

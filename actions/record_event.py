@@ -1,5 +1,6 @@
 """Record an event for a contact: what Zapier, Make or a HubSpot workflow saw them do."""
 
+from typing import Any
 from uuid import uuid4
 
 from marshmallow import fields, validate
@@ -15,7 +16,7 @@ class RecordEventInput(EventInputSchema):
                        "Without it, every call is a new event.", "example": "zap-8812-77"})
 
 
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Store the event (once per id) and hand it to processing."""
     event = {**data, "id": data.get("id") or f"action-{uuid4().hex}"}
     with ingest.arrival() as token:

@@ -1,11 +1,13 @@
 """Preview a flow step as a contact (or the sample contact) would get it."""
 
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from actions.action import Action
 from reengage.intake import contacts
-from reengage.models import Account, Deal
+from reengage.models import Account, Deal, Flow
 from reengage.platform import db, rendering
 from reengage.platform.errors import ApiError
 from reengage.schemas.contact import IDENTIFIERS, ContactRefSchema
@@ -25,7 +27,7 @@ class RenderInput(ContactRefSchema):
     deal_id = fields.Integer(metadata={"description": "Render this lost deal's win-back draft instead of a step."})
 
     @validates_schema
-    def _names_a_step_or_a_deal(self, data: dict, **_kwargs) -> None:
+    def _names_a_step_or_a_deal(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if "deal_id" in data:
             extra = [name for name in ("flow", "step", "variant", "dropoff_id") if name in data]
             if extra:
@@ -36,7 +38,7 @@ class RenderInput(ContactRefSchema):
                 raise ValidationError("Missing data for required field (or give deal_id).", name)
 
     @validates_schema
-    def _names_a_contact(self, data: dict, **_kwargs) -> None:
+    def _names_a_contact(self, data: dict[str, Any], **_kwargs: Any) -> None:
         # Replaces the base check: here the contact is optional (the sample stands in), unless a dropoff is named.
         if "dropoff_id" in data and not _names_contact(data):
             raise ValidationError("Name the dropoff's contact too.", "dropoff_id")
@@ -55,7 +57,7 @@ class RenderOutput(Schema):
     sendgrid_template_id = fields.String(allow_none=True)
 
 
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Render the step (or the deal's draft); nothing is stored or sent."""
     db_session = db.session()
     if "deal_id" in data:
@@ -71,7 +73,7 @@ def perform(account_id: int, data: dict) -> dict:
     else:
         contact = contacts.find(db_session, account_id, data)
         dropoff = enrollments.dropoff_of(contact, data.get("dropoff_id"))
-        account = db_session.get(Account, account_id)
+        account = db_session.get_one(Account, account_id)
         settings = schedule.effective(account.settings, flow)
         consent = CHANNELS[step["channel"]].consent(step)
         context = personalise.for_step(account_id, account.name, contact, dropoff, flow, settings, consent)
@@ -79,7 +81,7 @@ def perform(account_id: int, data: dict) -> dict:
     return {**content, "channel": step["channel"], "step": f"{number}.{step['key']}", "variant": variant}
 
 
-def _draft(account_id: int, deal_id: int) -> dict:
+def _draft(account_id: int, deal_id: int) -> dict[str, Any]:
     deal = db.session().scalar(select(Deal).where(Deal.id == deal_id, Deal.account_id == account_id))
     if deal is None:
         raise ApiError(404, "not_found", f"No deal {deal_id} in this account.")
@@ -90,11 +92,11 @@ def _draft(account_id: int, deal_id: int) -> dict:
             "hint": None, "sendgrid_template_id": None}
 
 
-def _names_contact(data: dict) -> bool:
+def _names_contact(data: dict[str, Any]) -> bool:
     return any(name in data for name in ("contact_id", *IDENTIFIERS))
 
 
-def _step(flow, ref: str) -> tuple[int, dict]:
+def _step(flow: Flow, ref: str) -> tuple[int, dict[str, Any]]:
     phase, _, key = ref.rpartition(".")
     for number, step in enrollments.steps(flow):
         if step["key"] == key and (not phase or phase == str(number)):

@@ -1,5 +1,6 @@
 """Send a flow's step, or a message written in the Zap, to a contact now, through the exactly-once message path."""
 
+from typing import Any
 from uuid import uuid4
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from actions.action import Action
 from reengage.intake import contacts
 from reengage.jobs.messages import send_messages
-from reengage.models import Enrollment, Message
+from reengage.models import Enrollment, Flow, Message
 from reengage.platform import db, queue
 from reengage.platform.errors import ApiError
 from reengage.schemas.contact import ContactRefSchema
@@ -34,7 +35,7 @@ class WrittenSchema(Schema):
     hint = fields.String(validate=validate.OneOf(HINTS))
 
     @validates_schema
-    def _renders(self, data: dict, **_kwargs) -> None:
+    def _renders(self, data: dict[str, Any], **_kwargs: Any) -> None:
         channel = CHANNELS[data["channel"]]
         if channel.subject and not data.get("subject"):
             raise ValidationError(f"{channel.named} needs a subject.", "subject")
@@ -56,7 +57,7 @@ class SendInput(ContactRefSchema):
         "example": "zap-run-8812"})
 
     @validates_schema
-    def _one_source(self, data: dict, **_kwargs) -> None:
+    def _one_source(self, data: dict[str, Any], **_kwargs: Any) -> None:
         given = [name for name in ("step", "message") if name in data]
         if len(given) > 1:
             raise ValidationError("Give step or message, not both.", "message")
@@ -68,7 +69,7 @@ class SendOutput(MessageSchema):
     created = fields.Boolean(metadata={"description": "False when this idempotency key or step already had a message."})
 
 
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Queue the message (or find the one already made for this step or key), then hand it to a send job."""
     message, created = db.retry_on_conflict(lambda: _queue(account_id, data))
     if created:
@@ -77,7 +78,7 @@ def perform(account_id: int, data: dict) -> dict:
     return {**{name: getattr(found, name) for name in MessageSchema().fields}, "created": created}
 
 
-def _queue(account_id: int, data: dict) -> tuple[Message, bool]:
+def _queue(account_id: int, data: dict[str, Any]) -> tuple[Message, bool]:
     db_session, now = db.session(), db.utcnow()
     flow = flows.find(account_id, data["flow"])
     contact = contacts.find(db_session, account_id, data)
@@ -113,7 +114,7 @@ def _queue(account_id: int, data: dict) -> tuple[Message, bool]:
     return message, True
 
 
-def _step(flow, data: dict) -> tuple[int, dict]:
+def _step(flow: Flow, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """(phase, step definition) of what to send."""
     if "message" in data:
         # Under an idempotency key the name is fixed (the key makes it unique), otherwise every call is new.

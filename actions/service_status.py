@@ -1,7 +1,9 @@
 """Record whether an outside service is up; maintenance dropoffs wait for it to be operational."""
 
+from typing import Any, cast
+
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from actions.action import Action
 from reengage.models import SERVICE_STATES, Dropoff, ServiceStatus
@@ -24,7 +26,7 @@ class ServiceStatusOutput(Schema):
                                         "example": 12})
 
 
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Store the service's state; release its waiting maintenance dropoffs when it is operational."""
     now = db.utcnow()
 
@@ -39,13 +41,14 @@ def perform(account_id: int, data: dict) -> dict:
             status.status, status.updated_at = data["status"], now
         if data["status"] != "operational":
             return 0
-        released = db_session.execute(
+        # An UPDATE answers a CursorResult, which counts the rows it changed.
+        released = cast(CursorResult[Any], db_session.execute(
             update(Dropoff)
             .where(Dropoff.account_id == account_id, Dropoff.service == data["service"],
                    Dropoff.ready_at.is_(None), Dropoff.status.in_(("open", "enrolled")))
             .values(ready_at=now)
             .execution_options(synchronize_session=False)
-        )
+        ))
         return released.rowcount
 
     released = db.retry_on_conflict(work)

@@ -1,11 +1,14 @@
 """Create or update a contact: identifiers, name, time zone, country, properties and consent."""
 
+from typing import Any
+
 from actions.action import Action
 from reengage.intake import contacts
+from reengage.models import Contact
 from reengage.schemas.contact import ContactInputSchema, ContactSchema
 
 
-def perform(account_id: int, data: dict):
+def perform(account_id: int, data: dict[str, Any]) -> Contact:
     """Upsert the contact."""
     return contacts.upsert_one(account_id, data)
 

@@ -1,5 +1,7 @@
 """Find a contact by an identifier (a search: no match is an empty list)."""
 
+from typing import Any
+
 from marshmallow import ValidationError, validates_schema
 from sqlalchemy import select
 
@@ -11,17 +13,18 @@ from searches.search import Search
 
 class FindContactQuery(ContactQuerySchema):
     @validates_schema
-    def _names_one(self, data: dict, **_kwargs) -> None:
+    def _names_one(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if not any(name in data for name in IDENTIFIERS):
             raise ValidationError(f"Give one of {', '.join(IDENTIFIERS)}.")
 
 
-def perform(account_id: int, args: dict) -> list[dict]:
+def perform(account_id: int, args: dict[str, Any]) -> list[dict[str, Any]]:
     """Contacts matching every identifier given, newest first."""
-    return ContactSchema(many=True).dump(search(account_id, args))
+    found: list[dict[str, Any]] = ContactSchema(many=True).dump(search(account_id, args))
+    return found
 
 
-def search(account_id: int, args: dict) -> list[Contact]:
+def search(account_id: int, args: dict[str, Any]) -> list[Contact]:
     """The account's contacts matching every identifier in `args`, newest first, at most `limit`."""
     query = select(Contact).where(Contact.account_id == account_id)
     for name in IDENTIFIERS:

@@ -1,5 +1,7 @@
 """Find a contact's dropoffs (a search: no match is an empty list)."""
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from reengage.models import Contact, Dropoff
@@ -27,12 +29,12 @@ class FindDropoffQuery(Schema):
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
 
     @validates_schema
-    def _names_a_contact(self, data: dict, **_kwargs) -> None:
+    def _names_a_contact(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if not any(name in data for name in CONTACT):
             raise ValidationError(f"Give one of {', '.join(CONTACT)}.")
 
 
-def perform(account_id: int, args: dict) -> list[dict]:
+def perform(account_id: int, args: dict[str, Any]) -> list[dict[str, Any]]:
     """The contact's dropoffs matching the filters, newest first, with the contact (as New Dropoff has them)."""
     query = dropoff_detected.query(account_id)
     for name, column in CONTACT.items():

@@ -1,7 +1,10 @@
 """Contact Engaged: someone opened or clicked one of our emails, or replied to a message."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Contact, Event, Flow, Message
 from reengage.models.event import ENGAGED, ENGAGEMENT_TYPES
@@ -30,13 +33,13 @@ class EngagementItem(Schema):
 _ITEM = EngagementItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Event, Contact]:
     """The account's engagement events with their contacts."""
     return (select(Event, Contact).join(Contact, Contact.id == Event.contact_id)
             .where(Event.account_id == account_id, ENGAGED))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Event, Contact]]) -> list[dict[str, Any]]:
     """Each engagement with the message it answered."""
     wanted = {_message_id(event) for event, _ in rows} - {None}
     messages = {}

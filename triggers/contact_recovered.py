@@ -1,7 +1,10 @@
 """Contact Recovered: a dropoff converted after all, with the revenue and the flow, phase and message credited."""
 
+from collections.abc import Sequence
+from typing import Any, cast
+
 from marshmallow import Schema, fields
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
 from reengage.models.dropoff import RECOVERED
@@ -36,13 +39,13 @@ class RecoveryItem(Schema):
 _ITEM = RecoveryItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Dropoff, Contact]:
     """The account's recovered dropoffs with their contacts."""
     return (select(Dropoff, Contact).join(Contact, Contact.id == Dropoff.contact_id)
             .where(Dropoff.account_id == account_id, RECOVERED))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Dropoff, Contact]]) -> list[dict[str, Any]]:
     """Each recovery with the message it is credited to."""
     credited = _credited([dropoff for dropoff, _ in rows])
     return [_ITEM.dump({
@@ -53,17 +56,18 @@ def items(rows) -> list[dict]:
     }) for dropoff, contact in rows]
 
 
-def _credited(dropoffs: list[Dropoff]) -> dict[int, dict]:
+def _credited(dropoffs: list[Dropoff]) -> dict[int, dict[str, Any]]:
     """Per dropoff: the message its recovery was credited to (reengage.results.tally), else the flow it was in."""
     if not dropoffs:
         return {}
     session = db.session()
-    credited: dict[int, dict] = {}
+    credited: dict[int, dict[str, Any]] = {}
     # A dropoff enrolled in several flows names its first; a credited message names its own.
     for dropoff_id, flow in session.execute(
             select(Enrollment.dropoff_id, Flow.key).join(Flow, Flow.id == Enrollment.flow_id)
             .where(Enrollment.dropoff_id.in_([dropoff.id for dropoff in dropoffs])).order_by(Enrollment.id.desc())):
-        credited[dropoff_id] = {"flow": flow, "phase": None, "step": None, "variant": None, "channel": None,
+        # Only enrollments of these dropoffs are read, so the nullable column holds an id here.
+        credited[cast(int, dropoff_id)] = {"flow": flow, "phase": None, "step": None, "variant": None, "channel": None,
                                 "message_id": None}
     by_message = {dropoff.credited_message_id: dropoff.id for dropoff in dropoffs if dropoff.credited_message_id}
     if by_message:

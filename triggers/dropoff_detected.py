@@ -1,7 +1,10 @@
 """New Dropoff: a contact was detected stopping short of a goal."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from marshmallow import fields, validate
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Contact, Dropoff
 from reengage.models.dropoff import INTENTS
@@ -19,13 +22,13 @@ class DropoffItem(DropoffSchema):
 _DROPOFF, _CONTACT = DropoffSchema(), ContactSchema()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Dropoff, Contact]:
     """The account's dropoffs with their contacts."""
     return (select(Dropoff, Contact).join(Contact, Contact.id == Dropoff.contact_id)
             .where(Dropoff.account_id == account_id))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Dropoff, Contact]]) -> list[dict[str, Any]]:
     """Each dropoff with its contact."""
     return [{**_DROPOFF.dump(dropoff), "contact": _CONTACT.dump(contact)} for dropoff, contact in rows]
 

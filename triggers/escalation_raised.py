@@ -1,7 +1,10 @@
 """Escalation Raised: a lost deal needs someone beyond its owner (an executive, a strategy review) or a flag."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Deal, Escalation
 from reengage.schemas.deal import DealSchema
@@ -31,12 +34,12 @@ class EscalationItem(Schema):
 _ITEM = EscalationItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Escalation, Deal]:
     return (select(Escalation, Deal).join(Deal, Deal.id == Escalation.deal_id)
             .where(Escalation.account_id == account_id))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Escalation, Deal]]) -> list[dict[str, Any]]:
     return [_ITEM.dump({"id": escalation.id, "kind": escalation.kind, "label": ESCALATIONS[escalation.kind],
                         "reason": escalation.reason, "raised_at": escalation.raised_at, "deal": deal})
             for escalation, deal in rows]

@@ -1,7 +1,10 @@
 """Message Due: a webhook step of a flow is ready for Zapier, Make or your own code to deliver (SMS, Slack, mail)."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Contact, Flow, Message
 from reengage.models.message import PUBLISHED as PUBLISHED_INDEXED
@@ -42,14 +45,14 @@ class MessageDueItem(Schema):
 _ITEM = MessageDueItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Message, Contact, str]:
     """The account's published webhook messages with their contacts and flow keys."""
     return (select(Message, Contact, Flow.key).join(Contact, Contact.id == Message.contact_id)
             .join(Flow, Flow.id == Message.flow_id)
             .where(Message.account_id == account_id, PUBLISHED_INDEXED, Message.status.in_(PUBLISHED)))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Message, Contact, str]]) -> list[dict[str, Any]]:
     """Each message as a platform delivers it."""
     return [_ITEM.dump({
         "id": message.id, "enrollment_id": message.enrollment_id, "flow": flow_key, "phase": message.phase,
@@ -58,7 +61,7 @@ def items(rows) -> list[dict]:
     }) for message, contact, flow_key in rows]
 
 
-def _content(content: dict) -> dict:
+def _content(content: dict[str, Any]) -> dict[str, Any]:
     texts = {name: content.get(name) or "" for name in ("text", "cta_label", "cta_url", "unsubscribe_url")}
     return {"hint": content.get("hint"), "subject": content.get("subject"), "to": content.get("to") or {}, **texts}
 

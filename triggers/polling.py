@@ -34,13 +34,13 @@ class Filter:
     """A filter a poll or a REST hook subscription can set: how it narrows the query and where it sits in an item."""
 
     name: str
-    field: fields.Field
+    field: fields.Field[Any]
     where: Callable[[Any], ColumnElement[bool]]
     # The dotted path of the value in an item, for matching hook deliveries against the same filter.
     item: str = ""
     description: str = ""
 
-    def value_in(self, item: dict) -> Any:
+    def value_in(self, item: dict[str, Any]) -> Any:
         """The item's value for this filter."""
         value: Any = item
         for part in (self.item or self.name).split("."):
@@ -62,9 +62,9 @@ class Trigger:
     item: type[Schema]
     sample: dict[str, Any]
     # The account's items, unordered and unfiltered.
-    query: Callable[[int], Select[Any]]
+    query: Callable[[int], Select[*tuple[Any, ...]]]
     # The rows of the query as items.
-    items: Callable[[Sequence[Row[Any]]], list[dict[str, Any]]]
+    items: Callable[[Sequence[Row[*tuple[Any, ...]]]], list[dict[str, Any]]]
 
 
 def equal(column: InstrumentedAttribute[Any]) -> Callable[[Any], ColumnElement[bool]]:
@@ -87,7 +87,7 @@ def filters_schema(trigger: Trigger) -> Schema:
     return Strict.from_dict(_filter_fields(trigger), name=f"{_camel(trigger.key)}Filters")()
 
 
-def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> list[dict]:
+def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> list[dict[str, Any]]:
     """The account's newest items of `trigger` matching `args`, newest first."""
     at, item_id = trigger.order
     query = trigger.query(account_id)
@@ -100,14 +100,14 @@ def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> list[dict]:
     return trigger.items(db.session().execute(query).all())
 
 
-def by_ids(trigger: Trigger, account_id: int, ids: Iterable[int]) -> list[dict]:
+def by_ids(trigger: Trigger, account_id: int, ids: Iterable[int]) -> list[dict[str, Any]]:
     """The account's items of `trigger` with these ids, newest first (what a REST hook delivers)."""
     at, item_id = trigger.order
     query = trigger.query(account_id).where(item_id.in_(list(ids))).order_by(at.desc(), item_id.desc())
     return trigger.items(db.session().execute(query).all())
 
 
-def matches(trigger: Trigger, item: dict, filters: dict[str, Any]) -> bool:
+def matches(trigger: Trigger, item: dict[str, Any], filters: dict[str, Any]) -> bool:
     """Whether an item passes every filter a hook subscription set."""
     declared = {f.name: f for f in trigger.filters}
     return all(declared[name].value_in(item) == value for name, value in filters.items())
@@ -119,7 +119,7 @@ def declaration(trigger: Trigger) -> dict[str, Any]:
             "filters": fields_of(filters_schema(trigger)), "sample": trigger.sample}
 
 
-def _filter_fields(trigger: Trigger) -> dict[str, fields.Field]:
+def _filter_fields(trigger: Trigger) -> dict[str, fields.Field[Any]]:
     """A fresh field per filter (a field belongs to one schema), described by the filter."""
     made = {}
     for declared in trigger.filters:

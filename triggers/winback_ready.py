@@ -1,7 +1,10 @@
 """Win-back Ready: a lost deal's re-engagement window opened with high or medium priority."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from marshmallow import fields, validate
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Contact, Deal
 from reengage.models.deal import PRIORITIES, READY
@@ -32,13 +35,13 @@ class WinbackItem(DealSchema):
 _ITEM = WinbackItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Deal, Contact]:
     """The account's ready deals with their primary contacts (the partial index's predicate, word for word)."""
     return (select(Deal, Contact).outerjoin(Contact, Contact.id == Deal.contact_id)
             .where(Deal.account_id == account_id, READY))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Deal, Contact]]) -> list[dict[str, Any]]:
     return [_ITEM.dump({**db.columns(deal), "contact": contact}) for deal, contact in rows]
 
 

@@ -3,12 +3,12 @@
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -187,7 +187,10 @@ def insert_new(table):
     return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-def retry_on_conflict(work, attempts: int = 3):
+T = TypeVar("T")
+
+
+def retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
     """Run `work()` in a transaction, again when a concurrent writer won a unique race."""
     for attempt in range(attempts):
         try:

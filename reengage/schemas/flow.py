@@ -1,5 +1,8 @@
 """Flows as the API takes and shows them: five phases of steps, each step's content and timing."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from reengage.platform import durations, rendering
@@ -131,7 +134,7 @@ class FlowDefinitionSchema(Schema):
         for index, phase in enumerate(data.get("phases") or []):
             window = phases.PHASES[index]
             for number, step in enumerate(phase["steps"]):
-                errors: dict[str, list[str]] = {}
+                errors: dict[str, Any] = {}
                 if not window.start <= durations.offset(step["offset"]) < window.end:
                     errors["offset"] = [f"Phase {window.number} covers {phases.window(window)} after enrollment."]
                 if step["key"] in seen:
@@ -197,11 +200,11 @@ class TemplateSchema(FlowDefinitionSchema):
 class FlowRef(fields.String):
     """A flow named by its key or its id (a number, or digits in a string)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         metadata = {"description": "The flow's key or id.", "example": "sales", **kwargs.pop("metadata", {})}
         super().__init__(validate=validate.Length(1, 100), metadata=metadata, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         return super()._deserialize(value, attr, data, **kwargs)

@@ -27,7 +27,8 @@ class Params(Schema):
 
 def goals(params: dict[str, Any]) -> list[str]:
     """Events that end a watch of this kind."""
-    return params["won_events"]
+    names: list[str] = params["won_events"]
+    return names
 
 
 def reason(text: object) -> str:

@@ -41,7 +41,8 @@ class Params(Schema):
 
 def goals(params: dict[str, Any]) -> list[str]:
     """Events that end a watch of this kind."""
-    return params["success_events"]
+    names: list[str] = params["success_events"]
+    return names
 
 
 def on_event(rule: Rule, event: Row[Any]) -> None:
