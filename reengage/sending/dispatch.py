@@ -73,7 +73,7 @@ def send(message_ids: list[int]) -> dict[str, int]:
     # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is claimed and recorded on its own.
     for start in range(0, len(message_ids), CHUNK):
         prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
-        results = []
+        results: list[tuple[int, Delivery | ConnectorError]] = []
         for channel, outgoing in prepared:
             try:
                 results.append((outgoing.id, CHANNELS[channel].deliver(outgoing)))

@@ -8,7 +8,7 @@ from sqlalchemy import Row
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
 CATEGORY = "unknown_exit"
@@ -62,7 +62,7 @@ def on_event(rule: Rule, event: Row[Any]) -> None:
                            {"depth": depth, "steps": len(params["steps"]), "step": step})
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """Left mid-flow for no known reason: intent by how far they got."""
     depth, steps = watch.details.get("depth", 0), watch.details.get("steps", 1)
     # The ladder in thirds: the last third of the steps is high intent, the first third low.

@@ -8,7 +8,7 @@ from marshmallow import Schema
 from sqlalchemy import Row
 
 from reengage.detection.watches import Verdict
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,5 +21,5 @@ class Detector:
     goals: Callable[[dict[str, Any]], list[str]]
     # Reads one event for one rule: may open or extend a watch.
     on_event: Callable[[Rule, Row[Any]], None]
-    # A watch whose deadline passed: the dropoff it becomes, or None when it is no dropoff.
-    on_expire: Callable[[Rule, Watch], Verdict | None]
+    # A watch (its row) whose deadline passed: the dropoff it becomes, or None when it is no dropoff.
+    on_expire: Callable[[Rule, Row[Any]], Verdict | None]

@@ -8,7 +8,7 @@ from sqlalchemy import Row
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.winback import analysis
 
 
@@ -46,7 +46,7 @@ def on_event(rule: Rule, event: Row[Any]) -> None:
     watches.open_or_extend(rule, event, event.occurred_at, match, category, details)
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """Filed under the scenario of its loss reason."""
     category = watch.category or "unknown"
     scenario = f"closed_lost.{category}" if category in analysis.CATEGORIES else rule.scenario

@@ -9,7 +9,7 @@ from sqlalchemy import Row
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
 CATEGORIES = ("auth", "mfa", "maintenance", "latency", "task_failed", "unknown")
@@ -59,7 +59,7 @@ def on_event(rule: Rule, event: Row[Any]) -> None:
     watches.open_or_extend(rule, event, deadline, match, category, details)
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """The session ended on the error."""
     category = watch.category or "unknown"
     intent = rule.params.get("intent") or INTENT[category]

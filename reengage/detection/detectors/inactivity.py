@@ -9,7 +9,7 @@ from sqlalchemy import Row
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def on_event(rule: Rule, event: Row[Any]) -> None:
     watches.open_or_extend(rule, event, deadline, match)
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """No goal in time: the contact went quiet."""
     return watches.Verdict("inactive", rule.params.get("intent", "medium"))
 

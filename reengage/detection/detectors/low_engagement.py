@@ -8,7 +8,7 @@ from sqlalchemy import Row
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
 # Its dropoffs are filed under the kind's own name.
@@ -43,7 +43,7 @@ def on_event(rule: Rule, event: Row[Any]) -> None:
         watches.open_or_extend(rule, event, deadline, match, CATEGORY)
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict | None:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict | None:
     """Count what the contact did in the window: enough is no dropoff."""
     params = rule.params
     done = watches.events_between(rule, watch.contact_id, watch.match_value, params["qualifying_events"],

@@ -9,7 +9,7 @@ from sqlalchemy import Row
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
 # Its dropoffs are filed under the kind's own name.
@@ -56,7 +56,7 @@ def on_event(rule: Rule, event: Row[Any]) -> None:
     watches.open_or_extend(rule, event, deadline, match, CATEGORY, {"attempts": attempts})
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """Tried and failed, again and again: keen, and stuck."""
     return watches.Verdict(CATEGORY, rule.params.get("intent", "high"), {"attempts": watch.details.get("attempts")})
 
