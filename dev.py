@@ -34,11 +34,11 @@ def ensure_chromium() -> None:
     if all(Path(p).exists() for p in BROWSER) or not shutil.which("apt-get") or os.geteuid() != 0:
         return
     install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"]
-    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("installing Debian's chromium and chromium-driver for the dashboard test", file=sys.stderr)
-    if subprocess.call(install, **quiet) != 0:
-        subprocess.call(["apt-get", "update", "-q"], **quiet)
-        subprocess.call(install, **quiet)
+    if subprocess.call(install, stdout=subprocess.DEVNULL, env=env) != 0:
+        subprocess.call(["apt-get", "update", "-q"], stdout=subprocess.DEVNULL, env=env)
+        subprocess.call(install, stdout=subprocess.DEVNULL, env=env)
 
 
 def main(argv: list[str]) -> None:

@@ -11,7 +11,8 @@ from actions import (
     service_status,
     update_contact,
 )
+from actions.action import Action
 
-ACTIONS = {action.KEY: action for action in (
-    send_phase_message, record_event, record_conversion, record_deal, enroll, exit, update_contact, render,
-    service_status)}
+ACTIONS: dict[str, Action] = {action.key: action for action in (
+    send_phase_message.ACTION, record_event.ACTION, record_conversion.ACTION, record_deal.ACTION, enroll.ACTION,
+    exit.ACTION, update_contact.ACTION, render.ACTION, service_status.ACTION)}

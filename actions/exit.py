@@ -1,19 +1,16 @@
 """Take a contact out of a flow (or all flows) now: pending messages are skipped."""
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
+from actions.action import Action
 from reengage.intake import contacts
 from reengage.models import CONSENT_CHANNELS
 from reengage.platform import db
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.flow import FlowRef
 from reengage.sequencing import enrollments, flows
-
-KEY = "exit"
-NOUN = "Exit"
-LABEL = "Exit Contact from Flow"
-DESCRIPTION = ("End a contact's active enrollment in one flow, or in every flow: nothing more is sent. With "
-               "reason unsubscribed, bounced or spam_report the contact is also suppressed on `channel`.")
 
 
 class ExitInput(ContactRefSchema):
@@ -31,11 +28,7 @@ class ExitOutput(Schema):
     suppressed = fields.Boolean(metadata={"description": "Whether the contact was added to a suppression list."})
 
 
-Input, Output = ExitInput, ExitOutput
-SAMPLE = {"contact_id": 42, "exited": [12], "suppressed": False}
-
-
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Exit the contact's active enrollments (in the one flow asked for) and suppress them when the reason says so."""
     at = db.utcnow()
     with db.transaction() as db_session:
@@ -50,3 +43,16 @@ def perform(account_id: int, data: dict) -> dict:
             ids = enrollments.active_ids(account_id, [contact.id], flow_ids)
             enrollments.end(ids, data["reason"], at)
     return {"contact_id": contact.id, "exited": ids, "suppressed": suppressed}
+
+
+ACTION = Action(
+    key="exit",
+    noun="Exit",
+    label="Exit Contact from Flow",
+    description="End a contact's active enrollment in one flow, or in every flow: nothing more is sent. With "
+                "reason unsubscribed, bounced or spam_report the contact is also suppressed on `channel`.",
+    input=ExitInput,
+    output=ExitOutput,
+    sample={"contact_id": 42, "exited": [12], "suppressed": False},
+    perform=perform,
+)

@@ -1,10 +1,12 @@
 """Record that a contact converted: their active dropoffs are recovered and their watches end."""
 
 from datetime import UTC
+from typing import Any, cast
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select, text, update
+from sqlalchemy import CursorResult, select, text, update
 
+from actions.action import Action
 from reengage.intake import contacts
 from reengage.models import Dropoff, Rule, Watch
 from reengage.outcomes.recovery import recover
@@ -13,11 +15,6 @@ from reengage.platform.errors import ApiError
 from reengage.platform.fields import Money
 from reengage.schemas.contact import ContactRefSchema
 
-KEY = "record-conversion"
-NOUN = "Conversion"
-LABEL = "Record Conversion"
-DESCRIPTION = ("Mark a contact converted (a purchase, a completed application): their active dropoffs are "
-               "recovered with the revenue, and the watches waiting on them end.")
 ACTIVE = text("dropoffs.status IN ('open', 'enrolled')")
 
 
@@ -36,12 +33,7 @@ class RecordConversionOutput(Schema):
     watches_closed = fields.Integer(metadata={"example": 1})
 
 
-# The names the routes use; the classes' own names name them in openapi.yaml.
-Input, Output = RecordConversionInput, RecordConversionOutput
-SAMPLE = {"contact_id": 42, "recovered": [7], "watches_closed": 1}
-
-
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Recover the contact's active dropoffs (only those asked for) and close the matching watches."""
     at = data.get("occurred_at") or db.utcnow()
     with db.transaction() as db_session:
@@ -67,7 +59,21 @@ def perform(account_id: int, data: dict) -> dict:
         for dropoff in db_session.scalars(dropoffs):
             recover(dropoff, at, data.get("value"), data.get("currency"))
             recovered.append(dropoff.id)
-        closed = db_session.execute(
+        # An UPDATE answers a CursorResult, which counts the rows it changed.
+        closed = cast(CursorResult[Any], db_session.execute(
             watches.values(status="closed", closed_at=at).execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
     return {"contact_id": contact_id, "recovered": recovered, "watches_closed": closed}
+
+
+ACTION = Action(
+    key="record-conversion",
+    noun="Conversion",
+    label="Record Conversion",
+    description="Mark a contact converted (a purchase, a completed application): their active dropoffs are "
+                "recovered with the revenue, and the watches waiting on them end.",
+    input=RecordConversionInput,
+    output=RecordConversionOutput,
+    sample={"contact_id": 42, "recovered": [7], "watches_closed": 1},
+    perform=perform,
+)

@@ -1,29 +1,25 @@
 """Preview a flow step as a contact (or the sample contact) would get it."""
 
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
+from actions.action import Action
+from reengage.channels import CHANNELS
 from reengage.intake import contacts
 from reengage.intake.schemas import IDENTIFIERS
-from reengage.models import Account, Deal
+from reengage.models import Account, Deal, Flow
 from reengage.platform import db, rendering
 from reengage.platform.errors import ApiError
 from reengage.samples import TEMPLATE_CONTEXT
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.flow import FlowRef
 from reengage.sending import personalise
-from reengage.sending.channels import CHANNELS
 from reengage.sending.readiness import variant_of
 from reengage.sequencing import enrollments, flows
 from reengage.sequencing.definition import HINTS
 from reengage.settings import effective
-
-KEY = "render"
-NOUN = "Preview"
-LABEL = "Render Step"
-DESCRIPTION = ("Render a step of a flow for a contact, as it would be sent now (or for the sample contact when "
-               "none is named): subject, text, HTML and call to action. Or, with `deal_id` alone, a lost deal's "
-               "win-back draft.")
 
 
 class RenderInput(ContactRefSchema):
@@ -35,7 +31,7 @@ class RenderInput(ContactRefSchema):
     deal_id = fields.Integer(metadata={"description": "Render this lost deal's win-back draft instead of a step."})
 
     @validates_schema
-    def _names_a_step_or_a_deal(self, data: dict, **_kwargs) -> None:
+    def _names_a_step_or_a_deal(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if "deal_id" in data:
             extra = [name for name in ("flow", "step", "variant", "dropoff_id") if name in data]
             if extra:
@@ -46,7 +42,7 @@ class RenderInput(ContactRefSchema):
                 raise ValidationError("Missing data for required field (or give deal_id).", name)
 
     @validates_schema
-    def _names_a_contact(self, data: dict, **_kwargs) -> None:
+    def _names_a_contact(self, data: dict[str, Any], **_kwargs: Any) -> None:
         # Replaces the base check: here the contact is optional (the sample stands in), unless a dropoff is named.
         if "dropoff_id" in data and not _names_contact(data):
             raise ValidationError("Name the dropoff's contact too.", "dropoff_id")
@@ -65,13 +61,7 @@ class RenderOutput(Schema):
     sendgrid_template_id = fields.String(allow_none=True)
 
 
-Input, Output = RenderInput, RenderOutput
-SAMPLE = {"channel": "email", "step": "1.pick-up", "variant": "A", "subject": "Dana, your progress is saved",
-          "text": "Hi Dana, ...", "html": "<div>...</div>", "cta_label": "Continue where I stopped",
-          "cta_url": "https://app.example.com/resume/abc123", "hint": None, "sendgrid_template_id": None}
-
-
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Render the step (or the deal's draft); nothing is stored or sent."""
     db_session = db.session()
     if "deal_id" in data:
@@ -87,7 +77,7 @@ def perform(account_id: int, data: dict) -> dict:
     else:
         contact = contacts.find(db_session, account_id, data)
         dropoff = enrollments.dropoff_of(contact, data.get("dropoff_id"))
-        account = db_session.get(Account, account_id)
+        account = db_session.get_one(Account, account_id)
         settings = effective(account.settings, flow)
         consent = CHANNELS[step["channel"]].consent(step)
         context = personalise.for_step(account_id, account.name, contact, dropoff, flow, settings, consent)
@@ -95,7 +85,7 @@ def perform(account_id: int, data: dict) -> dict:
     return {**content, "channel": step["channel"], "step": f"{number}.{step['key']}", "variant": variant}
 
 
-def _draft(account_id: int, deal_id: int) -> dict:
+def _draft(account_id: int, deal_id: int) -> dict[str, Any]:
     deal = db.session().scalar(select(Deal).where(Deal.id == deal_id, Deal.account_id == account_id))
     if deal is None:
         raise ApiError(404, "not_found", f"No deal {deal_id} in this account.")
@@ -106,13 +96,29 @@ def _draft(account_id: int, deal_id: int) -> dict:
             "hint": None, "sendgrid_template_id": None}
 
 
-def _names_contact(data: dict) -> bool:
+def _names_contact(data: dict[str, Any]) -> bool:
     return any(name in data for name in ("contact_id", *IDENTIFIERS))
 
 
-def _step(flow, ref: str) -> tuple[int, dict]:
+def _step(flow: Flow, ref: str) -> tuple[int, dict[str, Any]]:
     phase, _, key = ref.rpartition(".")
     for number, step in enrollments.steps(flow):
         if step["key"] == key and (not phase or phase == str(number)):
             return number, step
     raise ApiError(404, "not_found", f"Flow {flow.key!r} has no step {ref!r}.")
+
+
+ACTION = Action(
+    key="render",
+    noun="Preview",
+    label="Render Step",
+    description="Render a step of a flow for a contact, as it would be sent now (or for the sample contact when "
+                "none is named): subject, text, HTML and call to action. Or, with `deal_id` alone, a lost deal's "
+                "win-back draft.",
+    input=RenderInput,
+    output=RenderOutput,
+    sample={"channel": "email", "step": "1.pick-up", "variant": "A", "subject": "Dana, your progress is saved",
+            "text": "Hi Dana, ...", "html": "<div>...</div>", "cta_label": "Continue where I stopped",
+            "cta_url": "https://app.example.com/resume/abc123", "hint": None, "sendgrid_template_id": None},
+    perform=perform,
+)

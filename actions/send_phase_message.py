@@ -1,13 +1,16 @@
 """Send a flow's step, or a message written in the Zap, to a contact now, through the exactly-once message path."""
 
+from typing import Any
 from uuid import uuid4
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
+from actions.action import Action
+from reengage.channels import CHANNELS
 from reengage.intake import contacts
 from reengage.jobs.messages import send_messages
-from reengage.models import Enrollment, Message
+from reengage.models import Enrollment, Flow, Message
 from reengage.platform import db, queue
 from reengage.platform.errors import ApiError
 from reengage.platform.fields import SLUG
@@ -18,18 +21,14 @@ from reengage.sending import readiness
 from reengage.sequencing import flows
 from reengage.sequencing.definition import HINTS, CtaSchema, template_problems
 
-KEY = "send-phase-message"
-NOUN = "Message"
-LABEL = "Send Phase Message"
-DESCRIPTION = ("Send a contact one step of a flow (by step key, or the first step of a phase), or a subject and body "
-               "you write, now: consent, suppressions, quiet hours and the frequency cap still apply, and a repeated "
-               "`idempotency_key` answers the first message instead of sending again.")
+# The channels a message written in the call may go on.
+WRITTEN = [key for key, channel in CHANNELS.items() if channel.written]
 
 
 class WrittenSchema(Schema):
     """A message written in the call rather than taken from the flow."""
 
-    channel = fields.String(load_default="email", validate=validate.OneOf(("email", "webhook")))
+    channel = fields.String(load_default="email", validate=validate.OneOf(WRITTEN))
     subject = fields.String(validate=validate.Length(1, 500), metadata={"example": "Still thinking it over?"})
     body = fields.String(required=True, validate=validate.Length(1, 20_000),
                          metadata={"example": "Hi {{ contact.first_name or 'there' }}, your spot is saved."})
@@ -37,10 +36,11 @@ class WrittenSchema(Schema):
     hint = fields.String(validate=validate.OneOf(HINTS))
 
     @validates_schema
-    def _renders(self, data: dict, **_kwargs) -> None:
-        if data.get("channel") == "email" and not data.get("subject"):
-            raise ValidationError("An email needs a subject.", "subject")
-        if data.get("channel") != "webhook" and data.get("hint"):
+    def _renders(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        channel = CHANNELS[data["channel"]]
+        if channel.subject and not data.get("subject"):
+            raise ValidationError(f"{channel.named} needs a subject.", "subject")
+        if not channel.hints and data.get("hint"):
             raise ValidationError("Only webhook messages take a delivery hint.", "hint")
         if problems := template_problems(data):
             raise ValidationError(problems)
@@ -58,7 +58,7 @@ class SendInput(ContactRefSchema):
         "example": "zap-run-8812"})
 
     @validates_schema
-    def _one_source(self, data: dict, **_kwargs) -> None:
+    def _one_source(self, data: dict[str, Any], **_kwargs: Any) -> None:
         given = [name for name in ("step", "message") if name in data]
         if len(given) > 1:
             raise ValidationError("Give step or message, not both.", "message")
@@ -70,17 +70,7 @@ class SendOutput(MessageSchema):
     created = fields.Boolean(metadata={"description": "False when this idempotency key or step already had a message."})
 
 
-Input, Output = SendInput, SendOutput
-SAMPLE = {"id": 501, "enrollment_id": 12, "flow_id": 3, "contact_id": 42, "step": "1.pick-up", "phase": 1,
-          "channel": "email", "variant": None, "status": "sent", "reason": None,
-          "planned_at": "2026-11-21T15:00:00+00:00", "due_at": "2026-11-21T15:00:00+00:00", "moved_because": None,
-          "attempts": 1, "queued_at": "2026-11-21T15:00:00+00:00", "sent_at": "2026-11-21T15:00:01+00:00",
-          "delivered_at": None, "opened_at": None, "clicked_at": None, "provider": "sendgrid",
-          "provider_id": "14c5d75ce93.dfd.64b469", "content": {"subject": "Your application is saved"},
-          "created": True}
-
-
-def perform(account_id: int, data: dict) -> dict:
+def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Queue the message (or find the one already made for this step or key), then hand it to a send job."""
     message, created = db.retry_on_conflict(lambda: _queue(account_id, data))
     if created:
@@ -89,7 +79,7 @@ def perform(account_id: int, data: dict) -> dict:
     return {**{name: getattr(found, name) for name in MessageSchema().fields}, "created": created}
 
 
-def _queue(account_id: int, data: dict) -> tuple[Message, bool]:
+def _queue(account_id: int, data: dict[str, Any]) -> tuple[Message, bool]:
     db_session, now = db.session(), db.utcnow()
     flow = flows.find(account_id, data["flow"])
     contact = contacts.find(db_session, account_id, data)
@@ -125,7 +115,7 @@ def _queue(account_id: int, data: dict) -> tuple[Message, bool]:
     return message, True
 
 
-def _step(flow, data: dict) -> tuple[int, dict]:
+def _step(flow: Flow, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """(phase, step definition) of what to send."""
     if "message" in data:
         # Under an idempotency key the name is fixed (the key makes it unique), otherwise every call is new.
@@ -144,3 +134,23 @@ def _step(flow, data: dict) -> tuple[int, dict]:
     if not steps:
         raise ApiError(404, "not_found", f"Phase {data['phase']} of flow {flow.key!r} has no steps.")
     return data["phase"], steps[0]
+
+
+ACTION = Action(
+    key="send-phase-message",
+    noun="Message",
+    label="Send Phase Message",
+    description="Send a contact one step of a flow (by step key, or the first step of a phase), or a subject and body "
+                "you write, now: consent, suppressions, quiet hours and the frequency cap still apply, and a repeated "
+                "`idempotency_key` answers the first message instead of sending again.",
+    input=SendInput,
+    output=SendOutput,
+    sample={"id": 501, "enrollment_id": 12, "flow_id": 3, "contact_id": 42, "step": "1.pick-up", "phase": 1,
+            "channel": "email", "variant": None, "status": "sent", "reason": None,
+            "planned_at": "2026-11-21T15:00:00+00:00", "due_at": "2026-11-21T15:00:00+00:00", "moved_because": None,
+            "attempts": 1, "queued_at": "2026-11-21T15:00:00+00:00", "sent_at": "2026-11-21T15:00:01+00:00",
+            "delivered_at": None, "opened_at": None, "clicked_at": None, "provider": "sendgrid",
+            "provider_id": "14c5d75ce93.dfd.64b469", "content": {"subject": "Your application is saved"},
+            "created": True},
+    perform=perform,
+)

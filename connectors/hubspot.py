@@ -155,7 +155,8 @@ def _error(error) -> ConnectorError:
     wait = None
     if kind == "rate_limited":
         interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
-        wait = retry_after(headers.get("Retry-After")) or (int(interval) / 1000 if str(interval).isdigit() else 10.0)
+        milliseconds = str(interval)
+        wait = retry_after(headers.get("Retry-After")) or (int(milliseconds) / 1000 if milliseconds.isdigit() else 10.0)
     return ConnectorError(kind, f"HubSpot answered {status}: {message}", wait, status)
 
 

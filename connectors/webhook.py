@@ -50,7 +50,7 @@ def check_target(url: str, require_https: bool, allowed: tuple[Network, ...]) ->
     except (OSError, ValueError) as error:
         raise ConnectorError("permanent", f"its host {parts.hostname!r} cannot be resolved ({error})") from None
     for address in found:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if not ip.is_global and not any(ip in network for network in allowed):
             raise ConnectorError("permanent", f"its host resolves to {ip}, a private or reserved address; "
                                               "allow it with HOOK_ALLOWED_NETWORKS")

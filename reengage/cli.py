@@ -124,7 +124,8 @@ def run_clock() -> None:
     """Run the clock in the foreground until interrupted."""
     stop = threading.Event()
     try:
-        clock.run(current_app._get_current_object(), stop)
+        # The clock runs in its own thread, so it takes the app itself rather than the proxy.
+        clock.run(current_app._get_current_object(), stop)  # type: ignore[attr-defined]  # a proxy method
     except KeyboardInterrupt:
         stop.set()
 

@@ -85,8 +85,10 @@ def by_token(provider: str, token: str) -> Linked | None:
 
 
 def _linked(connection: Connection | None) -> Linked | None:
-    if connection is None:
-        return None
+    return None if connection is None else _link(connection)
+
+
+def _link(connection: Connection) -> Linked:
     return Linked(connection.id, connection.account_id, connection.provider, connection.token,
                   dict(connection.settings or {}), vault.unseal(connection.sealed), connection.status,
                   connection.status_reason, dict(connection.cursor or {}))
@@ -114,7 +116,7 @@ def save(account_id: int, provider: str, data: dict[str, Any]) -> Connection:
 def check(connection: Connection) -> Connection:
     """Try the credentials against the service now and keep the outcome."""
     try:
-        PROVIDERS[connection.provider].check(_linked(connection))
+        PROVIDERS[connection.provider].check(_link(connection))
     except ConnectorError as error:
         if error.kind != "config":
             # The service or the network failed, not the credentials: say so without judging them.

@@ -150,7 +150,7 @@ def deliver(delivery_ids: list[int]) -> dict[str, int]:
                                   .where(HookDelivery.id.in_(claimed)).order_by(HookDelivery.id)).all()
         posts = [(delivery.id, hook.id, hook.event, hook.target_url, hook.sealed_secret, delivery.payload,
                   hook.removed_at is None) for delivery, hook in work]
-    results = []
+    results: list[tuple[int, int, int | ConnectorError | None, float]] = []
     for delivery_id, hook_id, event, url, sealed, payload, live in posts:
         if not live:
             results.append((delivery_id, hook_id, None, 0.0))

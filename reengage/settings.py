@@ -5,10 +5,14 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
+from reengage.channels import CHANNELS
 from reengage.models import Account, Flow
 from reengage.platform import db, durations, timing
 from reengage.platform.fields import Country, Duration, Timezone
 
+# Channels a message can be priced on. "sms" is no channel of ours (an SMS goes out as a webhook message), but
+# costs have always accepted it, so settings saved with it stay valid; no message is priced by it.
+COSTED = [*CHANNELS, "sms"]
 CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM, e.g. '09:00'.")
 
 
@@ -80,7 +84,7 @@ class MetricsSettingsSchema(Schema):
     attribution_window = Duration(load_default="P7D", metadata={
         "description": "A recovery is credited to the last message sent at most this long before it.",
         "example": "P7D"})
-    costs = fields.Dict(keys=fields.String(validate=validate.OneOf(("email", "webhook", "hubspot_task", "sms"))),
+    costs = fields.Dict(keys=fields.String(validate=validate.OneOf(COSTED)),
                         values=fields.Float(validate=validate.Range(0, 1000)), load_default=dict, metadata={
                             "description": "Cost of one message per channel, in the account's currency; each message "
                                            "keeps the cost of its channel when it is sent.",
@@ -145,5 +149,5 @@ def metrics_of(account: Account) -> dict[str, Any]:
 
 def winback_of(account_id: int) -> tuple[dict, str]:
     """The account's win-back settings and its name."""
-    account = db.session().get(Account, account_id)
+    account = db.session().get_one(Account, account_id)
     return effective(account.settings, None)["winback"], account.name

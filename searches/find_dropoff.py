@@ -1,17 +1,16 @@
 """Find a contact's dropoffs (a search: no match is an empty list)."""
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from reengage.models import Contact, Dropoff
 from reengage.models.dropoff import STATUSES
 from reengage.platform import db
 from reengage.platform.fields import Email, Phone
+from searches.search import Search
 from triggers import dropoff_detected
 
-KEY = "find-dropoff"
-NOUN = "Dropoff"
-LABEL = "Find Dropoff"
-DESCRIPTION = "Find a contact's dropoffs, newest first, optionally of one scenario or status (open ones, say)."
 # Ways to name the contact, and the column each matches.
 CONTACT = {"contact_id": Contact.id, "external_id": Contact.external_id, "email": Contact.email,
            "phone": Contact.phone}
@@ -30,16 +29,12 @@ class FindDropoffQuery(Schema):
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
 
     @validates_schema
-    def _names_a_contact(self, data: dict, **_kwargs) -> None:
+    def _names_a_contact(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if not any(name in data for name in CONTACT):
             raise ValidationError(f"Give one of {', '.join(CONTACT)}.")
 
 
-Input, Output = FindDropoffQuery, dropoff_detected.DropoffItem
-SAMPLE = [dropoff_detected.SAMPLE]
-
-
-def perform(account_id: int, args: dict) -> list[dict]:
+def perform(account_id: int, args: dict[str, Any]) -> list[dict[str, Any]]:
     """The contact's dropoffs matching the filters, newest first, with the contact (as New Dropoff has them)."""
     query = dropoff_detected.query(account_id)
     for name, column in CONTACT.items():
@@ -51,3 +46,15 @@ def perform(account_id: int, args: dict) -> list[dict]:
         query = query.where(Dropoff.status == args["status"])
     query = query.order_by(Dropoff.detected_at.desc(), Dropoff.id.desc()).limit(args["limit"])
     return dropoff_detected.items(db.session().execute(query).all())
+
+
+SEARCH = Search(
+    key="find-dropoff",
+    noun="Dropoff",
+    label="Find Dropoff",
+    description="Find a contact's dropoffs, newest first, optionally of one scenario or status (open ones, say).",
+    input=FindDropoffQuery,
+    output=dropoff_detected.DropoffItem,
+    sample=[dropoff_detected.TRIGGER.sample],
+    perform=perform,
+)

@@ -16,8 +16,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("reengage.platform",),
     ("reengage.models",),
     ("reengage.platform.auth",),  # API keys are rows: auth reads them through the models
-    ("reengage.settings", "reengage.samples"),
+    ("reengage.samples",),
     ("reengage.connections",),
+    ("reengage.channels",),  # each channel's own checks and delivery, read by settings, flows and dispatch
+    ("reengage.settings",),
     ("reengage.hooks",),
     ("reengage.intake",),
     ("reengage.winback",),

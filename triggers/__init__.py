@@ -8,6 +8,8 @@ from triggers import (
     message_due,
     winback_ready,
 )
+from triggers.polling import Trigger
 
-TRIGGERS = {trigger.KEY: trigger for trigger in (
-    dropoff_detected, message_due, contact_recovered, contact_engaged, winback_ready, escalation_raised)}
+TRIGGERS: dict[str, Trigger] = {trigger.key: trigger for trigger in (
+    dropoff_detected.TRIGGER, message_due.TRIGGER, contact_recovered.TRIGGER, contact_engaged.TRIGGER,
+    winback_ready.TRIGGER, escalation_raised.TRIGGER)}

@@ -1,27 +1,18 @@
 """Contact Engaged: someone opened or clicked one of our emails, or replied to a message."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Contact, Event, Flow, Message
 from reengage.models.event import ENGAGED, ENGAGEMENT_TYPES
 from reengage.platform import db
 from reengage.schemas.contact import ContactSchema
-from triggers.polling import Filter
+from triggers.polling import Filter, Trigger
 
-KEY = "contact.engaged"
-NOUN = "Engagement"
-LABEL = "Contact Engaged"
-DESCRIPTION = ("Triggers when a contact opens or clicks a Reengage email (from SendGrid's event webhook) or replies "
-               "(an `email.replied` or `sms.replied` event you record).")
 KINDS = ("opened", "clicked", "replied")
-FILTERS = (
-    Filter("engagement", fields.String(validate=validate.OneOf(KINDS)),
-           lambda value: Event.type.in_([t for t, kind in ENGAGEMENT_TYPES.items() if kind == value]),
-           description="Only this kind of engagement."),
-)
-# Newest by arrival: an open reported late still reaches the first page.
-ORDER = (Event.received_at, Event.id)
 
 
 class EngagementItem(Schema):
@@ -39,28 +30,16 @@ class EngagementItem(Schema):
     contact = fields.Nested(ContactSchema)
 
 
-Item = EngagementItem
-SAMPLE = {
-    "id": 9051, "engagement": "clicked", "type": "email.clicked", "occurred_at": "2026-11-22T10:00:00+00:00",
-    "url": "https://app.example.com/resume/abc123", "message_id": 301, "flow": "sales", "phase": 1,
-    "step": "1.reminder",
-    "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
-                "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
-                "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
-                "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-22T10:00:00+00:00",
-                "last_event_at": "2026-11-22T10:00:00+00:00", "engagement": 4,
-                "engaged_at": "2026-11-22T10:00:00+00:00"},
-}
 _ITEM = EngagementItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Event, Contact]:
     """The account's engagement events with their contacts."""
     return (select(Event, Contact).join(Contact, Contact.id == Event.contact_id)
             .where(Event.account_id == account_id, ENGAGED))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Event, Contact]]) -> list[dict[str, Any]]:
     """Each engagement with the message it answered."""
     wanted = {_message_id(event) for event, _ in rows} - {None}
     messages = {}
@@ -86,3 +65,33 @@ def items(rows) -> list[dict]:
 def _message_id(event: Event) -> int | None:
     value = (event.properties or {}).get("message_id")
     return value if isinstance(value, int) else None
+
+
+TRIGGER = Trigger(
+    key="contact.engaged",
+    noun="Engagement",
+    label="Contact Engaged",
+    description="Triggers when a contact opens or clicks a Reengage email (from SendGrid's event webhook) or replies "
+                "(an `email.replied` or `sms.replied` event you record).",
+    filters=(
+        Filter("engagement", fields.String(validate=validate.OneOf(KINDS)),
+               lambda value: Event.type.in_([t for t, kind in ENGAGEMENT_TYPES.items() if kind == value]),
+               description="Only this kind of engagement."),
+    ),
+    # Newest by arrival: an open reported late still reaches the first page.
+    order=(Event.received_at, Event.id),
+    item=EngagementItem,
+    sample={
+        "id": 9051, "engagement": "clicked", "type": "email.clicked", "occurred_at": "2026-11-22T10:00:00+00:00",
+        "url": "https://app.example.com/resume/abc123", "message_id": 301, "flow": "sales", "phase": 1,
+        "step": "1.reminder",
+        "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
+                    "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
+                    "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
+                    "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-22T10:00:00+00:00",
+                    "last_event_at": "2026-11-22T10:00:00+00:00", "engagement": 4,
+                    "engaged_at": "2026-11-22T10:00:00+00:00"},
+    },
+    query=query,
+    items=items,
+)

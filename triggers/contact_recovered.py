@@ -1,26 +1,16 @@
 """Contact Recovered: a dropoff converted after all, with the revenue and the flow, phase and message credited."""
 
+from collections.abc import Sequence
+from typing import Any, cast
+
 from marshmallow import Schema, fields
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
 from reengage.models.dropoff import RECOVERED
 from reengage.platform import db
 from reengage.schemas.contact import ContactSchema
-from triggers.polling import Filter, equal
-
-KEY = "contact.recovered"
-NOUN = "Recovery"
-LABEL = "Contact Recovered"
-DESCRIPTION = ("Triggers when someone who dropped off converts: the revenue, how long it took, and the flow, phase "
-               "and message credited (the last one sent before the conversion, within the account's attribution "
-               "window).")
-FILTERS = (
-    Filter("scenario", fields.String(), equal(Dropoff.scenario), description="Only this scenario."),
-    Filter("stage", fields.String(), equal(Dropoff.stage), description="Only this funnel stage."),
-    Filter("rule", fields.String(), equal(Dropoff.rule_key), description="Only dropoffs of this rule (its key)."),
-)
-ORDER = (Dropoff.recovered_at, Dropoff.id)
+from triggers.polling import Filter, Trigger, equal
 
 
 class RecoveryItem(Schema):
@@ -46,30 +36,16 @@ class RecoveryItem(Schema):
     contact = fields.Nested(ContactSchema)
 
 
-Item = RecoveryItem
-SAMPLE = {
-    "id": 7, "dropoff_id": 7, "scenario": "sales.application_abandoned", "stage": "sales",
-    "rule": "application_abandoned", "value_at_risk": 249.0, "revenue": 249.0, "currency": "USD",
-    "occurred_at": "2026-11-21T15:04:05+00:00", "recovered_at": "2026-11-23T09:30:00+00:00",
-    "recovery_seconds": 152755, "flow": "sales", "phase": 1, "step": "1.reminder", "variant": "B",
-    "channel": "email", "message_id": 301,
-    "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
-                "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
-                "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
-                "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-23T09:30:00+00:00",
-                "last_event_at": "2026-11-23T09:30:00+00:00", "engagement": 3,
-                "engaged_at": "2026-11-22T10:00:00+00:00"},
-}
 _ITEM = RecoveryItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Dropoff, Contact]:
     """The account's recovered dropoffs with their contacts."""
     return (select(Dropoff, Contact).join(Contact, Contact.id == Dropoff.contact_id)
             .where(Dropoff.account_id == account_id, RECOVERED))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Dropoff, Contact]]) -> list[dict[str, Any]]:
     """Each recovery with the message it is credited to."""
     credited = _credited([dropoff for dropoff, _ in rows])
     return [_ITEM.dump({
@@ -80,17 +56,18 @@ def items(rows) -> list[dict]:
     }) for dropoff, contact in rows]
 
 
-def _credited(dropoffs: list[Dropoff]) -> dict[int, dict]:
+def _credited(dropoffs: list[Dropoff]) -> dict[int, dict[str, Any]]:
     """Per dropoff: the message its recovery was credited to (reengage.results.tally), else the flow it was in."""
     if not dropoffs:
         return {}
     session = db.session()
-    credited: dict[int, dict] = {}
+    credited: dict[int, dict[str, Any]] = {}
     # A dropoff enrolled in several flows names its first; a credited message names its own.
     for dropoff_id, flow in session.execute(
             select(Enrollment.dropoff_id, Flow.key).join(Flow, Flow.id == Enrollment.flow_id)
             .where(Enrollment.dropoff_id.in_([dropoff.id for dropoff in dropoffs])).order_by(Enrollment.id.desc())):
-        credited[dropoff_id] = {"flow": flow, "phase": None, "step": None, "variant": None, "channel": None,
+        # Only enrollments of these dropoffs are read, so the nullable column holds an id here.
+        credited[cast(int, dropoff_id)] = {"flow": flow, "phase": None, "step": None, "variant": None, "channel": None,
                                 "message_id": None}
     by_message = {dropoff.credited_message_id: dropoff.id for dropoff in dropoffs if dropoff.credited_message_id}
     if by_message:
@@ -101,3 +78,35 @@ def _credited(dropoffs: list[Dropoff]) -> dict[int, dict]:
                 "flow": message.key, "phase": message.phase, "step": message.step, "variant": message.variant,
                 "channel": message.channel, "message_id": message.id}
     return credited
+
+
+TRIGGER = Trigger(
+    key="contact.recovered",
+    noun="Recovery",
+    label="Contact Recovered",
+    description="Triggers when someone who dropped off converts: the revenue, how long it took, and the flow, phase "
+                "and message credited (the last one sent before the conversion, within the account's attribution "
+                "window).",
+    filters=(
+        Filter("scenario", fields.String(), equal(Dropoff.scenario), description="Only this scenario."),
+        Filter("stage", fields.String(), equal(Dropoff.stage), description="Only this funnel stage."),
+        Filter("rule", fields.String(), equal(Dropoff.rule_key), description="Only dropoffs of this rule (its key)."),
+    ),
+    order=(Dropoff.recovered_at, Dropoff.id),
+    item=RecoveryItem,
+    sample={
+        "id": 7, "dropoff_id": 7, "scenario": "sales.application_abandoned", "stage": "sales",
+        "rule": "application_abandoned", "value_at_risk": 249.0, "revenue": 249.0, "currency": "USD",
+        "occurred_at": "2026-11-21T15:04:05+00:00", "recovered_at": "2026-11-23T09:30:00+00:00",
+        "recovery_seconds": 152755, "flow": "sales", "phase": 1, "step": "1.reminder", "variant": "B",
+        "channel": "email", "message_id": 301,
+        "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
+                    "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
+                    "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
+                    "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-23T09:30:00+00:00",
+                    "last_event_at": "2026-11-23T09:30:00+00:00", "engagement": 3,
+                    "engaged_at": "2026-11-22T10:00:00+00:00"},
+    },
+    query=query,
+    items=items,
+)

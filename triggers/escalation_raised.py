@@ -1,24 +1,15 @@
 """Escalation Raised: a lost deal needs someone beyond its owner (an executive, a strategy review) or a flag."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Deal, Escalation
 from reengage.schemas.deal import DealSchema
 from reengage.winback.strategy import ESCALATIONS
-from triggers.polling import Filter, equal
-
-KEY = "escalation.raised"
-NOUN = "Escalation"
-LABEL = "Escalation Raised"
-DESCRIPTION = ("Triggers when a closed-lost deal is escalated: ARR potential above the account's threshold "
-               "(executive), repeated failed win-back attempts (strategy review), or its competitor shows trouble.")
-FILTERS = (
-    Filter("kind", fields.String(validate=validate.OneOf(ESCALATIONS)), equal(Escalation.kind),
-           description="Only escalations of this kind."),
-    Filter("owner", fields.String(), equal(Deal.owner), item="deal.owner", description="Only deals of this owner."),
-)
-ORDER = (Escalation.raised_at, Escalation.id)
+from triggers.polling import Filter, Trigger, equal
 
 
 class EscalationDeal(DealSchema):
@@ -40,23 +31,40 @@ class EscalationItem(Schema):
     deal = fields.Nested(EscalationDeal)
 
 
-Item = EscalationItem
-SAMPLE = {
-    "id": 3, "kind": "executive", "label": "Executive involvement",
-    "reason": "ARR potential $620,000.00 is above $500,000.00", "raised_at": "2026-06-02T09:00:00+00:00",
-    "deal": {"id": 12, "external_id": "D-2024-0315", "name": "Globex data platform", "company": "Globex",
-             "owner": "Jordan Lee", "owner_id": "512", "amount": 620000.0, "arr": 620000.0, "currency": "USD",
-             "category": "competition", "priority": "medium", "failed_attempts": 0, "competitor": "StreamCo"},
-}
 _ITEM = EscalationItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Escalation, Deal]:
     return (select(Escalation, Deal).join(Deal, Deal.id == Escalation.deal_id)
             .where(Escalation.account_id == account_id))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Escalation, Deal]]) -> list[dict[str, Any]]:
     return [_ITEM.dump({"id": escalation.id, "kind": escalation.kind, "label": ESCALATIONS[escalation.kind],
                         "reason": escalation.reason, "raised_at": escalation.raised_at, "deal": deal})
             for escalation, deal in rows]
+
+
+TRIGGER = Trigger(
+    key="escalation.raised",
+    noun="Escalation",
+    label="Escalation Raised",
+    description="Triggers when a closed-lost deal is escalated: ARR potential above the account's threshold "
+                "(executive), repeated failed win-back attempts (strategy review), or its competitor shows trouble.",
+    filters=(
+        Filter("kind", fields.String(validate=validate.OneOf(ESCALATIONS)), equal(Escalation.kind),
+               description="Only escalations of this kind."),
+        Filter("owner", fields.String(), equal(Deal.owner), item="deal.owner", description="Only deals of this owner."),
+    ),
+    order=(Escalation.raised_at, Escalation.id),
+    item=EscalationItem,
+    sample={
+        "id": 3, "kind": "executive", "label": "Executive involvement",
+        "reason": "ARR potential $620,000.00 is above $500,000.00", "raised_at": "2026-06-02T09:00:00+00:00",
+        "deal": {"id": 12, "external_id": "D-2024-0315", "name": "Globex data platform", "company": "Globex",
+                 "owner": "Jordan Lee", "owner_id": "512", "amount": 620000.0, "arr": 620000.0, "currency": "USD",
+                 "category": "competition", "priority": "medium", "failed_attempts": 0, "competitor": "StreamCo"},
+    },
+    query=query,
+    items=items,
+)

@@ -1,30 +1,19 @@
 """Message Due: a webhook step of a flow is ready for Zapier, Make or your own code to deliver (SMS, Slack, mail)."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Contact, Flow, Message
 from reengage.models.message import PUBLISHED as PUBLISHED_INDEXED
 from reengage.schemas.contact import ContactSchema
 from reengage.sequencing.definition import HINTS
-from triggers.polling import Filter, equal
+from triggers.polling import Filter, Trigger, equal
 
-KEY = "message.due"
-NOUN = "Message"
-LABEL = "Message Due"
-DESCRIPTION = ("Triggers when a flow's webhook step comes due: deliver its text by SMS, WhatsApp, Slack, a call "
-               "task or mail. Quiet hours, consent and the frequency cap were already checked.")
 # Sent and later states: the message was published and stays listed.
 PUBLISHED = ("sent", "delivered", "opened", "clicked")
-FILTERS = (
-    Filter("flow", fields.String(), equal(Flow.key), description="Only messages of this flow (its key)."),
-    Filter("phase", fields.Integer(validate=validate.Range(1, 5)), equal(Message.phase),
-           description="Only messages of this phase (1-5)."),
-    Filter("hint", fields.String(validate=validate.OneOf(HINTS)),
-           lambda value: Message.content["hint"].as_string() == value,
-           description="Only messages whose step asks for this channel."),
-)
-ORDER = (Message.sent_at, Message.id)
 
 
 class Recipient(Schema):
@@ -53,31 +42,17 @@ class MessageDueItem(Schema):
     contact = fields.Nested(ContactSchema)
 
 
-Item = MessageDueItem
-SAMPLE = {
-    "id": 301, "enrollment_id": 12, "flow": "sales", "phase": 1, "step": "1.text-nudge", "variant": None,
-    "hint": "sms", "subject": None, "text": "Hi Dana, your application is one step from done.",
-    "cta_label": "Finish it", "cta_url": "https://app.example.com/resume/abc123",
-    "unsubscribe_url": "https://reengage.example.com/u/Zm9v", "to": {"email": "dana@example.com",
-                                                                    "phone": "+14155552671"},
-    "due_at": "2026-11-21T16:00:00+00:00", "published_at": "2026-11-21T16:00:01+00:00",
-    "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": "+14155552671",
-                "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
-                "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"sms": True},
-                "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-20T15:04:05+00:00",
-                "last_event_at": "2026-11-20T15:04:05+00:00", "engagement": 0, "engaged_at": None},
-}
 _ITEM = MessageDueItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Message, Contact, str]:
     """The account's published webhook messages with their contacts and flow keys."""
     return (select(Message, Contact, Flow.key).join(Contact, Contact.id == Message.contact_id)
             .join(Flow, Flow.id == Message.flow_id)
             .where(Message.account_id == account_id, PUBLISHED_INDEXED, Message.status.in_(PUBLISHED)))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Message, Contact, str]]) -> list[dict[str, Any]]:
     """Each message as a platform delivers it."""
     return [_ITEM.dump({
         "id": message.id, "enrollment_id": message.enrollment_id, "flow": flow_key, "phase": message.phase,
@@ -86,6 +61,40 @@ def items(rows) -> list[dict]:
     }) for message, contact, flow_key in rows]
 
 
-def _content(content: dict) -> dict:
+def _content(content: dict[str, Any]) -> dict[str, Any]:
     texts = {name: content.get(name) or "" for name in ("text", "cta_label", "cta_url", "unsubscribe_url")}
     return {"hint": content.get("hint"), "subject": content.get("subject"), "to": content.get("to") or {}, **texts}
+
+
+TRIGGER = Trigger(
+    key="message.due",
+    noun="Message",
+    label="Message Due",
+    description="Triggers when a flow's webhook step comes due: deliver its text by SMS, WhatsApp, Slack, a call "
+                "task or mail. Quiet hours, consent and the frequency cap were already checked.",
+    filters=(
+        Filter("flow", fields.String(), equal(Flow.key), description="Only messages of this flow (its key)."),
+        Filter("phase", fields.Integer(validate=validate.Range(1, 5)), equal(Message.phase),
+               description="Only messages of this phase (1-5)."),
+        Filter("hint", fields.String(validate=validate.OneOf(HINTS)),
+               lambda value: Message.content["hint"].as_string() == value,
+               description="Only messages whose step asks for this channel."),
+    ),
+    order=(Message.sent_at, Message.id),
+    item=MessageDueItem,
+    sample={
+        "id": 301, "enrollment_id": 12, "flow": "sales", "phase": 1, "step": "1.text-nudge", "variant": None,
+        "hint": "sms", "subject": None, "text": "Hi Dana, your application is one step from done.",
+        "cta_label": "Finish it", "cta_url": "https://app.example.com/resume/abc123",
+        "unsubscribe_url": "https://reengage.example.com/u/Zm9v", "to": {"email": "dana@example.com",
+                                                                        "phone": "+14155552671"},
+        "due_at": "2026-11-21T16:00:00+00:00", "published_at": "2026-11-21T16:00:01+00:00",
+        "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": "+14155552671",
+                    "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
+                    "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"sms": True},
+                    "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-20T15:04:05+00:00",
+                    "last_event_at": "2026-11-20T15:04:05+00:00", "engagement": 0, "engaged_at": None},
+    },
+    query=query,
+    items=items,
+)

@@ -6,14 +6,14 @@ items and an item's `id` never changes: Zapier and Make dedupe on it. The cursor
 """
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from types import ModuleType
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from reengage.platform import db
 from reengage.schemas.describe import fields_of
@@ -34,13 +34,13 @@ class Filter:
     """A filter a poll or a REST hook subscription can set: how it narrows the query and where it sits in an item."""
 
     name: str
-    field: fields.Field
+    field: fields.Field[Any]
     where: Callable[[Any], ColumnElement[bool]]
     # The dotted path of the value in an item, for matching hook deliveries against the same filter.
     item: str = ""
     description: str = ""
 
-    def value_in(self, item: dict) -> Any:
+    def value_in(self, item: dict[str, Any]) -> Any:
         """The item's value for this filter."""
         value: Any = item
         for part in (self.item or self.name).split("."):
@@ -48,31 +48,50 @@ class Filter:
         return value
 
 
-def equal(column) -> Callable[[Any], ColumnElement[bool]]:
+@dataclass(frozen=True, eq=False)
+class Trigger:
+    """A polling trigger: what its items are and how to find them; the helper below orders, pages and filters."""
+
+    key: str
+    noun: str
+    label: str
+    description: str
+    filters: tuple[Filter, ...]
+    # (time, id) of an item: items are listed newest first by these, and an item's id never changes.
+    order: tuple[InstrumentedAttribute[Any], InstrumentedAttribute[Any]]
+    item: type[Schema]
+    sample: dict[str, Any]
+    # The account's items, unordered and unfiltered.
+    query: Callable[[int], Select[*tuple[Any, ...]]]
+    # The rows of the query as items.
+    items: Callable[[Sequence[Row[*tuple[Any, ...]]]], list[dict[str, Any]]]
+
+
+def equal(column: InstrumentedAttribute[Any]) -> Callable[[Any], ColumnElement[bool]]:
     """A filter's `where` that compares one column."""
     return lambda value: column == value
 
 
-def query_schema(trigger: ModuleType) -> type[Schema]:
+def query_schema(trigger: Trigger) -> type[Schema]:
     """The query parameters of a trigger: its filters, `since` and `limit`; unknown names are refused."""
     declared = _filter_fields(trigger)
     declared["since"] = fields.AwareDateTime(default_timezone=UTC, metadata={
         "description": "Only items at or after this time (a cursor taken from an item you already have)."})
     declared["limit"] = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
-    return Strict.from_dict(declared, name=f"{_camel(trigger.KEY)}Query")
+    return Strict.from_dict(declared, name=f"{_camel(trigger.key)}Query")
 
 
 @functools.cache
-def filters_schema(trigger: ModuleType) -> Schema:
+def filters_schema(trigger: Trigger) -> Schema:
     """The schema of a hook subscription's filters for this trigger (built once)."""
-    return Strict.from_dict(_filter_fields(trigger), name=f"{_camel(trigger.KEY)}Filters")()
+    return Strict.from_dict(_filter_fields(trigger), name=f"{_camel(trigger.key)}Filters")()
 
 
-def poll(trigger: ModuleType, account_id: int, args: dict[str, Any]) -> list[dict]:
+def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> list[dict[str, Any]]:
     """The account's newest items of `trigger` matching `args`, newest first."""
-    at, item_id = trigger.ORDER
+    at, item_id = trigger.order
     query = trigger.query(account_id)
-    for declared in trigger.FILTERS:
+    for declared in trigger.filters:
         if declared.name in args:
             query = query.where(declared.where(args[declared.name]))
     if "since" in args:
@@ -81,29 +100,29 @@ def poll(trigger: ModuleType, account_id: int, args: dict[str, Any]) -> list[dic
     return trigger.items(db.session().execute(query).all())
 
 
-def by_ids(trigger: ModuleType, account_id: int, ids: Iterable[int]) -> list[dict]:
+def by_ids(trigger: Trigger, account_id: int, ids: Iterable[int]) -> list[dict[str, Any]]:
     """The account's items of `trigger` with these ids, newest first (what a REST hook delivers)."""
-    at, item_id = trigger.ORDER
+    at, item_id = trigger.order
     query = trigger.query(account_id).where(item_id.in_(list(ids))).order_by(at.desc(), item_id.desc())
     return trigger.items(db.session().execute(query).all())
 
 
-def matches(trigger: ModuleType, item: dict, filters: dict[str, Any]) -> bool:
+def matches(trigger: Trigger, item: dict[str, Any], filters: dict[str, Any]) -> bool:
     """Whether an item passes every filter a hook subscription set."""
-    declared = {f.name: f for f in trigger.FILTERS}
+    declared = {f.name: f for f in trigger.filters}
     return all(declared[name].value_in(item) == value for name, value in filters.items())
 
 
-def declaration(trigger: ModuleType) -> dict[str, Any]:
+def declaration(trigger: Trigger) -> dict[str, Any]:
     """What a platform needs to build the trigger: key, noun, label, description, filters and sample."""
-    return {"key": trigger.KEY, "noun": trigger.NOUN, "label": trigger.LABEL, "description": trigger.DESCRIPTION,
-            "filters": fields_of(filters_schema(trigger)), "sample": trigger.SAMPLE}
+    return {"key": trigger.key, "noun": trigger.noun, "label": trigger.label, "description": trigger.description,
+            "filters": fields_of(filters_schema(trigger)), "sample": trigger.sample}
 
 
-def _filter_fields(trigger: ModuleType) -> dict[str, fields.Field]:
+def _filter_fields(trigger: Trigger) -> dict[str, fields.Field[Any]]:
     """A fresh field per filter (a field belongs to one schema), described by the filter."""
     made = {}
-    for declared in trigger.FILTERS:
+    for declared in trigger.filters:
         options: dict[str, Any] = {"metadata": {"description": declared.description}}
         if declared.field.validate is not None:
             options["validate"] = declared.field.validate

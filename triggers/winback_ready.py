@@ -1,7 +1,10 @@
 """Win-back Ready: a lost deal's re-engagement window opened with high or medium priority."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from marshmallow import fields, validate
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 
 from reengage.models import Contact, Deal
 from reengage.models.deal import PRIORITIES, READY
@@ -9,21 +12,7 @@ from reengage.platform import db
 from reengage.schemas.contact import ContactSchema
 from reengage.schemas.deal import DealSchema
 from reengage.winback.analysis import CATEGORIES
-from triggers.polling import Filter, equal
-
-KEY = "winback.ready"
-NOUN = "Win-back"
-LABEL = "Win-back Ready"
-DESCRIPTION = ("Triggers when a closed-lost deal is worth another try now: its window has opened and its readiness "
-               "score makes it high or medium priority. Carries the recommendation and the draft.")
-FILTERS = (
-    Filter("priority", fields.String(validate=validate.OneOf(PRIORITIES)), equal(Deal.priority),
-           description="Only deals of this priority."),
-    Filter("category", fields.String(validate=validate.OneOf(CATEGORIES)), equal(Deal.category),
-           description="Only deals lost for this reason."),
-    Filter("owner", fields.String(), equal(Deal.owner), description="Only deals of this owner."),
-)
-ORDER = (Deal.ready_at, Deal.id)
+from triggers.polling import Filter, Trigger, equal
 
 
 class WinbackItem(DealSchema):
@@ -43,32 +32,51 @@ class WinbackItem(DealSchema):
     contact = fields.Nested(ContactSchema, allow_none=True)
 
 
-Item = WinbackItem
-SAMPLE = {
-    "id": 12, "external_id": "D-2024-0315", "name": "DataTech analytics platform", "company": "DataTech",
-    "owner": "Jordan Lee", "owner_id": "512", "amount": 180000.0, "arr": 180000.0, "currency": "USD",
-    "lost_at": "2026-03-15T00:00:00+00:00", "loss_reason": "Feature gap: real-time analytics",
-    "category": "feature_gap", "priority": "high", "score": 5,
-    "score_reasons": [{"signal": "funding", "label": "Company growth or funding", "points": 2,
-                       "summary": "your Series B"}],
-    "timing": "immediate", "window_start": "2026-04-20T00:00:00+00:00", "window_end": "2026-07-20T00:00:00+00:00",
-    "ready_at": "2026-06-02T09:00:00+00:00", "messenger": "ae_with_se", "channel": "email",
-    "content": ["The release notes of Streaming Analytics", "A short demo of what now covers the gap"],
-    "draft_subject": "Streaming Analytics for DataTech", "draft_text": "Hi Sarah, ...",
-    "contact": {"id": 42, "external_id": None, "email": "sarah@datatech.example", "phone": None,
-                "hubspot_id": "5101", "first_name": "Sarah", "last_name": "Johnson", "name": "Sarah Johnson",
-                "timezone": None, "country": None, "properties": {}, "consent": {},
-                "created_at": "2026-03-15T00:00:00+00:00", "updated_at": "2026-06-02T09:00:00+00:00",
-                "last_event_at": None, "engagement": 0, "engaged_at": None},
-}
 _ITEM = WinbackItem()
 
 
-def query(account_id: int) -> Select:
+def query(account_id: int) -> Select[Deal, Contact]:
     """The account's ready deals with their primary contacts (the partial index's predicate, word for word)."""
     return (select(Deal, Contact).outerjoin(Contact, Contact.id == Deal.contact_id)
             .where(Deal.account_id == account_id, READY))
 
 
-def items(rows) -> list[dict]:
+def items(rows: Sequence[Row[Deal, Contact]]) -> list[dict[str, Any]]:
     return [_ITEM.dump({**db.columns(deal), "contact": contact}) for deal, contact in rows]
+
+
+TRIGGER = Trigger(
+    key="winback.ready",
+    noun="Win-back",
+    label="Win-back Ready",
+    description="Triggers when a closed-lost deal is worth another try now: its window has opened and its readiness "
+                "score makes it high or medium priority. Carries the recommendation and the draft.",
+    filters=(
+        Filter("priority", fields.String(validate=validate.OneOf(PRIORITIES)), equal(Deal.priority),
+               description="Only deals of this priority."),
+        Filter("category", fields.String(validate=validate.OneOf(CATEGORIES)), equal(Deal.category),
+               description="Only deals lost for this reason."),
+        Filter("owner", fields.String(), equal(Deal.owner), description="Only deals of this owner."),
+    ),
+    order=(Deal.ready_at, Deal.id),
+    item=WinbackItem,
+    sample={
+        "id": 12, "external_id": "D-2024-0315", "name": "DataTech analytics platform", "company": "DataTech",
+        "owner": "Jordan Lee", "owner_id": "512", "amount": 180000.0, "arr": 180000.0, "currency": "USD",
+        "lost_at": "2026-03-15T00:00:00+00:00", "loss_reason": "Feature gap: real-time analytics",
+        "category": "feature_gap", "priority": "high", "score": 5,
+        "score_reasons": [{"signal": "funding", "label": "Company growth or funding", "points": 2,
+                           "summary": "your Series B"}],
+        "timing": "immediate", "window_start": "2026-04-20T00:00:00+00:00", "window_end": "2026-07-20T00:00:00+00:00",
+        "ready_at": "2026-06-02T09:00:00+00:00", "messenger": "ae_with_se", "channel": "email",
+        "content": ["The release notes of Streaming Analytics", "A short demo of what now covers the gap"],
+        "draft_subject": "Streaming Analytics for DataTech", "draft_text": "Hi Sarah, ...",
+        "contact": {"id": 42, "external_id": None, "email": "sarah@datatech.example", "phone": None,
+                    "hubspot_id": "5101", "first_name": "Sarah", "last_name": "Johnson", "name": "Sarah Johnson",
+                    "timezone": None, "country": None, "properties": {}, "consent": {},
+                    "created_at": "2026-03-15T00:00:00+00:00", "updated_at": "2026-06-02T09:00:00+00:00",
+                    "last_event_at": None, "engagement": 0, "engaged_at": None},
+    },
+    query=query,
+    items=items,
+)

@@ -127,7 +127,7 @@ def install(db_session: Session, account_id: int) -> int:
         if default["key"] in existing:
             continue
         scenario = BY_KEY[default["scenario"]]
-        params = DETECTORS[scenario.kind].Params().load(default["params"])
+        params = DETECTORS[scenario.kind].params().load(default["params"])
         db_session.add(Rule(account_id=account_id, key=default["key"], name=scenario.name, scenario=scenario.key,
                             stage=scenario.stage, kind=scenario.kind, params=params))
         added += 1

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 
@@ -53,6 +54,6 @@ def expire_due(now: datetime, limit: int) -> int:
     return len(due)
 
 
-def verdict(rule: Rule, watch: Row) -> watches.Verdict | None:
+def verdict(rule: Rule, watch: Row[Any]) -> watches.Verdict | None:
     """What the rule's kind makes of a watch that reached its deadline."""
     return DETECTORS[rule.kind].on_expire(rule, watch)

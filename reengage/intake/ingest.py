@@ -54,8 +54,9 @@ def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
     well_formed = not is_batch or (payload.keys() == {"events"} and type(raw_events) is list and raw_events)
     if well_formed:
         quick = [fastload.load(_single, raw) for raw in raw_events]
-        if None not in quick:
-            return quick, is_batch
+        loaded = [event for event in quick if event is not None]
+        if len(loaded) == len(quick):
+            return loaded, is_batch
     try:
         if is_batch:
             return _batch.load(payload)["events"], True
@@ -131,8 +132,9 @@ def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
             fresh_keys: dict[int, list[str]] = defaultdict(list)
             for batch, _, event in fresh:
                 fresh_keys[batch.account_id].append(event["id"])
-            for account, keys in fresh_keys.items():
-                new_ids.extend(row.id for row in connection.execute(STORED, {"account_id": account, "keys": keys}))
+            for account, account_keys in fresh_keys.items():
+                new_ids.extend(row.id for row in connection.execute(STORED, {"account_id": account,
+                                                                             "keys": account_keys}))
 
     stored = {(batch, index) for batch, index, _ in fresh}
     outcomes = []

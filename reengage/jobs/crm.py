@@ -7,6 +7,7 @@ Each job is safe to run twice: a noted message has `noted_at`, a completed callb
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import cast
 
 from sqlalchemy import and_, or_, select, update
 
@@ -106,7 +107,8 @@ def complete_callbacks(enrollment_ids: list[int]) -> int:
         fields = {**inbound.outcome(enrollment), "hs_execution_state": "SUCCESS"}
         try:
             client = connections.hubspot_client(link)
-            connections.call(link, partial(client.complete_callback, enrollment.callback_id, fields))
+            callback_id = cast(str, enrollment.callback_id)  # only enrollments with a callback are read
+            connections.call(link, partial(client.complete_callback, callback_id, fields))
         except ConnectorError as error:
             passing = error if error.retryable else passing
             if error.kind != "permanent":
@@ -132,12 +134,15 @@ def sync_closed_lost(connection_id: int) -> int:
         return 0
     link = connections.linked(connection.account_id, "hubspot")
     db_session.commit()
+    if link is None:
+        return 0
     client = connections.hubspot_client(link)
     cursor = dict(link.cursor)
     lost, won = connections.call(link, client.closed_stages)
     reason_property = link.settings.get("loss_reason_property", "closed_lost_reason")
     properties = [*DEAL_PROPERTIES, reason_property, *(p for p in (link.settings.get("competitor_property"),) if p)]
-    recorded, after, owners = 0, None, {}
+    recorded, after = 0, None
+    owners: dict[str, str | None] = {}
     newest = cursor.get("deals_modified_after")
     while True:
         deals, after = connections.call(link, partial(
@@ -293,7 +298,9 @@ def write_outcomes(connection_id: int, enrollment_ids: list[int], through: list)
     rows = db_session.execute(select(Enrollment, Contact.hubspot_id).join(Contact, Contact.id == Enrollment.contact_id)
                               .where(Enrollment.id.in_(enrollment_ids))).all()
     db_session.commit()
-    name = (link.settings.get("properties") or {}).get("status")
+    if link is None:
+        return 0
+    name = (link.settings.get("properties") or {}).get("status") or ""
     client, written = connections.hubspot_client(link), 0
     for enrollment, hubspot_id in rows if name else ():
         if not hubspot_id:
@@ -307,7 +314,7 @@ def write_outcomes(connection_id: int, enrollment_ids: list[int], through: list)
                 raise  # the cursor stays: the queue (or the next sweep) tries these again
             log.warning("HubSpot refused the status of enrollment %d: %s", enrollment.id, error.message)
     with db.transaction() as session:
-        stored = dict(session.get(Connection, connection_id).cursor or {})
+        stored = dict(session.get_one(Connection, connection_id).cursor or {})
         session.execute(update(Connection).where(Connection.id == connection_id).values(
             cursor={**stored, "ended_through": through}))
     return written

@@ -15,7 +15,6 @@ STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "cl
 PENDING = ("scheduled", "queued")
 # States that count against the frequency cap: it went, or is going.
 COUNTED = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked")
-CHANNELS = ("email", "webhook", "hubspot_task")
 IN_FLIGHT = text("status IN ('queued', 'sending')")
 PUBLISHED = text("channel = 'webhook' AND sent_at IS NOT NULL")
 

@@ -11,6 +11,7 @@ message's dimension, and the Contact Recovered trigger, read the credited messag
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
@@ -58,7 +59,7 @@ def reached(message: Message, columns: list[str]) -> None:
     """Count a sent message's newly set `delivered_at`/`opened_at`/`clicked_at` on its dropoff."""
     if message.sent_at is None or not columns:
         return
-    values = {COUNTERS[column]: DROPOFFS.c[COUNTERS[column]] + 1 for column in columns}
+    values: dict[str, Any] = {COUNTERS[column]: DROPOFFS.c[COUNTERS[column]] + 1 for column in columns}
     if any(column in ENGAGING for column in columns):
         values["re_engaged"] = True
     dropoff = select(Enrollment.dropoff_id).where(Enrollment.id == message.enrollment_id).scalar_subquery()
@@ -73,6 +74,6 @@ def credit(dropoff: Dropoff, at: datetime) -> None:
         select(Message.id, Message.sent_at).join(Enrollment, Enrollment.id == Message.enrollment_id)
         .where(Enrollment.dropoff_id == dropoff.id, Message.sent_at.is_not(None), Message.sent_at <= at)
         .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)).first()
-    if last is not None and at - last.sent_at <= metrics_of(session.get(Account, dropoff.account_id))[
+    if last is not None and at - last.sent_at <= metrics_of(session.get_one(Account, dropoff.account_id))[
             "attribution_window"]:
         dropoff.credited_message_id = last.id

@@ -3,17 +3,17 @@
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, create_engine, event
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -49,6 +49,9 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     """The declarative base of every model."""
+
+    # Every model is declared with `__tablename__`, so its table is a Table (statements are built on it).
+    __table__: ClassVar[Table]
 
 
 # The moment a clock tick runs as (set by `as_of`); None means the wall clock.
@@ -121,7 +124,7 @@ class WriteLock:
     def hold(self) -> Iterator[None]:
         with self._threads:
             # A descriptor inherited across fork would share its lock with the parent.
-            if self._pid != os.getpid():
+            if self._fd is None or self._pid != os.getpid():
                 self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
             fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
@@ -187,7 +190,10 @@ def insert_new(table):
     return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-def retry_on_conflict(work, attempts: int = 3):
+T = TypeVar("T")
+
+
+def retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
     """Run `work()` in a transaction, again when a concurrent writer won a unique race."""
     for attempt in range(attempts):
         try:

@@ -7,7 +7,7 @@ from flask import Flask, Request, Response, jsonify
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,9 @@ def http_error(error: HTTPException) -> Response:
     if status == 429:
         return error_response(429, "rate_limited", f"Too many requests for this API key (the limit is "
                               f"{error.description}); try again after Retry-After seconds.")
-    headers = {"Allow": error.valid_methods and ", ".join(error.valid_methods)} if status == 405 else {}
+    headers: dict[str, Any] = {}
+    if isinstance(error, MethodNotAllowed):
+        headers = {"Allow": error.valid_methods and ", ".join(error.valid_methods)}
     return error_response(status, HTTP_CODES.get(status, "http_error"), error.description or error.name, None, headers)
 
 

@@ -2,9 +2,11 @@
 
 import json
 import zoneinfo
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
+from typing import Any
 
 import phonenumbers
 from marshmallow import ValidationError, fields, validate
@@ -65,11 +67,11 @@ class Money(fields.Decimal):
 
     LIMIT = Decimal(10) ** 13
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         metadata = {"minimum": 0, "maximum": int(self.LIMIT), **kwargs.pop("metadata", {})}
         super().__init__(places=4, metadata=metadata, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Decimal:
         amount = super()._deserialize(value, attr, data, **kwargs)
         if not 0 <= amount <= self.LIMIT:
             raise ValidationError(f"Must be between 0 and {self.LIMIT:,}.")

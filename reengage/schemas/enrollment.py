@@ -2,10 +2,10 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from reengage.channels import CHANNELS
 from reengage.models import CONSENT_CHANNELS
 from reengage.models.enrollment import EXIT_REASONS
 from reengage.models.enrollment import STATUSES as ENROLLMENT_STATUSES
-from reengage.models.message import CHANNELS
 from reengage.models.message import STATUSES as MESSAGE_STATUSES
 from reengage.models.suppression import REASONS
 
@@ -84,7 +84,7 @@ class MessageQuerySchema(Schema):
     enrollment_id = fields.Integer()
     flow_id = fields.Integer()
     contact_id = fields.Integer()
-    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    channel = fields.String(validate=validate.OneOf(list(CHANNELS)))
     status = fields.String(validate=validate.OneOf(MESSAGE_STATUSES))
     phase = fields.Integer(validate=validate.Range(1, 5))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))

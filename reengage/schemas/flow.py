@@ -1,5 +1,8 @@
 """Flows as the API takes and shows them: a definition (reengage.sequencing.definition) plus what is stored."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from reengage.sequencing.definition import FlowDefinitionSchema
@@ -44,11 +47,11 @@ class TemplateSchema(FlowDefinitionSchema):
 class FlowRef(fields.String):
     """A flow named by its key or its id (a number, or digits in a string)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         metadata = {"description": "The flow's key or id.", "example": "sales", **kwargs.pop("metadata", {})}
         super().__init__(validate=validate.Length(1, 100), metadata=metadata, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         return super()._deserialize(value, attr, data, **kwargs)

@@ -14,7 +14,7 @@ PARAMS_DOC = {
 def load_params(kind: str, params: dict) -> dict:
     """`params` checked (and completed with defaults) by the schema of `kind`."""
     try:
-        return DETECTORS[kind].Params().load(params)
+        return DETECTORS[kind].params().load(params)
     except ValidationError as error:
         raise ValidationError({"params": error.messages}) from None
 

@@ -13,13 +13,13 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 
 from reengage import hooks
+from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.jobs import crm
 from reengage.models import Message
 from reengage.models.message import IN_FLIGHT
 from reengage.outcomes import tally
 from reengage.platform import db, queue
 from reengage.sending import readiness
-from reengage.sending.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.sequencing import enrollments
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def send(message_ids: list[int]) -> dict[str, int]:
     # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is claimed and recorded on its own.
     for start in range(0, len(message_ids), CHUNK):
         prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
-        results = []
+        results: list[tuple[int, Delivery | ConnectorError]] = []
         for channel, outgoing in prepared:
             try:
                 results.append((outgoing.id, CHANNELS[channel].deliver(outgoing)))

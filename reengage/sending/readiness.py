@@ -2,13 +2,14 @@
 
 from collections import defaultdict
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 
+from reengage.channels import CHANNELS, Channel
 from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
 from reengage.platform import db, timing
 from reengage.sending import personalise
-from reengage.sending.channels import CHANNELS
 from reengage.sequencing import schedule
 from reengage.settings import effective
 
@@ -30,13 +31,15 @@ class Batch:
         self.accounts = rows(Account, (m.account_id for m in messages))
         self.dropoffs = rows(Dropoff, (e.dropoff_id for e in self.enrollments.values()))
         contact_ids = set(self.contacts)
-        self.suppressed = {(s.contact_id, s.channel): s.reason for s in db_session.scalars(
-            select(Suppression).where(Suppression.contact_id.in_(contact_ids)))}
+        # Looked up by the consent a step needs, which may be none: such a lookup finds nothing.
+        self.suppressed: dict[tuple[int, str | None], str] = {
+            (s.contact_id, s.channel): s.reason
+            for s in db_session.scalars(select(Suppression).where(Suppression.contact_id.in_(contact_ids)))}
         self.sent: dict[tuple[int, str], list[datetime]] = defaultdict(list)
         query = select(Message.contact_id, Message.channel, Message.sent_at).where(
             Message.contact_id.in_(contact_ids), Message.status.in_(SENT), Message.sent_at.is_not(None))
         for contact_id, channel, sent_at in db_session.execute(query):
-            self.sent[(contact_id, channel)].append(sent_at)
+            self.sent[(contact_id, channel)].append(cast(datetime, sent_at))  # the query reads sent messages only
         for moments in self.sent.values():
             moments.sort()
 
@@ -54,6 +57,7 @@ def check(message: Message, batch: Batch, now: datetime) -> str | None:
     if reason is not None:
         message.status, message.reason = "skipped", reason[:500]
         return "skipped"
+    assert step is not None  # _why_not skips a message whose step is gone
     settings = effective(account.settings, flow)
     sent = batch.sent[(contact.id, message.channel)]
     moment, why = timing.place(now, schedule.calendar(settings, contact), schedule.cap(settings), sent)
@@ -90,7 +94,7 @@ def variant_of(step: dict, variant: str | None) -> dict:
 
 
 def _why_not(enrollment: Enrollment, flow: Flow, dropoff: Dropoff | None, contact: Contact, step: dict | None,
-             channel, suppressed: str | None) -> str | None:
+             channel: Channel, suppressed: str | None) -> str | None:
     """Why the message must not go now, or None."""
     if enrollment.status != "active":
         return f"enrollment {enrollment.status}" + (f": {enrollment.exit_reason}" if enrollment.exit_reason else "")

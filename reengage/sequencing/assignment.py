@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
@@ -38,7 +39,8 @@ def enroll_ready(now: datetime, limit: int) -> int:
             return 0
         accounts = {dropoff.account_id for dropoff in dropoffs}
         routes = flows_for(accounts)
-        settings = dict(db_session.execute(select(Account.id, Account.settings).where(Account.id.in_(accounts))).all())
+        settings: dict[int, dict[str, Any]] = dict(db_session.execute(
+            select(Account.id, Account.settings).where(Account.id.in_(accounts))).all())
         contacts = {contact.id: contact for contact in db_session.scalars(
             select(Contact).where(Contact.id.in_({dropoff.contact_id for dropoff in dropoffs})))}
         for dropoff in dropoffs:

@@ -1,8 +1,10 @@
 """A flow's definition: five phases of steps, each step's content and timing, checked as flows are stored."""
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from reengage.models.message import CHANNELS
+from reengage.channels import CHANNELS
 from reengage.platform import durations, rendering
 from reengage.platform.fields import SLUG
 from reengage.samples import TEMPLATE_CONTEXTS
@@ -61,7 +63,7 @@ class StepSchema(Schema):
     key = fields.String(required=True, validate=SLUG, metadata={"example": "pick-up"})
     offset = Offset(required=True, metadata={"description": "After enrollment, inside the phase's days.",
                                              "example": "PT2H"})
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    channel = fields.String(required=True, validate=validate.OneOf(list(CHANNELS)))
     subject = fields.String(validate=validate.Length(1, 500), metadata={
         "description": "Email subject or task title; a template.", "example": "Your progress is saved"})
     body = fields.String(validate=validate.Length(1, 20_000), metadata={
@@ -76,17 +78,13 @@ class StepSchema(Schema):
 
     @validates_schema
     def _complete(self, data: dict, **_kwargs) -> None:
-        channel = data.get("channel")
-        written = data.get("subject") and data.get("body")
-        if channel == "email" and not data.get("sendgrid_template_id") and not written:
-            raise ValidationError("An email step needs subject and body, or sendgrid_template_id.", "body")
-        if channel in ("webhook", "hubspot_task") and not data.get("body"):
-            raise ValidationError("Required for this channel.", "body")
-        if channel == "hubspot_task" and not data.get("subject"):
-            raise ValidationError("Required for a HubSpot task (its title).", "subject")
-        if channel != "email" and data.get("sendgrid_template_id"):
+        channel = CHANNELS[data["channel"]]
+        if problem := channel.incomplete(data):
+            field, message = problem
+            raise ValidationError(message, field)
+        if not channel.templates and data.get("sendgrid_template_id"):
             raise ValidationError("Only email steps use a SendGrid template.", "sendgrid_template_id")
-        if channel != "webhook" and data.get("hint"):
+        if not channel.hints and data.get("hint"):
             raise ValidationError("Only webhook steps take a delivery hint.", "hint")
         keys = [variant["key"] for variant in data.get("variants", [])]
         if len(keys) != len(set(keys)):
@@ -135,7 +133,7 @@ class FlowDefinitionSchema(Schema):
         for index, phase in enumerate(data.get("phases") or []):
             window = phases.PHASES[index]
             for number, step in enumerate(phase["steps"]):
-                errors: dict[str, list[str]] = {}
+                errors: dict[str, Any] = {}
                 if not window.start <= durations.offset(step["offset"]) < window.end:
                     errors["offset"] = [f"Phase {window.number} covers {phases.window(window)} after enrollment."]
                 if step["key"] in seen:

@@ -3,8 +3,9 @@
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import CursorResult, func, insert, select, text, update
 
 from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
 from reengage.models.message import PENDING
@@ -106,8 +107,8 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
 
 def pending(enrollment_id: int) -> int:
     """How many of the enrollment's messages are still to go."""
-    return db.session().scalar(select(func.count()).where(Message.enrollment_id == enrollment_id,
-                                                          Message.status.in_(PENDING)))
+    return db.session().execute(select(func.count()).where(Message.enrollment_id == enrollment_id,
+                                                           Message.status.in_(PENDING))).scalar_one()
 
 
 def finish_if_done(enrollment: Enrollment, at: datetime) -> bool:
@@ -185,7 +186,8 @@ def suppress(account_id: int, contact_id: int, channel: str, reason: str, at: da
     """Put the contact on the channel's suppression list and end their enrollments; False if already there."""
     statement = db.insert_new(Suppression.__table__).values(
         account_id=account_id, contact_id=contact_id, channel=channel, reason=reason, created_at=at)
-    added = db.session().execute(statement.on_conflict_do_nothing()).rowcount
+    # An INSERT answers a CursorResult, which counts the rows it added.
+    added = cast(CursorResult[Any], db.session().execute(statement.on_conflict_do_nothing())).rowcount
     end(active_ids(account_id, [contact_id]), reason if reason in SUPPRESSING else "manual", at)
     return bool(added)
 

@@ -18,11 +18,11 @@ def declarations() -> dict[str, Any]:
     return {
         "triggers": [{**polling.declaration(trigger), "path": f"/v1/triggers/{key}"}
                      for key, trigger in TRIGGERS.items()],
-        "actions": [{"key": key, "noun": action.NOUN, "label": action.LABEL, "description": action.DESCRIPTION,
-                     "path": f"/v1/actions/{key}", "fields": fields_of(action.Input()), "sample": action.SAMPLE}
+        "actions": [{"key": key, "noun": action.noun, "label": action.label, "description": action.description,
+                     "path": f"/v1/actions/{key}", "fields": fields_of(action.input()), "sample": action.sample}
                     for key, action in ACTIONS.items()],
-        "searches": [{"key": key, "noun": search.NOUN, "label": search.LABEL, "description": search.DESCRIPTION,
-                      "path": f"/v1/searches/{key}", "fields": fields_of(search.Input()), "sample": search.SAMPLE[0]}
+        "searches": [{"key": key, "noun": search.noun, "label": search.label, "description": search.description,
+                      "path": f"/v1/searches/{key}", "fields": fields_of(search.input()), "sample": search.sample[0]}
                      for key, search in SEARCHES.items()],
         "options": [{"key": source, "path": f"/v1/options/{source}"} for source in options.SOURCES],
     }

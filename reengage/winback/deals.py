@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from reengage import connections, hooks
 from reengage.intake.contacts import ContactResolver
@@ -29,7 +30,7 @@ def upsert(account_id: int, data: dict[str, Any], source: str, at: datetime) -> 
     deal = db_session.scalar(select(Deal).where(Deal.account_id == account_id,
                                                 Deal.external_id == data["external_id"]))
     created = deal is None
-    if created:
+    if deal is None:
         deal = Deal(account_id=account_id, external_id=data["external_id"], source=source, stages=[], gaps=[],
                     secondary=[], score_reasons=[], recommendation={}, draft={}, created_at=at,
                     name=data.get("name") or data["external_id"], lost_at=data.get("lost_at") or at,
@@ -205,9 +206,12 @@ def shown(found: list[Deal]) -> list[dict[str, Any]]:
         for deal_id, contact_id in db_session.execute(select(DealContact.deal_id, DealContact.contact_id).where(
                 DealContact.deal_id.in_(ids)).order_by(DealContact.contact_id)):
             related["contact_ids"][deal_id].append(contact_id)
-        for name, model, order in (("signals", DealSignal, DealSignal.occurred_at),
-                                   ("outcomes", DealOutcome, DealOutcome.occurred_at),
-                                   ("escalations", Escalation, Escalation.raised_at)):
-            for row in db_session.scalars(select(model).where(model.deal_id.in_(ids)).order_by(order, model.id)):
-                related[name][row.deal_id].append(row)
+        shown_with: tuple[tuple[str, type[DealSignal | DealOutcome | Escalation], InstrumentedAttribute[datetime]], ...]
+        shown_with = (("signals", DealSignal, DealSignal.occurred_at),
+                      ("outcomes", DealOutcome, DealOutcome.occurred_at),
+                      ("escalations", Escalation, Escalation.raised_at))
+        for name, model, order in shown_with:
+            for deal_id, row in db_session.execute(
+                    select(model.deal_id, model).where(model.deal_id.in_(ids)).order_by(order, model.id)):
+                related[name][deal_id].append(row)
     return [{**db.columns(deal), **{name: rows[deal.id] for name, rows in related.items()}} for deal in found]

@@ -9,7 +9,8 @@ A rate with nothing to divide by is null, never 0.
 """
 
 from collections import defaultdict
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import func, select
 
@@ -42,10 +43,11 @@ def metrics(account_id: int, filters: dict[str, Any]) -> dict[str, Any]:
     for group, lost_at, replied_at in db.session().execute(select(
             key if key is not None else Deal.account_id, Deal.lost_at, Deal.replied_at).where(
             *where, Deal.replied_at.is_not(None))):
-        days[group if key is not None else None].append((replied_at - lost_at).total_seconds() / DAY)
+        replied = cast(datetime, replied_at)  # only replied deals are read
+        days[group if key is not None else None].append((replied - lost_at).total_seconds() / DAY)
     figures = [_figures(row, days[row[0] if key is not None else None], offset=len(grouping)) for row in rows]
     overall = _total(figures, [d for group in days.values() for d in group])
-    answer = {"overall": overall, "groups": []}
+    answer: dict[str, Any] = {"overall": overall, "groups": []}
     if key is not None:
         answer["groups"] = sorted(({"group": row[0], **figure} for row, figure in zip(rows, figures, strict=True)),
                                   key=lambda g: (-g["deals"], str(g["group"])))

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 # Each kind of signal, its points and label; a kind counts once however many of its signals there are.
 SIGNALS: dict[str, tuple[int, str]] = {
@@ -30,7 +31,7 @@ def priority(points: int) -> str:
 
 def score(signals: Iterable) -> Score:
     """The score of these signals (objects with `kind`, `summary`, `occurred_at`), with one reason per kind counted."""
-    first: dict[str, object] = {}
+    first: dict[str, Any] = {}
     for signal in sorted(signals, key=lambda s: s.occurred_at):
         first.setdefault(signal.kind, signal)
     reasons = [{"signal": kind, "label": label, "points": points, "summary": first[kind].summary}

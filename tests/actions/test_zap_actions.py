@@ -21,7 +21,7 @@ def test_every_action_is_listed_with_its_sample(client, acme):
     listed = {a["key"]: a for a in client.get("/v1/actions", headers=acme.headers).json}
     assert set(listed) == set(ACTIONS) >= {"send-phase-message", "record-event", "record-conversion", "enroll", "exit",
                                            "update-contact", "render"}
-    assert all(listed[key]["sample"] == ACTIONS[key].SAMPLE for key in listed)
+    assert all(listed[key]["sample"] == ACTIONS[key].sample for key in listed)
 
 
 def test_a_written_message_goes_now_and_a_repeated_key_answers_the_first(client, acme):

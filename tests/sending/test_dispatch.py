@@ -1,5 +1,6 @@
 """Sending: channels, consent, dismissals, flow goals, maintenance, lost jobs and interrupted sends."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -114,12 +115,12 @@ def test_lost_jobs_are_requeued_and_interrupted_sends_fail_rather_than_repeat(ap
 
 
 def test_a_passing_provider_error_is_retried_with_backoff_then_fails(app, client, acme, monkeypatch):
-    from reengage.sending.channels import ConnectorError, email
+    from reengage.channels import CHANNELS, ConnectorError
 
     def unavailable(outgoing):
         raise ConnectorError("transient", "503 from the provider")
 
-    monkeypatch.setattr(email, "deliver", unavailable)
+    monkeypatch.setitem(CHANNELS, "email", dataclasses.replace(CHANNELS["email"], deliver=unavailable))
     app.config["MESSAGE_MAX_ATTEMPTS"] = 2
     setup_sales(client, acme)
     enrollment = abandon(app, client, acme, DANA)

@@ -31,7 +31,7 @@ def test_dropoffs_are_listed_newest_first_with_their_contact(client, acme, sales
     items = poll(client, acme, "dropoff.detected")
     assert [item["contact"]["email"] for item in items] == ["kim@example.com", "dana@example.com"]
     assert items[0]["id"] > items[1]["id"] and items[0]["scenario"] == "sales.application_abandoned"
-    assert set(items[0]) == set(TRIGGERS["dropoff.detected"].SAMPLE)
+    assert set(items[0]) == set(TRIGGERS["dropoff.detected"].sample)
 
 
 def test_polling_again_gives_the_same_ids_until_something_new_happens(app, client, acme, sales):
@@ -68,7 +68,7 @@ def test_due_webhook_messages_carry_what_a_platform_needs_to_deliver(app, client
     [item] = poll(client, acme, "message.due")
     assert item["id"] == nudge["id"] and item["hint"] == "sms" and item["flow"] == "sales" and item["phase"] == 1
     assert item["to"]["phone"] == "+14155552671" and "https://app.example.com/resume/77" in item["text"]
-    assert set(item) == set(TRIGGERS["message.due"].SAMPLE)
+    assert set(item) == set(TRIGGERS["message.due"].sample)
     assert poll(client, acme, "message.due", "hint=sms&phase=1&flow=sales") == [item]
     assert poll(client, acme, "message.due", "hint=slack") == [] and poll(client, acme, "message.due", "phase=2") == []
 
@@ -84,7 +84,7 @@ def test_a_recovery_is_credited_to_the_last_message_before_it(app, client, acme,
     [item] = poll(client, acme, "contact.recovered")
     assert item["revenue"] == 249.0 and item["flow"] == "sales" and item["phase"] == 1
     assert item["message_id"] == steps["1.pick-up"]["id"] and item["step"] == "1.pick-up"
-    assert item["contact"]["email"] == "dana@example.com" and set(item) == set(TRIGGERS["contact.recovered"].SAMPLE)
+    assert item["contact"]["email"] == "dana@example.com" and set(item) == set(TRIGGERS["contact.recovered"].sample)
 
 
 def test_a_recovery_after_the_attribution_window_credits_the_flow_only(app, client, acme, sales):
@@ -131,4 +131,4 @@ def test_the_list_declares_every_trigger_with_its_filters_and_sample(client, acm
     assert set(listed) == set(TRIGGERS)
     assert [f["key"] for f in listed["dropoff.detected"]["filters"]] == ["scenario", "stage", "intent", "rule"]
     assert listed["dropoff.detected"]["filters"][2]["choices"] == ["low", "medium", "high"]
-    assert listed["message.due"]["sample"] == TRIGGERS["message.due"].SAMPLE
+    assert listed["message.due"]["sample"] == TRIGGERS["message.due"].sample

@@ -8,8 +8,8 @@ from reengage.detection.detectors import (
     low_engagement,
     repeated_attempts,
 )
+from reengage.detection.detectors.base import Detector
 
-DETECTORS = {
-    detector.KIND: detector
-    for detector in (inactivity, failure_end_state, repeated_attempts, abandoned_session, low_engagement, closed_lost)
-}
+DETECTORS: dict[str, Detector] = {detector.kind: detector for detector in (
+    inactivity.DETECTOR, failure_end_state.DETECTOR, repeated_attempts.DETECTOR, abandoned_session.DETECTOR,
+    low_engagement.DETECTOR, closed_lost.DETECTOR)}

@@ -1,14 +1,16 @@
 """Abandoned session: a close after a step of the flow; the deeper the step, the higher the intent."""
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, fields
 from sqlalchemy import Row
 
 from reengage.detection import watches
+from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
-KIND = "abandoned_session"
 CATEGORY = "unknown_exit"
 
 
@@ -30,12 +32,13 @@ class Params(Schema):
     match_key = match_key()
 
 
-def goals(params: dict) -> list[str]:
+def goals(params: dict[str, Any]) -> list[str]:
     """Events that end a watch of this kind."""
-    return params["success_events"]
+    names: list[str] = params["success_events"]
+    return names
 
 
-def on_event(rule: Rule, event: Row) -> None:
+def on_event(rule: Rule, event: Row[Any]) -> None:
     """A close event looks back over the session for the deepest step reached."""
     params = rule.params
     if event.type not in params["close_events"]:
@@ -59,9 +62,12 @@ def on_event(rule: Rule, event: Row) -> None:
                            {"depth": depth, "steps": len(params["steps"]), "step": step})
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """Left mid-flow for no known reason: intent by how far they got."""
     depth, steps = watch.details.get("depth", 0), watch.details.get("steps", 1)
     # The ladder in thirds: the last third of the steps is high intent, the first third low.
     third = max(0, (depth * 3 + steps - 1) // steps - 1)
     return watches.Verdict(CATEGORY, watches.INTENTS[third], {"depth": depth, "step": watch.details.get("step")})
+
+
+DETECTOR = Detector(kind="abandoned_session", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)

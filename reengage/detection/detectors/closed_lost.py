@@ -1,14 +1,15 @@
 """Closed-lost: a deal lost, detected from a deal event, filed under its loss reason."""
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Row
 
 from reengage.detection import watches
+from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.winback import analysis
-
-KIND = "closed_lost"
 
 
 class Params(Schema):
@@ -24,9 +25,10 @@ class Params(Schema):
     intent = intent(load_default="medium")
 
 
-def goals(params: dict) -> list[str]:
+def goals(params: dict[str, Any]) -> list[str]:
     """Events that end a watch of this kind."""
-    return params["won_events"]
+    names: list[str] = params["won_events"]
+    return names
 
 
 def reason(text: object) -> str:
@@ -34,7 +36,7 @@ def reason(text: object) -> str:
     return analysis.category_of(text) or "unknown"
 
 
-def on_event(rule: Rule, event: Row) -> None:
+def on_event(rule: Rule, event: Row[Any]) -> None:
     """A lost deal is due at once: the clock raises it on its next tick."""
     if event.type not in rule.params["deal_events"]:
         return
@@ -44,9 +46,12 @@ def on_event(rule: Rule, event: Row) -> None:
     watches.open_or_extend(rule, event, event.occurred_at, match, category, details)
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """Filed under the scenario of its loss reason."""
     category = watch.category or "unknown"
     scenario = f"closed_lost.{category}" if category in analysis.CATEGORIES else rule.scenario
     return watches.Verdict(category, rule.params.get("intent", "medium"),
                            {"loss_reason": watch.details.get("reason")}, scenario=scenario)
+
+
+DETECTOR = Detector(kind="closed_lost", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)

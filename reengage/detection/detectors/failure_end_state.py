@@ -7,11 +7,11 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Row
 
 from reengage.detection import watches
+from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
-KIND = "failure_end_state"
 CATEGORIES = ("auth", "mfa", "maintenance", "latency", "task_failed", "unknown")
 # Known, fixable causes mean a good chance that a well-timed retry succeeds.
 INTENT = {"auth": "high", "mfa": "high", "maintenance": "high", "latency": "high",
@@ -39,12 +39,13 @@ class Params(Schema):
     intent = intent(metadata={"description": "Overrides the intent of the error's category."})
 
 
-def goals(params: dict) -> list[str]:
+def goals(params: dict[str, Any]) -> list[str]:
     """Events that end a watch of this kind."""
-    return params["success_events"]
+    names: list[str] = params["success_events"]
+    return names
 
 
-def on_event(rule: Rule, event: Row) -> None:
+def on_event(rule: Rule, event: Row[Any]) -> None:
     """An error event opens a watch; a later error (the new end state) sets its category."""
     params = rule.params
     category = params["error_events"].get(event.type)
@@ -58,7 +59,7 @@ def on_event(rule: Rule, event: Row) -> None:
     watches.open_or_extend(rule, event, deadline, match, category, details)
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """The session ended on the error."""
     category = watch.category or "unknown"
     intent = rule.params.get("intent") or INTENT[category]
@@ -69,3 +70,6 @@ def _service(raw: Any) -> str | None:
     if isinstance(raw, dict):
         raw = raw.get("name")
     return str(raw)[:200] if raw else None
+
+
+DETECTOR = Detector(kind="failure_end_state", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)

@@ -1,16 +1,17 @@
 """Inactivity: a start event, then no goal event within a wait."""
 
 import logging
+from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Row
 
 from reengage.detection import watches
+from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
-KIND = "inactivity"
 log = logging.getLogger(__name__)
 
 
@@ -28,12 +29,13 @@ class Params(Schema):
     intent = intent(load_default="medium")
 
 
-def goals(params: dict) -> list[str]:
+def goals(params: dict[str, Any]) -> list[str]:
     """Events that end a watch of this kind."""
-    return params["goal_events"]
+    names: list[str] = params["goal_events"]
+    return names
 
 
-def on_event(rule: Rule, event: Row) -> None:
+def on_event(rule: Rule, event: Row[Any]) -> None:
     """A start event opens a watch (or, with a watch open, restarts its wait)."""
     params = rule.params
     if event.type not in params["start_events"]:
@@ -52,6 +54,9 @@ def on_event(rule: Rule, event: Row) -> None:
     watches.open_or_extend(rule, event, deadline, match)
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """No goal in time: the contact went quiet."""
     return watches.Verdict("inactive", rule.params.get("intent", "medium"))
+
+
+DETECTOR = Detector(kind="inactivity", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)

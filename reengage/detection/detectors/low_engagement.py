@@ -1,14 +1,18 @@
 """Low engagement: fewer than N qualifying events in a window after a start (onboarding, renewals)."""
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Row
 
 from reengage.detection import watches
+from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
-KIND = "low_engagement"
+# Its dropoffs are filed under the kind's own name.
+CATEGORY = "low_engagement"
 
 
 class Params(Schema):
@@ -23,12 +27,12 @@ class Params(Schema):
     intent = intent(load_default="medium")
 
 
-def goals(params: dict) -> list[str]:
+def goals(params: dict[str, Any]) -> list[str]:
     """None: the verdict waits for the window to end."""
     return []
 
 
-def on_event(rule: Rule, event: Row) -> None:
+def on_event(rule: Rule, event: Row[Any]) -> None:
     """A start event opens a window (one at a time)."""
     params = rule.params
     if event.type not in params["start_events"]:
@@ -36,15 +40,18 @@ def on_event(rule: Rule, event: Row) -> None:
     match = watches.match_value(rule, event.properties) or ""
     if not watches.has_open(rule, event.contact_id, match):
         deadline = event.occurred_at + durations.parse(params["window"])
-        watches.open_or_extend(rule, event, deadline, match, KIND)
+        watches.open_or_extend(rule, event, deadline, match, CATEGORY)
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict | None:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict | None:
     """Count what the contact did in the window: enough is no dropoff."""
     params = rule.params
     done = watches.events_between(rule, watch.contact_id, watch.match_value, params["qualifying_events"],
                                   watch.started_at, watch.deadline)
     if len(done) >= params["min_events"]:
         return None
-    return watches.Verdict(KIND, params.get("intent", "medium"),
+    return watches.Verdict(CATEGORY, params.get("intent", "medium"),
                            {"qualifying_events": len(done), "needed": params["min_events"]})
+
+
+DETECTOR = Detector(kind="low_engagement", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)

@@ -1,15 +1,19 @@
 """Repeated attempts: N or more unsuccessful attempts within a window, and no success."""
 
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import Row
 
 from reengage.detection import watches
+from reengage.detection.detectors.base import Detector
 from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
-from reengage.models import Rule, Watch
+from reengage.models import Rule
 from reengage.platform import durations
 
-KIND = "repeated_attempts"
+# Its dropoffs are filed under the kind's own name.
+CATEGORY = "repeated_attempts"
 
 
 class Params(Schema):
@@ -26,12 +30,13 @@ class Params(Schema):
     intent = intent(load_default="high")
 
 
-def goals(params: dict) -> list[str]:
+def goals(params: dict[str, Any]) -> list[str]:
     """Events that end a watch of this kind."""
-    return params["success_events"]
+    names: list[str] = params["success_events"]
+    return names
 
 
-def on_event(rule: Rule, event: Row) -> None:
+def on_event(rule: Rule, event: Row[Any]) -> None:
     """Each attempt counts the attempts since the last success; enough of them open a watch."""
     params = rule.params
     if event.type not in params["attempt_events"]:
@@ -48,11 +53,12 @@ def on_event(rule: Rule, event: Row) -> None:
     deadline = event.occurred_at + durations.parse(params["settle"])
     if watches.first_between(rule, event.contact_id, match, params["success_events"], event.occurred_at, deadline):
         return
-    watches.open_or_extend(rule, event, deadline, match, KIND, {"attempts": attempts})
+    watches.open_or_extend(rule, event, deadline, match, CATEGORY, {"attempts": attempts})
 
 
-def on_expire(rule: Rule, watch: Watch) -> watches.Verdict:
+def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     """Tried and failed, again and again: keen, and stuck."""
-    return watches.Verdict(KIND, rule.params.get("intent", "high"), {"attempts": watch.details.get("attempts")})
+    return watches.Verdict(CATEGORY, rule.params.get("intent", "high"), {"attempts": watch.details.get("attempts")})
 
 
+DETECTOR = Detector(kind="repeated_attempts", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)

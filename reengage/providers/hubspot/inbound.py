@@ -43,7 +43,9 @@ def properties_of(payload: dict[str, Any]) -> dict[str, Any]:
 
 def record_id(payload: dict[str, Any], properties: dict[str, Any]) -> str | None:
     """The HubSpot id of the enrolled record."""
-    obj = payload.get("object") if isinstance(payload.get("object"), dict) else {}
+    obj = payload.get("object")
+    if not isinstance(obj, dict):
+        obj = {}
     for value in (obj.get("objectId"), payload.get("objectId"), payload.get("vid"), payload.get("id"),
                   properties.get("hs_object_id")):
         if isinstance(value, int | str) and str(value).isdigit():

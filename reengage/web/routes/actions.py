@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields
 
 from actions import ACTIONS
+from actions.action import Action
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
 
@@ -22,19 +23,19 @@ class ActionSchema(Schema):
 @blp.response(200, ActionSchema(many=True))
 def list_actions():
     """Every action with its declaration (for app generation)."""
-    return [{"key": a.KEY, "noun": a.NOUN, "label": a.LABEL, "description": a.DESCRIPTION, "sample": a.SAMPLE}
+    return [{"key": a.key, "noun": a.noun, "label": a.label, "description": a.description, "sample": a.sample}
             for a in ACTIONS.values()]
 
 
-def _route(action) -> None:
+def _route(action: Action) -> None:
     def perform(data):
         return action.perform(account_id(), data)
 
-    perform.__doc__ = f"{action.LABEL}: {action.DESCRIPTION}"
-    endpoint = f"action_{action.KEY.replace('-', '_')}"
-    view = blp.response(200, action.Output, example=action.SAMPLE)(perform)
-    view = blp.arguments(action.Input)(view)
-    blp.route(f"/actions/{action.KEY}", methods=["POST"], endpoint=endpoint)(view)
+    perform.__doc__ = f"{action.label}: {action.description}"
+    endpoint = f"action_{action.key.replace('-', '_')}"
+    view = blp.response(200, action.output, example=action.sample)(perform)
+    view = blp.arguments(action.input)(view)
+    blp.route(f"/actions/{action.key}", methods=["POST"], endpoint=endpoint)(view)
 
 
 for _action in ACTIONS.values():

@@ -8,7 +8,7 @@ from reengage.platform import db, queue
 from reengage.platform.blueprint import Blueprint
 
 blp = Blueprint("health", __name__, description="Service health and the API description.")
-PUBLIC = {"security": []}
+PUBLIC: dict[str, list[dict[str, list[str]]]] = {"security": []}
 
 
 class LiveSchema(Schema):

@@ -1,5 +1,7 @@
 """HubSpot workflows calling us: the "Send a webhook" action and our custom workflow action (v4)."""
 
+from typing import Any
+
 from flask import g, request
 from hubspot.exceptions import InvalidSignatureTimestampError, InvalidSignatureVersionError
 from hubspot.utils.signature import Signature
@@ -40,7 +42,7 @@ def workflow_webhook(query, token: str):
                        {"fields": [{"field": "type", "message": "Give the event `type` or a `flow` to enroll in."}]})
     properties = inbound.properties_of(payload)
     contact = inbound.contact_input(payload, properties)
-    answer = {"event": None, "enrollment": None}
+    answer: dict[str, Any] = {"event": None, "enrollment": None}
     if event_type:
         answer["event"] = inbound.record_event(link.account_id, contact, event_type, properties,
                                                        _text(payload.get("eventId")) or None)

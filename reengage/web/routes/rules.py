@@ -100,7 +100,7 @@ def register_schemas(spec) -> None:
     for kind, detector in DETECTORS.items():
         name = f"RuleParams_{kind}"
         if name not in spec.components.schemas:
-            spec.components.schema(name, schema=detector.Params)
+            spec.components.schema(name, schema=detector.params)
 
 
 def _find(key: str, required: bool = True) -> Rule | None:

@@ -31,4 +31,4 @@ def patch_settings(changes):
 
 
 def _account() -> Account:
-    return db.session().scalar(select(Account).where(Account.id == account_id()))
+    return db.session().execute(select(Account).where(Account.id == account_id())).scalar_one()

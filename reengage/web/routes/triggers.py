@@ -5,6 +5,7 @@ from marshmallow import Schema, fields
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
 from triggers import TRIGGERS, polling
+from triggers.polling import Trigger
 
 blp = Blueprint("triggers", __name__, url_prefix="/v1",
                 description="What Reengage detects, for Zapier and Make to poll (newest first, stable ids).")
@@ -38,15 +39,15 @@ def list_triggers():
     return [polling.declaration(trigger) for trigger in TRIGGERS.values()]
 
 
-def _route(trigger) -> None:
+def _route(trigger: Trigger) -> None:
     def poll(args):
         return polling.poll(trigger, account_id(), args)
 
-    poll.__doc__ = f"{trigger.LABEL}: {trigger.DESCRIPTION}"
-    view = blp.alt_response(200, schema=trigger.Item(many=True), example=[trigger.SAMPLE], success=True,
+    poll.__doc__ = f"{trigger.label}: {trigger.description}"
+    view = blp.alt_response(200, schema=trigger.item(many=True), example=[trigger.sample], success=True,
                             description="Newest first; at most `limit` items.")(poll)
     view = blp.arguments(polling.query_schema(trigger), location="query")(view)
-    blp.route(f"/triggers/{trigger.KEY}", endpoint=f"trigger_{trigger.KEY.replace('.', '_')}")(view)
+    blp.route(f"/triggers/{trigger.key}", endpoint=f"trigger_{trigger.key.replace('.', '_')}")(view)
 
 
 for _trigger in TRIGGERS.values():

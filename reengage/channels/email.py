@@ -19,26 +19,33 @@ from sendgrid.helpers.mail import (
 )
 
 from reengage import connections
+from reengage.channels.base import Channel, Delivery, Outgoing, Step, cta
 from reengage.models import Contact
 from reengage.platform import rendering
-from reengage.sending.channels.base import Delivery, Outgoing, cta
-
-KEY = "email"
 
 
-def consent(step: dict) -> str:
+def incomplete(step: Step) -> tuple[str, str] | None:
+    """An email needs its subject and body written, or a SendGrid template to write them."""
+    if not step.get("sendgrid_template_id") and not (step.get("subject") and step.get("body")):
+        return "body", "An email step needs subject and body, or sendgrid_template_id."
+    return None
+
+
+def consent(step: Step) -> str:
     """The consent (and suppression) channel this step needs."""
     return "email"
 
 
-def unreachable(contact: Contact, step: dict) -> str | None:
+def unreachable(contact: Contact, step: Step) -> str | None:
     """Why the contact cannot get this step, or None."""
     return None if contact.email else "the contact has no email address"
 
 
-def compose(step: dict, context: dict[str, Any]) -> dict[str, Any]:
+def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     """What goes out: to, subject, text, html and call to action, or the dynamic template and its data."""
-    render = lambda source: rendering.render(source, context)  # noqa: E731
+    def render(source: str | None) -> str:
+        return rendering.render(source, context)
+
     label, url = cta(step, render)
     unsubscribe = context.get("unsubscribe_url", "")
     content: dict[str, Any] = {"to": context["contact"]["email"], "cta_label": label, "cta_url": url,
@@ -101,3 +108,7 @@ def custom_args(outgoing: Outgoing) -> dict[str, int]:
     """What SendGrid echoes in every event of the message: ids only, no personal data."""
     return {"reengage_message_id": outgoing.id, "reengage_enrollment_id": outgoing.enrollment_id,
             "reengage_account_id": outgoing.account_id}
+
+
+CHANNEL = Channel(key="email", named="An email", incomplete=incomplete, consent=consent, unreachable=unreachable,
+                  compose=compose, deliver=deliver, subject=True, templates=True, written=True)

@@ -3,30 +3,36 @@ deliver (by SMS, Slack, direct mail, a call task)."""
 
 from typing import Any
 
+from reengage.channels.base import Channel, Delivery, Outgoing, Step, cta
 from reengage.models import Contact
 from reengage.platform import rendering
-from reengage.sending.channels.base import Delivery, Outgoing, cta
 
-KEY = "webhook"
 # The consent a delivery hint needs; Slack posts and direct mail need none of ours.
 CONSENT = {"sms": "sms", "whatsapp": "whatsapp", "call": "voice", "push": "push"}
 
 
-def consent(step: dict) -> str | None:
+def incomplete(step: Step) -> tuple[str, str] | None:
+    """A webhook message needs its body (the text a platform delivers)."""
+    return None if step.get("body") else ("body", "Required for this channel.")
+
+
+def consent(step: Step) -> str | None:
     """The consent (and suppression) channel this step needs, if any."""
     return CONSENT.get(step.get("hint", ""))
 
 
-def unreachable(contact: Contact, step: dict) -> str | None:
+def unreachable(contact: Contact, step: Step) -> str | None:
     """Why the contact cannot get this step, or None."""
     if step.get("hint") in ("sms", "whatsapp", "call") and not contact.phone:
         return "the contact has no phone number"
     return None
 
 
-def compose(step: dict, context: dict[str, Any]) -> dict[str, Any]:
+def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     """The text and call to action a platform delivers, with how to reach the contact."""
-    render = lambda source: rendering.render(source, context)  # noqa: E731
+    def render(source: str | None) -> str:
+        return rendering.render(source, context)
+
     label, url = cta(step, render)
     contact = context["contact"]
     return {"hint": step.get("hint"), "subject": render(step.get("subject")), "text": render(step["body"]),
@@ -37,3 +43,7 @@ def compose(step: dict, context: dict[str, Any]) -> dict[str, Any]:
 def deliver(outgoing: Outgoing) -> Delivery:
     """Publish the message: it is now listed for the platforms that deliver it."""
     return Delivery("webhook", f"message-{outgoing.id}")
+
+
+CHANNEL = Channel(key="webhook", named="A webhook message", incomplete=incomplete, consent=consent,
+                  unreachable=unreachable, compose=compose, deliver=deliver, hints=True, written=True)

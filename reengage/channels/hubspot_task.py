@@ -4,24 +4,29 @@ from typing import Any
 
 from connectors.errors import ConnectorError
 from reengage import connections
+from reengage.channels.base import Channel, Delivery, Outgoing, Step
 from reengage.models import Contact
 from reengage.platform import db, rendering
-from reengage.sending.channels.base import Delivery, Outgoing
-
-KEY = "hubspot_task"
 
 
-def consent(step: dict) -> None:
+def incomplete(step: Step) -> tuple[str, str] | None:
+    """A task needs its notes and its title."""
+    if not step.get("body"):
+        return "body", "Required for this channel."
+    return None if step.get("subject") else ("subject", "Required for a HubSpot task (its title).")
+
+
+def consent(step: Step) -> None:
     """A task for a colleague needs no consent of the contact."""
     return None
 
 
-def unreachable(contact: Contact, step: dict) -> str | None:
+def unreachable(contact: Contact, step: Step) -> str | None:
     """Why no task can be made for this contact, or None."""
     return None if contact.hubspot_id or contact.email else "the contact has neither a HubSpot id nor an email"
 
 
-def compose(step: dict, context: dict[str, Any]) -> dict[str, Any]:
+def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     """The task's title and notes, and whom it is about."""
     contact = context.get("contact") or {}
     return {"subject": rendering.render(step["subject"], context), "text": rendering.render(step["body"], context),
@@ -46,3 +51,7 @@ def deliver(outgoing: Outgoing) -> Delivery:
         return client.create_task(str(contact_id), content["subject"], content["text"], db.utcnow(), owner)
 
     return Delivery("hubspot", connections.call(link, create))
+
+
+CHANNEL = Channel(key="hubspot_task", named="A HubSpot task", incomplete=incomplete, consent=consent,
+                  unreachable=unreachable, compose=compose, deliver=deliver, subject=True)

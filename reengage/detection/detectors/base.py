@@ -1,0 +1,25 @@
+"""The contract every rule kind meets: its params, the goals that end its watches, and how it reads events."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema
+from sqlalchemy import Row
+
+from reengage.detection.watches import Verdict
+from reengage.models import Rule
+
+
+@dataclass(frozen=True, eq=False)
+class Detector:
+    """A rule kind: what a rule of it takes, and how it opens and settles watches."""
+
+    kind: str
+    params: type[Schema]
+    # Events that end a watch of this kind, for a rule's params.
+    goals: Callable[[dict[str, Any]], list[str]]
+    # Reads one event for one rule: may open or extend a watch.
+    on_event: Callable[[Rule, Row[Any]], None]
+    # A watch (its row) whose deadline passed: the dropoff it becomes, or None when it is no dropoff.
+    on_expire: Callable[[Rule, Row[Any]], Verdict | None]
