@@ -12,6 +12,7 @@ from reengage.platform.errors import invalid
 from reengage.schemas.atomic import AtomicCloudEventSchema, AtomicForwardSchema
 from reengage.schemas.event import IntakeResultSchema
 from reengage.web.api import Blueprint
+from reengage.web.routes.common import field_error
 
 blp = Blueprint("atomic", __name__, url_prefix="/v1", description="Atomic Transact events.")
 blp.before_request(authenticate)
@@ -52,7 +53,7 @@ def _from_forward(payload) -> dict:
     body = data["payload"]
     if data["callback"] == "onInteraction":
         if not isinstance(body.get("name"), str) or not body["name"]:
-            raise ValidationError({"payload": {"name": ["An interaction needs its name."]}})
+            raise field_error("payload.name", "An interaction needs its name.")
         event_type = body["name"]
     else:
         event_type = data["callback"]
@@ -71,7 +72,7 @@ def _from_cloud_event(payload) -> dict:
     data = _cloud_event.load(payload)
     ce_id = request.headers.get("ce-id")
     if not ce_id:
-        raise ValidationError({"ce-id": ["A CloudEvent needs its ce-id header."]})
+        raise field_error("ce-id", "A CloudEvent needs its ce-id header.")
     envelope = {key: value for key, value in data.items() if key not in _cloud_event.fields}
     properties = {**data["data"], "envelope": envelope} if envelope else data["data"]
     event = {"id": f"atomic-ce-{ce_id}"[:255], "type": data["eventType"],

@@ -8,11 +8,10 @@ from typing import Any
 from flask import Response
 from marshmallow import RAISE, Schema, fields, validate
 
-from reengage.models import Account
-from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.results import experiments, metrics
 from reengage.web.api import Blueprint
+from reengage.web.routes.common import caller_account
 
 blp = Blueprint("metrics", __name__, url_prefix="/v1", description="What came back: recovery metrics.")
 blp.before_request(authenticate)
@@ -135,7 +134,7 @@ def get_metrics_csv(filters):
 @blp.response(200, AbTestSchema(many=True))
 def get_ab_tests(filters):
     """Each step with variants: per variant, click and recovery rates and the test against the control."""
-    account = db.session().get(Account, account_id())
+    account = caller_account()
     return experiments.ab_tests(account.id, filters, metrics.settings_of(account)["attribution_window"])
 
 
