@@ -3,6 +3,7 @@
 from marshmallow import ValidationError, validates_schema
 from sqlalchemy import select
 
+from reengage import samples
 from reengage.models import Contact
 from reengage.platform import db
 from reengage.schemas.contact import IDENTIFIERS, ContactQuerySchema, ContactSchema
@@ -21,12 +22,7 @@ class FindContactQuery(ContactQuerySchema):
 
 
 Input, Output = FindContactQuery, ContactSchema
-SAMPLE = [{"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": "+14155552671",
-           "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
-           "timezone": "America/Chicago", "country": "US", "properties": {"plan": "growth"},
-           "consent": {"email": True}, "created_at": "2026-11-20T15:04:05+00:00",
-           "updated_at": "2026-11-21T09:00:00+00:00", "last_event_at": "2026-11-20T15:04:05+00:00",
-           "engagement": 0, "engaged_at": None}]
+SAMPLE = [samples.UPDATED_CONTACT]
 
 
 def perform(account_id: int, args: dict) -> list[dict]:

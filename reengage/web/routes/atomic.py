@@ -6,6 +6,7 @@ import json
 from flask import request
 from marshmallow import ValidationError
 
+from reengage import samples
 from reengage.intake import ingest
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.errors import invalid
@@ -19,7 +20,7 @@ blp.before_request(authenticate)
 
 _forward = AtomicForwardSchema()
 _cloud_event = AtomicCloudEventSchema()
-FORWARD_EXAMPLE = {"callback": "onInteraction", "identifier": "user-8812",
+FORWARD_EXAMPLE = {"callback": "onInteraction", "identifier": samples.CONTACT["external_id"],
                    "payload": {"name": "Viewed MFA Page", "company": {"_id": "c-1", "name": "Acme Payroll"}}}
 
 

@@ -2,6 +2,7 @@
 
 from flask import request
 
+from reengage import samples
 from reengage.intake import ingest
 from reengage.models import Event
 from reengage.platform.auth import account_id, authenticate
@@ -25,7 +26,7 @@ SINGLE_EXAMPLE = {
     "id": "chk_10293",
     "type": "application_started",
     "occurred_at": "2026-11-20T15:04:05Z",
-    "contact": {"external_id": "user-8812", "email": "dana@example.com", "first_name": "Dana"},
+    "contact": {name: samples.CONTACT[name] for name in ("external_id", "email", "first_name")},
     "properties": {"application_id": "app-77"},
     "value": 249.0,
     "currency": "USD",
