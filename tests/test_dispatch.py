@@ -7,8 +7,8 @@ from sqlalchemy import update
 from reengage.jobs import clock
 from reengage.models import Message
 from reengage.platform import db
-from tests.support import DANA, event
-from tests.test_flows import RecordingQueue, T, abandon, messages, setup_sales, tick
+from tests.support import event
+from tests.test_flows import DANA, RecordingQueue, T, abandon, messages, setup_sales, tick
 
 __all__ = ["RecordingQueue"]
 

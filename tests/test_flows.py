@@ -11,7 +11,7 @@ import pytest
 from reengage.jobs import clock
 from reengage.platform import db
 from reengage.sequencing import enrollments, phases
-from tests.support import DANA, event
+from tests.support import event
 
 # Tuesday 20 October 2026, 13:00 UTC: the flows below cross the end of DST in Europe (25 October)
 # and North America (1 November), US Thanksgiving and the year's end.
@@ -159,6 +159,10 @@ def held(app):
     app.extensions["queue"] = recording
     yield recording
     app.extensions["queue"] = original
+
+
+DANA = {"external_id": "dana", "email": "dana@example.com", "first_name": "Dana", "phone": "+14155552671",
+        "timezone": "America/New_York", "country": "US"}
 
 
 def messages(client, tenant, enrollment_id):

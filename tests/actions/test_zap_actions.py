@@ -4,8 +4,7 @@ from datetime import datetime, timedelta
 
 from actions import ACTIONS
 from reengage.platform import db
-from tests.support import DANA
-from tests.test_flows import T, abandon, messages, setup_sales, tick
+from tests.test_flows import DANA, T, abandon, messages, setup_sales, tick
 
 # Tuesday 20 October 2026, 11:00 in New York: inside the account's send window.
 WORKDAY = T + timedelta(hours=2)

@@ -11,8 +11,8 @@ from reengage import hooks
 from reengage.jobs import clock
 from reengage.models import HookDelivery
 from reengage.platform import db
-from tests.support import DANA, event
-from tests.test_flows import T, abandon, messages, setup_sales, tick
+from tests.support import event
+from tests.test_flows import DANA, T, abandon, messages, setup_sales, tick
 
 DEADLINE = T + timedelta(hours=24)
 

@@ -2,8 +2,7 @@
 
 from datetime import timedelta
 
-from tests.support import DANA
-from tests.test_flows import T, abandon, setup_sales
+from tests.test_flows import DANA, T, abandon, setup_sales
 
 
 def get(client, tenant, path, status=200):
