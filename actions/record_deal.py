@@ -5,6 +5,7 @@ from typing import Any
 from marshmallow import fields
 
 from actions.action import Action
+from reengage import samples
 from reengage.intake.schemas import ContactInputSchema
 from reengage.platform import db
 from reengage.schemas.deal import DealInputSchema, DealSchema
@@ -48,7 +49,7 @@ ACTION = Action(
                            "owner": "Jordan Lee", "channel": "email", "channel_label": "Email",
                            "content": ["A short demo of what now covers the gap"]},
         "draft": {"subject": "What has changed since March 2026", "text": "Hi Sarah, ...", "parts": [],
-                  "to": "sarah@datatech.example", "channel": "email", "messenger": "ae_with_se"},
+                  "to": samples.DEAL_CONTACT["email"], "channel": "email", "messenger": "ae_with_se"},
         "status": "lost", "failed_attempts": 0, "contacted_at": None, "replied_at": None, "meeting_at": None,
         "opportunity_at": None, "won_at": None, "ready_at": None, "push_status": None, "push_note": None,
         "signals": [], "outcomes": [], "escalations": [], "created_at": "2026-03-15T00:00:00+00:00",

@@ -5,6 +5,7 @@ from typing import Any
 from marshmallow import ValidationError, validates_schema
 from sqlalchemy import select
 
+from reengage import samples
 from reengage.intake.schemas import IDENTIFIERS
 from reengage.models import Contact
 from reengage.platform import db
@@ -41,11 +42,6 @@ SEARCH = Search(
     description="Find a contact by external id, email, phone or HubSpot id.",
     input=FindContactQuery,
     output=ContactSchema,
-    sample=[{"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": "+14155552671",
-             "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
-             "timezone": "America/Chicago", "country": "US", "properties": {"plan": "growth"},
-             "consent": {"email": True}, "created_at": "2026-11-20T15:04:05+00:00",
-             "updated_at": "2026-11-21T09:00:00+00:00", "last_event_at": "2026-11-20T15:04:05+00:00",
-             "engagement": 0, "engaged_at": None}],
+    sample=[samples.UPDATED_CONTACT],
     perform=perform,
 )

@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Row, Select, select
 
+from reengage import samples
 from reengage.models import Contact, Event, Flow, Message
 from reengage.models.event import ENGAGED, ENGAGEMENT_TYPES
 from reengage.platform import db
@@ -85,10 +86,7 @@ TRIGGER = Trigger(
         "id": 9051, "engagement": "clicked", "type": "email.clicked", "occurred_at": "2026-11-22T10:00:00+00:00",
         "url": "https://app.example.com/resume/abc123", "message_id": 301, "flow": "sales", "phase": 1,
         "step": "1.reminder",
-        "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
-                    "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
-                    "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
-                    "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-22T10:00:00+00:00",
+        "contact": {**samples.CONTACT, "phone": None, "properties": {}, "updated_at": "2026-11-22T10:00:00+00:00",
                     "last_event_at": "2026-11-22T10:00:00+00:00", "engagement": 4,
                     "engaged_at": "2026-11-22T10:00:00+00:00"},
     },

@@ -6,6 +6,7 @@ from typing import Any, cast
 from marshmallow import Schema, fields
 from sqlalchemy import Row, Select, select
 
+from reengage import samples
 from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
 from reengage.models.dropoff import RECOVERED
 from reengage.platform import db
@@ -100,10 +101,7 @@ TRIGGER = Trigger(
         "occurred_at": "2026-11-21T15:04:05+00:00", "recovered_at": "2026-11-23T09:30:00+00:00",
         "recovery_seconds": 152755, "flow": "sales", "phase": 1, "step": "1.reminder", "variant": "B",
         "channel": "email", "message_id": 301,
-        "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": None,
-                    "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
-                    "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"email": True},
-                    "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-23T09:30:00+00:00",
+        "contact": {**samples.CONTACT, "phone": None, "properties": {}, "updated_at": "2026-11-23T09:30:00+00:00",
                     "last_event_at": "2026-11-23T09:30:00+00:00", "engagement": 3,
                     "engaged_at": "2026-11-22T10:00:00+00:00"},
     },

@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Row, Select, select
 
+from reengage import samples
 from reengage.models import Contact, Flow, Message
 from reengage.models.message import PUBLISHED as PUBLISHED_INDEXED
 from reengage.schemas.contact import ContactSchema
@@ -86,14 +87,10 @@ TRIGGER = Trigger(
         "id": 301, "enrollment_id": 12, "flow": "sales", "phase": 1, "step": "1.text-nudge", "variant": None,
         "hint": "sms", "subject": None, "text": "Hi Dana, your application is one step from done.",
         "cta_label": "Finish it", "cta_url": "https://app.example.com/resume/abc123",
-        "unsubscribe_url": "https://reengage.example.com/u/Zm9v", "to": {"email": "dana@example.com",
-                                                                        "phone": "+14155552671"},
+        "unsubscribe_url": "https://reengage.example.com/u/Zm9v",
+        "to": {"email": samples.CONTACT["email"], "phone": samples.CONTACT["phone"]},
         "due_at": "2026-11-21T16:00:00+00:00", "published_at": "2026-11-21T16:00:01+00:00",
-        "contact": {"id": 42, "external_id": "user-8812", "email": "dana@example.com", "phone": "+14155552671",
-                    "hubspot_id": None, "first_name": "Dana", "last_name": "Reyes", "name": "Dana Reyes",
-                    "timezone": "America/Chicago", "country": "US", "properties": {}, "consent": {"sms": True},
-                    "created_at": "2026-11-20T15:04:05+00:00", "updated_at": "2026-11-20T15:04:05+00:00",
-                    "last_event_at": "2026-11-20T15:04:05+00:00", "engagement": 0, "engaged_at": None},
+        "contact": {**samples.CONTACT, "properties": {}, "consent": {"sms": True}},
     },
     query=query,
     items=items,

@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import fields, validate
 from sqlalchemy import Row, Select, select
 
+from reengage import samples
 from reengage.models import Contact, Deal
 from reengage.models.deal import PRIORITIES, READY
 from reengage.platform import db
@@ -71,11 +72,7 @@ TRIGGER = Trigger(
         "ready_at": "2026-06-02T09:00:00+00:00", "messenger": "ae_with_se", "channel": "email",
         "content": ["The release notes of Streaming Analytics", "A short demo of what now covers the gap"],
         "draft_subject": "Streaming Analytics for DataTech", "draft_text": "Hi Sarah, ...",
-        "contact": {"id": 42, "external_id": None, "email": "sarah@datatech.example", "phone": None,
-                    "hubspot_id": "5101", "first_name": "Sarah", "last_name": "Johnson", "name": "Sarah Johnson",
-                    "timezone": None, "country": None, "properties": {}, "consent": {},
-                    "created_at": "2026-03-15T00:00:00+00:00", "updated_at": "2026-06-02T09:00:00+00:00",
-                    "last_event_at": None, "engagement": 0, "engaged_at": None},
+        "contact": samples.DEAL_CONTACT,
     },
     query=query,
     items=items,

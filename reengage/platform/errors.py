@@ -69,6 +69,12 @@ def invalid(messages: dict | list, prefix: str = "") -> ApiError:
     return ApiError(422, "validation_error", f"Invalid input: {summary}{more}", {"fields": problems})
 
 
+
+def field_error(field: str, message: str) -> ApiError:
+    """The 422 for one bad field, in the shape every validation error has (raise it)."""
+    return invalid({field: [message]})
+
+
 def flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
     """Turn marshmallow's nested error messages into (field path, message) pairs."""
     if isinstance(messages, str):

@@ -6,10 +6,11 @@ import json
 from flask import request
 from marshmallow import ValidationError
 
+from reengage import samples
 from reengage.intake import ingest
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
-from reengage.platform.errors import invalid
+from reengage.platform.errors import field_error, invalid
 from reengage.schemas.atomic import AtomicCloudEventSchema, AtomicForwardSchema
 from reengage.schemas.event import IntakeResultSchema
 
@@ -18,7 +19,7 @@ blp.before_request(authenticate)
 
 _forward = AtomicForwardSchema()
 _cloud_event = AtomicCloudEventSchema()
-FORWARD_EXAMPLE = {"callback": "onInteraction", "identifier": "user-8812",
+FORWARD_EXAMPLE = {"callback": "onInteraction", "identifier": samples.CONTACT["external_id"],
                    "payload": {"name": "Viewed MFA Page", "company": {"_id": "c-1", "name": "Acme Payroll"}}}
 
 
@@ -52,7 +53,7 @@ def _from_forward(payload) -> dict:
     body = data["payload"]
     if data["callback"] == "onInteraction":
         if not isinstance(body.get("name"), str) or not body["name"]:
-            raise ValidationError({"payload": {"name": ["An interaction needs its name."]}})
+            raise field_error("payload.name", "An interaction needs its name.")
         event_type = body["name"]
     else:
         event_type = data["callback"]
@@ -71,7 +72,7 @@ def _from_cloud_event(payload) -> dict:
     data = _cloud_event.load(payload)
     ce_id = request.headers.get("ce-id")
     if not ce_id:
-        raise ValidationError({"ce-id": ["A CloudEvent needs its ce-id header."]})
+        raise field_error("ce-id", "A CloudEvent needs its ce-id header.")
     envelope = {key: value for key, value in data.items() if key not in _cloud_event.fields}
     properties = {**data["data"], "envelope": envelope} if envelope else data["data"]
     event = {"id": f"atomic-ce-{ce_id}"[:255], "type": data["eventType"],

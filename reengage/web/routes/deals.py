@@ -1,12 +1,12 @@
 """Closed-lost deals: record, list, look up, correct the analysis, add signals and outcomes."""
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from reengage.models import Deal, DealSignal
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
-from reengage.platform.errors import ApiError, invalid
+from reengage.platform.errors import ApiError, field_error
 from reengage.schemas.deal import (
     DealCorrectionSchema,
     DealInputSchema,
@@ -15,14 +15,17 @@ from reengage.schemas.deal import (
     OutcomeInputSchema,
     SignalInputSchema,
 )
+from reengage.web.routes.common import at_or_after, is_set, listed, owned_or_404
 from reengage.winback import deals
+from triggers.polling import equal
 
 blp = Blueprint("deals", __name__, url_prefix="/v1",
                 description="Closed-lost deals: why they were lost, whether and when to try again, and how.")
 blp.before_request(authenticate)
 
-FILTERS = {"priority": Deal.priority, "category": Deal.category, "status": Deal.status, "timing": Deal.timing,
-           "owner": Deal.owner}
+FILTERS = {"priority": equal(Deal.priority), "category": equal(Deal.category), "status": equal(Deal.status),
+           "timing": equal(Deal.timing), "owner": equal(Deal.owner), "ready": is_set(Deal.ready_at),
+           "lost_since": at_or_after(Deal.lost_at)}
 
 
 @blp.route("/deals", methods=["POST"])
@@ -39,23 +42,14 @@ def upsert_deal(data):
 @blp.response(200, DealSchema(many=True))
 def list_deals(filters):
     """This account's lost deals, most recently lost first, matching every filter given."""
-    query = select(Deal).where(Deal.account_id == account_id())
-    for name, column in FILTERS.items():
-        if name in filters:
-            query = query.where(column == filters[name])
-    if "ready" in filters:
-        query = query.where(Deal.ready_at.is_not(None) if filters["ready"] else Deal.ready_at.is_(None))
-    if "lost_since" in filters:
-        query = query.where(Deal.lost_at >= filters["lost_since"])
-    found = list(db.session().scalars(query.order_by(Deal.lost_at.desc(), Deal.id.desc()).limit(filters["limit"])))
-    return deals.shown(found)
+    return deals.shown(list(listed(Deal, filters, FILTERS, Deal.lost_at.desc(), Deal.id.desc())))
 
 
 @blp.route("/deals/<int:deal_id>")
 @blp.response(200, DealSchema)
 def get_deal(deal_id):
     """One deal with its signals, outcomes, escalations and draft."""
-    return deals.shown([_find(deal_id)])[0]
+    return deals.shown([owned_or_404(Deal, deal_id)])[0]
 
 
 @blp.route("/deals/<int:deal_id>", methods=["PATCH"])
@@ -64,7 +58,7 @@ def get_deal(deal_id):
 def correct_deal(data, deal_id):
     """Correct the loss category; the correction is kept through later updates and syncs (null removes it)."""
     with db.transaction():
-        deal = _find(deal_id)
+        deal = owned_or_404(Deal, deal_id)
         deals.correct(deal, data["category"], data.get("note"), db.utcnow())
     return deals.shown([deal])[0]
 
@@ -75,7 +69,7 @@ def correct_deal(data, deal_id):
 def add_signal(data, deal_id):
     """Record a signal since the loss (once per `id`); the deal is scored and timed again."""
     with db.transaction():
-        deal = _find(deal_id)
+        deal = owned_or_404(Deal, deal_id)
         at = db.utcnow()
         _after_loss(deal, data)
         key = f"api-{data['id']}" if "id" in data else f"api-{at.isoformat()}-{data['kind']}-{data['summary']}"
@@ -88,7 +82,7 @@ def add_signal(data, deal_id):
 def remove_signal(deal_id, signal_id):
     """Remove a signal recorded in error; the deal is scored and timed again (escalations raised stay)."""
     with db.transaction() as db_session:
-        deal = _find(deal_id)
+        deal = owned_or_404(Deal, deal_id)
         removed = db_session.execute(delete(DealSignal).where(DealSignal.id == signal_id,
                                                               DealSignal.deal_id == deal.id)).rowcount
         if not removed:
@@ -103,7 +97,7 @@ def remove_signal(deal_id, signal_id):
 def add_outcome(data, deal_id):
     """Record how the win-back went (once per `id`): an attempt, a failed attempt, a reply, a meeting, a win."""
     with db.transaction():
-        deal = _find(deal_id)
+        deal = owned_or_404(Deal, deal_id)
         at = db.utcnow()
         _after_loss(deal, data)
         key = f"api-{data['id']}" if "id" in data else f"api-{at.isoformat()}-{data['type']}"
@@ -113,11 +107,5 @@ def add_outcome(data, deal_id):
 
 def _after_loss(deal: Deal, data: dict) -> None:
     if data.get("occurred_at") and data["occurred_at"] < deal.lost_at:
-        raise invalid({"occurred_at": [f"Is before the deal was lost ({deal.lost_at.isoformat()})."]})
+        raise field_error("occurred_at", f"Is before the deal was lost ({deal.lost_at.isoformat()}).")
 
-
-def _find(deal_id: int) -> Deal:
-    deal = db.session().scalar(select(Deal).where(Deal.id == deal_id, Deal.account_id == account_id()))
-    if deal is None:
-        raise ApiError(404, "not_found", f"No deal {deal_id} in this account.")
-    return deal

@@ -4,9 +4,8 @@ from sqlalchemy import select
 
 from reengage.models import Enrollment, Message
 from reengage.platform import db
-from reengage.platform.auth import account_id, authenticate
+from reengage.platform.auth import authenticate
 from reengage.platform.blueprint import Blueprint
-from reengage.platform.errors import ApiError
 from reengage.schemas.enrollment import (
     EnrollmentDetailSchema,
     EnrollmentQuerySchema,
@@ -16,9 +15,19 @@ from reengage.schemas.enrollment import (
     OutboxItemSchema,
     OutboxQuerySchema,
 )
+from reengage.web.routes.common import listed, owned_or_404
+from triggers.polling import equal
 
 blp = Blueprint("enrollments", __name__, url_prefix="/v1", description="Contacts in flows, and what was sent.")
 blp.before_request(authenticate)
+
+ENROLLMENT_FILTERS = {name: equal(getattr(Enrollment, name))
+                      for name in ("flow_id", "contact_id", "dropoff_id", "status")}
+MESSAGE_FILTERS = {name: equal(getattr(Message, name))
+                   for name in ("enrollment_id", "flow_id", "contact_id", "channel", "status", "phase")}
+OUTBOX_FILTERS = {"contact_id": equal(Message.contact_id)}
+# Emails rendered and kept instead of sent: no SendGrid account was connected.
+IN_OUTBOX = (Message.channel == "email", Message.provider == "outbox", Message.sent_at.is_not(None))
 
 
 @blp.route("/enrollments")
@@ -26,21 +35,14 @@ blp.before_request(authenticate)
 @blp.response(200, EnrollmentSchema(many=True))
 def list_enrollments(filters):
     """This account's enrollments, newest first, matching every filter given."""
-    query = select(Enrollment).where(Enrollment.account_id == account_id())
-    for name in ("flow_id", "contact_id", "dropoff_id", "status"):
-        if name in filters:
-            query = query.where(getattr(Enrollment, name) == filters[name])
-    return db.session().scalars(query.order_by(Enrollment.id.desc()).limit(filters["limit"])).all()
+    return listed(Enrollment, filters, ENROLLMENT_FILTERS, Enrollment.id.desc())
 
 
 @blp.route("/enrollments/<int:enrollment_id>")
 @blp.response(200, EnrollmentDetailSchema)
 def get_enrollment(enrollment_id):
     """One enrollment with the history of its messages."""
-    enrollment = db.session().scalar(select(Enrollment).where(Enrollment.account_id == account_id(),
-                                                              Enrollment.id == enrollment_id))
-    if enrollment is None:
-        raise ApiError(404, "not_found", f"No enrollment {enrollment_id} in this account.")
+    enrollment = owned_or_404(Enrollment, enrollment_id)
     messages = db.session().scalars(select(Message).where(Message.enrollment_id == enrollment.id)
                                     .order_by(Message.due_at, Message.id)).all()
     return {**{name: getattr(enrollment, name) for name in EnrollmentSchema().fields}, "messages": messages}
@@ -51,21 +53,14 @@ def get_enrollment(enrollment_id):
 @blp.response(200, MessageSchema(many=True))
 def list_messages(filters):
     """This account's messages, newest first, matching every filter given."""
-    query = select(Message).where(Message.account_id == account_id())
-    for name in ("enrollment_id", "flow_id", "contact_id", "channel", "status", "phase"):
-        if name in filters:
-            query = query.where(getattr(Message, name) == filters[name])
-    return db.session().scalars(query.order_by(Message.id.desc()).limit(filters["limit"])).all()
+    return listed(Message, filters, MESSAGE_FILTERS, Message.id.desc())
 
 
 @blp.route("/messages/<int:message_id>")
 @blp.response(200, MessageSchema)
 def get_message(message_id):
     """One message."""
-    message = db.session().scalar(select(Message).where(Message.account_id == account_id(), Message.id == message_id))
-    if message is None:
-        raise ApiError(404, "not_found", f"No message {message_id} in this account.")
-    return message
+    return owned_or_404(Message, message_id)
 
 
 @blp.route("/outbox")
@@ -73,10 +68,6 @@ def get_message(message_id):
 @blp.response(200, OutboxItemSchema(many=True))
 def list_outbox(filters):
     """Emails that went to the outbox (no SendGrid account connected), newest first, as they were rendered."""
-    query = select(Message).where(Message.account_id == account_id(), Message.channel == "email",
-                                  Message.provider == "outbox", Message.sent_at.is_not(None))
-    if "contact_id" in filters:
-        query = query.where(Message.contact_id == filters["contact_id"])
-    query = query.order_by(Message.sent_at.desc(), Message.id.desc()).limit(filters["limit"])
+    kept = listed(Message, filters, OUTBOX_FILTERS, Message.sent_at.desc(), Message.id.desc(), where=IN_OUTBOX)
     return [{**message.content, "message_id": message.id, "enrollment_id": message.enrollment_id,
-             "sent_at": message.sent_at} for message in db.session().scalars(query)]
+             "sent_at": message.sent_at} for message in kept]

@@ -1,12 +1,11 @@
 """Event intake (one or a batch, idempotent by the sender's id) and the event list."""
 
 from flask import request
-from sqlalchemy import select
 
+from reengage import samples
 from reengage.intake import ingest
 from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
-from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
 from reengage.schemas.event import (
@@ -15,15 +14,18 @@ from reengage.schemas.event import (
     IntakeBatchResultSchema,
     IntakeResultSchema,
 )
+from reengage.web.routes.common import listed
+from triggers.polling import equal
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="What contacts did.")
 blp.before_request(authenticate)
+FILTERS = {"contact_id": equal(Event.contact_id), "type": equal(Event.type)}
 
 SINGLE_EXAMPLE = {
     "id": "chk_10293",
     "type": "application_started",
     "occurred_at": "2026-11-20T15:04:05Z",
-    "contact": {"external_id": "user-8812", "email": "dana@example.com", "first_name": "Dana"},
+    "contact": {name: samples.CONTACT[name] for name in ("external_id", "email", "first_name")},
     "properties": {"application_id": "app-77"},
     "value": 249.0,
     "currency": "USD",
@@ -78,10 +80,4 @@ def post_events():
 @blp.response(200, EventSchema(many=True))
 def list_events(filters):
     """This account's events, newest first, optionally for one contact or of one type."""
-    query = select(Event).where(Event.account_id == account_id())
-    if "contact_id" in filters:
-        query = query.where(Event.contact_id == filters["contact_id"])
-    if "type" in filters:
-        query = query.where(Event.type == filters["type"])
-    query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(filters["limit"])
-    return db.session().scalars(query).all()
+    return listed(Event, filters, FILTERS, Event.occurred_at.desc(), Event.id.desc())

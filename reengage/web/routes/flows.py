@@ -1,13 +1,12 @@
 """The template library and an account's flows: clone, import, change, export, delete."""
 
 from marshmallow import Schema, fields
-from sqlalchemy import select
 
 from reengage.models import Flow
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
-from reengage.platform.errors import ApiError, invalid
+from reengage.platform.errors import ApiError, field_error
 from reengage.schemas.flow import (
     FlowInputSchema,
     FlowPatchSchema,
@@ -17,6 +16,7 @@ from reengage.schemas.flow import (
 )
 from reengage.sequencing import flows, templates
 from reengage.sequencing.definition import FlowDefinitionSchema
+from reengage.web.routes.common import scoped
 
 blp = Blueprint("flows", __name__, url_prefix="/v1", description="Five-phase re-engagement sequences.")
 blp.before_request(authenticate)
@@ -49,8 +49,7 @@ def get_template(key):
 @blp.response(200, FlowSchema(many=True))
 def list_flows():
     """This account's flows."""
-    query = select(Flow).where(Flow.account_id == account_id(), Flow.deleted_at.is_(None)).order_by(Flow.key)
-    listed = db.session().scalars(query).all()
+    listed = db.session().scalars(scoped(Flow, Flow.deleted_at.is_(None)).order_by(Flow.key)).all()
     routes = flows.routes_of([flow.id for flow in listed])
     return [_shown(flow, routes[flow.id]) for flow in listed]
 
@@ -65,7 +64,7 @@ def create_flow(data):
     elif data.get("template"):
         raw = flows.from_template(data.pop("template"), data)
     else:
-        raise invalid({"template": ["Give a template to clone, or a whole flow with its phases."]})
+        raise field_error("template", "Give a template to clone, or a whole flow with its phases.")
     checked = flows.check(raw)
 
     def work():

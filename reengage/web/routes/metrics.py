@@ -8,12 +8,11 @@ from typing import Any
 from flask import Response
 from marshmallow import RAISE, Schema, fields, validate
 
-from reengage.models import Account
-from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
 from reengage.results import experiments, metrics
 from reengage.settings import metrics_of
+from reengage.web.routes.common import caller_account
 
 blp = Blueprint("metrics", __name__, url_prefix="/v1", description="What came back: recovery metrics.")
 blp.before_request(authenticate)
@@ -136,7 +135,7 @@ def get_metrics_csv(filters):
 @blp.response(200, AbTestSchema(many=True))
 def get_ab_tests(filters):
     """Each step with variants: per variant, click and recovery rates and the test against the control."""
-    account = db.session().get(Account, account_id())
+    account = caller_account()
     return experiments.ab_tests(account.id, filters, metrics_of(account)["attribution_window"])
 
 

@@ -7,6 +7,7 @@ from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
 from reengage.schemas.deal import ProductUpdateInputSchema, ProductUpdateSchema
+from reengage.web.routes.common import scoped
 from reengage.winback import deals
 
 blp = Blueprint("product_updates", __name__, url_prefix="/v1",
@@ -34,9 +35,8 @@ def create_product_update(data):
 @blp.response(200, ProductUpdateSchema(many=True))
 def list_product_updates():
     """This account's product updates, newest first, with how many lost deals each one matched."""
-    found = list(db.session().scalars(select(ProductUpdate).where(ProductUpdate.account_id == account_id())
-                                      .order_by(ProductUpdate.released_at.desc(), ProductUpdate.id.desc())
-                                      .limit(500)))
+    found = list(db.session().scalars(scoped(ProductUpdate).order_by(ProductUpdate.released_at.desc(),
+                                                                     ProductUpdate.id.desc()).limit(500)))
     return _shown(found)
 
 

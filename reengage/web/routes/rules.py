@@ -1,7 +1,6 @@
 """Dropoff rules of an account, and the scenario catalogue (for dropdowns)."""
 
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from reengage.detection import catalogue
 from reengage.detection.detectors import DETECTORS
@@ -9,8 +8,9 @@ from reengage.models import Rule
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
-from reengage.platform.errors import ApiError, invalid
+from reengage.platform.errors import ApiError, field_error, invalid
 from reengage.schemas.rule import RuleInputSchema, RulePatchSchema, RuleSchema, ScenarioSchema, load_params
+from reengage.web.routes.common import owned_or_404, scoped
 
 blp = Blueprint("rules", __name__, url_prefix="/v1", description="How dropoffs are detected.")
 blp.before_request(authenticate)
@@ -20,7 +20,7 @@ blp.before_request(authenticate)
 @blp.response(200, RuleSchema(many=True))
 def list_rules():
     """This account's rules, by key."""
-    return db.session().scalars(select(Rule).where(Rule.account_id == account_id()).order_by(Rule.key)).all()
+    return db.session().scalars(scoped(Rule).order_by(Rule.key)).all()
 
 
 @blp.route("/rules", methods=["POST"])
@@ -30,11 +30,11 @@ def create_rule(data):
     """Add a rule; its key must be new to this account."""
     scenario = catalogue.BY_KEY.get(data["scenario"])
     if "stage" not in data and scenario is None:
-        raise invalid({"stage": ["Required for a scenario that is not in the catalogue."]})
+        raise field_error("stage", "Required for a scenario that is not in the catalogue.")
 
     def work() -> Rule:
         db_session = db.session()
-        if _find(data["key"], required=False) is not None:
+        if db_session.scalar(scoped(Rule, Rule.key == data["key"])) is not None:
             raise ApiError(409, "conflict", f"A rule with key {data['key']!r} exists; PATCH it instead.",
                            {"fields": [{"field": "key", "message": "Already used in this account."}]})
         rule = Rule(account_id=account_id(), key=data["key"], scenario=data["scenario"], kind=data["kind"],
@@ -50,7 +50,7 @@ def create_rule(data):
 @blp.response(200, RuleSchema)
 def get_rule(key):
     """One rule."""
-    return _find(key)
+    return owned_or_404(Rule, key, Rule.key)
 
 
 @blp.route("/rules/<key>", methods=["PATCH"])
@@ -59,7 +59,7 @@ def get_rule(key):
 def patch_rule(changes, key):
     """Change a rule: its name, stage, enabled flag, or params (merged, then checked whole)."""
     with db.transaction():
-        rule = _find(key)
+        rule = owned_or_404(Rule, key, Rule.key)
         if "params" in changes:
             try:
                 rule.params = load_params(rule.kind, {**rule.params, **changes.pop("params")})
@@ -75,7 +75,7 @@ def patch_rule(changes, key):
 def delete_rule(key):
     """Delete a rule and its open watches; its dropoffs stay, naming the rule by key."""
     with db.transaction() as db_session:
-        db_session.delete(_find(key))
+        db_session.delete(owned_or_404(Rule, key, Rule.key))
 
 
 @blp.route("/scenarios")
@@ -84,7 +84,7 @@ def list_scenarios():
     """The catalogue, then this account's own scenarios, each with the account's rules for it."""
     rules: dict[str, list[str]] = {}
     custom: dict[str, Rule] = {}
-    for rule in db.session().scalars(select(Rule).where(Rule.account_id == account_id()).order_by(Rule.key)):
+    for rule in db.session().scalars(scoped(Rule).order_by(Rule.key)):
         rules.setdefault(rule.scenario, []).append(rule.key)
         if rule.scenario not in catalogue.BY_KEY:
             custom.setdefault(rule.scenario, rule)
@@ -102,9 +102,3 @@ def register_schemas(spec) -> None:
         if name not in spec.components.schemas:
             spec.components.schema(name, schema=detector.params)
 
-
-def _find(key: str, required: bool = True) -> Rule | None:
-    rule = db.session().scalar(select(Rule).where(Rule.account_id == account_id(), Rule.key == key))
-    if rule is None and required:
-        raise ApiError(404, "not_found", f"No rule {key!r} in this account.")
-    return rule

@@ -1,17 +1,18 @@
 """Suppression lists: contacts who get nothing more on a channel."""
 
-from sqlalchemy import select
 
 from reengage.models import Contact, Suppression
 from reengage.platform import db
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
-from reengage.platform.errors import ApiError
 from reengage.schemas.enrollment import SuppressionInputSchema, SuppressionQuerySchema, SuppressionSchema
 from reengage.sequencing import enrollments
+from reengage.web.routes.common import listed, owned_or_404, scoped
+from triggers.polling import equal
 
 blp = Blueprint("suppressions", __name__, url_prefix="/v1", description="Who must not be messaged, per channel.")
 blp.before_request(authenticate)
+FILTERS = {"contact_id": equal(Suppression.contact_id), "channel": equal(Suppression.channel)}
 
 
 @blp.route("/suppressions")
@@ -19,11 +20,7 @@ blp.before_request(authenticate)
 @blp.response(200, SuppressionSchema(many=True))
 def list_suppressions(filters):
     """This account's suppressions, newest first."""
-    query = select(Suppression).where(Suppression.account_id == account_id())
-    for name in ("contact_id", "channel"):
-        if name in filters:
-            query = query.where(getattr(Suppression, name) == filters[name])
-    return db.session().scalars(query.order_by(Suppression.id.desc()).limit(filters["limit"])).all()
+    return listed(Suppression, filters, FILTERS, Suppression.id.desc())
 
 
 @blp.route("/suppressions", methods=["POST"])
@@ -32,14 +29,10 @@ def list_suppressions(filters):
 def create_suppression(data):
     """Suppress a contact on a channel; their active enrollments exit. Suppressing twice keeps the first."""
     with db.transaction() as db_session:
-        contact = db_session.scalar(select(Contact.id).where(Contact.account_id == account_id(),
-                                                             Contact.id == data["contact_id"]))
-        if contact is None:
-            raise ApiError(404, "not_found", f"No contact {data['contact_id']} in this account.")
+        contact = owned_or_404(Contact, data["contact_id"]).id
         enrollments.suppress(account_id(), contact, data["channel"], data["reason"], db.utcnow())
-        return db_session.scalar(select(Suppression).where(
-            Suppression.account_id == account_id(), Suppression.contact_id == contact,
-            Suppression.channel == data["channel"]))
+        return db_session.scalar(scoped(Suppression, Suppression.contact_id == contact,
+                                        Suppression.channel == data["channel"]))
 
 
 @blp.route("/suppressions/<int:suppression_id>", methods=["DELETE"])
@@ -47,8 +40,4 @@ def create_suppression(data):
 def delete_suppression(suppression_id):
     """Lift a suppression (when the contact asked to hear from you again); enrollments that exited stay exited."""
     with db.transaction() as db_session:
-        suppression = db_session.scalar(select(Suppression).where(Suppression.account_id == account_id(),
-                                                                  Suppression.id == suppression_id))
-        if suppression is None:
-            raise ApiError(404, "not_found", f"No suppression {suppression_id} in this account.")
-        db_session.delete(suppression)
+        db_session.delete(owned_or_404(Suppression, suppression_id))
