@@ -8,15 +8,18 @@ from flask import Flask
 
 from reengage import cli
 from reengage.intake import ingest
+from reengage.jobs import crm
+from reengage.links.provider import Provider
 from reengage.platform import auth, config, db, errors, queue
+from reengage.providers import registry
 from reengage.web import api, ratelimit
-from reengage.web.routes import BLUEPRINTS, PAGES, atomic, dashboard, events, rules
+from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, rules
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build an app from the environment, with `overrides` taking precedence."""
+def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Provider] | None = None) -> Flask:
+    """Build an app from the environment, with `overrides` taking precedence, connecting to `providers` (all)."""
     app = Flask(__name__)
     app.config.from_mapping(config.load(overrides))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -34,7 +37,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ingest.init_app(app)
     auth.init_app(app)
     ratelimit.init_app(app)
-    rest_api = api.init_app(app, BLUEPRINTS)
+    connected = registry.init_app(app, providers)
+    crm.init_app(app)
+    rest_api = api.init_app(app, blueprints(connected))
     dashboard.init_app(app)
     for blueprint in PAGES:
         app.register_blueprint(blueprint)

@@ -9,7 +9,7 @@ from reengage import connections
 from reengage.platform import db
 from reengage.platform.errors import ApiError, invalid_json
 from reengage.providers.sendgrid import events
-from reengage.schemas.webhook import SENDGRID_EXAMPLE, SendGridBatchResultSchema
+from reengage.providers.sendgrid.schemas import SENDGRID_EXAMPLE, SendGridBatchResultSchema
 from reengage.web.api import Blueprint
 
 blp = Blueprint("sendgrid", __name__, url_prefix="/v1", description="SendGrid's Event Webhook.")
