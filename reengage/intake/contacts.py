@@ -21,7 +21,8 @@ IDENTITY_FIELDS = {"hubspot_id": "hubspot"}
 COLUMNS = tuple(name for name in IDENTIFIERS if name not in IDENTITY_FIELDS)
 
 
-def _identified(account_id, provider: str, external_ids) -> ColumnElement[bool]:
+def _identified(account_id: Any, provider: str, external_ids: Any) -> ColumnElement[bool]:
+    """Contact is known in `provider` by one of `external_ids` (values or bound parameters)."""
     return Contact.id.in_(select(ContactIdentity.contact_id).where(
         ContactIdentity.account_id == account_id, ContactIdentity.provider == provider,
         ContactIdentity.external_id.in_(external_ids)))

@@ -31,6 +31,10 @@ class Provider:
     # A connection's client (a `reengage.connections.Linked` in, a CRM or EmailSender out).
     client: Callable[[Any], Any]
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"provider {self.key}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+
     def check(self, link: Any) -> None:
         """Try the link's credentials once; a ConnectorError says what was wrong."""
         self.client(link).check()

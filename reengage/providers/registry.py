@@ -6,6 +6,7 @@ from reengage.links import provider
 from reengage.links.provider import Provider
 from reengage.providers import hubspot, sendgrid
 
+# In the order their connection routes and webhooks appear in the API (openapi.yaml).
 PROVIDERS = {p.key: p for p in (sendgrid.PROVIDER, hubspot.PROVIDER)}
 
 
