@@ -21,7 +21,8 @@ from reengage.platform import db
 
 TABLES = ("escalations", "deal_outcomes", "deal_signals", "deal_contacts", "deals", "product_updates",
           "hook_deliveries", "hooks", "connections", "messages", "enrollments", "suppressions", "flow_routes",
-          "flows", "dropoffs", "watches", "rules", "service_statuses", "events", "contacts", "api_keys", "accounts")
+          "flows", "dropoffs", "watches", "rules", "service_statuses", "events", "contact_identities", "contacts",
+          "api_keys", "accounts")
 
 
 def require_service(name: str, reason: str) -> None:
