@@ -21,26 +21,26 @@ IDENTITY_FIELDS = {"hubspot_id": "hubspot"}
 COLUMNS = tuple(name for name in IDENTIFIERS if name not in IDENTITY_FIELDS)
 
 
-def _identified(account_id: Any, provider: str, external_ids: Any) -> ColumnElement[bool]:
-    """Contact is known in `provider` by one of `external_ids` (values or bound parameters)."""
-    return Contact.id.in_(select(ContactIdentity.contact_id).where(
-        ContactIdentity.account_id == account_id, ContactIdentity.provider == provider,
-        ContactIdentity.external_id.in_(external_ids)))
-
-
-# Built once (for every request): the contacts of one account that any given identifier names.
+# Built once (for every request): the contacts of one account that any given identifier names. Ids in
+# outside services are looked up on their own: inside the OR they would keep the database from using the indexes.
 CANDIDATES = select(Contact).where(
     Contact.account_id == bindparam("account_id"),
-    or_(*(getattr(Contact, name).in_(bindparam(name, expanding=True)) for name in COLUMNS),
-        *(_identified(bindparam("account_id"), provider, bindparam(name, expanding=True))
-          for name, provider in IDENTITY_FIELDS.items())),
+    or_(*(getattr(Contact, name).in_(bindparam(name, expanding=True)) for name in COLUMNS)),
 )
+IDENTIFIED = {
+    name: select(Contact).join(ContactIdentity, ContactIdentity.contact_id == Contact.id).where(
+        ContactIdentity.account_id == bindparam("account_id"), ContactIdentity.provider == provider,
+        ContactIdentity.external_id.in_(bindparam("external_ids", expanding=True)))
+    for name, provider in IDENTITY_FIELDS.items()
+}
 
 
 def matching(account_id: int, name: str, value: str) -> ColumnElement[bool]:
     """The condition that a contact of the account has `value` as its identifier `name`."""
     if name in IDENTITY_FIELDS:
-        return _identified(account_id, IDENTITY_FIELDS[name], [value])
+        return Contact.id.in_(select(ContactIdentity.contact_id).where(
+            ContactIdentity.account_id == account_id, ContactIdentity.provider == IDENTITY_FIELDS[name],
+            ContactIdentity.external_id == value))
     return getattr(Contact, name) == value
 
 
@@ -54,8 +54,9 @@ def identifier(contact: Contact, name: str) -> str | None:
 class ContactResolver:
     """Resolves many contact inputs (of one or more accounts) in one transaction.
 
-    `preload` fetches every contact the inputs could match in one query; `upsert` then
-    matches and changes them in memory, and the session's flush writes them.
+    `preload` fetches every contact the inputs could match in one query (and one per kind of
+    outside id given); `upsert` then matches and changes them in memory, and the session's
+    flush writes them.
     """
 
     def __init__(self, db_session: Session):
@@ -72,8 +73,15 @@ class ContactResolver:
                 if value and (account_id, name, value) not in self.known:
                     wanted[account_id][name].add(value)
         for account_id, by_name in wanted.items():
-            params = {"account_id": account_id, **{name: list(by_name[name]) for name in IDENTIFIERS}}
-            for contact in self.db_session.scalars(CANDIDATES, params):
+            found = []
+            if any(by_name[name] for name in COLUMNS):
+                params = {"account_id": account_id, **{name: list(by_name[name]) for name in COLUMNS}}
+                found += self.db_session.scalars(CANDIDATES, params)
+            for name, statement in IDENTIFIED.items():
+                if by_name[name]:
+                    found += self.db_session.scalars(statement, {"account_id": account_id,
+                                                                 "external_ids": list(by_name[name])})
+            for contact in found:
                 self._index(contact)
 
     def upsert(self, account_id: int, data: dict[str, Any], path: str = "contact") -> Contact:
