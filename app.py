@@ -8,17 +8,20 @@ from flask import Flask
 
 from reengage import cli, hooks
 from reengage.intake import ingest
+from reengage.jobs import crm
 from reengage.jobs.events import process_events
+from reengage.links.provider import Provider
 from reengage.platform import auth, config, db, errors, queue
+from reengage.providers import registry
 from reengage.web import api, ratelimit
-from reengage.web.routes import BLUEPRINTS, PAGES, atomic, dashboard, events, rules
+from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, rules
 from triggers import TRIGGERS, polling
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build an app from the environment, with `overrides` taking precedence."""
+def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Provider] | None = None) -> Flask:
+    """Build an app from the environment, with `overrides` taking precedence, connecting to `providers` (all)."""
     app = Flask(__name__)
     app.config.from_mapping(config.load(overrides))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -40,7 +43,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         matches=lambda event, item, filters: polling.matches(TRIGGERS[event], item, filters)))
     auth.init_app(app)
     ratelimit.init_app(app)
-    rest_api = api.init_app(app, BLUEPRINTS)
+    connected = registry.init_app(app, providers)
+    crm.init_app(app)
+    rest_api = api.init_app(app, blueprints(connected))
     dashboard.init_app(app)
     for blueprint in PAGES:
         app.register_blueprint(blueprint)

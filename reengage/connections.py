@@ -1,4 +1,7 @@
-"""Connections to SendGrid and HubSpot: stored per account, credentials sealed, their state kept."""
+"""Connections to outside services: stored per account, credentials sealed, their state kept.
+
+Which services there are is the registry the app was built with (reengage.links.provider).
+"""
 
 import logging
 import secrets
@@ -10,8 +13,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from connectors.errors import ConnectorError
-from connectors.hubspot import HubSpot
-from connectors.sendgrid import SendGrid
+from reengage.links.provider import of_kind, registered
 from reengage.models import Connection
 from reengage.platform import db, vault
 from reengage.platform.errors import ApiError
@@ -34,37 +36,9 @@ class Linked:
     cursor: dict[str, Any]
 
 
-def sendgrid_client(link: Linked) -> SendGrid:
-    """The SendGrid client of a connection."""
-    return SendGrid(link.secrets["api_key"], link.settings.get("data_residency", "global"),
-                    current_app.config["SENDGRID_API_HOST"], current_app.config["CONNECTOR_TIMEOUT_SECONDS"])
-
-
-def hubspot_client(link: Linked) -> HubSpot:
-    """The HubSpot client of a connection."""
-    return HubSpot(link.secrets["access_token"], current_app.config["HUBSPOT_API_HOST"],
-                   current_app.config["CONNECTOR_TIMEOUT_SECONDS"])
-
-
-@dataclass(frozen=True)
-class Provider:
-    """What is stored of a service's connection and how its credentials are tried."""
-
-    key: str
-    secrets: tuple[str, ...]
-    # The credential without which nothing can be called.
-    required: str
-    check: Callable[[Linked], Any]
-    # URLs the service calls us at: name -> path under the public URL, with the connection's token.
-    callbacks: dict[str, str]
-
-
-PROVIDERS = {provider.key: provider for provider in (
-    Provider("sendgrid", ("api_key",), "api_key", lambda link: sendgrid_client(link).check(),
-             {"event_webhook_url": "/v1/webhooks/sendgrid/{token}"}),
-    Provider("hubspot", ("access_token", "client_secret"), "access_token", lambda link: hubspot_client(link).check(),
-             {"webhook_url": "/v1/webhooks/hubspot/{token}", "action_url": "/v1/hubspot/actions/{token}"}),
-)}
+def client(link: Linked) -> Any:
+    """The client of a connection: a reengage.links.crm.CRM or reengage.links.email.EmailSender, by its kind."""
+    return registered()[link.provider].client(link)
 
 
 def find(account_id: int, provider: str) -> Connection | None:
@@ -76,6 +50,14 @@ def find(account_id: int, provider: str) -> Connection | None:
 def linked(account_id: int, provider: str) -> Linked | None:
     """The account's connection with its credentials, for a job about to call the service."""
     return _linked(find(account_id, provider))
+
+
+def linked_kind(account_id: int, kind: str) -> Linked | None:
+    """The account's connection to a service of this kind ("crm", "email"), the registry's first if several."""
+    keys = of_kind(kind)
+    found = {c.provider: c for c in db.session().scalars(select(Connection).where(
+        Connection.account_id == account_id, Connection.provider.in_(keys)))} if keys else {}
+    return next((_linked(found[key]) for key in keys if key in found), None)
 
 
 def by_token(provider: str, token: str) -> Linked | None:
@@ -94,10 +76,10 @@ def _link(connection: Connection) -> Linked:
                   connection.status_reason, dict(connection.cursor or {}))
 
 
-def save(account_id: int, provider: str, data: dict[str, Any]) -> Connection:
+def save(account_id: int, key: str, data: dict[str, Any]) -> Connection:
     """Store the connection: settings replaced, credentials given replaced, omitted ones kept; state unchecked."""
-    spec = PROVIDERS[provider]
-    connection = find(account_id, provider)
+    spec = registered()[key]
+    connection = find(account_id, key)
     stored = vault.unseal(connection.sealed) if connection else {}
     given = {name: data.pop(name) for name in spec.secrets if name in data}
     merged = {**stored, **given}
@@ -105,7 +87,7 @@ def save(account_id: int, provider: str, data: dict[str, Any]) -> Connection:
         raise ApiError(422, "validation_error", f"Invalid input: {spec.required}: Required the first time.",
                        {"fields": [{"field": spec.required, "message": "Required the first time."}]})
     if connection is None:
-        connection = Connection(account_id=account_id, provider=provider, token=secrets.token_urlsafe(32), cursor={})
+        connection = Connection(account_id=account_id, provider=key, token=secrets.token_urlsafe(32), cursor={})
         db.session().add(connection)
     connection.settings, connection.sealed = data, vault.seal(merged)
     connection.status, connection.status_reason, connection.checked_at = "unchecked", None, None
@@ -116,7 +98,7 @@ def save(account_id: int, provider: str, data: dict[str, Any]) -> Connection:
 def check(connection: Connection) -> Connection:
     """Try the credentials against the service now and keep the outcome."""
     try:
-        PROVIDERS[connection.provider].check(_link(connection))
+        registered()[connection.provider].check(_link(connection))
     except ConnectorError as error:
         if error.kind != "config":
             # The service or the network failed, not the credentials: say so without judging them.
@@ -141,7 +123,7 @@ def mark(connection_id: int, status: str, reason: str | None = None) -> None:
 
 def view(connection: Connection) -> dict[str, Any]:
     """The connection as the API shows it: settings, which credentials are set, callback URLs, state."""
-    spec = PROVIDERS[connection.provider]
+    spec = registered()[connection.provider]
     try:
         present = vault.unseal(connection.sealed)
     except vault.SealedError:

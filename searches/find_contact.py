@@ -6,6 +6,7 @@ from marshmallow import ValidationError, validates_schema
 from sqlalchemy import select
 
 from reengage import samples
+from reengage.intake import contacts
 from reengage.intake.schemas import IDENTIFIERS
 from reengage.models import Contact
 from reengage.platform import db
@@ -31,7 +32,7 @@ def search(account_id: int, args: dict[str, Any]) -> list[Contact]:
     query = select(Contact).where(Contact.account_id == account_id)
     for name in IDENTIFIERS:
         if name in args:
-            query = query.where(getattr(Contact, name) == args[name])
+            query = query.where(contacts.matching(account_id, name, args[name]))
     return list(db.session().scalars(query.order_by(Contact.id.desc()).limit(args["limit"])))
 
 

@@ -18,18 +18,13 @@ from sqlalchemy import create_engine, inspect, text
 from app import create_app
 from reengage import accounts
 from reengage.platform import db
-from tests.support import settings
+from tests.support import require_service, settings
 
 TABLES = ("escalations", "deal_outcomes", "deal_signals", "deal_contacts", "deals", "product_updates",
           "hook_deliveries", "hooks", "connections", "messages", "enrollments", "suppressions", "flow_routes",
-          "flows", "dropoffs", "watches", "rules", "service_statuses", "events", "contacts", "api_keys", "accounts")
+          "flows", "dropoffs", "watches", "rules", "service_statuses", "events", "contact_identities", "contacts",
+          "api_keys", "accounts")
 
-
-def require_service(name: str, reason: str) -> None:
-    """Skip for a missing service, or fail when the run requires services."""
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{name} is required (REQUIRE_SERVICES=1) but {reason}")
-    pytest.skip(f"{name} unavailable: {reason}")
 
 
 def _backends() -> list[str]:

@@ -30,3 +30,31 @@ def test_accounts_from_before_rules_get_the_default_rules(tmp_path):
         keys = set(connection.scalars(text("SELECT key FROM rules")))
     engine.dispose()
     assert keys == {rule["key"] for rule in catalogue.DEFAULT_RULES}
+
+
+def test_hubspot_ids_become_identities_and_come_back_on_downgrade(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = db.alembic_config(url)
+    command.upgrade(config, "0009")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO accounts (name, created_at) VALUES ('Old', '2026-01-01 00:00:00')"))
+        account_id = connection.scalar(text("SELECT id FROM accounts"))
+        for email, hubspot_id in (("dana@example.com", "5101"), ("lee@example.com", None)):
+            connection.execute(text(
+                "INSERT INTO contacts (account_id, email, hubspot_id, properties, consent, created_at, updated_at, "
+                "engagement) VALUES (:account, :email, :hubspot_id, '{}', '{}', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00', 0)"), {"account": account_id, "email": email, "hubspot_id": hubspot_id})
+    command.upgrade(config, "0010")
+    with engine.connect() as connection:
+        identities = connection.execute(text(
+            "SELECT c.email, i.account_id, i.provider, i.external_id FROM contact_identities i "
+            "JOIN contacts c ON c.id = i.contact_id")).all()
+    assert [tuple(row) for row in identities] == [("dana@example.com", account_id, "hubspot", "5101")]
+    command.downgrade(config, "0009")
+    with engine.connect() as connection:
+        restored = dict(connection.execute(text("SELECT email, hubspot_id FROM contacts")).all())
+    engine.dispose()
+    assert restored == {"dana@example.com": "5101", "lee@example.com": None}

@@ -1,22 +1,9 @@
 """Email: a rendered subject, text and HTML (or a SendGrid dynamic template), kept in the outbox when no
-SendGrid account is connected."""
+email provider is connected."""
 
 from typing import Any
 
 from markupsafe import escape
-from sendgrid.helpers.mail import (
-    Asm,
-    Category,
-    CustomArg,
-    From,
-    GroupId,
-    Header,
-    Mail,
-    MailSettings,
-    ReplyTo,
-    SandBoxMode,
-    To,
-)
 
 from reengage import connections
 from reengage.channels.base import Channel, Delivery, Outgoing, Step, cta
@@ -70,44 +57,12 @@ def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def deliver(outgoing: Outgoing) -> Delivery:
-    """Send the email through the account's SendGrid; with no SendGrid connection it stays in the outbox."""
-    link = connections.linked(outgoing.account_id, "sendgrid")
+    """Send the email through the account's email provider; with none connected it stays in the outbox."""
+    link = connections.linked_kind(outgoing.account_id, "email")
     if link is None:
         return Delivery("outbox", f"outbox-{outgoing.id}")
-    provider_id = connections.call(link, lambda: connections.sendgrid_client(link).send(mail(outgoing, link.settings)))
-    return Delivery("sendgrid", provider_id)
-
-
-def mail(outgoing: Outgoing, settings: dict[str, Any]) -> Mail:
-    """The SendGrid mail of a message: our ids ride along as custom args (events come back with them)."""
-    content = outgoing.content
-    sender, to = From(settings["from_email"], settings.get("from_name")), To(content["to"])
-    if content.get("sendgrid_template_id"):
-        message = Mail(from_email=sender, to_emails=to)
-        message.template_id = content["sendgrid_template_id"]
-        message.dynamic_template_data = content.get("template_data") or {}
-    else:
-        message = Mail(from_email=sender, to_emails=to, subject=content["subject"],
-                       plain_text_content=content["text"], html_content=content["html"])
-    message.custom_arg = [CustomArg(name, str(value)) for name, value in custom_args(outgoing).items()]
-    message.category = [Category(outgoing.flow_key[:255]), Category(f"phase-{outgoing.phase}")]
-    if settings.get("reply_to"):
-        message.reply_to = ReplyTo(settings["reply_to"])
-    if settings.get("unsubscribe_group_id"):
-        message.asm = Asm(GroupId(settings["unsubscribe_group_id"]))
-    if content.get("unsubscribe_url"):
-        # RFC 8058: mail clients show an unsubscribe button that POSTs to our one-click link.
-        message.header = [Header("List-Unsubscribe", f"<{content['unsubscribe_url']}>"),
-                          Header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
-    if settings.get("sandbox_mode"):
-        message.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
-    return message
-
-
-def custom_args(outgoing: Outgoing) -> dict[str, int]:
-    """What SendGrid echoes in every event of the message: ids only, no personal data."""
-    return {"reengage_message_id": outgoing.id, "reengage_enrollment_id": outgoing.enrollment_id,
-            "reengage_account_id": outgoing.account_id}
+    provider_id = connections.call(link, lambda: connections.client(link).send(outgoing))
+    return Delivery(link.provider, provider_id)
 
 
 CHANNEL = Channel(key="email", named="An email", incomplete=incomplete, consent=consent, unreachable=unreachable,

@@ -5,6 +5,7 @@ from typing import Any
 from connectors.errors import ConnectorError
 from reengage import connections
 from reengage.channels.base import Channel, Delivery, Outgoing, Step
+from reengage.links.crm import CRM
 from reengage.models import Contact
 from reengage.platform import db, rendering
 
@@ -23,7 +24,7 @@ def consent(step: Step) -> None:
 
 def unreachable(contact: Contact, step: Step) -> str | None:
     """Why no task can be made for this contact, or None."""
-    return None if contact.hubspot_id or contact.email else "the contact has neither a HubSpot id nor an email"
+    return None if contact.identity("hubspot") or contact.email else "the contact has neither a HubSpot id nor an email"
 
 
 def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
@@ -41,14 +42,14 @@ def deliver(outgoing: Outgoing) -> Delivery:
         raise ConnectorError("config", "HubSpot is not connected for this account (PUT /v1/connections/hubspot), "
                                        "so the task could not be created.")
     content = outgoing.content
-    client = connections.hubspot_client(link)
+    crm: CRM = connections.client(link)
 
     def create() -> str:
-        contact_id = content.get("hubspot_id") or client.contact_id_by_email(content["email"])
+        contact_id = crm.find_contact(content.get("hubspot_id"), content["email"])
         if contact_id is None:
             raise ConnectorError("permanent", f"HubSpot has no contact with the email {content['email']}")
         owner = content.get("owner_id") or link.settings.get("task_owner_id")
-        return client.create_task(str(contact_id), content["subject"], content["text"], db.utcnow(), owner)
+        return crm.create_task(str(contact_id), content["subject"], content["text"], db.utcnow(), owner)
 
     return Delivery("hubspot", connections.call(link, create))
 

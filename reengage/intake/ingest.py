@@ -181,6 +181,12 @@ def _enqueue_processing(process: Callable[[list[int]], Any], event_ids: list[int
         log.exception("could not enqueue processing of %d stored events; the clock will retry", len(event_ids))
 
 
+def process_later(event_ids: list[int]) -> None:
+    """Hand events stored outside `ingest` (e.g. email events) to the app's processing job."""
+    _enqueue_processing(current_app.extensions["intake.process"], event_ids)
+
+
 def init_app(app: Flask, process: Callable[[list[int]], Any]) -> None:
     """Give the app its group committer for events, which hands what it stored to the job `process`."""
+    app.extensions["intake.process"] = process
     app.extensions["intake"] = GroupCommit(_store_in_transaction, functools.partial(_enqueue_processing, process))

@@ -1,46 +1,105 @@
-"""HubSpot work done by jobs: notes and properties for sent messages, workflow callbacks, closed-lost deals.
+"""CRM work done by jobs, through whichever CRM an account connected (reengage.links.crm.CRM): notes and
+properties for sent messages, workflow callbacks, closed-lost deals, win-back tasks and outcomes.
 
 Each job is safe to run twice: a noted message has `noted_at`, a completed callback
-`callback_completed_at`, and deals are recorded as events keyed by deal and close date.
+`callback_completed_at`, a handled win-back draft its `push_status`, and deals are recorded as events
+keyed by deal and close date.
 """
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import cast
+from typing import Any, TypeVar, cast
 
+from flask import Flask
 from sqlalchemy import and_, or_, select, update
 
 from connectors.errors import ConnectorError
 from reengage import connections
+from reengage.channels import Outgoing
+from reengage.intake import ingest
 from reengage.jobs import job
-from reengage.models import Connection, Contact, Deal, Dropoff, Enrollment, Flow, Message
+from reengage.links.crm import CRM, ClosedDeal, LostDeal, recovered
+from reengage.links.provider import of_kind, registered
+from reengage.models import Connection, Contact, ContactIdentity, Deal, Dropoff, Enrollment, Flow, Message
 from reengage.models.deal import TO_PUSH
-from reengage.platform import db
-from reengage.providers.hubspot import inbound
+from reengage.platform import db, queue
+from reengage.sending import dispatch
 from reengage.winback import deals as winback_deals
 from reengage.winback import events as winback_events
 
 log = logging.getLogger(__name__)
+Row = TypeVar("Row")
 # Message states after a send (the note is written once it went).
 WENT = ("sent", "delivered", "opened", "clicked")
 # How often closed-lost deals are looked for, per connection.
 DEAL_SYNC_EVERY = timedelta(minutes=5)
-DEAL_PROPERTIES = ("dealname", "amount", "dealstage", "pipeline", "closedate", "hs_lastmodifieddate",
-                   "hubspot_owner_id", "hs_arr", "deal_currency_code", "description")
+# Enrollments end inside transactions that commit a moment later: the sweep stays this far behind.
+OUTCOME_LAG = timedelta(seconds=30)
 
 
-def hubspot_accounts(account_ids: set[int]) -> set[int]:
-    """Which of these accounts have HubSpot connected."""
+def init_app(app: Flask) -> None:
+    """Have messages that went noted in their account's CRM."""
+    dispatch.after_send(app, enqueue_notes)
+
+
+def crm_accounts(account_ids: set[int]) -> set[int]:
+    """Which of these accounts have a CRM connected."""
     if not account_ids:
         return set()
     return set(db.session().scalars(select(Connection.account_id).where(
-        Connection.provider == "hubspot", Connection.account_id.in_(account_ids))))
+        Connection.provider.in_(of_kind("crm")), Connection.account_id.in_(account_ids))))
+
+
+def enqueue_notes(went: list[Outgoing]) -> None:
+    """Hand the messages that went, of accounts with a CRM connected, to the job that notes them there."""
+    accounts = crm_accounts({outgoing.account_id for outgoing in went})
+    ids = [outgoing.id for outgoing in went if outgoing.account_id in accounts]
+    if ids:
+        try:
+            queue.enqueue(note_sent, ids)
+        except Exception:  # the messages went; a missing note must not undo that
+            log.exception("could not enqueue CRM notes for %d messages", len(ids))
+
+
+def each_row(rows: Iterable[Row], account_of: Callable[[Row], int],
+             work: Callable[[CRM, connections.Linked, Row], Any],
+             record: Callable[[Row, connections.Linked | None, Any], bool]) -> int:
+    """Do `work` for each row on its account's CRM and `record` what came of it; answer how many rows count.
+
+    `record` gets the work's answer, the ConnectorError the CRM refused the row with for good, or None
+    when the account has no CRM. A passing error (rate limit, outage) leaves its row unrecorded and is
+    raised once every other row had its turn, so the queue retries the job and only those rows are left.
+    """
+    links: dict[int, connections.Linked | None] = {}
+    counted, passing = 0, None
+    for row in rows:
+        account_id = account_of(row)
+        if account_id not in links:
+            links[account_id] = connections.linked_kind(account_id, "crm")
+        link, result = links[account_id], None
+        if link is not None:
+            try:
+                result = connections.call(link, partial(work, connections.client(link), link, row))
+            except ConnectorError as error:
+                if error.kind != "permanent":
+                    passing = error if error.retryable else passing
+                    continue
+                result = error
+        counted += record(row, link, result)
+    if passing is not None:
+        raise passing
+    return counted
+
+
+def _name(link: connections.Linked) -> str:
+    return registered()[link.provider].name
 
 
 @job(merge_lists=True)
 def note_sent(message_ids: list[int]) -> int:
-    """Note each sent message on its HubSpot contact and write the contact's re-engagement properties."""
+    """Note each sent message on its CRM contact and write the contact's re-engagement properties."""
     db_session = db.session()
     rows = db_session.execute(
         select(Message, Contact, Flow.key, Dropoff.scenario)
@@ -50,44 +109,32 @@ def note_sent(message_ids: list[int]) -> int:
         .where(Message.id.in_(message_ids), Message.noted_at.is_(None), Message.status.in_(WENT))
         .order_by(Message.id)).all()
     db_session.commit()
-    noted, passing = 0, None
-    links: dict[int, connections.Linked | None] = {}
-    for message, contact, flow_key, scenario in rows:
-        if message.account_id not in links:
-            links[message.account_id] = connections.linked(message.account_id, "hubspot")
-        link = links[message.account_id]
-        if link is None:
-            continue
-        try:
-            connections.call(link, partial(_note, link, message, contact, flow_key, scenario))
-        except ConnectorError as error:
-            passing = error if error.retryable else passing
-            if error.kind != "permanent":
-                continue
-            log.warning("HubSpot refused the note of message %d: %s", message.id, error.message)
-        with db.transaction() as session:
-            session.execute(update(Message).where(Message.id == message.id).values(noted_at=db.utcnow()))
-        noted += 1
-    if passing is not None:
-        raise passing  # the queue retries the job; noted messages are skipped then
-    return noted
+    return each_row(rows, lambda row: row[0].account_id, _note, _noted)
 
 
-def _note(link: connections.Linked, message: Message, contact: Contact, flow_key: str, scenario: str | None) -> None:
-    client = connections.hubspot_client(link)
-    hubspot_id = contact.hubspot_id or (client.contact_id_by_email(contact.email) if contact.email else None)
-    if hubspot_id is None:
-        raise ConnectorError("permanent", "HubSpot has no contact with this email")
+def _note(crm: CRM, link: connections.Linked, row: Any) -> None:
+    message, contact, flow_key, scenario = row
+    contact_id = crm.find_contact(contact.identity(link.provider), contact.email)
+    if contact_id is None:
+        raise ConnectorError("permanent", f"{_name(link)} has no contact with this email")
+    sent_at = message.sent_at or db.utcnow()
     if message.channel != "hubspot_task":  # a task is its own record on the timeline
         subject = message.content.get("subject") or message.content.get("text", "")[:80]
-        client.create_note(hubspot_id, f"Reengage sent {message.channel} \u201c{subject}\u201d (flow {flow_key}, "
-                                       f"phase {message.phase}).", message.sent_at or db.utcnow())
-    names = link.settings.get("properties") or {}
-    values = {"status": "in_sequence", "phase": str(message.phase),
-              "last_touch": str(int((message.sent_at or db.utcnow()).timestamp() * 1000)), "scenario": scenario or ""}
-    written = {names[kind]: value for kind, value in values.items() if names.get(kind)}
-    if written:
-        client.update_contact(hubspot_id, written)
+        crm.add_note(contact_id, f"Reengage sent {message.channel} \u201c{subject}\u201d (flow {flow_key}, "
+                                 f"phase {message.phase}).", sent_at)
+    crm.update_contact(contact_id, {"status": "in_sequence", "phase": str(message.phase),
+                                    "last_touch": str(int(sent_at.timestamp() * 1000)), "scenario": scenario or ""})
+
+
+def _noted(row: Any, link: connections.Linked | None, result: Any) -> bool:
+    message = row[0]
+    if link is None:
+        return False
+    if isinstance(result, ConnectorError):
+        log.warning("%s refused the note of message %d: %s", _name(link), message.id, result.message)
+    with db.transaction() as session:
+        session.execute(update(Message).where(Message.id == message.id).values(noted_at=db.utcnow()))
+    return True
 
 
 @job(merge_lists=True)
@@ -98,31 +145,24 @@ def complete_callbacks(enrollment_ids: list[int]) -> int:
         Enrollment.id.in_(enrollment_ids), Enrollment.callback_id.is_not(None),
         Enrollment.callback_completed_at.is_(None), Enrollment.status != "active")))
     db_session.commit()
-    done, passing = 0, None
-    for enrollment in ended:
-        link = connections.linked(enrollment.account_id, "hubspot")
-        if link is None:
-            log.warning("enrollment %d waits on a HubSpot callback but HubSpot is disconnected", enrollment.id)
-            continue
-        fields = {**inbound.outcome(enrollment), "hs_execution_state": "SUCCESS"}
-        try:
-            client = connections.hubspot_client(link)
-            callback_id = cast(str, enrollment.callback_id)  # only enrollments with a callback are read
-            connections.call(link, partial(client.complete_callback, callback_id, fields))
-        except ConnectorError as error:
-            passing = error if error.retryable else passing
-            if error.kind != "permanent":
-                continue
-            # HubSpot no longer knows the callback (it expired): nothing will ever take it.
-            log.warning("HubSpot refused callback %s of enrollment %d: %s", enrollment.callback_id, enrollment.id,
-                        error.message)
-        with db.transaction() as session:
-            session.execute(update(Enrollment).where(Enrollment.id == enrollment.id).values(
-                callback_completed_at=db.utcnow()))
-        done += 1
-    if passing is not None:
-        raise passing
-    return done
+    return each_row(ended, lambda enrollment: enrollment.account_id,
+                    # only enrollments with a callback are read
+                    lambda crm, _link, enrollment: crm.complete_workflow(cast(str, enrollment.callback_id), enrollment),
+                    _completed)
+
+
+def _completed(enrollment: Enrollment, link: connections.Linked | None, result: Any) -> bool:
+    if link is None:
+        log.warning("enrollment %d waits on a CRM callback but no CRM is connected", enrollment.id)
+        return False
+    if isinstance(result, ConnectorError):
+        # The CRM no longer knows the callback (it expired): nothing will ever take it.
+        log.warning("%s refused callback %s of enrollment %d: %s", _name(link), enrollment.callback_id,
+                    enrollment.id, result.message)
+    with db.transaction() as session:
+        session.execute(update(Enrollment).where(Enrollment.id == enrollment.id).values(
+            callback_completed_at=db.utcnow()))
+    return True
 
 
 @job
@@ -132,28 +172,23 @@ def sync_closed_lost(connection_id: int) -> int:
     connection = db_session.get(Connection, connection_id)
     if connection is None:
         return 0
-    link = connections.linked(connection.account_id, "hubspot")
+    link = connections.linked(connection.account_id, connection.provider)
     db_session.commit()
     if link is None:
         return 0
-    client = connections.hubspot_client(link)
+    crm: CRM = connections.client(link)
     cursor = dict(link.cursor)
-    lost, won = connections.call(link, client.closed_stages)
-    reason_property = link.settings.get("loss_reason_property", "closed_lost_reason")
-    properties = [*DEAL_PROPERTIES, reason_property, *(p for p in (link.settings.get("competitor_property"),) if p)]
-    recorded, after = 0, None
-    owners: dict[str, str | None] = {}
-    newest = cursor.get("deals_modified_after")
+    recorded, after, newest = 0, None, cursor.get("deals_modified_after")
     while True:
-        deals, after = connections.call(link, partial(
-            client.deals_in_stages, [*lost, *won], cursor.get("deals_modified_after"), properties, after))
+        deals, after = connections.call(link, partial(crm.closed_deals, cursor.get("deals_modified_after"), after))
         for deal in deals:
-            if deal["properties"].get("dealstage") in won:
-                _won(link.account_id, deal)
+            if deal.won:
+                _won(link, deal)
             else:
-                recorded += _record_deal(link, client, deal["id"], properties, reason_property, owners)
-        if deals:  # sorted oldest change first; HubSpot's timestamps do not compare as strings
-            newest = deals[-1]["properties"].get("hs_lastmodifieddate") or newest
+                _record_lost(link, connections.call(link, partial(crm.lost_deal, deal.id)))
+                recorded += 1
+        if deals:  # oldest change first; the CRM's marks need not compare as strings
+            newest = deals[-1].modified or newest
         if after is None:
             break
     cursor.update(deals_modified_after=newest, next_sync_at=(db.utcnow() + DEAL_SYNC_EVERY).isoformat())
@@ -162,96 +197,72 @@ def sync_closed_lost(connection_id: int) -> int:
     return recorded
 
 
-def _record_deal(link: connections.Linked, client, deal_id: str, properties: list[str], reason_property: str,
-                 owners: dict) -> int:
-    """Record the deal (with its stages, company, owner and contacts); and, when it has a contact, the event."""
-    deal = connections.call(link, partial(client.deal, deal_id, properties))
-    found = deal["properties"]
-    company = connections.call(link, partial(client.company, deal["company_ids"][0])) if deal["company_ids"] else {}
-    owner_id = found.get("hubspot_owner_id")
-    if owner_id and str(owner_id).isdigit() and owner_id not in owners:
-        owners[owner_id] = connections.call(link, partial(client.owner_name, owner_id))
-    lost_at = winback_events.parse_time(found.get("closedate"))
-    data = {"external_id": deal_id, "name": found.get("dealname") or f"HubSpot deal {deal_id}",
-            "company": company.get("name"), "industry": company.get("industry"), "owner_id": owner_id,
-            "owner": owners.get(owner_id), "amount": winback_events.number(found.get("amount")),
-            "arr": winback_events.number(found.get("hs_arr")), "currency": found.get("deal_currency_code"),
-            "loss_reason": found.get(reason_property) or None, "notes": found.get("description"),
-            "competitor": found.get(link.settings.get("competitor_property") or "") or None,
-            "stages": deal["stages"], "contacts": [{"hubspot_id": cid} for cid in deal["contact_ids"][:20]]}
-    if lost_at is not None:
-        data["lost_at"] = lost_at
+def _record_lost(link: connections.Linked, lost: LostDeal) -> None:
+    """Record the deal; and, when it has a contact, the `deal.closed_lost` event that starts its dropoff."""
     with db.transaction():
-        winback_deals.upsert(link.account_id, {k: v for k, v in data.items() if v not in (None, [])}, "hubspot",
-                             db.utcnow())
-    if not deal["contact_ids"]:
-        log.info("closed-lost deal %s has no contact in HubSpot: recorded as a deal, no dropoff", deal_id)
-        return 1
-    details = {name: found.get(name) for name in DEAL_PROPERTIES if found.get(name) not in (None, "")}
-    details.update(deal_id=deal_id, loss_reason=found.get(reason_property) or "")
-    key = f"hubspot-deal-lost-{deal_id}-{found.get('closedate') or ''}"
-    inbound.record_event(link.account_id, {"hubspot_id": deal["contact_ids"][0]}, "deal.closed_lost",
-                                 details, key)
-    return 1
+        winback_deals.upsert(link.account_id, {k: v for k, v in lost.deal.items() if v not in (None, [])},
+                             link.provider, db.utcnow())
+    if lost.contact is None:
+        log.info("closed-lost deal %s has no contact in %s: recorded as a deal, no dropoff", lost.id, _name(link))
+        return
+    body = {"id": lost.key[:255], "type": "deal.closed_lost", "contact": lost.contact, "properties": lost.details,
+            "source": link.provider}
+    with ingest.arrival() as token:
+        events, _ = ingest.parse(body)
+        ingest.ingest(link.account_id, events, "", token)
 
 
-def _won(account_id: int, deal: dict) -> None:
+def _won(link: connections.Linked, deal: ClosedDeal) -> None:
     """A deal we knew lost is won now: the win-back's last outcome."""
     with db.transaction() as session:
-        known = session.scalar(select(Deal).where(Deal.account_id == account_id, Deal.external_id == deal["id"]))
+        known = session.scalar(select(Deal).where(Deal.account_id == link.account_id, Deal.external_id == deal.id))
         if known is not None and known.won_at is None:
-            at = winback_events.parse_time(deal["properties"].get("closedate")) or db.utcnow()
-            winback_deals.add_outcome(known, "won", max(at, known.lost_at), "hubspot", f"hubspot-won-{deal['id']}")
+            at = winback_events.parse_time(deal.closed_at) or db.utcnow()
+            winback_deals.add_outcome(known, "won", max(at, known.lost_at), link.provider,
+                                      f"{link.provider}-won-{deal.id}")
 
 
 @job(merge_lists=True)
 def push_winback_drafts(deal_ids: list[int]) -> int:
-    """Give each ready deal's owner a HubSpot task holding the win-back draft, on the deal and its contact."""
+    """Give each ready deal's owner a CRM task holding the win-back draft, on the deal and its contact."""
     db_session = db.session()
     rows = db_session.execute(select(Deal, Contact).outerjoin(Contact, Contact.id == Deal.contact_id).where(
         Deal.id.in_(deal_ids), TO_PUSH).order_by(Deal.id)).all()
     db_session.commit()
-    pushed, passing = 0, None
-    for deal, contact in rows:
-        link = connections.linked(deal.account_id, "hubspot")
-        status, note = "skipped", "HubSpot is not connected"
-        if link is not None:
-            try:
-                task_id = connections.call(link, partial(_push, link, deal, contact))
-                status, note = "pushed", f"HubSpot task {task_id}"
-                pushed += 1
-            except ConnectorError as error:
-                if error.kind != "permanent":
-                    passing = error if error.retryable else passing
-                    continue
-                status, note = "failed", error.message
-        with db.transaction() as session:
-            session.execute(update(Deal).where(Deal.id == deal.id, TO_PUSH).values(push_status=status,
-                                                                                  push_note=note[:300]))
-    if passing is not None:
-        raise passing  # the queue retries; pushed deals are no longer pending
-    return pushed
+    return each_row(rows, lambda row: row[0].account_id, _push, _pushed)
 
 
-def _push(link: connections.Linked, deal: Deal, contact: Contact | None) -> str:
-    client = connections.hubspot_client(link)
-    contact_id = contact.hubspot_id if contact else None
-    if contact_id is None and contact is not None and contact.email:
-        contact_id = client.contact_id_by_email(contact.email)
-    deal_id = deal.external_id if deal.source == "hubspot" else None
+def _push(crm: CRM, link: connections.Linked, row: Any) -> str:
+    deal, contact = row
+    contact_id = crm.find_contact(contact.identity(link.provider), contact.email) if contact is not None else None
+    deal_id = deal.external_id if deal.source == link.provider else None
     if contact_id is None and deal_id is None:
-        raise ConnectorError("permanent", "HubSpot has neither the deal nor its contact")
+        raise ConnectorError("permanent", f"{_name(link)} has neither the deal nor its contact")
     recommendation = deal.recommendation
     body = (f"Win-back ready ({deal.priority} priority, score {deal.score}). Messenger: "
             f"{recommendation.get('messenger_label')}; channel: {recommendation.get('channel_label')}.\n\n"
             f"Subject: {deal.draft.get('subject')}\n\n{deal.draft.get('text')}")
-    return client.create_task(contact_id, f"Win-back: {deal.name}", body, db.utcnow(), deal.owner_id, deal_id)
+    return crm.create_task(contact_id, f"Win-back: {deal.name}", body, db.utcnow(), deal.owner_id, deal_id)
+
+
+def _pushed(row: Any, link: connections.Linked | None, result: Any) -> bool:
+    deal = row[0]
+    if link is None:
+        status, note = "skipped", "No CRM is connected"
+    elif isinstance(result, ConnectorError):
+        status, note = "failed", result.message
+    else:
+        status, note = "pushed", f"{_name(link)} task {result}"
+    with db.transaction() as session:
+        session.execute(update(Deal).where(Deal.id == deal.id, TO_PUSH).values(push_status=status,
+                                                                              push_note=note[:300]))
+    return status == "pushed"
 
 
 def due_deal_syncs(at: datetime) -> list[int]:
-    """Connections whose closed-lost sync is on and due."""
+    """CRM connections whose closed-lost sync is on and due."""
     due = []
-    for connection in db.session().scalars(select(Connection).where(Connection.provider == "hubspot")):
+    for connection in db.session().scalars(select(Connection).where(Connection.provider.in_(of_kind("crm")))):
         next_at = (connection.cursor or {}).get("next_sync_at")
         if (connection.settings or {}).get("sync_closed_lost") and connection.status != "broken" and (
                 next_at is None or datetime.fromisoformat(next_at).astimezone(UTC) <= at):
@@ -260,18 +271,14 @@ def due_deal_syncs(at: datetime) -> list[int]:
     return due
 
 
-# Enrollments end inside transactions that commit a moment later: the sweep stays this far behind.
-OUTCOME_LAG = timedelta(seconds=30)
-
-
 def due_outcomes(at: datetime, limit: int) -> list[tuple[int, list[int], list]]:
-    """Per HubSpot connection, enrollments ended since its cursor: (connection id, enrollment ids, new cursor).
+    """Per CRM connection, enrollments ended since its cursor: (connection id, enrollment ids, new cursor).
 
     The cursor is (ended_at, id): one exit can end thousands of enrollments at the same moment.
     """
     found = []
     connections_query = select(Connection.id, Connection.account_id, Connection.cursor).where(
-        Connection.provider == "hubspot", Connection.status != "broken")
+        Connection.provider.in_(of_kind("crm")), Connection.status != "broken")
     for connection_id, account_id, cursor in db.session().execute(connections_query).all():
         query = select(Enrollment.id, Enrollment.ended_at).where(
             Enrollment.account_id == account_id, Enrollment.ended_at.is_not(None),
@@ -294,25 +301,27 @@ def write_outcomes(connection_id: int, enrollment_ids: list[int], through: list)
     connection = db_session.get(Connection, connection_id)
     if connection is None:
         return 0
-    link = connections.linked(connection.account_id, "hubspot")
-    rows = db_session.execute(select(Enrollment, Contact.hubspot_id).join(Contact, Contact.id == Enrollment.contact_id)
-                              .where(Enrollment.id.in_(enrollment_ids))).all()
-    db_session.commit()
+    link = connections.linked(connection.account_id, connection.provider)
     if link is None:
         return 0
-    name = (link.settings.get("properties") or {}).get("status") or ""
-    client, written = connections.hubspot_client(link), 0
-    for enrollment, hubspot_id in rows if name else ():
-        if not hubspot_id:
+    rows = db_session.execute(
+        select(Enrollment, ContactIdentity.external_id).outerjoin(ContactIdentity, and_(
+            ContactIdentity.contact_id == Enrollment.contact_id, ContactIdentity.provider == link.provider))
+        .where(Enrollment.id.in_(enrollment_ids))).all()
+    db_session.commit()
+    crm: CRM = connections.client(link)
+    written = 0
+    for enrollment, external_id in rows if crm.writes("status") else ():
+        if not external_id:
             continue
-        status = "recovered" if inbound.outcome(enrollment)["recovered"] else enrollment.status
+        status = "recovered" if recovered(enrollment) else enrollment.status
         try:
-            connections.call(link, partial(client.update_contact, hubspot_id, {name: status}))
+            connections.call(link, partial(crm.update_contact, external_id, {"status": status}))
             written += 1
         except ConnectorError as error:
             if error.kind != "permanent":
                 raise  # the cursor stays: the queue (or the next sweep) tries these again
-            log.warning("HubSpot refused the status of enrollment %d: %s", enrollment.id, error.message)
+            log.warning("%s refused the status of enrollment %d: %s", _name(link), enrollment.id, error.message)
     with db.transaction() as session:
         stored = dict(session.get_one(Connection, connection_id).cursor or {})
         session.execute(update(Connection).where(Connection.id == connection_id).values(

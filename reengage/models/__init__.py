@@ -9,6 +9,7 @@ from reengage.models.enrollment import Enrollment
 from reengage.models.event import Event
 from reengage.models.flow import Flow, FlowRoute
 from reengage.models.hook import Hook, HookDelivery
+from reengage.models.identity import ContactIdentity
 from reengage.models.message import Message
 from reengage.models.rule import Rule
 from reengage.models.service import SERVICE_STATES, ServiceStatus
@@ -16,7 +17,7 @@ from reengage.models.suppression import Suppression
 from reengage.models.watch import Watch
 
 __all__ = [
-    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Connection", "Contact", "Deal", "DealContact",
-    "DealOutcome", "DealSignal", "Dropoff", "Enrollment", "Escalation", "Event", "Flow", "FlowRoute", "Hook",
-    "HookDelivery", "Message", "ProductUpdate", "Rule", "ServiceStatus", "Suppression", "Watch",
+    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Connection", "Contact", "ContactIdentity", "Deal",
+    "DealContact", "DealOutcome", "DealSignal", "Dropoff", "Enrollment", "Escalation", "Event", "Flow", "FlowRoute",
+    "Hook", "HookDelivery", "Message", "ProductUpdate", "Rule", "ServiceStatus", "Suppression", "Watch",
 ]

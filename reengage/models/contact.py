@@ -4,8 +4,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reengage.models.identity import ContactIdentity
 from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
 # Channels a contact can give or withhold consent for.
@@ -13,14 +14,13 @@ CONSENT_CHANNELS = ("email", "sms", "whatsapp", "voice", "push")
 
 
 class Contact(Base):
-    """A person, matched by external id, else email, else phone (unique per account)."""
+    """A person, matched by external id, else email, else phone, else an outside service's id (unique per account)."""
 
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("account_id", "external_id"),
         UniqueConstraint("account_id", "email"),
         UniqueConstraint("account_id", "phone"),
-        UniqueConstraint("account_id", "hubspot_id"),
         Index("ix_contacts_account_newest", "account_id", "id"),
     )
 
@@ -31,7 +31,6 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     # Stored in E.164.
     phone: Mapped[str | None] = mapped_column(String(20))
-    hubspot_id: Mapped[str | None] = mapped_column(String(64))
     first_name: Mapped[str | None] = mapped_column(String(200))
     last_name: Mapped[str | None] = mapped_column(String(200))
     timezone: Mapped[str | None] = mapped_column(String(64))
@@ -44,3 +43,23 @@ class Contact(Base):
     # Opens and clicks of our messages (and replies) raise it; the newest such moment is kept beside it.
     engagement: Mapped[int] = mapped_column(Integer, default=0)
     engaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Loaded with the contact (one more query for any number of contacts): matching and the API read them.
+    identities: Mapped[list[ContactIdentity]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                             passive_deletes=True)
+
+    @property
+    def external_ids(self) -> dict[str, str]:
+        """The contact's id in each outside service it is known to, by provider."""
+        return {identity.provider: identity.external_id for identity in self.identities}
+
+    def identity(self, provider: str) -> str | None:
+        """The contact's id in `provider`, if known."""
+        return self.external_ids.get(provider)
+
+    def identify(self, provider: str, external_id: str) -> None:
+        """Know the contact as `external_id` in `provider` (replacing the id it had there)."""
+        for identity in self.identities:
+            if identity.provider == provider:
+                identity.external_id = external_id
+                return
+        self.identities.append(ContactIdentity(account_id=self.account_id, provider=provider, external_id=external_id))

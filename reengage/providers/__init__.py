@@ -1,0 +1,1 @@
+"""The outside services an account connects, one package each; the registry names them all."""

@@ -13,7 +13,9 @@ class ContactSchema(Schema):
     external_id = fields.String(allow_none=True, metadata={"example": "user-8812"})
     email = fields.String(allow_none=True, metadata={"example": "dana@example.com"})
     phone = fields.String(allow_none=True, metadata={"example": "+14155552671"})
-    hubspot_id = fields.String(allow_none=True, metadata={"example": "5101"})
+    # Kept for callers: the contact's id in HubSpot, from its identities.
+    hubspot_id = fields.String(allow_none=True, attribute="external_ids.hubspot", dump_default=None,
+                               metadata={"example": "5101"})
     first_name = fields.String(allow_none=True, metadata={"example": "Dana"})
     last_name = fields.String(allow_none=True, metadata={"example": "Reyes"})
     name = fields.Method("_name", metadata={"type": "string", "nullable": True, "example": "Dana Reyes"})

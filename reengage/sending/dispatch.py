@@ -7,18 +7,18 @@ skips messages that are still scheduled or queued, so everything is checked agai
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import bindparam, select, update
 
 from reengage import hooks
 from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
-from reengage.jobs import crm
 from reengage.models import Message
 from reengage.models.message import IN_FLIGHT
 from reengage.outcomes import tally
-from reengage.platform import db, queue
+from reengage.platform import db
 from reengage.sending import readiness
 from reengage.sequencing import enrollments
 
@@ -34,6 +34,12 @@ CLAIM = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), t
          .values(status="sending", attempts=table.c.attempts + 1).returning(table.c.id))
 # Ids a send job takes at once: small enough that several workers share a large tick.
 CHUNK = 50
+AFTER_SEND = "reengage.after_send"
+
+
+def after_send(app: Flask, hook: Callable[[list[Outgoing]], None]) -> None:
+    """Have `hook` given the messages that went, after each chunk is recorded (CRM notes, for one)."""
+    app.extensions.setdefault(AFTER_SEND, []).append(hook)
 
 
 def claim_due(now: datetime, limit: int) -> list[int]:
@@ -81,20 +87,10 @@ def send(message_ids: list[int]) -> dict[str, int]:
                 results.append((outgoing.id, error))
         for outcome in _record(results):
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        _note_in_crm([outgoing for _, outgoing in prepared], results)
+        went = {message_id for message_id, result in results if isinstance(result, Delivery)}
+        for hook in current_app.extensions.get(AFTER_SEND, ()):
+            hook([outgoing for _, outgoing in prepared if outgoing.id in went])
     return outcomes
-
-
-def _note_in_crm(prepared: list[Outgoing], results: list[tuple[int, Delivery | ConnectorError]]) -> None:
-    """Hand the messages that went, of accounts with HubSpot connected, to the job that notes them there."""
-    went = {message_id for message_id, result in results if isinstance(result, Delivery)}
-    accounts = crm.hubspot_accounts({outgoing.account_id for outgoing in prepared if outgoing.id in went})
-    ids = [outgoing.id for outgoing in prepared if outgoing.id in went and outgoing.account_id in accounts]
-    if ids:
-        try:
-            queue.enqueue(crm.note_sent, ids)
-        except Exception:  # the messages went; a missing note must not undo that
-            log.exception("could not enqueue HubSpot notes for %d messages", len(ids))
 
 
 def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str, Outgoing]]:

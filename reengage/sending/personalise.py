@@ -22,7 +22,7 @@ def context(contact: Contact, dropoff: Dropoff | None, flow: Flow | None, accoun
         "contact": {
             "id": contact.id, "first_name": contact.first_name, "last_name": contact.last_name, "name": name or None,
             "email": contact.email, "phone": contact.phone, "external_id": contact.external_id,
-            "hubspot_id": contact.hubspot_id,
+            "hubspot_id": contact.identity("hubspot"),
             "timezone": contact.timezone, "country": contact.country, "properties": dict(contact.properties or {}),
         },
         "dropoff": None if dropoff is None else {

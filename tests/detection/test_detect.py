@@ -144,7 +144,7 @@ def test_disabled_rule_opens_no_watches(app, client, acme):
 
 def test_stored_but_unprocessed_goal_keeps_the_clock_from_raising(database_url, app, client, acme):
     from app import create_app
-    from tests.conftest import settings
+    from tests.support import settings
 
     send(client, acme, "s1", "application_started")
     queue_down = create_app(settings(database_url, REDIS_URL="redis://127.0.0.1:1/0", JOBS_INLINE=False))

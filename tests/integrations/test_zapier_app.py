@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import require_service
+from tests.support import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "integrations" / "zapier"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import require_service
+from tests.support import require_service
 from tests.support.journeys import abandon, setup_sales, tick
 from tests.support.results import click, convert
 

@@ -1,5 +1,9 @@
 """Helpers shared by the tests."""
 
+import os
+
+import pytest
+
 
 def event(key: str = "evt-1", **fields) -> dict:
     """An event body with sensible defaults."""
@@ -19,3 +23,9 @@ def settings(database_url: str, **overrides) -> dict:
         "RATE_LIMIT": "100000 per minute",
         **overrides,
     }
+
+def require_service(name: str, reason: str) -> None:
+    """Skip for a missing service, or fail when the run requires services."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{name} is required (REQUIRE_SERVICES=1) but {reason}")
+    pytest.skip(f"{name} unavailable: {reason}")

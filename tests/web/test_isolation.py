@@ -50,9 +50,10 @@ PROBED = {
     *{(method, f"/v1/connections/{provider}") for method in ("GET", "PUT", "DELETE")
       for provider in ("sendgrid", "hubspot")},
     *{("POST", f"/v1/connections/{provider}/validate") for provider in ("sendgrid", "hubspot")},
-    # Probed by tests/webhooks/test_sendgrid.py::test_mail_we_did_not_send_and_other_accounts_messages_are_ignored
+    # Probed by tests/providers/sendgrid/test_sendgrid.py::
+    # test_mail_we_did_not_send_and_other_accounts_messages_are_ignored
     ("POST", "/v1/webhooks/sendgrid/<token>"),
-    # Probed by tests/webhooks/test_hubspot.py::test_the_accounts_api_key_is_accepted_instead_of_a_signature
+    # Probed by tests/providers/hubspot/test_hubspot.py::test_the_accounts_api_key_is_accepted_instead_of_a_signature
     ("POST", "/v1/webhooks/hubspot/<token>"),
     ("POST", "/v1/hubspot/actions/<token>"),
     # Probed by tests/triggers/test_triggers.py::test_another_accounts_items_never_appear

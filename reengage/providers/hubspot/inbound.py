@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from reengage.intake import ingest
 from reengage.intake.contacts import ContactResolver
 from reengage.intake.schemas import ContactInputSchema
+from reengage.links.crm import recovered
 from reengage.models import Enrollment
 from reengage.platform import db
 from reengage.platform.errors import invalid
@@ -68,11 +69,16 @@ def contact_input(payload: dict[str, Any], properties: dict[str, Any]) -> dict[s
         raise invalid(error.messages, "properties") from None
 
 
+def bounded(properties: dict[str, Any]) -> dict[str, Any]:
+    """The properties an event keeps: the first MAX_PROPERTIES, strings cut at MAX_VALUE."""
+    return {name: (value[:MAX_VALUE] if isinstance(value, str) else value)
+            for name, value in list(properties.items())[:MAX_PROPERTIES]}
+
+
 def record_event(account_id: int, contact: dict[str, Any], event_type: str, properties: dict[str, Any],
                  key: str | None) -> dict[str, Any]:
     """Store the event (once per `key`, or per identical payload) and hand it to the event job."""
-    kept = {name: (value[:MAX_VALUE] if isinstance(value, str) else value)
-            for name, value in list(properties.items())[:MAX_PROPERTIES]}
+    kept = bounded(properties)
     key = key or "hubspot-" + hashlib.sha256(json.dumps([event_type, contact, kept], sort_keys=True).encode()
                                              ).hexdigest()[:40]
     body = {"id": key[:255], "type": event_type, "contact": contact, "properties": kept, "source": "hubspot"}
@@ -104,6 +110,5 @@ def enroll(account_id: int, contact_data: dict[str, Any], flow_ref: str, callbac
 
 def outcome(enrollment: Enrollment) -> dict[str, Any]:
     """The output fields a workflow gets about an enrollment."""
-    recovered = enrollment.status == "exited" and enrollment.exit_reason == "converted"
     return {"enrollment_id": str(enrollment.id), "enrollment_status": enrollment.status,
-            "exit_reason": enrollment.exit_reason or "", "recovered": recovered}
+            "exit_reason": enrollment.exit_reason or "", "recovered": recovered(enrollment)}

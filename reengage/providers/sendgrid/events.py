@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
-from reengage.jobs.events import process_events
+from reengage.intake import ingest
 from reengage.models import Event, Message
-from reengage.platform import db, queue
+from reengage.platform import db
 
 log = logging.getLogger(__name__)
 # SendGrid's event names and ours; processed and deferred say nothing a user acts on.
@@ -48,10 +48,7 @@ def store(account_id: int, batch: list[Any]) -> dict[str, Any]:
     if rejected:
         log.warning("SendGrid batch for account %d: %d events could not be read", account_id, len(rejected))
     if new_ids:
-        try:
-            queue.enqueue(process_events, new_ids)
-        except Exception:  # stored: the clock hands unprocessed events to a job again
-            log.exception("could not enqueue %d SendGrid events; the clock will retry", len(new_ids))
+        ingest.process_later(new_ids)
     return {"received": len(batch), "stored": len(new_ids), "replayed": len(rows) - len(new_ids),
             "ignored": ignored, "rejected": rejected}
 

@@ -1,5 +1,6 @@
 """Every HTTP blueprint, in one place."""
 
+from reengage.links.provider import Provider
 from reengage.web.routes import (
     actions,
     atomic,
@@ -13,14 +14,12 @@ from reengage.web.routes import (
     flows,
     health,
     hooks,
-    hubspot,
     me,
     metrics,
     options,
     product_updates,
     rules,
     searches,
-    sendgrid,
     settings,
     suppressions,
     triggers,
@@ -28,10 +27,16 @@ from reengage.web.routes import (
     winback,
 )
 
-# Blueprints of the documented API; unsubscribe pages and the dashboard are for people, not callers of the API.
-BLUEPRINTS = (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
-              enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blp,
-              sendgrid.blp, hubspot.blp, triggers.blp, hooks.blp,
-              searches.blp, options.blp, deals.blp, product_updates.blp, winback.blp,
-              metrics.blp)
 PAGES = (unsubscribe.blp, dashboard.blp)
+
+
+def blueprints(providers: dict[str, Provider]) -> tuple:
+    """Blueprints of the documented API, with the connections and webhooks of `providers`.
+
+    Unsubscribe pages and the dashboard (PAGES) are for people, not callers of the API.
+    """
+    return (health.blp, me.blp, contacts.blp, events.blp, rules.blp, dropoffs.blp, settings.blp, flows.blp,
+            enrollments.blp, suppressions.blp, actions.blp, atomic.blp, connections.blueprint(providers),
+            *(provider.blueprint for provider in providers.values() if provider.blueprint is not None),
+            triggers.blp, hooks.blp, searches.blp, options.blp, deals.blp, product_updates.blp, winback.blp,
+            metrics.blp)

@@ -1,7 +1,7 @@
 """Liveness and readiness."""
 
 from app import create_app
-from tests.conftest import settings
+from tests.support import settings
 
 
 def test_livez_answers_without_a_key(client):

@@ -10,7 +10,7 @@ from reengage.platform import db
 from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError, invalid_json
 from reengage.providers.sendgrid import events
-from reengage.schemas.webhook import SENDGRID_EXAMPLE, SendGridBatchResultSchema
+from reengage.providers.sendgrid.schemas import SENDGRID_EXAMPLE, SendGridBatchResultSchema
 
 blp = Blueprint("sendgrid", __name__, url_prefix="/v1", description="SendGrid's Event Webhook.")
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"

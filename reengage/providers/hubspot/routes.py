@@ -11,7 +11,7 @@ from reengage.platform.auth import authenticate, presented_key
 from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
 from reengage.providers.hubspot import inbound
-from reengage.schemas.webhook import (
+from reengage.providers.hubspot.schemas import (
     HUBSPOT_ACTION_EXAMPLE,
     HubSpotActionResultSchema,
     HubSpotWebhookQuerySchema,
@@ -148,5 +148,3 @@ def _payload() -> dict:
 
 def _text(value) -> str:
     return str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-
-

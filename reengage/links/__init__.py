@@ -1,0 +1,1 @@
+"""Outside services as the engine sees them: what a provider declares, and the interfaces its clients keep."""
