@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
-PROVIDERS = ("sendgrid", "hubspot")
 # unchecked: saved, never tried; ok: the last check or call worked; broken: the service refused the credentials.
 STATES = ("unchecked", "ok", "broken")
 
