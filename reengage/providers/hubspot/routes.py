@@ -3,14 +3,12 @@
 from typing import Any
 
 from flask import g, request
-from hubspot.exceptions import InvalidSignatureTimestampError, InvalidSignatureVersionError
-from hubspot.utils.signature import Signature
 
 from reengage import connections
 from reengage.platform.auth import authenticate, presented_key
 from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
-from reengage.providers.hubspot import inbound
+from reengage.providers.hubspot import inbound, signatures
 from reengage.providers.hubspot.schemas import (
     HUBSPOT_ACTION_EXAMPLE,
     HubSpotActionResultSchema,
@@ -20,6 +18,8 @@ from reengage.providers.hubspot.schemas import (
 
 blp = Blueprint("hubspot", __name__, url_prefix="/v1", description="HubSpot workflow webhooks and custom actions.")
 OBJECT = {"type": "object", "additionalProperties": True}
+# HubSpot signs custom workflow action calls with v2 only.
+ACTION_VERSIONS = ("v2",)
 
 
 @blp.route("/webhooks/hubspot/<token>", methods=["POST"])
@@ -30,10 +30,14 @@ OBJECT = {"type": "object", "additionalProperties": True}
 def workflow_webhook(query, token: str):
     """Take a contact from a workflow's "Send a webhook" action: record `type` as its event, enroll it in `flow`.
 
-    Signed with the app's client secret (`X-HubSpot-Signature-v3`, or v1/v2), or sent with your API key
-    in a header. The contact is matched or created by its HubSpot id and email.
+    Signed with the app's client secret (`X-HubSpot-Signature-v3`; v2 or v1 when the connection's
+    `signature_versions` allow them), or sent with your API key in a header. v1 signs only the body, so
+    a v1-signed call must give `type` and `flow` in the body. The contact is matched or created by its
+    HubSpot id and email.
     """
-    link = _link(token)
+    link, proof = _link(token)
+    if proof == "v1":
+        _refuse_unsigned_query(query)
     payload = _payload()
     event_type = query.get("type") or _text(payload.get("type"))
     flow = query.get("flow") or _text(payload.get("flow"))
@@ -61,9 +65,10 @@ def custom_action(token: str):
     """Run our custom workflow action: enroll the record in `flow` and/or record `event_type`.
 
     With `wait_for_outcome` the record waits (BLOCK) until the enrollment ends; the workflow then goes
-    on with `recovered` true or false.
+    on with `recovered` true or false. Signed with v2 (as HubSpot signs these) or a version the
+    connection's `signature_versions` allow, or sent with your API key.
     """
-    link = _link(token)
+    link, _ = _link(token, ACTION_VERSIONS)
     payload = _payload()
     inputs = payload.get("inputFields") or payload.get("fields") or {}
     if not isinstance(inputs, dict) or not isinstance(payload.get("object"), dict):
@@ -93,49 +98,34 @@ def custom_action(token: str):
     return {"outputFields": {**fields, "hs_execution_state": "BLOCK" if blocked else "SUCCESS"}}
 
 
-def _link(token: str) -> connections.Linked:
+def _link(token: str, also: tuple[str, ...] = ()) -> tuple[connections.Linked, str]:
+    """The connection the URL names and how the call proved itself: a signature version, or "key"."""
     link = connections.by_token("hubspot", token)
     if link is None:
         raise ApiError(404, "not_found", "No HubSpot connection has this URL.")
-    _authenticate(link)
-    return link
+    return link, _authenticate(link, also)
 
 
-def _authenticate(link: connections.Linked) -> None:
-    """A valid HubSpot signature over the full URL, or this account's API key."""
-    v3, older = request.headers.get("X-HubSpot-Signature-v3"), request.headers.get("X-HubSpot-Signature")
-    if v3 or older:
-        secret = link.secrets.get("client_secret")
-        if not secret:
-            raise ApiError(401, "unauthorized", "Signed requests need the app's client_secret on the connection.")
-        version = "v3" if v3 else (request.headers.get("X-HubSpot-Signature-Version") or "v1").lower()
-        try:
-            valid = Signature.is_valid(signature=v3 or older, client_secret=secret,
-                                       request_body=request.get_data(as_text=True), http_uri=_url(),
-                                       http_method=request.method, signature_version=version,
-                                       timestamp=request.headers.get("X-HubSpot-Request-Timestamp"))
-        except InvalidSignatureTimestampError:
-            raise ApiError(401, "stale_signature", "X-HubSpot-Request-Timestamp is missing or older than "
-                                                   "5 minutes.") from None
-        except InvalidSignatureVersionError:
-            raise ApiError(401, "invalid_signature", f"Unknown signature version {version!r}.") from None
-        if not valid:
-            raise ApiError(401, "invalid_signature", "The signature does not match this request and client secret.")
-        return
+def _authenticate(link: connections.Linked, also: tuple[str, ...]) -> str:
+    """A valid HubSpot signature of a version the connection accepts (or `also`), or this account's API key."""
+    version = signatures.verify(link, also)
+    if version:
+        return version
     if presented_key():
         authenticate()
         if g.caller.account_id == link.account_id:
-            return
+            return "key"
     raise ApiError(401, "unauthorized", "Sign the request (the app's client secret) or send this account's API key "
                                         "as 'X-API-Key: <key>'.")
 
 
-def _url() -> str:
-    """The URL HubSpot called, as it saw it (behind a proxy, from the X-Forwarded-* headers)."""
-    proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
-    host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
-    query = request.query_string.decode()
-    return f"{proto}://{host}{request.path}" + (f"?{query}" if query else "")
+def _refuse_unsigned_query(query: dict[str, Any]) -> None:
+    """A v1 signature leaves the URL unsigned: what to do may not come from it, or a capture could be re-aimed."""
+    for name in ("type", "flow"):
+        if name in query:
+            message = "A v1 signature does not cover the URL: give it in the body instead."
+            raise ApiError(422, "validation_error", f"Invalid input: {name}: {message}",
+                           {"fields": [{"field": name, "message": message}]})
 
 
 def _payload() -> dict:

@@ -7,6 +7,13 @@ from reengage.schemas.enrollment import EnrollmentSchema
 from reengage.schemas.event import IntakeResultSchema
 from reengage.schemas.flow import FlowRef
 
+SIGNATURE_VERSIONS = ("v3", "v2", "v1")
+SIGNATURES_DOC = (
+    "Signature versions accepted on `webhook_url` (and on `action_url`, which also takes v2: HubSpot signs custom "
+    "action calls with v2 only). v3 signs the method, URL, body and a timestamp (older than 5 minutes is refused); "
+    "v2 signs the method, URL and body without a time; v1 signs only the body, so with v1 the event `type` and "
+    "`flow` must come in the body, never in the URL's query.")
+
 
 class HubSpotPropertiesSchema(Schema):
     """Names of the HubSpot contact properties Reengage writes; empty to write none of that kind."""
@@ -40,6 +47,9 @@ class HubSpotInputSchema(Schema):
         "description": "The deal property naming the competitor a deal was lost to (none by default)."})
     task_owner_id = fields.String(allow_none=True, validate=validate.Length(1, 40), metadata={
         "description": "Owner of tasks for contacts whose HubSpot owner is not known.", "example": "8712345"})
+    signature_versions = fields.List(
+        fields.String(validate=validate.OneOf(SIGNATURE_VERSIONS)), load_default=lambda: ["v3"],
+        validate=validate.Length(1, 3), metadata={"description": SIGNATURES_DOC, "example": ["v3"]})
     sync_closed_lost = fields.Boolean(load_default=False, metadata={
         "description": "Read deals that move to closed-lost (any pipeline) as lost deals (with `deal.closed_lost` "
                        "events when they have a contact); a known lost deal moving to closed-won is a win-back won."})
@@ -57,6 +67,7 @@ class HubSpotConnectionSchema(ConnectionStatusSchema):
     loss_reason_property = fields.String()
     competitor_property = fields.String(allow_none=True)
     task_owner_id = fields.String(allow_none=True)
+    signature_versions = fields.List(fields.String(), metadata={"description": SIGNATURES_DOC, "example": ["v3"]})
     sync_closed_lost = fields.Boolean()
     webhook_url = fields.String(metadata={"description": "For a workflow's \"Send a webhook\" action."})
     action_url = fields.String(metadata={"description": "actionUrl of the custom workflow action."})

@@ -72,10 +72,58 @@ def test_behind_a_proxy_the_signed_url_is_the_public_one(client, urls):
     assert post_signed(client, path, FLAT, base="http://localhost", headers=proxied).status_code == 401
 
 
-def test_v1_and_v2_signatures_are_accepted(client, urls):
+def test_only_v3_is_accepted_on_the_webhook_until_older_versions_are_turned_on(client, acme, urls):
     for version in ("v1", "v2"):
-        response = post_signed(client, urls["webhook_url"] + f"?type=ping_{version}", FLAT, version=version)
-        assert response.status_code == 200, (version, response.json)
+        refused = post_signed(client, urls["webhook_url"] + "?type=demo_no_show", FLAT, version=version)
+        assert refused.status_code == 401 and refused.json["error"]["code"] == "invalid_signature", version
+    shown = client.put("/v1/connections/hubspot", json={**HUBSPOT, "signature_versions": ["v3", "v2", "v1"]},
+                       headers=acme.headers).json
+    assert shown["signature_versions"] == ["v3", "v2", "v1"]
+    assert post_signed(client, urls["webhook_url"] + "?type=ping_v2", FLAT, version="v2").status_code == 200
+    signed_body = post_signed(client, urls["webhook_url"], {**FLAT, "type": "ping_v1"}, version="v1")
+    assert signed_body.status_code == 200, signed_body.json
+
+
+def test_a_v1_signature_cannot_carry_its_target_in_the_unsigned_query(client, acme, urls):
+    client.put("/v1/connections/hubspot", json={**HUBSPOT, "signature_versions": ["v1"]}, headers=acme.headers)
+    for query in ("?type=demo_no_show", "?flow=sales"):
+        # v1 signs the body alone: the same signature is valid under any query.
+        aimed = post_signed(client, urls["webhook_url"] + query, FLAT, version="v1")
+        assert aimed.status_code == 422, aimed.json
+        assert aimed.json["error"]["details"]["fields"][0]["field"] == query[1:].split("=")[0]
+    assert client.get("/v1/events", headers=acme.headers).json == []
+
+
+def test_v3_timestamps_more_than_five_minutes_away_either_way_are_refused(client, urls):
+    path = urls["webhook_url"] + "?type=demo_no_show"
+    for offset in (-301, 301, 3600 * 24):
+        response = post_signed(client, path, FLAT, timestamp=str(int((time.time() + offset) * 1000)))
+        assert response.status_code == 401 and response.json["error"]["code"] == "stale_signature", offset
+    for timestamp in ("soon", "1e30"):
+        assert post_signed(client, path, FLAT, timestamp=timestamp).json["error"]["code"] == "stale_signature"
+    assert post_signed(client, path, FLAT, timestamp=str(int((time.time() + 60) * 1000))).status_code == 200
+
+
+def test_a_valid_v3_signature_is_used_when_an_older_one_comes_with_it(client, urls):
+    path = urls["webhook_url"] + "?type=demo_no_show"
+    forged_v1 = {"X-HubSpot-Signature": "0" * 64, "X-HubSpot-Signature-Version": "v1"}
+    assert post_signed(client, path, FLAT, headers=forged_v1).status_code == 200
+
+
+def test_the_custom_action_takes_v2_and_v3_but_not_v1_by_default(client, acme, urls):
+    setup_sales(client, acme)
+    assert post_signed(client, urls["action_url"], action(wait="false"), version="v3").status_code == 200
+    assert post_signed(client, urls["action_url"], action(wait="false"), version="v2").status_code == 200
+    refused = post_signed(client, urls["action_url"], action(wait="false"), version="v1")
+    assert refused.status_code == 401 and refused.json["error"]["code"] == "invalid_signature"
+
+
+@pytest.mark.parametrize("versions", [[], ["v4"], ["v3", "v3", "v2", "v1"], "v3"])
+def test_bad_signature_versions_are_refused_naming_the_field(client, acme, hubspot, versions):
+    response = client.put("/v1/connections/hubspot", json={**HUBSPOT, "signature_versions": versions},
+                          headers=acme.headers)
+    assert response.status_code == 422
+    assert response.json["error"]["details"]["fields"][0]["field"].startswith("signature_versions")
 
 
 def test_the_accounts_api_key_is_accepted_instead_of_a_signature(client, acme, globex, urls):
