@@ -3,6 +3,7 @@
 from reengage.models.account import Account, ApiKey
 from reengage.models.connection import Connection
 from reengage.models.contact import CONSENT_CHANNELS, Contact
+from reengage.models.dashboard_session import DashboardSession
 from reengage.models.deal import Deal, DealContact, DealOutcome, DealSignal, Escalation, ProductUpdate
 from reengage.models.dropoff import Dropoff
 from reengage.models.enrollment import Enrollment
@@ -17,7 +18,8 @@ from reengage.models.suppression import Suppression
 from reengage.models.watch import Watch
 
 __all__ = [
-    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Connection", "Contact", "ContactIdentity", "Deal",
-    "DealContact", "DealOutcome", "DealSignal", "Dropoff", "Enrollment", "Escalation", "Event", "Flow", "FlowRoute",
-    "Hook", "HookDelivery", "Message", "ProductUpdate", "Rule", "ServiceStatus", "Suppression", "Watch",
+    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Connection", "Contact", "ContactIdentity",
+    "DashboardSession", "Deal", "DealContact", "DealOutcome", "DealSignal", "Dropoff", "Enrollment", "Escalation",
+    "Event", "Flow", "FlowRoute", "Hook", "HookDelivery", "Message", "ProductUpdate", "Rule", "ServiceStatus",
+    "Suppression", "Watch",
 ]

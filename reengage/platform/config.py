@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,14 @@ DEFAULTS: dict[str, Any] = {
     # Requests per API key (Flask-Limiter's notation), counted in Redis when REDIS_URL is set; send
     # high volumes of events in batches of up to 1,000.
     "RATE_LIMIT": "3000 per minute",
+    # The dashboard's session cookie: a signed-in browser is asked for the key again after 12 hours, the
+    # cookie never reaches scripts or other sites' requests, and (see load) only travels over https when
+    # PUBLIC_URL is https. These replace Flask's own defaults (31 days, no SameSite).
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Failed dashboard sign-ins per client address (limits' notation); more wait for Retry-After.
+    "DASHBOARD_SIGN_IN_LIMIT": "10 per 15 minutes",
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
@@ -77,6 +86,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raise RuntimeError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {settings['LOG_LEVEL']!r}")
     settings["LOG_LEVEL"] = str(settings["LOG_LEVEL"]).upper()
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
+    settings.setdefault("SESSION_COOKIE_SECURE", str(settings["PUBLIC_URL"]).startswith("https://"))
     _hook_settings(settings)
     if settings["EMBEDDED"]:
         settings["DATABASE_URL"] = f"sqlite:///{Path.cwd() / EMBEDDED_DATABASE_FILE}"

@@ -1,15 +1,27 @@
 """The dashboard at /dashboard: signed in once with an API key, then a session cookie; every form carries a CSRF token.
 
-The session holds the key's public prefix and hash, and each page checks them again, so revoking the
-key signs its dashboard sessions out. Charts are drawn by Plotly, whose script comes from the
-installed `plotly` package: the page fetches nothing from outside this server.
+The cookie names a session kept on the server (reengage.web.sessions), opened with a key: signing out
+ends it, and each page checks the key again, so revoking the key signs its dashboard sessions out.
+Failed sign-ins from one address are bounded (DASHBOARD_SIGN_IN_LIMIT). Charts are drawn by Plotly,
+whose script comes from the installed `plotly` package: the page fetches nothing from outside this server.
 """
 
 from datetime import timedelta
 from functools import cache, wraps
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, redirect, render_template, request, send_from_directory, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import RAISE, Schema, fields, validate
 from plotly.offline import get_plotlyjs
@@ -18,6 +30,7 @@ from reengage.models import Account
 from reengage.platform import auth, db
 from reengage.results import dashboard, metrics
 from reengage.settings import metrics_of
+from reengage.web import sessions
 from reengage.web.routes.metrics import csv_of
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -38,12 +51,12 @@ class PeriodSchema(Schema):
 
 
 def init_app(app: Flask) -> None:
-    """CSRF tokens for the dashboard's forms; the API, authenticated by key on every call, needs none."""
+    """CSRF tokens for the dashboard's forms (the API, authenticated by key on every call, needs none); the
+    sign-in throttle. The cookie's settings come with the app's settings (reengage.platform.config)."""
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PUBLIC_URL"].startswith("https://"))
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     csrf.init_app(app)
+    app.extensions["dashboard_sign_in"] = sessions.SignInThrottle(app.config["DASHBOARD_SIGN_IN_LIMIT"],
+                                                                  app.config["REDIS_URL"])
 
 
 @blp.after_request
@@ -55,10 +68,7 @@ def _secure(response: Response) -> Response:
 
 
 def _signed_in() -> auth.Caller | None:
-    prefix, key_hash = session.get("key_prefix"), session.get("key_hash")
-    if not isinstance(prefix, str) or not isinstance(key_hash, str):
-        return None
-    return auth.lookup(prefix, key_hash)
+    return sessions.caller_of(session.get("sid"))
 
 
 def _for_account(view):
@@ -100,20 +110,28 @@ def sign_in_page():
 def sign_in():
     """Check the key, then start a fresh session (never one an attacker could have planted)."""
     csrf.protect()
+    throttle, address = current_app.extensions["dashboard_sign_in"], request.remote_addr or "-"
+    wait = throttle.wait(address)
+    if wait:
+        problem = f"Too many failed sign-ins from your address. Try again in {wait} seconds."
+        return render_template("sign_in.html", problem=problem), 429, {"Retry-After": str(wait)}
     key = (request.form.get("api_key") or "").strip()
     caller = auth.lookup(auth.prefix_of(key), auth.hash_key(key)) if key.startswith(auth.KEY_PREFIX) else None
     if caller is None:
+        throttle.failed(address)
         problem = "Enter an API key." if not key else "That API key is not valid or has been revoked."
         return render_template("sign_in.html", problem=problem), 401
     session.clear()
     session.permanent = True
-    session.update(key_prefix=auth.prefix_of(key), key_hash=auth.hash_key(key))
+    session["sid"] = sessions.open_session(auth.prefix_of(key))
     return redirect(url_for("dashboard.show"))
 
 
 @blp.route("/sign-out", methods=["POST"])
 def sign_out():
+    """End the session on the server too, so a copy of the cookie no longer signs anyone in."""
     csrf.protect()
+    sessions.close_session(session.get("sid"))
     session.clear()
     return redirect(url_for("dashboard.sign_in_page"))
 
