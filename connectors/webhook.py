@@ -20,6 +20,9 @@ from connectors.errors import ConnectorError, kind_of, retry_after
 SIGNATURE_HEADER = "Reengage-Signature"
 USER_AGENT = "Reengage-Hooks/1.0"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Counted as global by `ipaddress`, yet each carries an IPv4 address a gateway may forward to (NAT64,
+# 6to4, IPv4-compatible), so a private address could hide inside one.
+TUNNELS = tuple(ipaddress.ip_network(net) for net in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96"))
 
 
 def sign(secret: str, body: bytes, at: int | None = None) -> str:
@@ -51,9 +54,14 @@ def check_target(url: str, require_https: bool, allowed: tuple[Network, ...]) ->
         raise ConnectorError("permanent", f"its host {parts.hostname!r} cannot be resolved ({error})") from None
     for address in found:
         ip = ipaddress.ip_address(str(address).split("%")[0])
-        if not ip.is_global and not any(ip in network for network in allowed):
-            raise ConnectorError("permanent", f"its host resolves to {ip}, a private or reserved address; "
-                                              "allow it with HOOK_ALLOWED_NETWORKS")
+        if not _public(ip) and not any(ip in network for network in allowed):
+            raise ConnectorError("permanent", f"its host resolves to {ip}, a private, reserved, multicast or "
+                                              "tunnelled address; allow it with HOOK_ALLOWED_NETWORKS")
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A unicast address on the public internet, not a tunnel to an IPv4 one."""
+    return ip.is_global and not ip.is_multicast and not any(ip in network for network in TUNNELS)
 
 
 def post(url: str, body: bytes, secret: str, headers: dict[str, str], timeout: float) -> int:

@@ -216,3 +216,12 @@ def test_another_accounts_hooks_are_not_found(client, acme, globex, receiver):
     assert client.delete(f"/v1/hooks/{hook['id']}", headers=globex.headers).status_code == 404
     assert client.get(f"/v1/hooks/{hook['id']}/deliveries", headers=globex.headers).status_code == 404
     assert client.get("/v1/hooks", headers=globex.headers).json == []
+
+
+@pytest.mark.parametrize("host", ["[64:ff9b::7f00:1]", "[64:ff9b::808:808]", "[2002:7f00:1::]", "[2002:808:808::1]",
+                                  "[::7f00:1]", "224.0.0.1", "239.1.2.3", "[ff0e::1]", "[ff02::1]"])
+def test_nat64_6to4_and_multicast_targets_are_refused(client, acme, host):
+    response = client.post("/v1/hooks", json={"target_url": f"https://{host}/hook", "event": "dropoff.detected"},
+                           headers=acme.headers)
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["details"]["fields"][0]["field"] == "target_url"

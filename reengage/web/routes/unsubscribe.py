@@ -14,6 +14,18 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title></head>
 <body style="font-family:Arial,sans-serif;max-width:480px;margin:64px auto;padding:0 16px;color:#222">
 <h1 style="font-size:22px">{title}</h1><p>{text}</p>{form}</body></html>"""
+# The page may not be framed: another site could overlay it and have the button clicked unseen.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+}
+
+
+@blp.after_request
+def _secure(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 @blp.route("/u/<token>", methods=["GET"])
