@@ -34,11 +34,11 @@ def call(url: str, body: dict | None = None, key: str | None = None) -> tuple[in
 
 
 @pytest.fixture
-def server(tmp_path):
-    """gunicorn serving the embedded default from an empty folder."""
+def server(request, tmp_path):
+    """gunicorn serving the embedded default from an empty folder (writing an access log if given one)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
-    env.update(PYTHONPATH=str(ROOT), PORT=str(port), FLASK_APP="app:app", ACCESS_LOG="")
+    env.update(PYTHONPATH=str(ROOT), PORT=str(port), FLASK_APP="app:app", ACCESS_LOG=getattr(request, "param", ""))
     process = subprocess.Popen(
         [BIN / "gunicorn", "-c", ROOT / "gunicorn.conf.py", "app:app"], cwd=tmp_path, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -61,7 +61,7 @@ def server(tmp_path):
 
 def test_quick_start_serves_health_and_stores_an_event(server):
     assert server["health"] == (200, {"status": "ok", "database": "ok", "redis": "not configured"})
-    assert (server["cwd"] / "reengage.db").exists()
+    assert (server["cwd"] / "reengage.db").stat().st_mode & 0o077 == 0  # readable by its owner alone
     created = subprocess.run(
         [BIN / "flask", "accounts", "create", "Acme", "--key-only"], cwd=server["cwd"], env=server["env"],
         capture_output=True, text=True, check=True,
@@ -77,3 +77,21 @@ def test_quick_start_serves_health_and_stores_an_event(server):
     while call(f"{server['base']}/v1/contacts/1", key=key)[1]["last_event_at"] is None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("server", ["access.log"], indirect=True)
+def test_the_access_log_leaves_out_the_tokens_of_webhook_and_unsubscribe_urls(server):
+    paths = ("/v1/webhooks/hubspot/hs-secret-token?type=x", "/v1/hubspot/actions/act-secret-token",
+             "/v1/webhooks/sendgrid/sg-secret-token", "/u/unsub-secret-token")
+    for path in paths:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(f"{server['base']}{path}", data=b"{}"), timeout=10)
+        assert refused.value.code in (401, 404)
+    log = server["cwd"] / "access.log"
+    deadline = time.monotonic() + 30
+    while log.read_text().count("\n") < len(paths) + 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    text = log.read_text()
+    assert "secret-token" not in text
+    assert "POST /v1/webhooks/hubspot/[token]?type=x" in text and "POST /u/[token]" in text

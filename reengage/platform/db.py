@@ -13,7 +13,7 @@ from typing import Any, ClassVar, TypeVar
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, Table, create_engine, event
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, Table, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -225,6 +225,11 @@ def upgrade(url: str) -> None:
 
 def upgrade_embedded(url: str, lock_path: Path) -> None:
     """Migrate the embedded database once, even when several workers start together."""
+    database = make_url(url).database
+    if database and database != ":memory:":
+        # Readable by its owner alone: it holds contacts and sealed credentials. SQLite gives its WAL
+        # and shared-memory files the same mode.
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
