@@ -51,8 +51,8 @@ class PeriodSchema(Schema):
 
 
 def init_app(app: Flask) -> None:
-    """CSRF tokens for the dashboard's forms (the API, authenticated by key on every call, needs none); the
-    sign-in throttle. The cookie's settings come with the app's settings (reengage.platform.config)."""
+    """CSRF tokens for the dashboard's forms and the sign-in throttle (cookie settings: reengage.platform.config)."""
+    # The API, authenticated by key on every call, needs no CSRF token.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     app.extensions["dashboard_sign_in"] = sessions.SignInThrottle(app.config["DASHBOARD_SIGN_IN_LIMIT"],
