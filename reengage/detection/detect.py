@@ -10,15 +10,15 @@ from sqlalchemy import Row, bindparam, select
 from reengage.detection import watches
 from reengage.detection.detectors import DETECTORS
 from reengage.models import Rule, Watch
-from reengage.platform import db
+from reengage.platform import db, turns
 
 table = Watch.__table__
-# The clock's query: due watches through the partial index on the deadline, each taken by one
-# clock only (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer at a time).
-DUE = (
-    select(table).where(watches.OPEN, table.c.deadline <= bindparam("now")).order_by(table.c.deadline)
-    .limit(bindparam("limit")).with_for_update(skip_locked=True)
-)
+OPEN_DUE: list[turns.Condition] = [watches.OPEN, table.c.deadline <= bindparam("now")]
+# The clock's queries: due watches through the partial index on the deadline, in turns between accounts
+# (each account's earliest deadline first), then each taken by one clock only (FOR UPDATE SKIP LOCKED on
+# PostgreSQL; SQLite has one writer at a time).
+DUE = turns.due_in_turns(table, OPEN_DUE, [table.c.deadline], bindparam("limit"))
+STILL_DUE = turns.lock_still(table, OPEN_DUE, bindparam("ids", expanding=True), tuple(table.c))
 
 
 def on_events(claimed: Sequence[Row]) -> None:
@@ -40,7 +40,10 @@ def expire_due(now: datetime, limit: int) -> int:
     """End up to `limit` watches whose deadline has passed; answer how many."""
     with db.transaction() as db_session:
         connection = db_session.connection()
-        due = connection.execute(DUE, {"now": now, "limit": limit}).all()
+        candidates = list(connection.scalars(DUE, {"now": now, "limit": limit}))
+        if not candidates:
+            return 0
+        due = connection.execute(STILL_DUE, {"now": now, "ids": candidates}).all()
         if not due:
             return 0
         wanted = select(Rule).where(Rule.id.in_({watch.rule_id for watch in due}))

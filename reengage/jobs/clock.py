@@ -18,7 +18,7 @@ from reengage.jobs.messages import send_messages
 from reengage.models import Deal, Enrollment, Event
 from reengage.models.deal import TO_PUSH
 from reengage.models.enrollment import CALLBACK_DUE
-from reengage.platform import db, queue
+from reengage.platform import db, queue, turns
 from reengage.sending import dispatch
 from reengage.sequencing import assignment, enrollments
 from reengage.winback import deals as winback_deals
@@ -36,13 +36,9 @@ HOOK_CHUNK = 20
 def requeue_unprocessed_events(at: datetime) -> int:
     """Hand events that were stored but never processed (a lost job, a restart) to a job."""
     grace = timedelta(seconds=current_app.config["EVENT_REPROCESS_AFTER_SECONDS"])
-    query = (
-        select(Event.id)
-        .where(Event.processed_at.is_(None), Event.received_at < at - grace)
-        .order_by(Event.received_at)
-        .limit(BATCH)
-    )
-    ids = list(db.session().scalars(query))
+    stale = [Event.processed_at.is_(None), Event.received_at < at - grace]
+    # In turns between accounts (each account's oldest first): one account's backlog does not fill the sweep.
+    ids = list(db.session().scalars(turns.due_in_turns(Event.__table__, stale, [Event.received_at], BATCH)))
     db.session().commit()
     if ids:
         # One id for the sweep: while workers are down, ticks do not pile up copies of it.
@@ -61,15 +57,15 @@ def enroll_ready_dropoffs(at: datetime) -> int:
 
 
 def dispatch_due_messages(at: datetime) -> int:
-    """Claim messages whose send time has come and hand them to send jobs."""
+    """Claim messages whose send time has come, in turns between accounts, and hand them to send jobs."""
+    # Ranked once a tick, claimed BATCH at a time: every account's first messages go in the first jobs.
+    due = dispatch.due(at, MAX_MESSAGES_PER_TICK)
     claimed = 0
-    while claimed < MAX_MESSAGES_PER_TICK:
-        ids = dispatch.claim_due(at, BATCH)
-        for start in range(0, len(ids), dispatch.CHUNK):
-            queue.enqueue(send_messages, ids[start:start + dispatch.CHUNK])
+    for start in range(0, len(due), BATCH):
+        ids = dispatch.claim(due[start:start + BATCH], at)
+        for chunk in range(0, len(ids), dispatch.CHUNK):
+            queue.enqueue(send_messages, ids[chunk:chunk + dispatch.CHUNK])
         claimed += len(ids)
-        if len(ids) < BATCH:
-            break
     return claimed
 
 

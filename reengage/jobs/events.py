@@ -1,18 +1,28 @@
-"""Processing stored events: each event is claimed once, then handed to every processor."""
+"""Processing stored events: each event is claimed once, then handed to every processor.
 
+A job processes at most ROUND_EVENTS events, taking turns between their accounts, and hands the
+rest back to the queue: one account's backlog waits behind another's new events, not before them.
+"""
+
+import itertools
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Row, bindparam, or_, update
+from sqlalchemy import Row, bindparam, or_, select, update
 
 from reengage import hooks
 from reengage.detection import detect
 from reengage.jobs import job
 from reengage.models import Contact, Event
 from reengage.outcomes import engagement, recovery
-from reengage.platform import db
+from reengage.platform import db, queue
 from reengage.winback import events as winback_events
 
 events, contacts = Event.__table__, Contact.__table__
+# Events one round claims and processes in one transaction, so a write lock is never held for long.
+ROUND_EVENTS = 500
+PENDING = select(events.c.id, events.c.account_id).where(
+    events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
 # Built once: these run for every batch of events, and building a statement costs more than running it.
 CLAIM = (
     update(events)
@@ -49,9 +59,33 @@ PROCESSORS: tuple[Callable[[Sequence[Row]], None], ...] = (
     hooks.on_events)
 
 
+def in_turns(pending: Sequence[Row]) -> list[int]:
+    """Event ids in arrival order per account, each account's n-th before any account's (n+1)-th."""
+    by_account: dict[int, list[int]] = defaultdict(list)
+    for row in sorted(pending, key=lambda row: row.id):
+        by_account[row.account_id].append(row.id)
+    turns = itertools.zip_longest(*by_account.values())
+    return [event_id for turn in turns for event_id in turn if event_id is not None]
+
+
 @job(merge_lists=True)
 def process_events(event_ids: list[int]) -> int:
-    """Claim the given events that no one has processed yet and process them; safe to repeat."""
+    """Process one round of the given events that no one has processed yet; hand the rest on. Safe to repeat."""
+    pending = db.session().connection().execute(PENDING, {"ids": event_ids}).all()
+    db.session().commit()
+    ordered = in_turns(pending)
+    processed = claim_and_process(ordered[:ROUND_EVENTS])
+    if len(ordered) > ROUND_EVENTS:
+        # Queued behind what is waiting already (and merged with it in the embedded queue), so other
+        # accounts' events go first.
+        queue.enqueue(process_events, ordered[ROUND_EVENTS:])
+    return processed
+
+
+def claim_and_process(event_ids: list[int]) -> int:
+    """Claim the given events that no one has processed yet and process them, in one transaction."""
+    if not event_ids:
+        return 0
     with db.transaction() as db_session:
         claimed = db_session.connection().execute(CLAIM, {"ids": event_ids, "now": db.utcnow()}).all()
         if claimed:

@@ -50,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
     # How often a delivery is tried in all, and when one handed to a job that never finished goes again.
     "HOOK_MAX_ATTEMPTS": 8,
     "HOOK_REQUEUE_AFTER_SECONDS": 300,
-    # Requests per API key (Flask-Limiter's notation), counted in Redis when REDIS_URL is set; send
+    # Requests per account (Flask-Limiter's notation), counted in Redis when REDIS_URL is set; send
     # high volumes of events in batches of up to 1,000.
     "RATE_LIMIT": "3000 per minute",
     # The dashboard's session cookie: a signed-in browser is asked for the key again after 12 hours, the
@@ -61,11 +61,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Failed dashboard sign-ins per client address (limits' notation); more wait for Retry-After.
     "DASHBOARD_SIGN_IN_LIMIT": "10 per 15 minutes",
+    # Events per account, a batch of N counting N, so one account's batches cannot starve the others; it must
+    # allow a whole batch (MAX_EVENTS_PER_REQUEST).
+    "EVENT_RATE_LIMIT": "60000 per minute",
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
             "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS",
-            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "CLOCK_INTERVAL_SECONDS")
+            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
                    "CLOCK_INTERVAL_SECONDS": float}

@@ -115,7 +115,7 @@ def http_error(error: HTTPException) -> Response:
             located = {k: v for part in located.values() for k, v in part.items()}
         return api_error(invalid(located))
     if status == 429:
-        return error_response(429, "rate_limited", f"Too many requests for this API key (the limit is "
+        return error_response(429, "rate_limited", f"Too many requests for this account (the limit is "
                               f"{error.description}); try again after Retry-After seconds.")
     headers: dict[str, Any] = {}
     if isinstance(error, MethodNotAllowed):

@@ -18,16 +18,16 @@ from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.models import Message
 from reengage.models.message import IN_FLIGHT
 from reengage.outcomes import tally
-from reengage.platform import db
+from reengage.platform import db, turns
 from reengage.sending import readiness
 from reengage.sequencing import enrollments
 
 log = logging.getLogger(__name__)
 table = Message.__table__
-DUE = (
-    select(table.c.id).where(table.c.status == "scheduled", table.c.due_at <= bindparam("now"))
-    .order_by(table.c.due_at).limit(bindparam("limit")).with_for_update(skip_locked=True)
-)
+SCHEDULED_DUE = [table.c.status == "scheduled", table.c.due_at <= bindparam("now")]
+# Due messages in turns between accounts (each account's earliest first), then claimed with row locks.
+DUE = turns.due_in_turns(table, SCHEDULED_DUE, [table.c.due_at], bindparam("limit"))
+STILL_DUE = turns.lock_still(table, SCHEDULED_DUE, bindparam("ids", expanding=True))
 QUEUE = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
          .values(status="queued", queued_at=bindparam("now"), updated_at=bindparam("now")))
 CLAIM = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
@@ -42,14 +42,28 @@ def after_send(app: Flask, hook: Callable[[list[Outgoing]], None]) -> None:
     app.extensions.setdefault(AFTER_SEND, []).append(hook)
 
 
-def claim_due(now: datetime, limit: int) -> list[int]:
-    """Move up to `limit` due messages from scheduled to queued; answer their ids."""
+def due(now: datetime, limit: int) -> list[int]:
+    """Ids of up to `limit` due messages, taking turns between accounts, so a backlog does not hold up others."""
+    ids = list(db.session().scalars(DUE, {"now": now, "limit": limit}))
+    db.session().commit()
+    return ids
+
+
+def claim(ids: list[int], now: datetime) -> list[int]:
+    """Move those of `ids` still due (and not held by another clock) from scheduled to queued; answer their ids."""
+    if not ids:
+        return []
     with db.transaction() as db_session:
         connection = db_session.connection()
-        ids = list(connection.scalars(DUE, {"now": now, "limit": limit}))
-        if ids:
-            connection.execute(QUEUE, {"ids": ids, "now": now})
-    return ids
+        claimed = list(connection.scalars(STILL_DUE, {"ids": ids, "now": now}))
+        if claimed:
+            connection.execute(QUEUE, {"ids": claimed, "now": now})
+    return claimed
+
+
+def claim_due(now: datetime, limit: int) -> list[int]:
+    """Move up to `limit` due messages, in turns between accounts, from scheduled to queued; answer their ids."""
+    return claim(due(now, limit), now)
 
 
 def stalled(now: datetime, limit: int) -> list[int]:

@@ -56,6 +56,13 @@ INTAKE_ANSWER = {
     },
 }
 
+RATE_LIMITED = {
+    "description": "The account's events budget (`EVENT_RATE_LIMIT`, a batch of N counting N) or requests budget "
+                   "(`RATE_LIMIT`) is spent; nothing was stored. Retry after `Retry-After` seconds.",
+    "headers": {"Retry-After": {"description": "Seconds until the budget is renewed.", "schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
 
 def register_schemas(spec) -> None:
     """Name the intake schemas in the spec, for the hand-written oneOf above."""
@@ -66,7 +73,7 @@ def register_schemas(spec) -> None:
 
 
 @blp.route("/events", methods=["POST"])
-@blp.doc(requestBody=INTAKE_BODY, responses={"200": INTAKE_ANSWER})
+@blp.doc(requestBody=INTAKE_BODY, responses={"200": INTAKE_ANSWER, "429": RATE_LIMITED})
 def post_events():
     """Record one event or a batch. A replayed `id` is stored once and answered as `replayed`."""
     with ingest.arrival() as token:
