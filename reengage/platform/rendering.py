@@ -15,10 +15,12 @@ from typing import Any
 from jinja2 import ChainableUndefined, Template, TemplateError
 from markupsafe import escape
 
-from reengage.platform.sandbox import BudgetedEnvironment, OverBudget, budgeted
+from reengage.platform.sandbox import BudgetedEnvironment, OverBudget, budgeted, budgeted_filter
 
 # Rendered text longer than this is cut: a template loop cannot make a message of megabytes.
 MAX_LENGTH = 20_000
+# An amount with more digits before the point than this is no amount.
+MONEY_DIGITS = 30
 CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥", "INR": "₹"}
 
 
@@ -45,6 +47,8 @@ def money(value: Any, currency: Any = None) -> str:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return ""
+    if not amount.is_finite() or amount.adjusted() > MONEY_DIGITS:
+        return ""  # `1e999999999` would be written out in full: a gigabyte, not an amount
     code = str(currency or "").upper()
     if code in CURRENCY_SIGNS:
         return f"{CURRENCY_SIGNS[code]}{amount:,.2f}"
@@ -55,7 +59,7 @@ def money(value: Any, currency: Any = None) -> str:
 def environment() -> BudgetedEnvironment:
     """The one sandbox every template renders in."""
     env = BudgetedEnvironment(undefined=Fallback, autoescape=False, keep_trailing_newline=False)
-    env.filters["money"] = money
+    env.filters["money"] = budgeted_filter("money", money)
     return env
 
 

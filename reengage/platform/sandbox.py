@@ -153,7 +153,9 @@ def printf_fits(text: str, values: Any) -> None:
     if any("*" in spec for spec in specs):
         raise OverBudget("over the render budget: a width taken from the values ('%*d') is not allowed")
     widths = sum(max(int(width or 0), int(precision or 0)) for width, precision in specs)
-    refuse_over(len(text) + widths + len(specs) * weight(values), "a formatted text")
+    # Each spec takes one value of a tuple, but `%(name)s` can write the same value again and again.
+    written = len(specs) * weight(values) if isinstance(values, dict) else weight(values)
+    refuse_over(len(text) + widths + written, "a formatted text")
 
 
 def format_fits(text: str, args: tuple, kwargs: dict) -> None:
@@ -245,9 +247,10 @@ MATERIALISED = ("join",)
 FILTER_CHECKS: dict[str, Callable[..., None]] = {
     "center": lambda value, width=80: refuse_over(weight(value) + _count(width), "a centred text"),
     "indent": lambda value, width=4, *_a, **_k: refuse_over(
-        weight(value) * (2 + (len(width) if isinstance(width, str) else _count(width))), "an indented text"),
+        weight(value) + (str(value).count("\n") + 1) * (len(width) if isinstance(width, str) else _count(width)),
+        "an indented text"),
     "replace": lambda value, old, new, count=None: method_fits(str(value).replace, (old, new), {}),
-    "join": lambda value, d="", attribute=None: refuse_over(weight(value) * (1 + weight(d)), "a joined text"),
+    "join": lambda value, d="", attribute=None: refuse_over(weight(value) + len(value) * weight(d), "a joined text"),
     "format": lambda value, *args, **kwargs: printf_fits(str(value), kwargs or args),
     "batch": lambda value, linecount, fill_with=None: refuse_over(_count(linecount), "a batch"),
     "slice": lambda value, slices, fill_with=None: refuse_over(_count(slices), "a slice count"),

@@ -141,3 +141,12 @@ def test_a_changed_template_is_checked_once_when_a_flow_is_saved(client, acme, f
     body = f"Hi {{{{ contact.first_name }}}}, {uuid4().hex}"
     response = client.patch(f"/v1/flows/{flow['id']}", json={"phases": with_body(flow, body)}, headers=acme.headers)
     assert response.status_code == 200 and checked.count(body) == 1
+
+
+def test_an_amount_too_large_to_write_out_is_no_amount(client, acme, flow):
+    body = "Total: {{ '1e999999999'|money }}{{ 'nan'|money('USD') }}."
+    changed = client.patch(f"/v1/flows/{flow['id']}", json={"phases": with_body(flow, body)}, headers=acme.headers)
+    assert changed.status_code == 200
+    step = f"1.{flow['phases'][0]['steps'][1]['key']}"
+    shown = client.post("/v1/actions/render", json={"flow": "sales", "step": step}, headers=acme.headers).json
+    assert shown["text"].startswith("Total: .")
