@@ -5,7 +5,9 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import update
 
+from reengage.models import Flow
 from reengage.platform import db, rendering
 from reengage.platform.sandbox import MAX_SIZE, MAX_STEPS
 from tests.support.journeys import DANA, T, setup_sales
@@ -150,3 +152,17 @@ def test_an_amount_too_large_to_write_out_is_no_amount(client, acme, flow):
     step = f"1.{flow['phases'][0]['steps'][1]['key']}"
     shown = client.post("/v1/actions/render", json={"flow": "sales", "step": step}, headers=acme.headers).json
     assert shown["text"].startswith("Total: .")
+
+
+@pytest.mark.parametrize("bomb", BOMBS.values(), ids=BOMBS.keys())
+def test_a_bomb_stored_before_the_budget_is_refused_in_a_preview_and_fails_its_send(app, client, acme, flow, bomb):
+    with app.app_context(), db.transaction() as db_session:
+        db_session.execute(update(Flow).where(Flow.id == flow["id"]).values(phases=with_body(flow, bomb)))
+    client.post("/v1/actions/update-contact", json=DANA, headers=acme.headers)
+    key = flow["phases"][0]["steps"][1]["key"]
+    preview = client.post("/v1/actions/render", json={"flow": "sales", "step": f"1.{key}"}, headers=acme.headers)
+    assert preview.status_code == 422 and [field for field, _ in fields_of(preview)] == ["step"]
+    with db.as_of(WORKDAY):
+        sent = client.post("/v1/actions/send-phase-message", headers=acme.headers,
+                           json={"external_id": "dana", "flow": "sales", "step": key, "idempotency_key": "b"})
+    assert sent.json["status"] == "failed" and sent.json["reason"].startswith("could not render: body: ")
