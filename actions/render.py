@@ -11,7 +11,7 @@ from reengage.intake import contacts
 from reengage.intake.schemas import IDENTIFIERS
 from reengage.models import Account, Deal, Flow
 from reengage.platform import db, rendering
-from reengage.platform.errors import ApiError
+from reengage.platform.errors import ApiError, field_error
 from reengage.samples import TEMPLATE_CONTEXT
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.flow import FlowRef
@@ -81,7 +81,10 @@ def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
         settings = effective(account.settings, flow)
         consent = CHANNELS[step["channel"]].consent(step)
         context = personalise.for_step(account_id, account.name, contact, dropoff, flow, settings, consent)
-    content = CHANNELS[step["channel"]].compose(shown, context)
+    try:
+        content = CHANNELS[step["channel"]].compose(shown, context)
+    except rendering.Unrenderable as error:  # checked when saved; the contact's own data can still break it
+        raise field_error("step", f"Step {number}.{step['key']} cannot be rendered: {error}") from None
     return {**content, "channel": step["channel"], "step": f"{number}.{step['key']}", "variant": variant}
 
 

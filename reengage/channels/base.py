@@ -57,8 +57,8 @@ class Channel:
     written: bool = False
 
 
-def cta(step: Step, render: Callable[[str], str]) -> tuple[str, str]:
+def cta(step: Step, render: Callable[[str, str], str]) -> tuple[str, str]:
     """(label, url) of the step's call to action, rendered; empty when it has none."""
     if not step.get("cta"):
         return "", ""
-    return step["cta"]["label"], render(step["cta"]["url"])
+    return step["cta"]["label"], render(step["cta"]["url"], "cta.url")

@@ -30,8 +30,8 @@ def unreachable(contact: Contact, step: Step) -> str | None:
 
 def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     """What goes out: to, subject, text, html and call to action, or the dynamic template and its data."""
-    def render(source: str | None) -> str:
-        return rendering.render(source, context)
+    def render(source: str | None, field: str) -> str:
+        return rendering.render(source, context, field)
 
     label, url = cta(step, render)
     unsubscribe = context.get("unsubscribe_url", "")
@@ -39,7 +39,7 @@ def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
                                "unsubscribe_url": unsubscribe}
     if step.get("sendgrid_template_id"):
         content["sendgrid_template_id"] = step["sendgrid_template_id"]
-        content["subject"] = render(step.get("subject"))
+        content["subject"] = render(step.get("subject"), "subject")
         contact, dropoff = context.get("contact") or {}, context.get("dropoff") or {}
         content["template_data"] = {
             "subject": content["subject"], "first_name": contact.get("first_name"), "name": contact.get("name"),
@@ -47,9 +47,9 @@ def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
             "unsubscribe_url": unsubscribe, "account_name": (context.get("account") or {}).get("name"),
             "scenario": dropoff.get("scenario"), "service": dropoff.get("service")}
         return content
-    body = render(step["body"])
+    body = render(step["body"], "body")
     footer = f"Don't want these emails? Unsubscribe: {unsubscribe}" if unsubscribe else ""
-    content["subject"] = render(step["subject"])
+    content["subject"] = render(step["subject"], "subject")
     content["text"] = "\n\n".join(part for part in (body, f"{label}: {url}" if url else "", footer) if part)
     link = f'<a href="{escape(unsubscribe)}" style="color:#777">Unsubscribe</a>' if unsubscribe else ""
     content["html"] = rendering.html(body, label, url, f"Don't want these emails? {link}" if link else "")

@@ -30,7 +30,8 @@ def unreachable(contact: Contact, step: Step) -> str | None:
 def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     """The task's title and notes, and whom it is about."""
     contact = context.get("contact") or {}
-    return {"subject": rendering.render(step["subject"], context), "text": rendering.render(step["body"], context),
+    return {"subject": rendering.render(step["subject"], context, "subject"),
+            "text": rendering.render(step["body"], context, "body"),
             "hubspot_id": contact.get("hubspot_id"), "email": contact.get("email"),
             "owner_id": (contact.get("properties") or {}).get("hubspot_owner_id")}
 

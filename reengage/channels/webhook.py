@@ -30,12 +30,13 @@ def unreachable(contact: Contact, step: Step) -> str | None:
 
 def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     """The text and call to action a platform delivers, with how to reach the contact."""
-    def render(source: str | None) -> str:
-        return rendering.render(source, context)
+    def render(source: str | None, field: str) -> str:
+        return rendering.render(source, context, field)
 
     label, url = cta(step, render)
     contact = context["contact"]
-    return {"hint": step.get("hint"), "subject": render(step.get("subject")), "text": render(step["body"]),
+    return {"hint": step.get("hint"), "subject": render(step.get("subject"), "subject"),
+            "text": render(step["body"], "body"),
             "cta_label": label, "cta_url": url, "to": {"email": contact["email"], "phone": contact["phone"]},
             "unsubscribe_url": context.get("unsubscribe_url", "")}
 

@@ -2,8 +2,10 @@
 
 A flow's templates are checked when the flow is saved (they compile, and render both with a
 full sample and with nothing known), so a template that would break is refused then, not
-when a message goes. Bodies are plain text; the HTML of an email is built from that text
-with everything escaped, so nothing a contact typed can inject markup.
+when a message goes. Every render has a budget (reengage.platform.sandbox): a template that
+loops, grows or computes past it is refused, at save time as at send time. Bodies are plain
+text; the HTML of an email is built from that text with everything escaped, so nothing a
+contact typed can inject markup.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -11,12 +13,23 @@ from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import ChainableUndefined, Template, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
+
+from reengage.platform.sandbox import BudgetedEnvironment, OverBudget, budgeted, budgeted_filter
 
 # Rendered text longer than this is cut: a template loop cannot make a message of megabytes.
 MAX_LENGTH = 20_000
+# An amount with more digits before the point than this is no amount.
+MONEY_DIGITS = 30
 CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥", "INR": "₹"}
+
+
+class Unrenderable(Exception):
+    """A template that could not be rendered: over its budget, or an error it raised; `field` names it."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
 
 
 class Fallback(ChainableUndefined):
@@ -34,6 +47,8 @@ def money(value: Any, currency: Any = None) -> str:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return ""
+    if not amount.is_finite() or amount.adjusted() > MONEY_DIGITS:
+        return ""  # `1e999999999` would be written out in full: a gigabyte, not an amount
     code = str(currency or "").upper()
     if code in CURRENCY_SIGNS:
         return f"{CURRENCY_SIGNS[code]}{amount:,.2f}"
@@ -41,10 +56,10 @@ def money(value: Any, currency: Any = None) -> str:
 
 
 @cache
-def environment() -> ImmutableSandboxedEnvironment:
+def environment() -> BudgetedEnvironment:
     """The one sandbox every template renders in."""
-    env = ImmutableSandboxedEnvironment(undefined=Fallback, autoescape=False, keep_trailing_newline=False)
-    env.filters["money"] = money
+    env = BudgetedEnvironment(undefined=Fallback, autoescape=False, keep_trailing_newline=False)
+    env.filters["money"] = budgeted_filter("money", money)
     return env
 
 
@@ -54,11 +69,14 @@ def compiled(source: str) -> Template:
     return environment().from_string(source)
 
 
-def render(source: str | None, context: dict[str, Any]) -> str:
-    """`source` rendered for `context`; TemplateError (or another error the template raised) when it breaks."""
+def render(source: str | None, context: dict[str, Any], field: str = "template") -> str:
+    """`source` rendered for `context`; Unrenderable naming `field` when it breaks or passes its budget."""
     if not source:
         return ""
-    text = compiled(source).render(context)
+    try:
+        text = _rendered(compiled(source), context)
+    except Exception as error:  # the sandbox raises SecurityError, TypeError, ZeroDivisionError, OverBudget...
+        raise Unrenderable(field, _reason(error)) from error
     return text[:MAX_LENGTH].strip()
 
 
@@ -69,12 +87,25 @@ def problem(source: str, contexts: list[dict[str, Any]]) -> str | None:
     except TemplateError as error:
         line = getattr(error, "lineno", None)
         return f"Template error: {error.message}" + (f" (line {line})" if line else "")
+    except (ValueError, OverflowError, RecursionError) as error:  # e.g. an integer literal of over 4,300 digits
+        return f"Template error: {error}"
     for context in contexts:
         try:
-            template.render(context)
-        except Exception as error:  # the sandbox raises SecurityError, TypeError, ZeroDivisionError...
-            return f"Fails to render: {error}"
+            _rendered(template, context)
+        except Exception as error:
+            return _reason(error)
     return None
+
+
+def _rendered(template: Template, context: dict[str, Any]) -> str:
+    with budgeted():
+        return template.render(context)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OverBudget):
+        return f"Refused: {error}."
+    return f"Fails to render: {error}"
 
 
 def html(text: str, cta_label: str, cta_url: str, footer: str) -> str:

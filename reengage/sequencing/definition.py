@@ -1,5 +1,6 @@
 """A flow's definition: five phases of steps, each step's content and timing, checked as flows are stored."""
 
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -153,8 +154,15 @@ def template_problems(step: dict) -> dict:
     """Template errors of a step's subject, body and call to action, by field."""
     errors: dict = {}
     for name in TEMPLATE_FIELDS:
-        if step.get(name) and (found := rendering.problem(step[name], TEMPLATE_CONTEXTS)):
+        if step.get(name) and (found := template_problem(step[name])):
             errors[name] = [found]
-    if step.get("cta") and (found := rendering.problem(step["cta"]["url"], TEMPLATE_CONTEXTS)):
+    if step.get("cta") and (found := template_problem(step["cta"]["url"])):
         errors["cta"] = {"url": [found]}
     return errors
+
+
+@lru_cache(maxsize=4096)
+def template_problem(source: str) -> str | None:
+    """Why `source` cannot be a step's template, else None; known once checked (a PATCH checks its changes, then
+    the merged flow, and most steps of a flow are unchanged)."""
+    return rendering.problem(source, TEMPLATE_CONTEXTS)

@@ -65,7 +65,7 @@ def context(deal, contact, signals: list, updates: list, stories: list[dict], se
     values = {"company": deal.company or deal.name, "competitor": deal.competitor,
               "gap": (update.gaps[0].replace("-", " ") if update and update.gaps else None) or (
                   deal.gaps[0].replace("-", " ") if deal.gaps else None)}
-    need = render(NEEDS[deal.category], values) if deal.category in NEEDS else ""
+    need = render(NEEDS[deal.category], values, "need") if deal.category in NEEDS else ""
     return {
         **values, "first_name": contact.first_name if contact else None,
         "lost_month": deal.lost_at.strftime("%B %Y"), "need": need,
@@ -73,16 +73,16 @@ def context(deal, contact, signals: list, updates: list, stories: list[dict], se
         "changes": [s.summary for s in signals if s.kind not in CONGRATULATE and s.kind != "product_update"],
         "update": {"name": update.name, "summary": update.summary} if update else None,
         "value": render(VALUE.get(deal.category, "We would like to show you what it could do for {{ company }} "
-                                                 "today."), values),
+                                                 "today."), values, "value"),
         "story": story, "sender": sender,
     }
 
 
 def write(values: dict[str, Any]) -> dict[str, Any]:
     """The draft: subject, the parts in order (`[{part, text}]`: JSON objects keep no order), the whole text."""
-    parts = {part: render(TEMPLATES[part], values) for part in PARTS}
-    body = [render(TEMPLATES["greeting"], values), parts["acknowledgement"],
+    parts = {part: render(TEMPLATES[part], values, part) for part in PARTS}
+    body = [render(TEMPLATES["greeting"], values, "greeting"), parts["acknowledgement"],
             f"{parts['what_changed']} {parts['value_now']}", parts["social_proof"],
-            parts["soft_ask"], parts["easy_out"], render(TEMPLATES["signature"], values)]
-    return {"subject": render(TEMPLATES["subject"], values),
+            parts["soft_ask"], parts["easy_out"], render(TEMPLATES["signature"], values, "signature")]
+    return {"subject": render(TEMPLATES["subject"], values, "subject"),
             "parts": [{"part": part, "text": text} for part, text in parts.items()], "text": "\n\n".join(body)}
