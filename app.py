@@ -11,7 +11,7 @@ from reengage.intake import ingest
 from reengage.jobs import crm
 from reengage.jobs.events import process_events
 from reengage.links.provider import Provider
-from reengage.platform import auth, config, db, errors, queue
+from reengage.platform import auth, config, db, errors, fields, inputs, queue
 from reengage.providers import registry
 from reengage.web import api, ratelimit
 from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, rules
@@ -23,6 +23,9 @@ MIGRATE_LOCK = ".reengage-migrate.lock"
 def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Provider] | None = None) -> Flask:
     """Build an app from the environment, with `overrides` taking precedence, connecting to `providers` (all)."""
     app = Flask(__name__)
+    # Path ids are bounded before any route is added, so no lookup can overflow a BIGINT.
+    app.url_map.converters["int"] = fields.Int64Converter
+    inputs.init_app(app)
     app.config.from_mapping(config.load(overrides))
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The SDKs' debug loggers print request headers and response bodies, credentials included.

@@ -7,6 +7,7 @@ from marshmallow import fields
 from actions.action import Action
 from reengage.intake import contacts
 from reengage.platform import db
+from reengage.platform.fields import Int64
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import EnrollmentSchema
 from reengage.schemas.flow import FlowRef
@@ -15,7 +16,7 @@ from reengage.sequencing import enrollments, flows
 
 class EnrollInput(ContactRefSchema):
     flow = FlowRef(required=True, metadata={"description": "The flow's key or id."})
-    dropoff_id = fields.Integer(metadata={"description": "The dropoff this answers (its conversion ends the flow)."})
+    dropoff_id = Int64(metadata={"description": "The dropoff this answers (its conversion ends the flow)."})
 
 
 class EnrollOutput(EnrollmentSchema):

@@ -12,14 +12,14 @@ from reengage.models import Dropoff, Rule, Watch
 from reengage.outcomes.recovery import recover
 from reengage.platform import db
 from reengage.platform.errors import ApiError
-from reengage.platform.fields import Money
+from reengage.platform.fields import Int64, Money
 from reengage.schemas.contact import ContactRefSchema
 
 ACTIVE = text("dropoffs.status IN ('open', 'enrolled')")
 
 
 class RecordConversionInput(ContactRefSchema):
-    dropoff_id = fields.Integer(metadata={"description": "Only this dropoff (and its rule's watch)."})
+    dropoff_id = Int64(metadata={"description": "Only this dropoff (and its rule's watch)."})
     rule = fields.String(metadata={"description": "Only this rule's dropoffs and watches (its key)."})
     value = Money(allow_none=True, metadata={"description": "Revenue the conversion brought.", "example": 249.0})
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"), metadata={"example": "USD"})

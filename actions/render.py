@@ -12,6 +12,7 @@ from reengage.intake.schemas import IDENTIFIERS
 from reengage.models import Account, Deal, Flow
 from reengage.platform import db, rendering
 from reengage.platform.errors import ApiError, field_error
+from reengage.platform.fields import Int64
 from reengage.samples import TEMPLATE_CONTEXT
 from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.flow import FlowRef
@@ -27,8 +28,8 @@ class RenderInput(ContactRefSchema):
     step = fields.String(validate=validate.Length(1, 120), metadata={
         "description": "<phase>.<step key>, or the step key alone (required with `flow`).", "example": "1.pick-up"})
     variant = fields.String(validate=validate.Regexp(r"^[A-Z]$"), metadata={"example": "B"})
-    dropoff_id = fields.Integer(metadata={"description": "Render with this dropoff's stage, reason and value."})
-    deal_id = fields.Integer(metadata={"description": "Render this lost deal's win-back draft instead of a step."})
+    dropoff_id = Int64(metadata={"description": "Render with this dropoff's stage, reason and value."})
+    deal_id = Int64(metadata={"description": "Render this lost deal's win-back draft instead of a step."})
 
     @validates_schema
     def _names_a_step_or_a_deal(self, data: dict[str, Any], **_kwargs: Any) -> None:

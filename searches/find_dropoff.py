@@ -7,7 +7,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from reengage.models import Contact, Dropoff
 from reengage.models.dropoff import STATUSES
 from reengage.platform import db
-from reengage.platform.fields import Email, Phone
+from reengage.platform.fields import Email, Int64, Phone
 from searches.search import Search
 from triggers import dropoff_detected
 
@@ -20,7 +20,7 @@ class FindDropoffQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    contact_id = fields.Integer()
+    contact_id = Int64()
     external_id = fields.String(validate=validate.Length(1, 255))
     email = Email()
     phone = Phone()

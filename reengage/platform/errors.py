@@ -3,8 +3,7 @@
 import logging
 from typing import Any
 
-from flask import Flask, Request, Response, jsonify
-from flask.json.provider import DefaultJSONProvider
+from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -25,6 +24,8 @@ HTTP_CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+# The most of one input an error repeats back.
+MAX_ECHO = 200
 
 
 class ApiError(Exception):
@@ -40,25 +41,6 @@ class ApiError(Exception):
 def invalid_json() -> ApiError:
     """The error for a body that does not parse as JSON."""
     return ApiError(400, "invalid_json", "The body is not valid JSON.")
-
-
-class JsonProvider(DefaultJSONProvider):
-    """Flask's JSON, where nesting too deep to parse is invalid JSON rather than a crash."""
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        try:
-            return super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
-
-
-class JsonRequest(Request):
-    """A request whose malformed JSON body is answered with our error body."""
-
-    def on_json_loading_failed(self, e: ValueError | None) -> Any:
-        if e is None:
-            return super().on_json_loading_failed(e)  # not JSON at all: Flask's 415
-        raise invalid_json()
 
 
 def invalid(messages: dict | list, prefix: str = "") -> ApiError:
@@ -94,9 +76,21 @@ def flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
     return pairs
 
 
+def clipped(value: Any, limit: int = MAX_ECHO) -> Any:
+    """`value` with every string cut to `limit` characters, so an error never echoes a huge input back."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else f"{value[:limit]}… ({len(value)} characters)"
+    if isinstance(value, dict):
+        return {clipped(key, limit): clipped(item, limit) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [clipped(item, limit) for item in value]
+    return value
+
+
 def error_response(status: int, code: str, message: str, details: Any = None, headers: dict | None = None) -> Response:
     """Build the JSON error answer."""
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    body = {"code": code, "message": clipped(message, 5 * MAX_ECHO), "details": clipped(details or {})}
+    response = jsonify({"error": body})
     response.status_code = status
     response.headers.update(headers or {})
     return response
@@ -148,8 +142,6 @@ def unexpected(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the handler for every kind of error."""
-    app.request_class = JsonRequest
-    app.json = JsonProvider(app)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(ApiError, api_error)
     app.register_error_handler(ValidationError, validation_error)

@@ -1,4 +1,4 @@
-"""Marshmallow field types: time zones, phone numbers, emails, countries, durations, money."""
+"""Request field types: 64-bit integers (bodies, queries, paths), time zones, phones, emails, countries, money."""
 
 import json
 import zoneinfo
@@ -10,12 +10,47 @@ from typing import Any
 
 import phonenumbers
 from marshmallow import ValidationError, fields, validate
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from reengage.platform import durations
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9_.-]{0,99}$", error="Use 1-100 lower-case letters, digits, '_', '.' or '-'.")
 # A sender's free-form properties stay small enough to index and show.
 MAX_PROPERTIES_BYTES = 32 * 1024
+# A credential sent on in an HTTP header, which can carry printable ASCII only.
+HEADER_TOKEN = validate.Regexp(r"^[!-~]+$", error="Use the credential as issued: printable ASCII, no spaces.")
+# Every integer the database stores or compares is a signed 64-bit BIGINT.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+class Int64(fields.Integer):
+    """An integer that fits a 64-bit database column, so that no lookup or filter overflows."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        given = kwargs.pop("validate", None)
+        extra = [given] if callable(given) else list(given or [])
+        metadata = {"format": "int64", **kwargs.pop("metadata", {})}
+        super().__init__(validate=[validate.Range(INT64_MIN, INT64_MAX), *extra], metadata=metadata, **kwargs)
+
+
+class Int64Converter(IntegerConverter):
+    """A path's `<int:...>` id: a number no row can have is not found, rather than overflowing the lookup."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **{"max": INT64_MAX, **kwargs})
+
+    def to_python(self, value: str) -> int:
+        # Too many digits is out of range without converting (Python refuses over 4,300 of them).
+        digits = value.lstrip("0")
+        if len(digits) > len(str(INT64_MAX)) or int(digits or 0) > INT64_MAX:
+            raise NotFound(f"Nothing has the id {value[:40]}: ids are at most {INT64_MAX}.")
+        return super().to_python(value)
+
+
+def int64_parameter(converter: IntegerConverter) -> dict[str, Any]:
+    """How a path's id is documented in openapi.yaml."""
+    return {"type": "integer", "format": "int64", "minimum": 0, "maximum": converter.max}
 
 
 @cache

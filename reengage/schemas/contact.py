@@ -3,13 +3,13 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from reengage.intake.schemas import IDENTIFIERS
-from reengage.platform.fields import Email, Phone
+from reengage.platform.fields import Email, Int64, Phone
 
 
 class ContactSchema(Schema):
     """A stored contact."""
 
-    id = fields.Integer(metadata={"example": 42})
+    id = Int64(metadata={"example": 42})
     external_id = fields.String(allow_none=True, metadata={"example": "user-8812"})
     email = fields.String(allow_none=True, metadata={"example": "dana@example.com"})
     phone = fields.String(allow_none=True, metadata={"example": "+14155552671"})
@@ -26,7 +26,7 @@ class ContactSchema(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
     last_event_at = fields.AwareDateTime(allow_none=True)
-    engagement = fields.Integer(metadata={"description": "Raised by opens (1) and clicks (3) of our emails.",
+    engagement = Int64(metadata={"description": "Raised by opens (1) and clicks (3) of our emails.",
                                           "example": 4})
     engaged_at = fields.AwareDateTime(allow_none=True, metadata={"description": "The latest open or click."})
 
@@ -44,7 +44,7 @@ class ContactQuerySchema(Schema):
     external_id = fields.String()
     phone = Phone()
     hubspot_id = fields.String()
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    limit = Int64(load_default=50, validate=validate.Range(1, 100))
 
 
 class ContactRefSchema(Schema):
@@ -53,7 +53,7 @@ class ContactRefSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    contact_id = fields.Integer(metadata={"example": 42})
+    contact_id = Int64(metadata={"example": 42})
     external_id = fields.String(validate=validate.Length(1, 255), metadata={"example": "user-8812"})
     email = Email(metadata={"example": "dana@example.com"})
     phone = Phone()

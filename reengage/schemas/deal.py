@@ -1,12 +1,13 @@
 """Lost deals, their signals, outcomes and escalations, and product updates, as the API takes and shows them."""
 
 from datetime import UTC
+from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, post_load, validate
 
 from reengage.intake.schemas import ContactInputSchema, not_far_future
 from reengage.models.deal import PRIORITIES, STATUSES, TIMINGS
-from reengage.platform.fields import Money
+from reengage.platform.fields import Int64, Money
 from reengage.winback.analysis import CATEGORIES
 from reengage.winback.outcomes import TYPES
 from reengage.winback.score import SIGNALS
@@ -24,6 +25,11 @@ class Strict(Schema):
 class StageSchema(Strict):
     stage = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "contractsent"})
     at = fields.AwareDateTime(required=True, default_timezone=UTC)
+
+    @post_load
+    def stored(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """The stage as the deal keeps it in JSON: `at` in ISO 8601, as a CRM import writes it."""
+        return {**data, "at": data["at"].isoformat()}
 
 
 class DealInputSchema(Strict):
@@ -78,12 +84,12 @@ class SignalInputSchema(Strict):
 
 
 class SignalSchema(Schema):
-    id = fields.Integer()
+    id = Int64()
     kind = fields.String(metadata={"enum": list(SIGNALS)})
     summary = fields.String()
     occurred_at = fields.AwareDateTime()
     source = fields.String(metadata={"enum": ["api", "event", "product_update"]})
-    product_update_id = fields.Integer(allow_none=True)
+    product_update_id = Int64(allow_none=True)
 
 
 class OutcomeInputSchema(Strict):
@@ -97,7 +103,7 @@ class OutcomeInputSchema(Strict):
 
 
 class OutcomeSchema(Schema):
-    id = fields.Integer()
+    id = Int64()
     type = fields.String(metadata={"enum": list(TYPES)})
     occurred_at = fields.AwareDateTime()
     source = fields.String()
@@ -105,7 +111,7 @@ class OutcomeSchema(Schema):
 
 
 class EscalationSchema(Schema):
-    id = fields.Integer()
+    id = Int64()
     kind = fields.String(metadata={"enum": ["executive", "strategy_review", "competitor_trouble"]})
     reason = fields.String(metadata={"example": "ARR potential $620,000.00 is above $500,000.00"})
     raised_at = fields.AwareDateTime()
@@ -114,21 +120,21 @@ class EscalationSchema(Schema):
 class ScoreReasonSchema(Schema):
     signal = fields.String()
     label = fields.String()
-    points = fields.Integer()
+    points = Int64()
     summary = fields.String()
 
 
 class DealSchema(Schema):
     """A lost deal and its win-back."""
 
-    id = fields.Integer()
+    id = Int64()
     external_id = fields.String()
     source = fields.String(metadata={"enum": ["api", "event", "hubspot"]})
     name = fields.String()
     company = fields.String(allow_none=True)
     industry = fields.String(allow_none=True)
-    contact_id = fields.Integer(allow_none=True, metadata={"description": "The primary contact."})
-    contact_ids = fields.List(fields.Integer())
+    contact_id = Int64(allow_none=True, metadata={"description": "The primary contact."})
+    contact_ids = fields.List(Int64())
     owner = fields.String(allow_none=True)
     owner_id = fields.String(allow_none=True)
     amount = fields.Float(allow_none=True)
@@ -145,7 +151,7 @@ class DealSchema(Schema):
     confidence = fields.Float(metadata={"example": 0.95})
     secondary = fields.List(fields.String(), metadata={"description": "Other categories the evidence points to."})
     correction = fields.Dict(allow_none=True)
-    score = fields.Integer(metadata={"example": 5})
+    score = Int64(metadata={"example": 5})
     priority = fields.String(metadata={"enum": list(PRIORITIES)})
     score_reasons = fields.List(fields.Nested(ScoreReasonSchema))
     timing = fields.String(metadata={"enum": list(TIMINGS)})
@@ -157,7 +163,7 @@ class DealSchema(Schema):
         "channel": "email", "channel_label": "Email", "content": ["The release notes of Streaming Analytics"]}})
     draft = fields.Dict(metadata={"description": "subject, parts (the six), text, to, channel, messenger."})
     status = fields.String(metadata={"enum": list(STATUSES)})
-    failed_attempts = fields.Integer()
+    failed_attempts = Int64()
     contacted_at = fields.AwareDateTime(allow_none=True)
     replied_at = fields.AwareDateTime(allow_none=True)
     meeting_at = fields.AwareDateTime(allow_none=True)
@@ -184,7 +190,7 @@ class DealQuerySchema(Strict):
     owner = fields.String()
     ready = fields.Boolean(metadata={"description": "Only deals whose window has opened (or not yet)."})
     lost_since = fields.AwareDateTime(default_timezone=UTC)
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    limit = Int64(load_default=50, validate=validate.Range(1, 100))
 
 
 class ProductUpdateInputSchema(Strict):
@@ -200,11 +206,11 @@ class ProductUpdateInputSchema(Strict):
 
 
 class ProductUpdateSchema(Schema):
-    id = fields.Integer()
+    id = Int64()
     name = fields.String()
     summary = fields.String(allow_none=True)
     gaps = fields.List(fields.String())
     released_at = fields.AwareDateTime()
     url = fields.String(allow_none=True)
-    matched_deals = fields.Integer(metadata={"description": "Lost deals whose gap it closes."})
+    matched_deals = Int64(metadata={"description": "Lost deals whose gap it closes."})
     created_at = fields.AwareDateTime()

@@ -5,14 +5,15 @@ from datetime import UTC
 from marshmallow import RAISE, Schema, fields, validate
 
 from reengage.models.dropoff import INTENTS, STATUSES
+from reengage.platform.fields import Int64
 
 
 class DropoffSchema(Schema):
     """A detected dropoff."""
 
-    id = fields.Integer(metadata={"example": 7})
+    id = Int64(metadata={"example": 7})
     rule = fields.String(attribute="rule_key", metadata={"example": "application_abandoned"})
-    contact_id = fields.Integer(metadata={"example": 42})
+    contact_id = Int64(metadata={"example": 42})
     scenario = fields.String(metadata={"example": "sales.application_abandoned"})
     stage = fields.String(metadata={"example": "sales"})
     kind = fields.String(metadata={"example": "inactivity"})
@@ -27,7 +28,7 @@ class DropoffSchema(Schema):
     detected_at = fields.AwareDateTime()
     status = fields.String(metadata={"enum": list(STATUSES), "example": "open"})
     recovered_at = fields.AwareDateTime(allow_none=True)
-    recovery_seconds = fields.Integer(allow_none=True, metadata={"example": 5400})
+    recovery_seconds = Int64(allow_none=True, metadata={"example": 5400})
     revenue = fields.Float(allow_none=True, metadata={"example": 249.0})
     dismissed_at = fields.AwareDateTime(allow_none=True)
     service = fields.String(allow_none=True, metadata={"description": "The outside service behind a known error.",
@@ -53,7 +54,7 @@ class DropoffQuerySchema(Schema):
     rule = fields.String()
     intent = fields.String(validate=validate.OneOf(INTENTS))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    contact_id = fields.Integer()
+    contact_id = Int64()
     ready = fields.Boolean(metadata={"description": "Only dropoffs ready (or not yet ready) for outreach."})
     since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Detected at or after this time."})
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    limit = Int64(load_default=50, validate=validate.Range(1, 100))

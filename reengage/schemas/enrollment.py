@@ -8,17 +8,18 @@ from reengage.models.enrollment import EXIT_REASONS
 from reengage.models.enrollment import STATUSES as ENROLLMENT_STATUSES
 from reengage.models.message import STATUSES as MESSAGE_STATUSES
 from reengage.models.suppression import REASONS
+from reengage.platform.fields import Int64
 
 
 class MessageSchema(Schema):
     """One step of one enrollment: when it was planned, when it goes, and what became of it."""
 
-    id = fields.Integer(metadata={"example": 501})
-    enrollment_id = fields.Integer(metadata={"example": 12})
-    flow_id = fields.Integer(metadata={"example": 3})
-    contact_id = fields.Integer(metadata={"example": 42})
+    id = Int64(metadata={"example": 501})
+    enrollment_id = Int64(metadata={"example": 12})
+    flow_id = Int64(metadata={"example": 3})
+    contact_id = Int64(metadata={"example": 42})
     step = fields.String(metadata={"description": "<phase>.<step key>", "example": "1.pick-up"})
-    phase = fields.Integer(metadata={"example": 1})
+    phase = Int64(metadata={"example": 1})
     channel = fields.String(metadata={"enum": list(CHANNELS), "example": "email"})
     variant = fields.String(allow_none=True, metadata={"example": "B"})
     status = fields.String(metadata={"enum": list(MESSAGE_STATUSES), "example": "sent"})
@@ -27,7 +28,7 @@ class MessageSchema(Schema):
     planned_at = fields.AwareDateTime(metadata={"description": "Enrollment plus the step's offset."})
     due_at = fields.AwareDateTime(metadata={"description": "When it goes: planned_at moved into an allowed slot."})
     moved_because = fields.String(allow_none=True, metadata={"example": "public holiday (Thanksgiving Day)"})
-    attempts = fields.Integer()
+    attempts = Int64()
     queued_at = fields.AwareDateTime(allow_none=True)
     sent_at = fields.AwareDateTime(allow_none=True)
     delivered_at = fields.AwareDateTime(allow_none=True)
@@ -41,10 +42,10 @@ class MessageSchema(Schema):
 class EnrollmentSchema(Schema):
     """One contact in one flow."""
 
-    id = fields.Integer(metadata={"example": 12})
-    flow_id = fields.Integer(metadata={"example": 3})
-    contact_id = fields.Integer(metadata={"example": 42})
-    dropoff_id = fields.Integer(allow_none=True, metadata={"example": 7})
+    id = Int64(metadata={"example": 12})
+    flow_id = Int64(metadata={"example": 3})
+    contact_id = Int64(metadata={"example": 42})
+    dropoff_id = Int64(allow_none=True, metadata={"example": 7})
     status = fields.String(metadata={"enum": list(ENROLLMENT_STATUSES), "example": "active"})
     exit_reason = fields.String(allow_none=True, metadata={"enum": list(EXIT_REASONS), "example": None})
     holdout = fields.Boolean(metadata={"description": "In the holdout group: gets no messages."})
@@ -68,11 +69,11 @@ class EnrollmentQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    flow_id = fields.Integer()
-    contact_id = fields.Integer()
-    dropoff_id = fields.Integer()
+    flow_id = Int64()
+    contact_id = Int64()
+    dropoff_id = Int64()
     status = fields.String(validate=validate.OneOf(ENROLLMENT_STATUSES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    limit = Int64(load_default=50, validate=validate.Range(1, 100))
 
 
 class MessageQuerySchema(Schema):
@@ -81,20 +82,20 @@ class MessageQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    enrollment_id = fields.Integer()
-    flow_id = fields.Integer()
-    contact_id = fields.Integer()
+    enrollment_id = Int64()
+    flow_id = Int64()
+    contact_id = Int64()
     channel = fields.String(validate=validate.OneOf(list(CHANNELS)))
     status = fields.String(validate=validate.OneOf(MESSAGE_STATUSES))
-    phase = fields.Integer(validate=validate.Range(1, 5))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    phase = Int64(validate=validate.Range(1, 5))
+    limit = Int64(load_default=50, validate=validate.Range(1, 100))
 
 
 class OutboxItemSchema(Schema):
     """An email kept in the outbox because no SendGrid account is connected."""
 
-    id = fields.Integer(attribute="message_id", metadata={"example": 501})
-    enrollment_id = fields.Integer(metadata={"example": 12})
+    id = Int64(attribute="message_id", metadata={"example": 501})
+    enrollment_id = Int64(metadata={"example": 12})
     to = fields.String(metadata={"example": "dana@example.com"})
     subject = fields.String(metadata={"example": "Dana, your progress is saved"})
     text = fields.String()
@@ -109,15 +110,15 @@ class OutboxQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    contact_id = fields.Integer()
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    contact_id = Int64()
+    limit = Int64(load_default=50, validate=validate.Range(1, 100))
 
 
 class SuppressionSchema(Schema):
     """A contact who gets nothing more on a channel."""
 
-    id = fields.Integer(metadata={"example": 4})
-    contact_id = fields.Integer(metadata={"example": 42})
+    id = Int64(metadata={"example": 4})
+    contact_id = Int64(metadata={"example": 42})
     channel = fields.String(metadata={"enum": list(CONSENT_CHANNELS), "example": "email"})
     reason = fields.String(metadata={"enum": list(REASONS), "example": "unsubscribed"})
     created_at = fields.AwareDateTime()
@@ -129,7 +130,7 @@ class SuppressionInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    contact_id = fields.Integer(required=True, metadata={"example": 42})
+    contact_id = Int64(required=True, metadata={"example": 42})
     channel = fields.String(required=True, validate=validate.OneOf(CONSENT_CHANNELS), metadata={"example": "email"})
     reason = fields.String(load_default="manual", validate=validate.OneOf(REASONS), metadata={"example": "bounced"})
 
@@ -138,6 +139,6 @@ class SuppressionQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    contact_id = fields.Integer()
+    contact_id = Int64()
     channel = fields.String(validate=validate.OneOf(CONSENT_CHANNELS))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    limit = Int64(load_default=100, validate=validate.Range(1, 500))

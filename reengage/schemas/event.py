@@ -2,12 +2,14 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from reengage.platform.fields import Int64
+
 
 class IntakeResultSchema(Schema):
     """What intake did with one event."""
 
     id = fields.String(metadata={"example": "chk_10293"})
-    contact_id = fields.Integer(metadata={"example": 42})
+    contact_id = Int64(metadata={"example": 42})
     status = fields.String(
         metadata={"description": "`created` when stored now, `replayed` when the id was seen before.",
                   "enum": ["created", "replayed"], "example": "created"}
@@ -23,7 +25,7 @@ class EventSchema(Schema):
 
     id = fields.String(attribute="key", metadata={"example": "chk_10293"})
     type = fields.String(metadata={"example": "application_started"})
-    contact_id = fields.Integer(metadata={"example": 42})
+    contact_id = Int64(metadata={"example": 42})
     occurred_at = fields.AwareDateTime()
     received_at = fields.AwareDateTime()
     properties = fields.Dict(metadata={"example": {"application_id": "app-77", "step": 2}})
@@ -38,6 +40,6 @@ class EventQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    contact_id = fields.Integer()
+    contact_id = Int64()
     type = fields.String()
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    limit = Int64(load_default=50, validate=validate.Range(1, 100))

@@ -5,7 +5,11 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from reengage.platform.fields import Int64
 from reengage.sequencing.definition import FlowDefinitionSchema
+
+# What a clone or a patch may leave out. Only these: a phase or step given is whole, never partial.
+TOP_LEVEL = tuple(FlowDefinitionSchema._declared_fields)
 
 
 class FlowInputSchema(FlowDefinitionSchema):
@@ -23,7 +27,7 @@ class FlowPatchSchema(FlowDefinitionSchema):
 class FlowSchema(FlowDefinitionSchema):
     """A stored flow."""
 
-    id = fields.Integer(metadata={"example": 3})
+    id = Int64(metadata={"example": 3})
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
@@ -36,7 +40,7 @@ class TemplateSummarySchema(Schema):
     family = fields.String(metadata={"example": "flow_failure"})
     description = fields.String()
     enroll_on = fields.List(fields.String(), metadata={"example": ["scenario:flow_failure.known_error/auth"]})
-    steps = fields.Integer(metadata={"example": 6})
+    steps = Int64(metadata={"example": 6})
     channels = fields.List(fields.String(), metadata={"example": ["email", "webhook"]})
 
 

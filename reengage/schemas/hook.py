@@ -3,12 +3,13 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from reengage.models.hook import DELIVERY_STATES
+from reengage.platform.fields import Int64
 
 
 class HookSchema(Schema):
     """A live subscription."""
 
-    id = fields.Integer(metadata={"example": 5})
+    id = Int64(metadata={"example": 5})
     event = fields.String(metadata={"example": "dropoff.detected"})
     target_url = fields.String(metadata={"example": "https://hooks.zapier.com/hooks/standard/123/abc/"})
     filters = fields.Dict(metadata={"example": {"scenario": "sales.application_abandoned"}})
@@ -26,7 +27,7 @@ class HookCreatedSchema(HookSchema):
 
 class AttemptSchema(Schema):
     at = fields.String()
-    status = fields.Integer(allow_none=True, metadata={"description": "The target's HTTP status (null: none)."})
+    status = Int64(allow_none=True, metadata={"description": "The target's HTTP status (null: none)."})
     error = fields.String(allow_none=True)
     ms = fields.Float(metadata={"description": "How long the attempt took."})
 
@@ -34,10 +35,10 @@ class AttemptSchema(Schema):
 class HookDeliverySchema(Schema):
     """One item posted (or to be posted) to the hook, with every attempt."""
 
-    id = fields.Integer(metadata={"example": 91})
+    id = Int64(metadata={"example": 91})
     item_id = fields.String(metadata={"example": "7"})
     status = fields.String(metadata={"enum": list(DELIVERY_STATES), "example": "delivered"})
-    attempts = fields.Integer(metadata={"example": 1})
+    attempts = Int64(metadata={"example": 1})
     due_at = fields.AwareDateTime(metadata={"description": "When it is (or was last) due to be posted."})
     delivered_at = fields.AwareDateTime(allow_none=True)
     reason = fields.String(allow_none=True)
@@ -51,4 +52,4 @@ class DeliveryQuerySchema(Schema):
         unknown = RAISE
 
     status = fields.String(validate=validate.OneOf(DELIVERY_STATES))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    limit = Int64(load_default=50, validate=validate.Range(1, 100))

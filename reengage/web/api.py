@@ -3,7 +3,7 @@
 from flask import Flask
 from flask_smorest import Api
 
-from reengage.platform import errors
+from reengage.platform import errors, fields
 from reengage.schemas.error import ErrorSchema
 
 VERSION = "1.0.0"
@@ -47,6 +47,7 @@ def init_app(app: Flask, blueprints) -> RestApi:
         app.config.setdefault(key, value)
     api = RestApi(app)
     app.extensions["api"] = api
+    api.register_converter(fields.Int64Converter, fields.int64_parameter)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return api

@@ -2,6 +2,7 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from reengage.platform.fields import HEADER_TOKEN, Int64
 from reengage.schemas.connection import WRITE_ONLY, ConnectionStatusSchema
 from reengage.schemas.enrollment import EnrollmentSchema
 from reengage.schemas.event import IntakeResultSchema
@@ -33,13 +34,13 @@ class HubSpotInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    access_token = fields.String(validate=validate.Length(10, 500), metadata={
+    access_token = fields.String(validate=[validate.Length(10, 500), HEADER_TOKEN], metadata={
         "description": "Private app access token (scopes: crm.objects.contacts, crm.objects.deals, "
                        "automation). " + WRITE_ONLY, "example": "pat-na1-xxxxxxxx"})
     client_secret = fields.String(validate=validate.Length(8, 200), metadata={
         "description": "The app's client secret, to verify X-HubSpot-Signature headers. " + WRITE_ONLY})
-    portal_id = fields.Integer(allow_none=True, validate=validate.Range(1), metadata={"example": 62515})
-    app_id = fields.Integer(allow_none=True, validate=validate.Range(1), metadata={
+    portal_id = Int64(allow_none=True, validate=validate.Range(1), metadata={"example": 62515})
+    app_id = Int64(allow_none=True, validate=validate.Range(1), metadata={
         "description": "The public app that registers the custom workflow action.", "example": 1234567})
     properties = fields.Nested(HubSpotPropertiesSchema, load_default=lambda: HubSpotPropertiesSchema().load({}))
     loss_reason_property = fields.String(load_default="closed_lost_reason", validate=validate.Length(1, 100))

@@ -3,7 +3,7 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from reengage.platform.fields import Email
+from reengage.platform.fields import HEADER_TOKEN, Email, Int64
 from reengage.schemas.connection import WRITE_ONLY, ConnectionStatusSchema
 
 
@@ -13,12 +13,12 @@ class SendGridInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    api_key = fields.String(validate=validate.Length(10, 200), metadata={"description": WRITE_ONLY,
+    api_key = fields.String(validate=[validate.Length(10, 200), HEADER_TOKEN], metadata={"description": WRITE_ONLY,
                                                                          "example": "SG.xxxxxxxx.yyyyyyyy"})
     from_email = Email(required=True, validate=validate.Length(max=320), metadata={"example": "hello@acme.com"})
     from_name = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={"example": "Acme"})
     reply_to = Email(allow_none=True, validate=validate.Length(max=320), metadata={"example": "support@acme.com"})
-    unsubscribe_group_id = fields.Integer(allow_none=True, validate=validate.Range(1), metadata={
+    unsubscribe_group_id = Int64(allow_none=True, validate=validate.Range(1), metadata={
         "description": "SendGrid unsubscribe group (ASM) every message belongs to.", "example": 4321})
     sandbox_mode = fields.Boolean(load_default=False, metadata={
         "description": "SendGrid validates each message without delivering it."})

@@ -8,6 +8,7 @@ from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError, field_error
 from reengage.schemas.flow import (
+    TOP_LEVEL,
     FlowInputSchema,
     FlowPatchSchema,
     FlowSchema,
@@ -55,7 +56,7 @@ def list_flows():
 
 
 @blp.route("/flows", methods=["POST"])
-@blp.arguments(FlowInputSchema(partial=True))
+@blp.arguments(FlowInputSchema(partial=TOP_LEVEL))
 @blp.response(201, FlowSchema)
 def create_flow(data):
     """Clone a template (`{"template": "sales"}`, other fields override it) or import an exported flow."""
@@ -81,7 +82,7 @@ def get_flow(flow_id):
 
 
 @blp.route("/flows/<int:flow_id>", methods=["PATCH"])
-@blp.arguments(FlowPatchSchema(partial=True))
+@blp.arguments(FlowPatchSchema(partial=TOP_LEVEL))
 @blp.response(200, FlowSchema)
 def patch_flow(changes, flow_id):
     """Change a flow (fields given replace the stored ones; `phases` whole). Checked whole before it is saved."""
