@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import BIN, event, free_port, start_server
+from ingest import BIN, event, free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 1000
@@ -108,12 +108,7 @@ def run(seconds: float, threads: int, event_rate_limit: str | None) -> dict:
             for worker in workers:
                 worker.join()
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=45)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
     return {"quiet": percentiles(alone), "flood": percentiles(crowded), "flood_answers": tally,
             "flood_events": tally.get("200", 0) * BATCH}
 

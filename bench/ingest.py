@@ -119,6 +119,16 @@ def prebuilt(make, count: int):
     return lambda: next(ready, None) or make()
 
 
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop gunicorn; its workers finish their in-process job backlog first (its 30 s graceful timeout)."""
+    server.terminate()
+    try:
+        server.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def start_server(env: dict, cwd: Path, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [BIN / "gunicorn", "-c", ROOT / "gunicorn.conf.py", "app:app"], cwd=cwd, env=env,
@@ -175,13 +185,7 @@ def bench_backend(name: str, database_url: str | None, seconds: float, rounds: i
                 for phase, (make, connections) in phases.items():
                     rates[phase].append(load.run(make, seconds / rounds, connections, latencies[phase]))
         finally:
-            # Workers finish their in-process job backlog before exiting (gunicorn's 30 s graceful timeout).
-            server.terminate()
-            try:
-                server.wait(timeout=45)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
     noop, single, batch = (summary(rates[phase], latencies[phase]) for phase in phases)
     batch["events_per_s"] = batch["requests_per_s"] * BATCH
     return {"backend": name, "noop": noop, "single": single, "batch": batch,

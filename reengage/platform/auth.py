@@ -84,6 +84,8 @@ class KeyCache:
 
 def authenticate() -> None:
     """Resolve the caller's account or answer 401 (a `before_request` hook)."""
+    if "caller" in g:  # already resolved in this request (the rate limit asks before the route does)
+        return
     key = presented_key()
     if key is None:
         raise ApiError(401, "unauthorized", "Send your API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.")

@@ -83,3 +83,13 @@ def test_wrong_keys_are_never_cached(app, client, acme):
     assert client.get("/v1/me", headers={"X-API-Key": acme.key + "x"}).status_code == 401
     assert client.get("/v1/me", headers=acme.headers).status_code == 200
     assert client.get("/v1/me", headers={"X-API-Key": acme.key + "x"}).status_code == 401
+
+
+def test_a_request_looks_its_key_up_once_though_the_rate_limit_asks_first(client, acme, monkeypatch):
+    from reengage.platform import auth
+
+    lookups = []
+    original = auth._lookup
+    monkeypatch.setattr(auth, "_lookup", lambda *args: lookups.append(args) or original(*args))
+    assert client.get("/v1/me", headers=acme.headers).status_code == 200
+    assert len(lookups) == 1
