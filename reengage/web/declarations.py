@@ -24,7 +24,8 @@ def declarations() -> dict[str, Any]:
                     for key, action in ACTIONS.items()],
         "searches": [{"key": key, "noun": search.noun, "label": search.label, "description": search.description,
                       "path": f"/v1/searches/{key}", "fields": fields_of(search.input()),
-                      "outputs": outputs_of(search.output()), "sample": search.sample[0]}
+                      "outputs": outputs_of(search.output()), "one_of": list(search.one_of),
+                      "sample": search.sample[0]}
                      for key, search in SEARCHES.items()],
         "options": [{"key": source, "path": f"/v1/options/{source}"} for source in options.SOURCES],
     }
