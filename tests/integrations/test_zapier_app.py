@@ -5,7 +5,6 @@ binary to node_modules/.bin), installed once from the lock file and kept until t
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+import dev
 from tests.support import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,15 +31,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def node() -> dict[str, str]:
     """An environment whose PATH starts with the app's own Node 22 and CLI, installed from its lock file."""
-    npm = shutil.which("npm")
-    if not npm:
+    tools = dev.ensure_zapier_tools()
+    if tools is None:
         require_service("Node.js", "npm is needed to install the Zapier app's Node 22 and CLI")
-    lock, stamp = APP / "package-lock.json", APP / "node_modules" / ".installed-lock"
-    if not stamp.exists() or stamp.read_bytes() != lock.read_bytes():
-        installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=APP, capture_output=True, text=True)
-        assert installed.returncode == 0, installed.stderr[-3000:]
-        stamp.write_bytes(lock.read_bytes())
-    tools = APP / "node_modules" / ".bin"
     version = subprocess.run([tools / "node", "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("v22."), version
     return {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}", "DISABLE_ZAPIER_ANALYTICS": "1"}
