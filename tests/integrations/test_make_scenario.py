@@ -9,7 +9,7 @@ from werkzeug.serving import make_server
 
 from tests.integrations import iml
 from tests.integrations.test_make_app import FILES, MANIFEST, MODULES, section
-from tests.support.journeys import setup_sales
+from tests.support.journeys import DANA, abandon, setup_sales
 
 BASE = FILES["general/base.iml.json"]
 
@@ -86,3 +86,21 @@ def test_a_refused_key_is_an_invalid_access_token_error(server):
     error = check["response"]["error"][str(response.status_code)]
     assert error["type"] == "InvalidAccessTokenError"
     assert iml.evaluate(error["message"], {"statusCode": 401, "body": response.json()}).startswith("[401] ")
+
+
+def test_an_instant_trigger_attaches_receives_its_items_and_detaches(app, client, acme, server, receiver):
+    setup_sales(client, acme)
+    hook = MANIFEST["components"]["webhook"]["dropoff-detected"]
+    context = {"connection": {"base_url": server, "api_key": acme.key}, "webhook": {"url": f"{receiver.url}/make"},
+               "parameters": iml.fill(section(hook, "params"), {"scenario": "sales.application_abandoned"})}
+    attached = call(section(hook, "attach"), context)
+    assert attached.status_code == 201, attached.text
+    data = iml.evaluate(section(hook, "attach")["response"]["data"], {"body": attached.json()})
+    abandon(app, client, acme, DANA)
+    [posted] = receiver.made("POST", "/make")
+    bundle = iml.evaluate(section(hook, "communication")["output"], {"body": posted.json})
+    instant = MODULES["dropoffDetectedInstant"]
+    assert instant["webhook"] == "dropoff-detected" and bundle["scenario"] == "sales.application_abandoned"
+    assert set(bundle) <= {param["name"] for param in section(instant, "interface")}
+    detached = call(section(hook, "detach"), {**context, "webhook": data})
+    assert detached.ok and client.get("/v1/hooks", headers=acme.headers).json == []
