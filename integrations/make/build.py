@@ -24,6 +24,9 @@ CONNECTION = "reengage"
 # The action modules' kind, for Make's listing (create unless said otherwise).
 CRUD = {"update-contact": "update", "exit": "update", "service-status": "update", "render": "read"}
 ERROR = "[{{statusCode}}] {{body.error.message}}"
+# Sections each kind of module has, in the SDK's order (epoch only on polling triggers, scope not on instant ones).
+MODULE_CODES = ("communication", "epoch", "staticParams", "mappableParams", "interface", "samples", "scope")
+FILE_NAMES = {"staticParams": "static-params", "mappableParams": "mappable-params"}
 
 
 def camel(*words: str) -> str:
@@ -38,7 +41,7 @@ def kebab(name: str) -> str:
 
 
 def general() -> dict[str, Any]:
-    """The app's own sections: base (server, key, errors), common data and the module groups' file is added later."""
+    """The app's own sections: the base (server, key, typed errors) and common data."""
     return {
         "general/base.iml.json": {
             "baseUrl": "{{connection.base_url}}",
@@ -127,10 +130,6 @@ def components(declared: dict[str, Any]) -> dict[str, dict[str, tuple[dict[str, 
             "params": []})
     return found
 
-
-# Sections each kind of module has, in the SDK's order (epoch only on polling triggers, scope not on instant ones).
-MODULE_CODES = ("communication", "epoch", "staticParams", "mappableParams", "interface", "samples", "scope")
-FILE_NAMES = {"staticParams": "static-params", "mappableParams": "mappable-params"}
 
 
 def files(declared: dict[str, Any]) -> dict[str, Any]:
