@@ -109,7 +109,8 @@ def components(declared: dict[str, Any]) -> dict[str, dict[str, tuple[dict[str, 
         found["webhook"][hook] = ({"label": unit["label"], "webhookType": "web", **linked}, webhook(unit, rpcs))
         modules[camel(unit["key"], "instant")] = (
             {**about, "label": f"{unit['label']} (instant)", "moduleType": "instant_trigger", "webhook": hook},
-            {"communication": {"output": "{{body}}"}, "staticParams": [], "mappableParams": [],
+            # The webhook makes the bundle; an empty communication (the SDK's default) passes it on as it is.
+            {"communication": {}, "staticParams": [], "mappableParams": [],
              "interface": sections.interface(unit["outputs"]), "samples": unit["sample"]})
     for kind, units, build in (("action", declared["actions"], sections.action),
                                ("search", declared["searches"], sections.search)):
