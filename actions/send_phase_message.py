@@ -3,7 +3,7 @@
 from typing import Any
 from uuid import uuid4
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import select
 
 from actions.action import Action
@@ -56,6 +56,15 @@ class SendInput(ContactRefSchema):
     idempotency_key = fields.String(validate=[SLUG, validate.Length(max=40)], metadata={
         "description": "The same key again answers the first message (use the Zap's or scenario's run id).",
         "example": "zap-run-8812"})
+
+    @pre_load
+    def _unfilled_message(self, data: Any, **_kwargs: Any) -> Any:
+        """Make sends a group of fields left empty as `{}`: an empty message (or call to action) is none."""
+        if not isinstance(data, dict) or not isinstance(data.get("message"), dict):
+            return data
+        message = {name: value for name, value in data["message"].items() if value != {}}
+        rest = {name: value for name, value in data.items() if name != "message"}
+        return {**rest, "message": message} if message else rest
 
     @validates_schema
     def _one_source(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -64,6 +64,10 @@ def test_an_earlier_modules_output_is_mapped_into_send_phase_message(app, client
     assert sent["content"]["subject"] == "Still there, Dana?"
     [again] = run("sendPhaseMessage", mapped, {"1": contact, "2": found}, connection)
     assert again["id"] == sent["id"] and again["created"] is False
+    # Collections left empty reach the API as `{}`, as Make sends them: the flow's own step goes.
+    step = {"contact_id": "{{1.id}}", "flow": "sales", "phase": "1", "message": {"cta": {}}}
+    [own] = run("sendPhaseMessage", step, {"1": contact}, connection)
+    assert own["phase"] == 1 and own["step"].startswith("1.") and own["created"] is True
 
 
 def test_a_polling_trigger_lists_new_items_by_their_date_marker(app, client, acme, server):
