@@ -99,11 +99,18 @@ def download(account: Account, days: int):
     return csv_of(metrics.metrics(account.id, {"from": now - timedelta(days=days), "to": now, "group_by": "day"}))
 
 
+def _next() -> str:
+    """Where to go once signed in: a console or dashboard page asked for (never another site), else the dashboard."""
+    wanted = request.values.get("next", "")
+    safe = wanted.startswith(("/console", "/dashboard")) and "//" not in wanted and "\\" not in wanted
+    return wanted if safe else url_for("dashboard.show")
+
+
 @blp.route("/sign-in", methods=["GET"])
 def sign_in_page():
     if _signed_in() is not None:
-        return redirect(url_for("dashboard.show"))
-    return render_template("sign_in.html", problem=None)
+        return redirect(_next())
+    return render_template("sign_in.html", problem=None, next=_next())
 
 
 @blp.route("/sign-in", methods=["POST"])
@@ -114,17 +121,17 @@ def sign_in():
     wait = throttle.wait(address)
     if wait:
         problem = f"Too many failed sign-ins from your address. Try again in {wait} seconds."
-        return render_template("sign_in.html", problem=problem), 429, {"Retry-After": str(wait)}
+        return render_template("sign_in.html", problem=problem, next=_next()), 429, {"Retry-After": str(wait)}
     key = (request.form.get("api_key") or "").strip()
     caller = auth.lookup(auth.prefix_of(key), auth.hash_key(key)) if key.startswith(auth.KEY_PREFIX) else None
     if caller is None:
         throttle.failed(address)
         problem = "Enter an API key." if not key else "That API key is not valid or has been revoked."
-        return render_template("sign_in.html", problem=problem), 401
+        return render_template("sign_in.html", problem=problem, next=_next()), 401
     session.clear()
     session.permanent = True
     session["sid"] = sessions.open_session(auth.prefix_of(key))
-    return redirect(url_for("dashboard.show"))
+    return redirect(_next())
 
 
 @blp.route("/sign-out", methods=["POST"])
