@@ -8,7 +8,7 @@
   function refresh() {
     var body = new FormData(form), mine = ++sent;
     body.set("action", "preview");
-    fetch(form.action || location.href, {method: "POST", body: body, headers: {"X-Preview": "1"},
+    fetch(form.getAttribute("action") || location.href, {method: "POST", body: body, headers: {"X-Preview": "1"},
                                          credentials: "same-origin"})
       .then(function (response) { return response.text(); })
       .then(function (html) {
