@@ -40,7 +40,7 @@ def checklist(account_id: int) -> list[dict[str, Any]]:
     email = connections.find(account_id, "sendgrid") is not None
     outbox = mine(Message, Message.provider == "outbox")
     return [
-        {"key": "email", "done": email or outbox, "link": url_for("console.settings_page") + "#connections",
+        {"key": "email", "done": email or outbox, "link": url_for("console.connections_page"),
          "title": "Connect SendGrid, or keep emails in the outbox",
          "detail": "SendGrid is connected." if email else "Emails are kept in the outbox until SendGrid is connected."},
         {"key": "flow", "done": mine(FlowRoute), "link": url_for("console.flows"),

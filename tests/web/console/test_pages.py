@@ -176,3 +176,38 @@ def test_assets_are_compressed_and_cached(client, acme):
     assert "max-age=86400" in answer.headers["Cache-Control"]
     assert client.get("/console/assets/../routes/dashboard.py").status_code == 404
     assert client.get("/console/assets/nothing.js").status_code == 404
+
+
+def test_rules_are_turned_off_and_their_waits_changed_with_the_kinds_own_checks(client, acme):
+    token = signed_in(client, acme)
+    page = client.get("/console/rules").get_data(as_text=True)
+    assert "Application started, not completed" in page and "a start event, then no goal event within a wait" in page
+    bad = client.post("/console/rules/application_abandoned", data={"csrf_token": token, "enabled": "on",
+                                                                     "wait_name": "wait", "wait": "soon"})
+    assert bad.status_code == 422 and 'id="wait-application_abandoned-problem"' in bad.get_data(as_text=True)
+    saved = client.post("/console/rules/application_abandoned", data={"csrf_token": token, "wait_name": "wait",
+                                                                       "wait": "48h"})
+    assert saved.status_code == 302
+    rule = client.get("/v1/rules/application_abandoned", headers=acme.headers).json
+    assert rule["enabled"] is False and rule["params"]["wait"] == "48h"
+
+
+def test_a_connection_is_saved_checked_and_its_key_never_shown(client, acme, sendgrid):
+    token = signed_in(client, acme)
+    form = {"csrf_token": token, "api_key": "SG.test-key.abcdefghij", "from_email": "not an email"}
+    bad = client.post("/console/connections/sendgrid", data=form)
+    assert bad.status_code == 422 and 'id="sendgrid-from_email-problem"' in bad.get_data(as_text=True)
+    assert client.post("/console/connections/sendgrid", data={**form, "from_email": "hi@acme.com"}).status_code == 302
+    page = client.get("/console/connections").get_data(as_text=True)
+    assert "SG.test-key" not in page and "set; type a new one" in page
+    assert client.post("/console/connections/sendgrid/check", data={"csrf_token": token}).status_code == 302
+    page = client.get("/console/connections").get_data(as_text=True)
+    assert 'id="sendgrid-status">ok<' in page
+    # A new sender keeps the stored key; a wrong key is reported broken by the check.
+    assert client.post("/console/connections/sendgrid", data={"csrf_token": token, "from_email": "new@acme.com",
+                                                               "api_key": ""}).status_code == 302
+    assert client.get("/v1/connections/sendgrid", headers=acme.headers).json["api_key_set"] is True
+    client.post("/console/connections/sendgrid", data={"csrf_token": token, "from_email": "new@acme.com",
+                                                      "api_key": "SG.wrong-key.abcdefghij"})
+    client.post("/console/connections/sendgrid/check", data={"csrf_token": token})
+    assert 'id="sendgrid-status">broken<' in client.get("/console/connections").get_data(as_text=True)

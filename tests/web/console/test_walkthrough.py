@@ -67,6 +67,10 @@ def test_a_new_account_reaches_a_first_message_through_the_console(app, served, 
     find("form button.primary").click()
     wait.until(lambda b: "saved=1" in b.current_url)
     audit(browser, "settings")
+    for name in ("rules", "connections"):
+        find(f"nav a[href='/console/{name}']").click()
+        wait.until(lambda b, name=name: b.current_url.endswith(f"/console/{name}"))
+        audit(browser, name)
 
     # Try it now: one test contact through the abandoned-application rule.
     find("nav a[href='/console']").click()
@@ -85,6 +89,8 @@ def test_a_new_account_reaches_a_first_message_through_the_console(app, served, 
     shown = find(".email-card.shown")
     assert "Tess, one click and you are done" in shown.text
     audit(browser, "outbox")
+    find("nav a[href='/console/contacts']").click()
+    audit(browser, "contacts")
     assert client.get("/v1/metrics", headers=acme.headers).json[0]["dropoffs"] == 0  # a test counts nowhere
 
     # A narrower send window: the next scheduled message moves when it comes due.
