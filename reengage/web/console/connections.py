@@ -25,7 +25,7 @@ def forms() -> list[dict[str, Any]]:
         found = connections.find(account().id, key)
         schema = provider.input_schema()
         inputs = [{"name": name, "secret": name in provider.secrets, "boolean": isinstance(field, fields.Boolean),
-                   "required": field.required, "label": name.replace("_", " ").capitalize(),
+                   "required": field.required, "label": name.replace("_", " ").capitalize().replace("Api ", "API "),
                    "help": field.metadata.get("description", "")}
                   for name, field in schema.fields.items() if isinstance(field, SIMPLE)]
         shown.append({"key": key, "name": provider.name, "inputs": inputs,

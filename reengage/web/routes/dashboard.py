@@ -9,6 +9,7 @@ whose script comes from the installed `plotly` package: the page fetches nothing
 from datetime import timedelta
 from functools import cache, wraps
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -29,13 +30,15 @@ from plotly.offline import get_plotlyjs
 from reengage.models import Account
 from reengage.platform import auth, db
 from reengage.results import dashboard, metrics
-from reengage.settings import metrics_of
+from reengage.settings import effective, metrics_of
 from reengage.web import sessions
 from reengage.web.routes.metrics import csv_of
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 blp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder=PAGES)
 csrf = CSRFProtect()
+# Below this many contacts in the treated or the held-out group, a holdout's lift interval says little: flagged.
+HOLDOUT_MIN_SAMPLE = 30
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                                "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
@@ -88,7 +91,10 @@ def show(account: Account, days: int):
     """The dashboard for the chosen period."""
     window = metrics_of(account)["attribution_window"]
     view = dashboard.overview(account.id, window, days, db.utcnow())
-    return render_template("dashboard.html", account=account, view=view, periods=dashboard.PERIODS)
+    zone = ZoneInfo(effective(account.settings, None)["timezone"])
+    return render_template("dashboard.html", account=account, view=view, periods=dashboard.PERIODS, zone=zone.key,
+                           local=lambda moment: moment.astimezone(zone).strftime("%d %b %Y %H:%M"),
+                           min_sample=HOLDOUT_MIN_SAMPLE)
 
 
 @blp.route("/metrics.csv", methods=["GET"])

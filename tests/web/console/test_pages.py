@@ -141,6 +141,10 @@ def test_try_it_now_raises_a_test_dropoff_kept_out_of_metrics(app, client, acme)
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "test contact" in page and "application_abandoned" in page and 'data-message="' in page
     contact_id = dropoff["contact_id"]
+    # On the dashboard: counted in no tile, listed with a test mark and a link to the contact's timeline.
+    board = client.get("/dashboard").get_data(as_text=True)
+    assert 'id="tile-dropoffs">0<' in board and f'href="/console/contacts/{contact_id}"' in board
+    assert '<span class="badge">test</span>' in board
     assert client.post(f"/console/contacts/{contact_id}/dropoffs/{dropoff['id']}/dismiss").status_code == 400
     dismissed = client.post(f"/console/contacts/{contact_id}/dropoffs/{dropoff['id']}/dismiss",
                             data={"csrf_token": token})
