@@ -215,3 +215,21 @@ def test_a_connection_is_saved_checked_and_its_key_never_shown(client, acme, sen
                                                       "api_key": "SG.wrong-key.abcdefghij"})
     client.post("/console/connections/sendgrid/check", data={"csrf_token": token})
     assert 'id="sendgrid-status">broken<' in client.get("/console/connections").get_data(as_text=True)
+
+
+def test_hooks_show_their_deliveries_and_attempts_and_can_be_removed(app, client, acme, globex, receiver):
+    from tests.support.journeys import DANA, abandon, setup_sales
+
+    setup_sales(client, acme)
+    hook = client.post("/v1/hooks", json={"target_url": f"{receiver.url}/zap", "event": "dropoff.detected",
+                                          "label": "my zap"}, headers=acme.headers).json
+    abandon(app, client, acme, DANA)
+    token = signed_in(client, acme)
+    page = client.get("/console/hooks").get_data(as_text=True)
+    assert "my zap" in page and "delivered" in page and ": 200" in page and hook["secret"] not in page
+    assert client.post(f"/console/hooks/{hook['id']}/remove", data={"csrf_token": token}).status_code == 302
+    assert client.get("/v1/hooks", headers=acme.headers).json == []
+    other = app.test_client()
+    token = signed_in(other, globex)
+    assert "my zap" not in other.get("/console/hooks").get_data(as_text=True)
+    assert other.post(f"/console/hooks/{hook['id']}/remove", data={"csrf_token": token}).status_code == 404
