@@ -1,5 +1,6 @@
 """The console over HTTP: signed in through the dashboard's session, forms checked by the API's own schemas."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -233,3 +234,30 @@ def test_hooks_show_their_deliveries_and_attempts_and_can_be_removed(app, client
     token = signed_in(other, globex)
     assert "my zap" not in other.get("/console/hooks").get_data(as_text=True)
     assert other.post(f"/console/hooks/{hook['id']}/remove", data={"csrf_token": token}).status_code == 404
+
+
+def test_variants_are_edited_added_removed_and_previewed(client, acme):
+    token = signed_in(client, acme)
+    flow_id = int(client.post("/console/flows", data={"template": "sales", "csrf_token": token})
+                  .headers["Location"].rsplit("/", 1)[1])
+    url = f"/console/flows/{flow_id}/steps/1/pick-up"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="variant_B_subject"' in page and "Add variant C" in page
+    form = {name: html.unescape(value) for name, value in
+            re.findall(r'<input id="[^"]+" name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    form.update({"csrf_token": token, "channel": "email", "body": "Hello", "variant": "B", "action": "preview",
+                 "variant_B_subject": "B for {{ contact.first_name }}", "new_variant_subject": "C: {{ oops"})
+    broken = client.post(url, data=form)
+    assert broken.status_code == 422 and "variants[1].subject" in broken.get_data(as_text=True)
+    form["new_variant_subject"] = "C says hi"
+    shown = client.post(url, data=form, headers={"X-Preview": "1"}).get_data(as_text=True)
+    assert "B for Dana" in shown
+    assert client.post(url, data={**form, "action": "save"}).status_code == 302
+    step = client.get(f"/v1/flows/{flow_id}", headers=acme.headers).json["phases"][0]["steps"][0]
+    assert [(v["key"], v["subject"]) for v in step["variants"]] == [("B", "B for {{ contact.first_name }}"),
+                                                                    ("C", "C says hi")]
+    saved = client.post(url, data={**form, "new_variant_subject": "", "variant_B_remove": "on", "variant": "A",
+                                   "action": "save"})
+    assert saved.status_code == 302
+    step = client.get(f"/v1/flows/{flow_id}", headers=acme.headers).json["phases"][0]["steps"][0]
+    assert [v["key"] for v in step["variants"]] == ["C"]

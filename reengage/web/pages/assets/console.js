@@ -18,6 +18,7 @@
         }
       });
   }
+  form.addEventListener("change", refresh);
   form.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(refresh, 300);
