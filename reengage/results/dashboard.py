@@ -6,9 +6,10 @@ period is None, and the page says so instead of drawing empty axes.
 """
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reengage.models import Contact, Dropoff
 from reengage.platform import db
@@ -23,9 +24,9 @@ LAYOUT = {"margin": {"l": 48, "r": 16, "t": 36, "b": 40}, "height": 300, "legend
           "plot_bgcolor": "#ffffff", "bargap": 0.25}
 
 
-def overview(account_id: int, window: timedelta, days: int, now: datetime) -> dict[str, Any]:
-    """The dashboard of the last `days` days up to `now`; A/B recoveries count within the attribution `window`."""
-    start = now - timedelta(days=days)
+def overview(account_id: int, window: timedelta, start: datetime, now: datetime, days: int | None) -> dict[str, Any]:
+    """The dashboard of dropoffs detected from `start` to `now` (the last `days` days, or a custom range when None);
+    A/B recoveries count within the attribution `window`."""
     period = {"from": start, "to": now}
 
     def grouped(by: str) -> list[dict[str, Any]]:
@@ -45,7 +46,17 @@ def overview(account_id: int, window: timedelta, days: int, now: datetime) -> di
             **{f"ab_{n}": _ab_test(test) for n, test in enumerate(ab_tests)},
         },
         "ab_tests": ab_tests, "holdout": lift, "latest": latest(account_id),
+        "revenue": revenue_by_currency(account_id, period),
     }
+
+
+def revenue_by_currency(account_id: int, period: dict[str, Any]) -> list[tuple[str | None, Decimal]]:
+    """Revenue recovered in the period per currency (the dropoff's), never summed across currencies."""
+    rows = db.session().execute(
+        select(Dropoff.currency, func.sum(Dropoff.revenue)).where(*metrics.scope(account_id, period),
+                                                                   Dropoff.revenue.is_not(None))
+        .group_by(Dropoff.currency).order_by(Dropoff.currency))
+    return [(currency, Decimal(str(total))) for currency, total in rows if total]
 
 
 def latest(account_id: int) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 
 from reengage.models import Account
 from reengage.platform import db
-from reengage.platform.errors import ApiError, flatten
+from reengage.platform.errors import ApiError, api_error, error_response, flatten
 from reengage.settings import effective
 from reengage.web import sessions
 from reengage.web.routes.dashboard import SECURITY_HEADERS, csrf
@@ -81,6 +81,18 @@ def attempt(work: Callable[[], Any], prefix: str = "") -> tuple[Any, dict[str, s
     for field, message in pairs:
         problems.setdefault(field.removeprefix(prefix).lstrip(".") or "form", message)
     return None, problems
+
+
+@blp.errorhandler(404)
+@blp.errorhandler(ApiError)
+def _missing(error: Exception):
+    """A page of this console that names nothing of this account (or another's) is a page, not JSON."""
+    if isinstance(error, ApiError) and error.status != 404:
+        return api_error(error)
+    if "caller" not in g:  # an asset: no page around it
+        return error_response(404, "not_found", "No such file.")
+    db.session().rollback()
+    return page("missing.html", problems={}), 404
 
 
 @blp.route("/assets/<name>")

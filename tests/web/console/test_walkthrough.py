@@ -118,6 +118,7 @@ def test_a_new_account_reaches_a_first_message_through_the_console(app, served, 
         browser.get(f"{served}{path}")
         assert "tess@example.com" not in browser.page_source and 'id="flow-list"' not in browser.page_source
     browser.get(contact_url)
-    assert "Not Found" in browser.page_source or "not_found" in browser.page_source
+    assert find("h1").text == "Not found"
     browser.get(flow_url)
-    assert "Sales follow-up" not in browser.page_source and "not_found" in browser.page_source
+    assert "Sales follow-up" not in browser.page_source and find("h1").text == "Not found"
+    audit(browser, "missing")
