@@ -111,8 +111,16 @@ def test_a_new_account_reaches_a_first_message_through_the_console(app, served, 
     assert row.find_element(By.CSS_SELECTOR, "td.due").text != due_before
     assert "window" in row.find_element(By.CSS_SELECTOR, "td.moved").text
 
+    # The dashboard lists the test dropoff, counted in no figure, with a way back to the timeline.
+    browser.get(f"{served}/dashboard")
+    assert find("#tile-dropoffs").text == "0"
+    find("#latest a").click()
+    wait.until(lambda b: b.current_url.split("?")[0] == contact_url)
+    browser.get(f"{served}/dashboard")
+    audit(browser, "dashboard")
+
     # Another account sees none of it.
-    find("nav form button").click()
+    find("form[action='/dashboard/sign-out'] button").click()
     sign_in(globex)
     for path in ("/console/flows", "/console/contacts", "/console/outbox"):
         browser.get(f"{served}{path}")
