@@ -32,7 +32,8 @@ def _shown(rule: Rule) -> dict[str, Any]:
     return {"rule": rule, "scenario": scenario.name if scenario else rule.scenario, "explained": explained(rule.kind),
             "wait": next(((name, rule.params[name]) for name in WAITS if name in rule.params), None),
             "events": {name: value for name, value in rule.params.items() if name.endswith("_events")
-                       and isinstance(value, list | dict) and value}}
+                       and isinstance(value, list | dict) and value},
+            "match_key": rule.params.get("match_key")}
 
 
 @blp.route("/rules")
@@ -44,11 +45,20 @@ def rules(problems: dict | None = None, failed: str | None = None, status: int =
 
 @blp.route("/rules/<key>", methods=["POST"])
 def save_rule(key: str):
-    """Turn a rule on or off and change its wait."""
+    """Turn a rule on or off, change its wait, its event names and its match key."""
     changes: dict[str, Any] = {"enabled": request.form.get("enabled") == "on"}
+    params: dict[str, Any] = {}
     wait = request.form.get("wait_name")
     if wait in WAITS:
-        changes["params"] = {wait: request.form.get("wait", "")}
+        params[wait] = request.form.get("wait", "")
+    # Lists of event names, one a line (an error-to-category mapping stays an API edit).
+    for name in request.form.getlist("event_lists"):
+        if name.endswith("_events"):
+            params[name] = [line.strip() for line in request.form.get(name, "").splitlines() if line.strip()]
+    if request.form.get("match_key", "").strip():
+        params["match_key"] = request.form["match_key"].strip()
+    if params:
+        changes["params"] = params
     _, problems = attempt(lambda: rule_routes.change(key, RulePatchSchema().load(changes)), "params")
     if problems:
         return rules(problems, key, 422)

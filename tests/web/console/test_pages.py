@@ -189,12 +189,25 @@ def test_rules_are_turned_off_and_their_waits_changed_with_the_kinds_own_checks(
     assert "Application started, not completed" in page and "a start event, then no goal event within a wait" in page
     bad = client.post("/console/rules/application_abandoned", data={"csrf_token": token, "enabled": "on",
                                                                      "wait_name": "wait", "wait": "soon"})
-    assert bad.status_code == 422 and 'id="wait-application_abandoned-problem"' in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and 'id="rule-application_abandoned-problems"' in bad.get_data(as_text=True)
     saved = client.post("/console/rules/application_abandoned", data={"csrf_token": token, "wait_name": "wait",
                                                                        "wait": "48h"})
     assert saved.status_code == 302
     rule = client.get("/v1/rules/application_abandoned", headers=acme.headers).json
     assert rule["enabled"] is False and rule["params"]["wait"] == "48h"
+    renamed = client.post("/console/rules/application_abandoned", data={
+        "csrf_token": token, "enabled": "on", "event_lists": ["start_events", "goal_events"],
+        "start_events": "app_begun\ncheckout_started", "goal_events": "", "match_key": "application_id"})
+    text = renamed.get_data(as_text=True)
+    assert renamed.status_code == 422 and '<p class="problem">goal events: ' in text
+    assert 'name="goal_events" rows="2" aria-invalid="true"' in text
+    renamed = client.post("/console/rules/application_abandoned", data={
+        "csrf_token": token, "enabled": "on", "event_lists": ["start_events", "goal_events"],
+        "start_events": "app_begun\ncheckout_started", "goal_events": "app_done", "match_key": "application_id"})
+    assert renamed.status_code == 302
+    params = client.get("/v1/rules/application_abandoned", headers=acme.headers).json["params"]
+    assert params["start_events"] == ["app_begun", "checkout_started"] and params["goal_events"] == ["app_done"]
+    assert params["match_key"] == "application_id" and params["wait"] == "48h"
 
 
 def test_a_connection_is_saved_checked_and_its_key_never_shown(client, acme, sendgrid):
