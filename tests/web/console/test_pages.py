@@ -274,3 +274,17 @@ def test_variants_are_edited_added_removed_and_previewed(client, acme):
     assert saved.status_code == 302
     step = client.get(f"/v1/flows/{flow_id}", headers=acme.headers).json["phases"][0]["steps"][0]
     assert [v["key"] for v in step["variants"]] == ["C"]
+
+
+def test_hubspot_is_connected_and_checked_its_secrets_never_shown(client, acme, hubspot):
+    token = signed_in(client, acme)
+    form = {"csrf_token": token, "access_token": "pat-na1-test-token", "client_secret": "hubspot-client-secret",
+            "portal_id": "not a number"}
+    bad = client.post("/console/connections/hubspot", data=form)
+    assert bad.status_code == 422 and 'id="hubspot-portal_id-problem"' in bad.get_data(as_text=True)
+    assert client.post("/console/connections/hubspot", data={**form, "portal_id": "62515"}).status_code == 302
+    assert client.post("/console/connections/hubspot/check", data={"csrf_token": token}).status_code == 302
+    page = client.get("/console/connections").get_data(as_text=True)
+    assert 'id="hubspot-status">ok<' in page and "pat-na1" not in page and "hubspot-client-secret" not in page
+    shown = client.get("/v1/connections/hubspot", headers=acme.headers).json
+    assert shown["portal_id"] == 62515 and shown["access_token_set"] and shown["client_secret_set"]
