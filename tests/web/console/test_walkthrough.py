@@ -70,13 +70,17 @@ def test_a_new_account_reaches_a_first_message_through_the_console(app, served, 
     find("form button.primary").click()
     wait.until(lambda b: "saved=1" in b.current_url)
     audit(browser, "settings")
-    for name in ("rules", "connections"):
+    for name in ("rules", "connections", "hooks"):
         find(f"nav a[href='/console/{name}']").click()
         wait.until(lambda b, name=name: b.current_url.endswith(f"/console/{name}"))
         audit(browser, name)
 
-    # Try it now: one test contact through the abandoned-application rule.
+    # Try it now: one test contact through the abandoned-application rule (a missing email is said beside it first).
     find("nav a[href='/console']").click()
+    find("form[action='/console/try'] button").click()
+    wait.until(lambda b: b.find_elements(By.ID, "email-problem"))
+    assert find("#try-email").get_attribute("aria-describedby") == "email-problem"
+    audit(browser, "start-problems")
     Select(find("#try-rule")).select_by_value("application_abandoned")
     fill("#try-email", "tess@example.com")
     fill("#try-name", "Tess")
