@@ -1,6 +1,7 @@
 """The dashboard: sign-in with an API key, a session cookie with CSRF-protected forms, and charts drawn in Chromium."""
 
 import io
+import json
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -182,7 +183,8 @@ def test_revenue_is_shown_per_currency_and_a_custom_range_is_read_in_the_account
     from tests.support import event
 
     setup_sales(client, acme)  # the account's zone is America/New_York
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    # Detected at 02:00 UTC: still the day before in New York.
+    start = (datetime.now(UTC) - timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
     for name, currency in (("eur", "EUR"), ("usd", "USD"), ("usd2", "USD")):
         body = event(f"start-{name}", type="application_started", occurred_at=start.isoformat(), value=100,
                      currency=currency, contact={"external_id": name, "email": f"{name}@example.com"})
@@ -195,6 +197,11 @@ def test_revenue_is_shown_per_currency_and_a_custom_range_is_read_in_the_account
     tile = re.search(r'id="tile-revenue">(.*?)</strong>', text).group(1)
     assert re.findall(r'class="amount">([^<]+)<', tile) == ["50.00 EUR", "100.00 USD"]
     detected = (start + timedelta(hours=24)).astimezone(ZoneInfo("America/New_York")).date()
+    assert detected == start.date()
+    charts = json.loads(re.search(r'<script type="application/json" id="charts">(.*?)</script>', text, re.S).group(1))
+    dropped = charts["over_time"]["data"][0]
+    assert dict(zip(dropped["x"], dropped["y"], strict=True))[detected.isoformat()] == 3
+    assert "America/New_York" in charts["over_time"]["layout"]["xaxis"]["title"]["text"]
     inside = client.get(f"/dashboard?from={detected}&to={detected}").get_data(as_text=True)
     assert 'id="tile-dropoffs">3<' in inside
     before = client.get(f"/dashboard?from={detected - timedelta(days=5)}&to={detected - timedelta(days=1)}")

@@ -105,7 +105,7 @@ def show(account: Account, period: dict):
     window = metrics_of(account)["attribution_window"]
     zone = ZoneInfo(effective(account.settings, None)["timezone"])
     start, end, days = _range(period, zone)
-    view = dashboard.overview(account.id, window, start, end, days)
+    view = dashboard.overview(account.id, window, start, end, days, zone)
     return render_template("dashboard.html", account=account, view=view, periods=dashboard.PERIODS, zone=zone.key,
                            local=lambda moment: moment.astimezone(zone).strftime("%d %b %Y %H:%M"),
                            min_sample=HOLDOUT_MIN_SAMPLE)
