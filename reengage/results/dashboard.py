@@ -93,6 +93,8 @@ def daily(account_id: int, period: dict[str, Any], zone: ZoneInfo) -> list[dict[
     The database counts per quarter hour of UTC (every time zone's offset is a whole number of quarter
     hours), and each quarter is added to its local day here: a period costs at most 96 rows a day.
     """
+    hour: Any
+    quarter: Any
     if db.session().get_bind().dialect.name == "postgresql":
         utc = func.timezone("UTC", Dropoff.detected_at)
         hour, quarter = func.to_char(utc, "YYYY-MM-DD HH24"), func.floor(func.extract("minute", utc) / 15)
