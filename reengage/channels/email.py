@@ -51,7 +51,7 @@ def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     footer = f"Don't want these emails? Unsubscribe: {unsubscribe}" if unsubscribe else ""
     content["subject"] = render(step["subject"], "subject")
     content["text"] = "\n\n".join(part for part in (body, f"{label}: {url}" if url else "", footer) if part)
-    link = f'<a href="{escape(unsubscribe)}" style="color:#777">Unsubscribe</a>' if unsubscribe else ""
+    link = f'<a href="{escape(unsubscribe)}" style="color:#595959">Unsubscribe</a>' if unsubscribe else ""
     content["html"] = rendering.html(body, label, url, f"Don't want these emails? {link}" if link else "")
     return content
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, insert, select, text, update
 
 from reengage import hooks
-from reengage.models import Dropoff, Event, Rule, ServiceStatus, Watch
+from reengage.models import Contact, Dropoff, Event, Rule, ServiceStatus, Watch
 from reengage.outcomes.recovery import recover
 from reengage.platform import db
 
@@ -156,6 +156,7 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
     accounts = {watch.account_id for watch, _ in raising}
     activity = _activity(accounts, contacts, min(w.deadline for w, _ in raising), max(w.deadline for w, _ in raising))
     purchases = _purchases(accounts, contacts)
+    tests = set(connection.scalars(select(Contact.id).where(Contact.id.in_(contacts), Contact.test)))
     waiting = _under_maintenance({(watch.account_id, verdict.service) for watch, verdict in raising if verdict.service})
     start_ids = {watch.start_event_id for watch, _ in raising}
     starts = {event_id: properties for event_id, properties in
@@ -186,6 +187,7 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
             "category": verdict.category, "intent": intent, "value_at_risk": watch.value, "currency": watch.currency,
             "started_at": watch.started_at, "occurred_at": watch.deadline, "detected_at": now, "status": "open",
             "segment": segment, "service": verdict.service, "deep_link": _link(start),
+            "test": watch.contact_id in tests,
             # Outreach about a maintenance error waits until the service is back.
             "ready_at": None if (watch.account_id, verdict.service) in waiting and verdict.category == "maintenance"
             else now,

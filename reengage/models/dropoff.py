@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Numeric, String, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Numeric, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
@@ -76,5 +76,7 @@ class Dropoff(Base):
     credited_message_id: Mapped[int | None] = mapped_column(ForeignKey(
         "messages.id", ondelete="SET NULL", name="fk_dropoffs_credited_message", use_alter=True))
     # When the clock looked for a flow to enroll it in, and what came of it.
+    # Raised for a test contact (the console's "try it now"): shown everywhere, counted in no metric.
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     route_note: Mapped[str | None] = mapped_column(String(200))

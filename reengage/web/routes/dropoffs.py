@@ -37,6 +37,11 @@ def get_dropoff(dropoff_id):
 @blp.response(200, DropoffSchema)
 def dismiss_dropoff(dropoff_id):
     """Dismiss an open or enrolled dropoff (no outreach); dismissing twice changes nothing."""
+    return dismiss(dropoff_id)
+
+
+def dismiss(dropoff_id: int) -> Dropoff:
+    """Dismiss the caller's dropoff (its enrollment exits); 409 once it is recovered."""
     with db.transaction():
         dropoff = owned_or_404(Dropoff, dropoff_id)
         if dropoff.status == "recovered":
