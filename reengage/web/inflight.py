@@ -1,0 +1,74 @@
+"""A cap on each account's event requests in progress in this process, so one account cannot hold them all.
+
+The events budget (EVENT_RATE_LIMIT) bounds an account's volume per minute; until it runs out, a
+flood of batches could still hold every thread of every web worker and queue on the database's
+write lock ahead of everyone else. Past EVENT_CONCURRENCY requests of one account at once, the
+next is answered 429 with Retry-After at once, costing nothing.
+"""
+
+import threading
+from collections import Counter
+
+from flask import Flask, Response, g, request
+
+from reengage.platform.auth import account_id, authenticate
+from reengage.platform.errors import ApiError
+
+RETRY_AFTER_SECONDS = 1
+
+
+class InFlight:
+    """Counts the requests of each account in progress, refusing those past a cap."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[int] = Counter()
+
+    def enter(self, account: int, cap: int) -> bool:
+        """Count one more request of `account`, unless `cap` are already in progress."""
+        with self._lock:
+            if self._counts[account] >= cap:
+                return False
+            self._counts[account] += 1
+            return True
+
+    def leave(self, account: int) -> None:
+        """Count one request of `account` as finished."""
+        with self._lock:
+            self._counts[account] -= 1
+            if self._counts[account] <= 0:
+                del self._counts[account]
+
+
+def init_app(app: Flask, endpoint: str) -> None:
+    """Cap each account's requests to `endpoint` in progress at EVENT_CONCURRENCY (per process).
+
+    Set up before Flask-Limiter, whose headers then come first: it sets Retry-After on every answer
+    (the end of its window), and a refusal here is cleared as soon as a request is answered.
+    """
+    counts = InFlight()
+
+    @app.before_request
+    def _enter() -> None:
+        if request.endpoint != endpoint:
+            return
+        authenticate()  # the same check (and cache) as the route's own; a bad key is answered 401
+        account, cap = account_id(), app.config["EVENT_CONCURRENCY"]
+        if not counts.enter(account, cap):
+            g.event_refused = True
+            raise ApiError(429, "rate_limited",
+                           f"This account already has {cap} event requests in progress; retry when one is answered.",
+                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        g.event_slot = account
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        if g.get("event_refused"):
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.teardown_request
+    def _leave(_error: BaseException | None) -> None:
+        account = g.pop("event_slot", None)
+        if account is not None:
+            counts.leave(account)
