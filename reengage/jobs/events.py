@@ -49,7 +49,8 @@ def touch_contacts(claimed: Sequence[Row]) -> None:
     for event in claimed:
         if event.contact_id not in newest or event.occurred_at > newest[event.contact_id]:
             newest[event.contact_id] = event.occurred_at
-    params = [{"contact_id": contact_id, "occurred_at": occurred_at} for contact_id, occurred_at in newest.items()]
+    # By id, the order intake updates contacts in, so concurrent transactions never wait on each other in a cycle.
+    params = [{"contact_id": contact_id, "occurred_at": at} for contact_id, at in sorted(newest.items())]
     db.session().connection().execute(TOUCH, params)
 
 
