@@ -3,7 +3,8 @@
 The events budget (EVENT_RATE_LIMIT) bounds an account's volume per minute; until it runs out, a
 flood of batches could still hold every thread of every web worker and queue on the database's
 write lock ahead of everyone else. Past EVENT_CONCURRENCY requests of one account at once, the
-next is answered 429 with Retry-After at once, costing nothing.
+next is answered 429 with Retry-After at once, costing nothing. Every request is also counted in
+`busy`, which background jobs of this process give way to.
 """
 
 import threading
@@ -11,6 +12,7 @@ from collections import Counter
 
 from flask import Flask, Response, g, request
 
+from reengage.platform import busy
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.errors import ApiError
 
@@ -50,6 +52,8 @@ def init_app(app: Flask, endpoint: str) -> None:
 
     @app.before_request
     def _enter() -> None:
+        busy.enter()
+        g.busy = True
         if request.endpoint != endpoint:
             return
         authenticate()  # the same check (and cache) as the route's own; a bad key is answered 401
@@ -69,6 +73,8 @@ def init_app(app: Flask, endpoint: str) -> None:
 
     @app.teardown_request
     def _leave(_error: BaseException | None) -> None:
+        if g.pop("busy", False):
+            busy.leave()
         account = g.pop("event_slot", None)
         if account is not None:
             counts.leave(account)
