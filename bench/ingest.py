@@ -178,7 +178,7 @@ def environment(port: int, database_url: str | None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
     env.update(PYTHONPATH=f"{ROOT}:{ROOT / 'bench'}", PORT=str(port), FLASK_APP="app:app", ACCESS_LOG="",
                LOG_LEVEL="WARNING", WEB_CONCURRENCY="2", RATE_LIMIT="10000000 per minute",
-               EVENT_RATE_LIMIT="100000000 per minute", EVENT_CONCURRENCY="8")
+               EVENT_RATE_LIMIT="100000000 per minute", EVENT_BATCH_CONCURRENCY="8")
     if database_url:
         env.update(DATABASE_URL=database_url, SECRET_KEY="bench")
     return env

@@ -1,10 +1,11 @@
-"""A cap on each account's event requests in progress in this process, so one account cannot hold them all.
+"""A cap on each account's event batches in progress in this process, so one account cannot hold them all.
 
 The events budget (EVENT_RATE_LIMIT) bounds an account's volume per minute; until it runs out, a
-flood of batches could still hold every thread of every web worker and queue on the database's
-write lock ahead of everyone else. Past EVENT_CONCURRENCY requests of one account at once, the
-next is answered 429 with Retry-After at once, costing nothing. Every request is also counted in
-`busy`, which background jobs of this process give way to.
+flood of large batches could still hold every thread of every web worker and queue on the
+database's write lock ahead of everyone else. Past EVENT_BATCH_CONCURRENCY batches (requests of
+more than SMALL_ITEMS events) of one account at once, the next is answered 429 with Retry-After at
+once, costing nothing; single events and small batches are never held back here. Every request
+is also counted in `busy`, which background jobs of this process give way to.
 """
 
 import threading
@@ -12,6 +13,7 @@ from collections import Counter
 
 from flask import Flask, Response, g, request
 
+from reengage.intake.group_commit import SMALL_ITEMS
 from reengage.platform import busy
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.errors import ApiError
@@ -42,11 +44,18 @@ class InFlight:
                 del self._counts[account]
 
 
+def is_large_batch() -> bool:
+    """Whether the request posts more than SMALL_ITEMS events (its body is parsed once; the route reuses it)."""
+    payload = request.get_json(silent=True)
+    events = payload.get("events") if isinstance(payload, dict) else None
+    return isinstance(events, list) and len(events) > SMALL_ITEMS
+
+
 def init_app(app: Flask, endpoint: str) -> None:
-    """Cap each account's requests to `endpoint` in progress at EVENT_CONCURRENCY (per process).
+    """Cap each account's large batches to `endpoint` in progress at EVENT_BATCH_CONCURRENCY (per process).
 
     Set up before Flask-Limiter, whose headers then come first: it sets Retry-After on every answer
-    (the end of its window), and a refusal here is cleared as soon as a request is answered.
+    (the end of its window), and a refusal here is cleared as soon as a batch is answered.
     """
     counts = InFlight()
 
@@ -54,14 +63,16 @@ def init_app(app: Flask, endpoint: str) -> None:
     def _enter() -> None:
         busy.enter()
         g.busy = True
-        if request.endpoint != endpoint:
+        if request.endpoint != endpoint or request.method != "POST":
             return
         authenticate()  # the same check (and cache) as the route's own; a bad key is answered 401
-        account, cap = account_id(), app.config["EVENT_CONCURRENCY"]
+        if not is_large_batch():
+            return
+        account, cap = account_id(), app.config["EVENT_BATCH_CONCURRENCY"]
         if not counts.enter(account, cap):
             g.event_refused = True
             raise ApiError(429, "rate_limited",
-                           f"This account already has {cap} event requests in progress; retry when one is answered.",
+                           f"This account already has {cap} event batches in progress; retry when one is answered.",
                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         g.event_slot = account
 

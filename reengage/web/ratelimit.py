@@ -3,7 +3,7 @@
 Two budgets: RATE_LIMIT counts requests, EVENT_RATE_LIMIT counts the events posted to /v1/events
 (a batch of N costs N), so one account's batches cannot take the server from the others.
 Counters live in Redis when REDIS_URL is set, so every web process shares them; otherwise in this
-process's memory (see counters: no thread per request). EVENT_CONCURRENCY caps an account's event
+process's memory (see counters: no thread per request). EVENT_BATCH_CONCURRENCY caps an account's event
 requests in progress (see inflight). Health checks and the people-facing
 pages are not limited; webhooks from SendGrid and HubSpot count against their sender's address.
 """
