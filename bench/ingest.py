@@ -10,6 +10,7 @@ against 10k contacts). Run from the repository with its .venv:
 
     .venv/bin/python bench/ingest.py [--seconds 9] [--rounds 3] [--contacts 10000,100000]
         [--postgres postgresql://postgres@127.0.0.1:5432/intake]   (its database gets a _bench twin)
+        [--redis redis://127.0.0.1:6379/8]   (processing queued and never run: intake alone; the db is flushed)
 """
 
 import argparse
@@ -26,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from redis import Redis
 from sqlalchemy import create_engine, func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -174,8 +176,10 @@ def seed_contacts(database_url: str, account_name: str, total: int) -> None:
     engine.dispose()
 
 
-def environment(port: int, database_url: str | None) -> dict:
+def environment(port: int, database_url: str | None, redis_url: str | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    if redis_url:  # jobs go to Redis, where no worker takes them: intake is measured without processing
+        env["REDIS_URL"] = redis_url
     env.update(PYTHONPATH=f"{ROOT}:{ROOT / 'bench'}", PORT=str(port), FLASK_APP="app:app", ACCESS_LOG="",
                LOG_LEVEL="WARNING", WEB_CONCURRENCY="2", RATE_LIMIT="10000000 per minute",
                EVENT_RATE_LIMIT="100000000 per minute", EVENT_BATCH_CONCURRENCY="8")
@@ -184,10 +188,11 @@ def environment(port: int, database_url: str | None) -> dict:
     return env
 
 
-def bench_backend(name: str, database_url: str | None, seconds: float, rounds: int, sizes: list[int]) -> dict:
+def bench_backend(name: str, database_url: str | None, seconds: float, rounds: int, sizes: list[int],
+                  redis_url: str | None = None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         port, bare_port = free_port(), free_port()
-        env = environment(port, database_url)
+        env = environment(port, database_url, redis_url)
         if database_url:
             subprocess.run([BIN / "flask", "db", "upgrade"], cwd=folder, env=env, check=True, capture_output=True)
         bare_env = {**environment(bare_port, None),
@@ -206,6 +211,8 @@ def bench_backend(name: str, database_url: str | None, seconds: float, rounds: i
         finally:
             stop_server(server)
             stop_server(bare)
+            if redis_url:
+                Redis.from_url(redis_url).flushdb()
     return {"backend": name, "sizes": results}
 
 
@@ -288,14 +295,16 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="a PostgreSQL URL whose database gets a _bench twin to measure in; '' to skip")
     parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
+    parser.add_argument("--redis", default=None,
+                        help="a Redis URL (its database is FLUSHED after) to queue processing in, unprocessed: "
+                             "intake alone is measured")
     args = parser.parse_args()
     sizes = [int(size) for size in args.contacts.split(",")]
-    results = [] if args.skip_sqlite else [bench_backend("sqlite", None, args.seconds, args.rounds, sizes)]
+    if not args.skip_sqlite:
+        report(bench_backend("sqlite", None, args.seconds, args.rounds, sizes, args.redis))
     if args.postgres:
-        results.append(bench_backend("postgresql", fresh_postgres_database(args.postgres), args.seconds,
-                                     args.rounds, sizes))
-    for result in results:
-        report(result)
+        report(bench_backend("postgresql", fresh_postgres_database(args.postgres), args.seconds, args.rounds, sizes,
+                             args.redis))
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ DEFAULTS: dict[str, Any] = {
     # allow a whole batch (MAX_EVENTS_PER_REQUEST).
     "EVENT_RATE_LIMIT": "60000 per minute",
     # Event requests of one account in progress at once in one web process; more are answered 429 at once.
-    "EVENT_BATCH_CONCURRENCY": 2,
+    "EVENT_BATCH_CONCURRENCY": 1,
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
