@@ -64,14 +64,17 @@ DEFAULTS: dict[str, Any] = {
     # Events per account, a batch of N counting N, so one account's batches cannot starve the others; it must
     # allow a whole batch (MAX_EVENTS_PER_REQUEST).
     "EVENT_RATE_LIMIT": "60000 per minute",
+    # Event requests of one account in progress at once in one web process; more are answered 429 at once.
+    "EVENT_BATCH_CONCURRENCY": 1,
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
             "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS",
-            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS")
+            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS",
+            "EVENT_BATCH_CONCURRENCY")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
-                   "CLOCK_INTERVAL_SECONDS": float}
+                   "CLOCK_INTERVAL_SECONDS": float, "EVENT_BATCH_CONCURRENCY": int}
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
