@@ -1,5 +1,5 @@
-"""A local HubSpot: CRM v3 objects, search, pipelines, v4 associations and workflow callbacks, with HubSpot's
-rate-limit headers and error bodies."""
+"""A local HubSpot: CRM v3 objects, search (with its 10,000-result cap), pipelines, v4 associations and workflow
+callbacks (automation actions 2026-03), with HubSpot's rate-limit headers and error bodies."""
 
 import itertools
 from datetime import UTC, datetime
@@ -38,7 +38,7 @@ class FakeHubSpot(FakeServer):
         ("GET", r"/crm/v3/objects/deals/(\w+)", "deal_get"),
         ("GET", r"/crm/v3/objects/companies/(\w+)", "company_get"),
         ("GET", r"/crm/v3/owners/(\w+)", "owner_get"),
-        ("POST", r"/automation/v4/actions/callbacks/([\w-]+)/complete", "callback"),
+        ("POST", r"/automation/actions/callbacks/2026-03/([\w-]+)/complete", "callback"),
     )
 
     def __init__(self, token: str = "pat-na1-test-token"):

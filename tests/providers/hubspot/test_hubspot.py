@@ -164,16 +164,16 @@ def test_a_blocking_action_completes_its_callback_when_the_enrollment_ends(app, 
     assert post_signed(client, urls["action_url"], action(), version="v2").json["outputFields"][
         "hs_execution_state"] == "BLOCK"  # HubSpot retried: the same enrollment, still waiting
     clock.tick(app)
-    assert hubspot.made("POST", r"/automation/v4/actions/callbacks/.*") == []
+    assert hubspot.made("POST", r"/automation/actions/callbacks/2026-03/.*") == []
     client.post("/v1/actions/record-conversion", json={"hubspot_id": "5101", "value": 99}, headers=acme.headers)
     client.post("/v1/actions/exit", json={"hubspot_id": "5101", "flow": "sales", "reason": "converted"},
                 headers=acme.headers)
     clock.tick(app)
-    [completed] = hubspot.made("POST", r"/automation/v4/actions/callbacks/ap-102-4470-1-0/complete")
+    [completed] = hubspot.made("POST", r"/automation/actions/callbacks/2026-03/ap-102-4470-1-0/complete")
     assert completed.json["outputFields"]["recovered"] is True
     assert completed.json["outputFields"]["hs_execution_state"] == "SUCCESS"
     clock.tick(app)
-    assert len(hubspot.made("POST", r"/automation/v4/actions/callbacks/.*")) == 1
+    assert len(hubspot.made("POST", r"/automation/actions/callbacks/2026-03/.*")) == 1
 
 
 def test_an_action_that_cannot_enroll_continues_with_the_reason(client, urls):
