@@ -24,6 +24,8 @@ DEFAULT_HOST = "https://api.hubapi.com"
 ACTIONS_VERSION = "2026-03"
 DEFINITIONS_PATH = f"/automation/actions/{ACTIONS_VERSION}/{{appId}}"
 CALLBACK_PATH = f"/automation/actions/callbacks/{ACTIONS_VERSION}/{{callbackId}}/complete"
+# HubSpot's search API pages through at most this many results of one query (then answers 400).
+SEARCH_CAP = 10_000
 # Waiting longer than this for the rate limit's interval is left to the job's retry.
 MAX_PAUSE_SECONDS = 10.0
 
@@ -103,10 +105,11 @@ class HubSpot:
 
     def deals_in_stages(self, stage_ids: list[str], modified_after: str | None, properties: list[str],
                         after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of deals in `stage_ids` modified after the cursor, oldest change first; and the next page."""
+        """One page of deals in `stage_ids` modified at or after `modified_after`, oldest change first; and the
+        next page."""
         filters = [Filter(property_name="dealstage", operator="IN", values=stage_ids)]
         if modified_after:
-            filters.append(Filter(property_name="hs_lastmodifieddate", operator="GT", value=modified_after))
+            filters.append(Filter(property_name="hs_lastmodifieddate", operator="GTE", value=modified_after))
         search = PublicObjectSearchRequest(
             filter_groups=[FilterGroup(filters=filters)], limit=100, after=after, properties=properties,
             sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}])

@@ -251,7 +251,7 @@ def test_closed_lost_deals_of_every_pipeline_are_synced_incrementally(app, clien
         clock.tick(app, at=db.utcnow())
     searches = hubspot.made("POST", "/crm/v3/objects/deals/search")
     filters = searches[-1].json["filterGroups"][0]["filters"]
-    assert {"propertyName": "hs_lastmodifieddate", "operator": "GT", "value": "2026-11-20T11:00:00Z"} in filters
+    assert {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "2026-11-20T11:00:00Z"} in filters
     assert set(next(f["values"] for f in filters if f["propertyName"] == "dealstage")) == {"closedlost", "1002",
                                                                                        "closedwon"}
     assert len(client.get("/v1/events?type=deal.closed_lost", headers=acme.headers).json) == 3
