@@ -33,7 +33,9 @@ DELIVERY = {"{$request.body#/target_url}": {"post": {
     "summary": "A new item of the subscribed trigger, exactly as its poll shows it.",
     "description": "Signed per Standard Webhooks: verify `webhook-signature` with a Standard Webhooks library and "
                    "the hook's `secret`. Every attempt at one delivery has the same `webhook-id`.",
-    "parameters": [{"in": "header", "name": name, **_header(description, example)} for name, description, example in (
+    "parameters": [{"in": "header", "name": name, **_header(description, example),
+                    **({"deprecated": True} if name == "Reengage-Signature" else {})}
+                   for name, description, example in (
         ("webhook-id", "The delivery's id, the same on every attempt: dedupe on it.", "msg_91"),
         ("webhook-timestamp", "Unix seconds when this attempt was signed.", "1764892800"),
         ("webhook-signature", "`v1,` and the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, "
