@@ -7,6 +7,7 @@ published. Each item is rendered by its trigger, exactly as a poll shows it, and
 the clock hands due deliveries to jobs, which POST them (connectors.webhook) and record each attempt.
 """
 
+import base64
 import json
 import secrets
 import time
@@ -58,7 +59,7 @@ def target_check(url: str) -> None:
 
 def subscribe(account_id: int, event: str, target_url: str, filters: dict, label: str | None) -> tuple[Hook, str]:
     """Create a hook; (the hook, its signing secret, shown this once)."""
-    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    secret = f"{webhook.SECRET_PREFIX}{base64.b64encode(secrets.token_bytes(32)).decode()}"
     hook = Hook(account_id=account_id, event=event, target_url=target_url, filters=filters, label=label,
                 sealed_secret=vault.seal({"secret": secret}), created_at=db.utcnow())
     db.session().add(hook)
@@ -168,7 +169,8 @@ def _post(delivery_id: int, hook_id: int, event: str, url: str, sealed: str,
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {"Reengage-Event": event, "Reengage-Hook": str(hook_id), "Reengage-Delivery": str(delivery_id)}
         outcome: int | ConnectorError = webhook.post(url, body, secret, headers,
-                                                     current_app.config["CONNECTOR_TIMEOUT_SECONDS"])
+                                                     current_app.config["CONNECTOR_TIMEOUT_SECONDS"],
+                                                     f"msg_{delivery_id}")
     except ConnectorError as error:
         outcome = error
     except vault.SealedError as error:

@@ -67,6 +67,7 @@ class Dropoff(Base):
     messages_sent: Mapped[int] = mapped_column(Integer, default=0)
     messages_delivered: Mapped[int] = mapped_column(Integer, default=0)
     messages_opened: Mapped[int] = mapped_column(Integer, default=0)
+    messages_machine_opened: Mapped[int] = mapped_column(Integer, default=0)
     messages_clicked: Mapped[int] = mapped_column(Integer, default=0)
     message_cost: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=Decimal(0))
     first_touch_seconds: Mapped[float | None] = mapped_column(Float)

@@ -58,6 +58,8 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opened by a mail privacy proxy that loads every image (SendGrid's `sg_machine_open`): no sign of a person.
+    machine_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What sending it cost: the account's `metrics.costs` for its channel when it went.
     cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))

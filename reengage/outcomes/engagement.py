@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import Row, delete, select
 
 from reengage.models import Contact, Message, Suppression
+from reengage.models.event import MACHINE_OPENED
 from reengage.outcomes import tally
 from reengage.platform import db
 from reengage.sequencing import enrollments
@@ -57,6 +58,10 @@ def _apply(event: Row, message: Message, contact: Contact) -> None:
         tally.reached(message, newly)
         if PROGRESS.get(message.status, len(PROGRESS)) < PROGRESS[status]:
             message.status = status
+    elif event.type == MACHINE_OPENED:  # counted apart: it moves no status and engages no one
+        if message.machine_opened_at is None:
+            message.machine_opened_at = at
+            tally.reached(message, ["machine_opened_at"])
     elif event.type in ("email.bounced", "email.dropped"):
         if message.status in PROGRESS:
             message.status = "bounced" if event.type == "email.bounced" else "dropped"

@@ -6,6 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from reengage.platform import durations
+
 # The embedded default keeps its files in the working folder, so one command starts a server.
 EMBEDDED_DATABASE_FILE = "reengage.db"
 EMBEDDED_SECRET_FILE = ".reengage-secret"
@@ -38,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     # Where the SendGrid and HubSpot clients send their calls; None is the services themselves.
     "SENDGRID_API_HOST": None,
     "HUBSPOT_API_HOST": None,
+    # The longest a HubSpot record waits on our custom action (`hs_expiration_duration`). HubSpot holds a BLOCKed
+    # record one week when no duration is given and documents no maximum we could find: kept configurable.
+    "HUBSPOT_BLOCK_MAX": "P365D",
     # How long a call to an outside service may take before it counts as a passing failure.
     "CONNECTOR_TIMEOUT_SECONDS": 10.0,
     # Signed webhooks older than this are refused, so a captured request cannot be replayed later.
@@ -71,7 +76,7 @@ DEFAULTS: dict[str, Any] = {
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
             "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS",
             "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS",
-            "EVENT_BATCH_CONCURRENCY")
+            "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
                    "CLOCK_INTERVAL_SECONDS": float, "EVENT_BATCH_CONCURRENCY": int}
@@ -91,6 +96,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if str(settings["LOG_LEVEL"]).upper() not in LOG_LEVELS:
         raise RuntimeError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {settings['LOG_LEVEL']!r}")
     settings["LOG_LEVEL"] = str(settings["LOG_LEVEL"]).upper()
+    try:
+        durations.parse(str(settings["HUBSPOT_BLOCK_MAX"]))
+    except ValueError as error:
+        raise RuntimeError(f"HUBSPOT_BLOCK_MAX: {error}") from None
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
     settings.setdefault("SESSION_COOKIE_SECURE", str(settings["PUBLIC_URL"]).startswith("https://"))
     _hook_settings(settings)

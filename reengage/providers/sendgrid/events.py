@@ -12,6 +12,7 @@ from sqlalchemy import Row, select
 
 from reengage.intake import ingest
 from reengage.models import Event, Message
+from reengage.models.event import MACHINE_OPENED
 from reengage.platform import db
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ TYPES = {"delivered": "email.delivered", "open": "email.opened", "click": "email
          "unsubscribe": "email.unsubscribed", "group_unsubscribe": "email.unsubscribed",
          "group_resubscribe": "email.resubscribed"}
 IGNORED = ("processed", "deferred")
+# An open with `sg_machine_open: true` came from a privacy proxy fetching images, not from a person.
 # What of SendGrid's event is kept on ours (never the IP address).
 KEPT = ("sg_message_id", "url", "reason", "status", "type", "asm_group_id", "useragent")
 
@@ -75,7 +77,8 @@ def _message_id(item: dict) -> int | None:
 def _row(account_id: int, item: dict, message: Row) -> dict[str, Any]:
     properties = {name: item[name] for name in KEPT if name in item}
     properties.update(message_id=message.id, enrollment_id=message.enrollment_id)
-    return {"account_id": account_id, "key": f"sendgrid:{item['sg_event_id']}"[:255], "type": TYPES[item["event"]],
+    kind = MACHINE_OPENED if item["event"] == "open" and item.get("sg_machine_open") is True else TYPES[item["event"]]
+    return {"account_id": account_id, "key": f"sendgrid:{item['sg_event_id']}"[:255], "type": kind,
             "contact_id": message.contact_id, "occurred_at": datetime.fromtimestamp(item["timestamp"], UTC),
             "received_at": db.utcnow(), "properties": properties, "value": None, "currency": None,
             "source": "sendgrid", "processed_at": None}

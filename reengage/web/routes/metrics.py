@@ -44,8 +44,11 @@ class MetricsRowSchema(Schema):
     enrolled = fields.Integer()
     messages_sent = fields.Integer()
     delivered = fields.Integer()
-    opened = fields.Integer()
+    opened = fields.Integer(metadata={"description": "Messages opened by a person (machine opens not counted)."})
     clicked = fields.Integer()
+    machine_opened = fields.Integer(metadata={
+        "description": "Messages opened only by a mail privacy proxy that loads every image (SendGrid's "
+                       "`sg_machine_open`, e.g. Apple Mail Privacy Protection): not engagement."})
     re_engaged = fields.Integer(metadata={"description": "Dropoffs whose messages were opened or clicked."})
     recovered = fields.Integer()
     recovery_rate = fields.Float(allow_none=True)
