@@ -49,17 +49,20 @@ class Verdict:
 
 
 def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, category: str = "",
-                   details: dict[str, Any] | None = None) -> Watch:
-    """The open watch of this rule, contact and match, opened by `event` or moved on by it."""
+                   details: dict[str, Any] | None = None, grace: timedelta = timedelta(0)) -> Watch:
+    """The open watch of this rule, contact and match, opened by `event` or moved on by it; the clock acts on it
+    `grace` after its deadline."""
     db_session = db.session()
     watch = _open_watch(rule, event.contact_id, match)
     if watch is None:
         watch = Watch(account_id=rule.account_id, rule_id=rule.id, contact_id=event.contact_id, match_value=match,
                       start_event_id=event.id, started_at=event.occurred_at, deadline=deadline,
+                      due_at=deadline + grace,
                       value=_value(event), currency=event.currency, category=category, details=details or {})
         db_session.add(watch)
     elif event.occurred_at >= watch.started_at:
         watch.deadline = max(watch.deadline, deadline)
+        watch.due_at = watch.deadline + grace
         watch.category = category or watch.category
         watch.details = {**watch.details, **(details or {})}
     db_session.flush()
@@ -153,6 +156,24 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
     held = select(Dropoff.rule_id, Dropoff.contact_id, Dropoff.match_value).where(ACTIVE,
                                                                                  Dropoff.contact_id.in_(contacts))
     active = {(rule_id, contact_id, match) for rule_id, contact_id, match in connection.execute(held)}
+    fresh = []
+    for watch, verdict in raising:
+        key = (watch.rule_id, watch.contact_id, watch.match_value)
+        if key not in active:
+            active.add(key)
+            fresh.append((watch, verdict))
+    rows = dropoff_rows(rules, fresh, now)
+    if rows:
+        connection.execute(insert(dropoffs_table), rows)
+        _publish(rows, now)
+
+
+def dropoff_rows(rules: dict[int, Rule], raising: list[tuple[Row, Verdict]], now: datetime) -> list[dict[str, Any]]:
+    """The dropoff each expired watch becomes, with its segment, intent and readiness, as rows to insert."""
+    if not raising:
+        return []
+    connection = db.session().connection()
+    contacts = {watch.contact_id for watch, _ in raising}
     accounts = {watch.account_id for watch, _ in raising}
     activity = _activity(accounts, contacts, min(w.deadline for w, _ in raising), max(w.deadline for w, _ in raising))
     purchases = _purchases(accounts, contacts)
@@ -162,10 +183,6 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
               connection.execute(select(Event.id, Event.properties).where(Event.id.in_(start_ids)))}
     rows = []
     for watch, verdict in raising:
-        key = (watch.rule_id, watch.contact_id, watch.match_value)
-        if key in active:
-            continue
-        active.add(key)
         rule = rules[watch.rule_id]
         moments = activity.get(watch.contact_id, [])
         recent = bisect_right(moments, watch.deadline) - bisect_right(moments, watch.deadline - ENGAGEMENT_WINDOW)
@@ -190,9 +207,7 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
             "ready_at": None if (watch.account_id, verdict.service) in waiting and verdict.category == "maintenance"
             else now,
         })
-    if rows:
-        connection.execute(insert(dropoffs_table), rows)
-        _publish(rows, now)
+    return rows
 
 
 def _publish(rows: list[dict[str, Any]], now: datetime) -> None:

@@ -115,8 +115,11 @@ def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters:
 
 
 def scope(account_id: int, filters: dict[str, Any]) -> list:
-    """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters."""
-    where = [Dropoff.account_id == account_id, *(column == filters[name] for name, column
+    """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters.
+
+    Retracted dropoffs (false alarms: their goal happened in time and arrived late) count nowhere.
+    """
+    where = [Dropoff.account_id == account_id, Dropoff.status != "retracted", *(column == filters[name] for name, column
                                                    in DROPOFF_DIMENSIONS.items() if name in filters)]
     if "from" in filters:
         where.append(Dropoff.detected_at >= filters["from"])
