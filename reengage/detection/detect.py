@@ -29,7 +29,8 @@ def on_events(claimed: Sequence[Row]) -> None:
     for rule in db.session().scalars(query.order_by(Rule.id)):
         rules[rule.account_id].append(rule)
     batch, rejudged, now = {event.id for event in claimed}, set(), db.utcnow()
-    for event in sorted(claimed, key=lambda row: (row.occurred_at, row.id)):
+    # Events of one instant in the sender's key order, as a replay takes them.
+    for event in sorted(claimed, key=lambda row: (row.occurred_at, row.key)):
         for rule in rules.get(event.account_id, ()):
             # A late event: the contact is judged again for the rule, from every event it reads, in order.
             if (rule.id, event.contact_id) in rejudged:
@@ -41,7 +42,8 @@ def on_events(claimed: Sequence[Row]) -> None:
             detector = DETECTORS[rule.kind]
             if event.type in detector.goals(rule.params):
                 watches.reach_goal(rule, event, verdict)
-            detector.on_event(rule, event)
+            with watches.reading(event):
+                detector.on_event(rule, event)
 
 
 def expire_due(now: datetime, limit: int) -> int:

@@ -34,14 +34,14 @@ class Found:
 
 
 def late(rule: Rule, event: Row, batch: Collection[int]) -> bool:
-    """Whether `rule` already acted on a moment of the contact after `event` happened."""
+    """Whether `rule` already acted on a moment of the contact at or after the one `event` happened at."""
     types = DETECTORS[rule.kind].reads(rule.params)
     if event.type not in types:
         return False
     session, at = db.session(), event.occurred_at
     later = select(Event.id).where(
         Event.account_id == rule.account_id, Event.contact_id == event.contact_id, Event.type.in_(types),
-        Event.occurred_at > at, Event.processed_at.is_not(None), Event.id.not_in(list(batch))).limit(1)
+        Event.occurred_at >= at, Event.processed_at.is_not(None), Event.id.not_in(list(batch))).limit(1)
     raised = select(Dropoff.id).where(Dropoff.rule_id == rule.id, Dropoff.contact_id == event.contact_id,
                                       Dropoff.status.in_(RAISED), Dropoff.occurred_at >= at).limit(1)
     ended = select(Watch.id).where(Watch.rule_id == rule.id, Watch.contact_id == event.contact_id,
@@ -60,13 +60,17 @@ def rejudge(rule: Rule, contact_id: int, now: datetime) -> None:
     found: list[Found] = []
     stored = session.execute(select(Event.__table__).where(
         Event.account_id == rule.account_id, Event.contact_id == contact_id,
-        Event.type.in_(detector.reads(rule.params))).order_by(Event.occurred_at, Event.id)).all()
+        Event.type.in_(detector.reads(rule.params))).order_by(Event.occurred_at, Event.key)).all()
     for event in stored:
         _expire(rule, contact_id, found, lambda watch, at=event.occurred_at: watch.deadline < at)
         if event.type in goals:
             _reach(rule, contact_id, found, event)
-        detector.on_event(rule, event)
-    _expire(rule, contact_id, found, lambda watch: watch.due_at <= now)
+        with watches.reading(event):
+            detector.on_event(rule, event)
+    # A watch still open at the end is the clock's to raise, unless the clock already raised it.
+    raised = {(match, at) for match, at in session.execute(select(Dropoff.match_value, Dropoff.occurred_at).where(
+        Dropoff.rule_id == rule.id, Dropoff.contact_id == contact_id))}
+    _expire(rule, contact_id, found, lambda watch: watch.due_at <= now and (watch.match_value, watch.deadline) in raised)
     _reconcile(rule, contact_id, found, stored, goals, now)
 
 
@@ -126,8 +130,12 @@ def _reconcile(rule: Rule, contact_id: int, found: list[Found], stored: list[Row
         if dropoff is None:
             _raise(rule, item, now)
             continue
-        if dropoff.started_at != item.watch.started_at and dropoff.status in RAISED:
-            dropoff.started_at = item.watch.started_at
+        if dropoff.status in RAISED:
+            # What a late event changed: an earlier start, a later error as the end state, a deeper step.
+            verdict = item.verdict
+            dropoff.started_at, dropoff.category = item.watch.started_at, verdict.category
+            dropoff.scenario = verdict.scenario or rule.scenario
+            dropoff.segment = {**dropoff.segment, **verdict.segment}
         if item.goal is not None:
             recover(dropoff, item.goal.occurred_at, item.goal.value, item.goal.currency)
         session.flush()

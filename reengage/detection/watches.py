@@ -7,7 +7,9 @@ the dropoff the clock raised while the goal was on its way.
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -33,6 +35,19 @@ watches_table, dropoffs_table = Watch.__table__, Dropoff.__table__
 CLOSE = (update(watches_table).where(watches_table.c.id == bindparam("watch_id"))
          .values(status="closed", closed_at=bindparam("at")))
 EXPIRE = update(watches_table).where(watches_table.c.id == bindparam("watch_id")).values(status="expired")
+# The event a rule kind is reading, as (occurred_at, key): it sees only events up to that one, as if they
+# had arrived in the order they happened, so what it makes of an event never depends on what arrived after.
+_reading: ContextVar[tuple[datetime, str] | None] = ContextVar("reading", default=None)
+
+
+@contextmanager
+def reading(event: Row) -> Iterator[None]:
+    """While a rule kind reads `event`, stored events that happened after it stay out of its sight."""
+    token = _reading.set((event.occurred_at, event.key))
+    try:
+        yield
+    finally:
+        _reading.reset(token)
 
 
 @dataclass
@@ -244,13 +259,16 @@ def events_between(rule: Rule, contact_id: int, match: str, types: list[str], si
                    until: datetime) -> list[tuple[datetime, str]]:
     """(occurred_at, type) of the stored events of `types` for this contact and match, in order."""
     query = (
-        select(Event.occurred_at, Event.type, Event.properties)
+        select(Event.occurred_at, Event.key, Event.type, Event.properties)
         .where(Event.account_id == rule.account_id, Event.contact_id == contact_id, Event.type.in_(types),
                Event.occurred_at >= since, Event.occurred_at <= until)
-        .order_by(Event.occurred_at, Event.id)
+        # Events of one instant in the sender's key order: the same whatever order they arrived in.
+        .order_by(Event.occurred_at, Event.key)
     )
-    found = []
-    for occurred_at, type_, properties in db.session().execute(query):
+    found, horizon = [], _reading.get()
+    for occurred_at, key, type_, properties in db.session().execute(query):
+        if horizon is not None and (occurred_at, key) > horizon:
+            break
         theirs = match_value(rule, properties)
         if theirs is None or theirs == match:
             found.append((occurred_at, type_))
