@@ -70,7 +70,8 @@ def rejudge(rule: Rule, contact_id: int, now: datetime) -> None:
     # A watch still open at the end is the clock's to raise, unless the clock already raised it.
     raised = {(match, at) for match, at in session.execute(select(Dropoff.match_value, Dropoff.occurred_at).where(
         Dropoff.rule_id == rule.id, Dropoff.contact_id == contact_id))}
-    _expire(rule, contact_id, found, lambda watch: watch.due_at <= now and (watch.match_value, watch.deadline) in raised)
+    _expire(rule, contact_id, found,
+            lambda watch: watch.due_at <= now and (watch.match_value, watch.deadline) in raised)
     _reconcile(rule, contact_id, found, stored, goals, now)
 
 

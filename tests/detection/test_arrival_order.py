@@ -10,11 +10,12 @@ events known when the dropoff was raised, so it is not compared.
 
 import itertools
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from reengage.jobs import clock
 from tests.support.detection import T, send
 
 MINUTE = timedelta(minutes=1)
@@ -66,7 +67,6 @@ def verdicts(client, tenant, contact_id, base):
 
 
 def _parse(moment):
-    from datetime import datetime
     return datetime.fromisoformat(moment)
 
 
@@ -81,11 +81,10 @@ def test_shuffled_and_delayed_arrival_gives_the_verdicts_of_arrival_in_order(app
         add_rules(client, acme)
     base = T + n * STRETCH
     arrivals = []
-    for index, ((type_, minute, match), delay) in enumerate(zip(events, delays, strict=True)):
+    for index, ((_, minute, _), delay) in enumerate(zip(events, delays, strict=True)):
         arrivals.append((minute, 0, index, "ordered"))
         arrivals.append((minute + delay, 1, index, "shuffled"))
     ids = {}
-    from reengage.jobs import clock
     for arrival, _, index, who in sorted(arrivals):
         clock.tick(app, at=base + arrival * MINUTE)
         type_, minute, match = events[index]
