@@ -83,7 +83,7 @@ def test_recoveries_at_or_before_their_dropoff_become_retractions_and_come_back_
                 "INSERT INTO dropoffs (account_id, rule_key, contact_id, match_value, scenario, stage, kind, category, "
                 "intent, started_at, occurred_at, detected_at, status, recovered_at, recovery_seconds, revenue, "
                 "segment) VALUES (1, 'r', 1, :match, 's', 'sales', 'inactivity', 'inactive', 'high', "
-                f"'2026-01-01 09:00:00', '2026-01-02 09:00:00', '2026-01-02 09:00:00', 'recovered', :recovered, "
+                "'2026-01-01 09:00:00', '2026-01-02 09:00:00', '2026-01-02 09:00:00', 'recovered', :recovered, "
                 "0, 249, '{}')"), {"match": str(n), "recovered": recovered})
             connection.execute(text(
                 "INSERT INTO enrollments (account_id, flow_id, contact_id, dropoff_id, status, exit_reason, holdout, "
