@@ -11,6 +11,7 @@ enrollment), one the replay does not find is retracted, and one it finds anew is
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import Row, delete, select
 
@@ -58,9 +59,9 @@ def rejudge(rule: Rule, contact_id: int, now: datetime) -> None:
     detector = DETECTORS[rule.kind]
     goals = detector.goals(rule.params)
     found: list[Found] = []
-    stored = session.execute(select(Event.__table__).where(
+    stored = list(session.execute(select(Event.__table__).where(
         Event.account_id == rule.account_id, Event.contact_id == contact_id,
-        Event.type.in_(detector.reads(rule.params))).order_by(Event.occurred_at, Event.key)).all()
+        Event.type.in_(detector.reads(rule.params))).order_by(Event.occurred_at, Event.key)))
     for event in stored:
         _expire(rule, contact_id, found, lambda watch, at=event.occurred_at: watch.deadline < at)
         if event.type in goals:
@@ -86,7 +87,7 @@ def _expire(rule: Rule, contact_id: int, found: list[Found], due) -> None:
     for watch in _open(rule, contact_id):
         if not due(watch):
             continue
-        verdict = DETECTORS[rule.kind].on_expire(rule, watch)
+        verdict = DETECTORS[rule.kind].on_expire(rule, cast(Any, watch))
         watch.status = "closed" if verdict is None else "expired"
         if verdict is None:
             watch.closed_at = watch.deadline
@@ -118,7 +119,7 @@ def _reconcile(rule: Rule, contact_id: int, found: list[Found], stored: list[Row
     kept: dict[int, Dropoff] = {}
     for index, item in enumerate(found):
         for dropoff in existing:
-            if (dropoff.id not in kept.values() and dropoff.match_value == item.watch.match_value
+            if (dropoff not in kept.values() and dropoff.match_value == item.watch.match_value
                     and dropoff.occurred_at == item.watch.deadline):
                 kept[index] = dropoff
                 break
@@ -127,10 +128,10 @@ def _reconcile(rule: Rule, contact_id: int, found: list[Found], stored: list[Row
         if dropoff.id not in kept_ids and dropoff.status in RAISED:
             retract(dropoff, _goal_within(dropoff, stored, goals) or dropoff.occurred_at)
     for index, item in enumerate(found):
-        dropoff = kept.get(index)
-        if dropoff is None:
+        if index not in kept:
             _raise(rule, item, now)
             continue
+        dropoff = kept[index]
         if dropoff.status in RAISED:
             # What a late event changed: an earlier start, a later error as the end state, a deeper step.
             verdict = item.verdict

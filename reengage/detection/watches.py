@@ -183,7 +183,7 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
         _publish(rows, now)
 
 
-def dropoff_rows(rules: dict[int, Rule], raising: list[tuple[Row, Verdict]], now: datetime) -> list[dict[str, Any]]:
+def dropoff_rows(rules: dict[int, Rule], raising: Sequence[tuple[Any, Verdict]], now: datetime) -> list[dict[str, Any]]:
     """The dropoff each expired watch becomes, with its segment, intent and readiness, as rows to insert."""
     if not raising:
         return []

@@ -26,9 +26,22 @@ def intent(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf(("low", "medium", "high")), **kwargs)
 
 
+class Grace(Duration):
+    """A duration that may be nothing (`PT0S`): no grace."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = fields.String._deserialize(self, value, attr, data, **kwargs)
+        try:
+            if durations.parse(text) == timedelta(0):
+                return text
+        except ValueError:
+            pass
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def settle() -> Duration:
     """A grace after the deadline for goals from sources that deliver late: the dropoff is raised after it."""
-    return Duration(load_default="PT0S", metadata={
+    return Grace(load_default="PT0S", metadata={
         "description": "How long after the deadline a goal that happened in time may still arrive: the dropoff is "
                        "raised (and acted on) only after it.", "example": "PT10M"})
 
