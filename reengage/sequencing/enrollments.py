@@ -11,7 +11,7 @@ from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message
 from reengage.models.message import PENDING
 from reengage.platform import db, durations
 from reengage.platform.errors import ApiError
-from reengage.sequencing import placement, schedule
+from reengage.sequencing import placement, schedule, sendtime
 from reengage.settings import effective
 
 messages_table = Message.__table__
@@ -72,16 +72,27 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
     variants = {f"{number}.{step['key']}": ["A", *(v["key"] for v in step["variants"])][
         bucket(flow.key, number, step["key"], contact.id) % (1 + len(step["variants"]))]
         for number, step in plan if step.get("variants")}
+    calendar = schedule.calendar(settings, contact)
+    learning = settings["send_time"]["learn"] and not holdout
+    if learning:
+        group = sendtime.FIRST_SLOT if bucket(flow.key, contact.id, "send_time") < settings["send_time"][
+            "holdout_percent"] else sendtime.LEARNED
+        hour, source = sendtime.best_hour(contact, calendar, at) if group == sendtime.LEARNED else (
+            calendar.start.hour, "window")
+        # Recorded beside the step variants, so that the metrics compare the two groups.
+        variants = {**variants, "send_time": group, "send_hour": f"{hour:02d}:00 ({source})"}
     enrollment = Enrollment(account_id=flow.account_id, flow_id=flow.id, contact_id=contact.id,
                             dropoff_id=dropoff.id if dropoff else None, holdout=holdout, variants=variants,
                             source=source, started_at=at, status="active")
     db_session.add(enrollment)
     db_session.flush()
-    calendar = schedule.calendar(settings, contact)
     rows = []
     for number, step in sorted(plan, key=lambda item: durations.offset(item[1]["offset"])):
         key = f"{number}.{step['key']}"
-        planned = calendar.planned(at, durations.offset(step["offset"]))
+        offset = durations.offset(step["offset"])
+        planned = calendar.planned(at, offset)
+        if learning and sendtime.applies(offset):
+            planned = sendtime.at_hour(calendar, planned, hour)
         # When it would have gone, for comparing the groups: held-out rows never count against the cap. The
         # others are placed below, with the contact's other scheduled messages on the channel.
         due, why = calendar.next_open(planned) if holdout else (planned, None)
