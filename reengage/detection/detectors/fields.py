@@ -29,7 +29,7 @@ def intent(**kwargs: Any) -> fields.String:
 class Grace(Duration):
     """A duration that may be nothing (`PT0S`): no grace."""
 
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = fields.String._deserialize(self, value, attr, data, **kwargs)
         try:
             if durations.parse(text) == timedelta(0):
