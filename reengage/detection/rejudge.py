@@ -59,8 +59,9 @@ def rejudge(rule: Rule, contact_id: int, now: datetime) -> None:
     detector = DETECTORS[rule.kind]
     goals = detector.goals(rule.params)
     found: list[Found] = []
+    # Events that arrived before the rule existed were never its to judge, and are not now.
     stored = list(session.execute(select(Event.__table__).where(
-        Event.account_id == rule.account_id, Event.contact_id == contact_id,
+        Event.account_id == rule.account_id, Event.contact_id == contact_id, Event.received_at >= rule.created_at,
         Event.type.in_(detector.reads(rule.params))).order_by(Event.occurred_at, Event.key)))
     for event in stored:
         _expire(rule, contact_id, found, lambda watch, at=event.occurred_at: watch.deadline < at)
