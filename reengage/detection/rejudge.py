@@ -115,8 +115,10 @@ def _reconcile(rule: Rule, contact_id: int, found: list[Found], stored: list[Row
     """Keep the dropoffs the replay found again, retract the others, raise the new ones."""
     session = db.session()
     session.flush()
-    existing = list(session.scalars(select(Dropoff).where(Dropoff.rule_id == rule.id, Dropoff.contact_id == contact_id)
-                                    .order_by(Dropoff.occurred_at, Dropoff.id)))
+    # A retracted dropoff stays retracted: one the replay finds again is raised anew.
+    existing = list(session.scalars(select(Dropoff).where(
+        Dropoff.rule_id == rule.id, Dropoff.contact_id == contact_id, Dropoff.status != "retracted")
+        .order_by(Dropoff.occurred_at, Dropoff.id)))
     kept: dict[int, Dropoff] = {}
     for index, item in enumerate(found):
         for dropoff in existing:
