@@ -35,7 +35,7 @@ def fresh_database(admin_url: str) -> str:
     """A new, empty database of this benchmark's own beside `admin_url`'s."""
     engine = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS reengage_arrival_bench"))
+        connection.execute(text("DROP DATABASE IF EXISTS reengage_arrival_bench WITH (FORCE)"))
         connection.execute(text("CREATE DATABASE reengage_arrival_bench"))
     engine.dispose()
     return admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/reengage_arrival_bench"
