@@ -39,7 +39,7 @@ CLAIM = (
     .where(events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
     .values(processed_at=bindparam("now"))
     .returning(
-        events.c.id, events.c.account_id, events.c.contact_id, events.c.type, events.c.occurred_at,
+        events.c.id, events.c.account_id, events.c.contact_id, events.c.key, events.c.type, events.c.occurred_at,
         events.c.properties, events.c.value, events.c.currency,
     )
 )

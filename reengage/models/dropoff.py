@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
-STATUSES = ("open", "enrolled", "recovered", "dismissed")
+STATUSES = ("open", "enrolled", "recovered", "dismissed", "retracted")
 INTENTS = ("low", "medium", "high")
 ACTIVE = text("status IN ('open', 'enrolled')")
 TO_ROUTE = text("status = 'open' AND routed_at IS NULL")
@@ -54,6 +54,8 @@ class Dropoff(Base):
     recovery_seconds: Mapped[int | None] = mapped_column()
     revenue: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A false alarm: its goal turned out to have happened by the deadline (it arrived late). Counted nowhere.
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The outside service a known error came from, and when outreach may begin: a maintenance
     # dropoff stays unready while its service is reported under maintenance.
     service: Mapped[str | None] = mapped_column(String(200))

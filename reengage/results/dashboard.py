@@ -69,7 +69,8 @@ def latest(account_id: int) -> list[dict[str, Any]]:
         select(Dropoff.id, Dropoff.detected_at, Dropoff.scenario, Dropoff.stage, Dropoff.status, Dropoff.value_at_risk,
                Dropoff.currency, Dropoff.revenue, Dropoff.test, Dropoff.contact_id, Contact.email, Contact.external_id,
                Contact.first_name, Contact.last_name).join(Contact, Contact.id == Dropoff.contact_id)
-        .where(Dropoff.account_id == account_id).order_by(Dropoff.detected_at.desc(), Dropoff.id.desc()).limit(LATEST))
+        .where(Dropoff.account_id == account_id, Dropoff.status != "retracted")
+        .order_by(Dropoff.detected_at.desc(), Dropoff.id.desc()).limit(LATEST))
     return [{**row._asdict(), "who": " ".join(filter(None, (row.first_name, row.last_name))) or row.email
              or row.external_id or f"contact {row.id}"} for row in rows]
 

@@ -118,10 +118,13 @@ def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters:
 
 
 def scope(account_id: int, filters: dict[str, Any]) -> list:
-    """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters."""
-    # Test dropoffs (the console's "try it now") are shown but never counted.
-    where = [Dropoff.account_id == account_id, Dropoff.test.is_(False), *(column == filters[name] for name, column
-                                                   in DROPOFF_DIMENSIONS.items() if name in filters)]
+    """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters.
+
+    Retracted dropoffs (false alarms: their goal happened in time and arrived late) count nowhere; test dropoffs
+    (the console's "try it now") are shown but never counted.
+    """
+    where = [Dropoff.account_id == account_id, Dropoff.test.is_(False), Dropoff.status != "retracted",
+             *(column == filters[name] for name, column in DROPOFF_DIMENSIONS.items() if name in filters)]
     if "from" in filters:
         where.append(Dropoff.detected_at >= filters["from"])
     if "to" in filters:

@@ -100,7 +100,7 @@ def _why_not(enrollment: Enrollment, flow: Flow, dropoff: Dropoff | None, contac
         return f"enrollment {enrollment.status}" + (f": {enrollment.exit_reason}" if enrollment.exit_reason else "")
     if flow.deleted_at is not None:
         return "the flow was deleted"
-    if dropoff is not None and dropoff.status in ("recovered", "dismissed"):
+    if dropoff is not None and dropoff.status in ("recovered", "dismissed", "retracted"):
         return f"the dropoff was {dropoff.status}"
     if step is None:
         return "the step is no longer in the flow"

@@ -9,9 +9,9 @@ from sqlalchemy import CursorResult, func, insert, select, text, update
 
 from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
 from reengage.models.message import PENDING
-from reengage.platform import db, durations, timing
+from reengage.platform import db, durations
 from reengage.platform.errors import ApiError
-from reengage.sequencing import schedule
+from reengage.sequencing import placement, schedule, sendtime
 from reengage.settings import effective
 
 messages_table = Message.__table__
@@ -72,25 +72,30 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
     variants = {f"{number}.{step['key']}": ["A", *(v["key"] for v in step["variants"])][
         bucket(flow.key, number, step["key"], contact.id) % (1 + len(step["variants"]))]
         for number, step in plan if step.get("variants")}
+    calendar = schedule.calendar(settings, contact)
+    learning = settings["send_time"]["learn"] and not holdout
+    if learning:
+        group = sendtime.FIRST_SLOT if bucket(flow.key, contact.id, "send_time") < settings["send_time"][
+            "holdout_percent"] else sendtime.LEARNED
+        hour, source = sendtime.best_hour(contact, calendar, at) if group == sendtime.LEARNED else (
+            calendar.start.hour, "window")
+        # Recorded beside the step variants, so that the metrics compare the two groups.
+        variants = {**variants, "send_time": group, "send_hour": f"{hour:02d}:00 ({source})"}
     enrollment = Enrollment(account_id=flow.account_id, flow_id=flow.id, contact_id=contact.id,
                             dropoff_id=dropoff.id if dropoff else None, holdout=holdout, variants=variants,
                             source=source, started_at=at, status="active")
     db_session.add(enrollment)
     db_session.flush()
-    calendar, cap = schedule.calendar(settings, contact), schedule.cap(settings)
-    booked: dict[str, list[datetime]] = {}
     rows = []
     for number, step in sorted(plan, key=lambda item: durations.offset(item[1]["offset"])):
         key = f"{number}.{step['key']}"
-        planned = calendar.planned(at, durations.offset(step["offset"]))
-        if holdout:
-            # When it would have gone, for comparing the groups; held-out rows never count against the cap.
-            due, why = calendar.next_open(planned)
-        else:
-            if step["channel"] not in booked:
-                booked[step["channel"]] = schedule.taken(contact.id, step["channel"])
-            due, why = timing.place(planned, calendar, cap, booked[step["channel"]])
-            schedule.book(booked[step["channel"]], due)
+        offset = durations.offset(step["offset"])
+        planned = calendar.planned(at, offset)
+        if learning and sendtime.applies(offset):
+            planned = sendtime.at_hour(calendar, planned, hour)
+        # When it would have gone, for comparing the groups: held-out rows never count against the cap. The
+        # others are placed below, with the contact's other scheduled messages on the channel.
+        due, why = calendar.next_open(planned) if holdout else (planned, None)
         rows.append({"account_id": flow.account_id, "enrollment_id": enrollment.id, "flow_id": flow.id,
                      "contact_id": contact.id, "step": key, "phase": number, "channel": step["channel"],
                      "variant": variants.get(key), "status": "held_out" if holdout else "scheduled",
@@ -98,6 +103,9 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
                      "moved_because": why, "attempts": 0, "content": {}, "created_at": at, "updated_at": at})
     if rows:
         db_session.execute(insert(messages_table), rows)
+    if not holdout:
+        for channel in sorted({row["channel"] for row in rows}):
+            placement.replan(contact, channel, account_settings, at)
     if holdout:
         enrollment.ends_at = max((row["due_at"] for row in rows), default=at)
     if dropoff is not None and dropoff.status == "open":

@@ -102,7 +102,8 @@ def test_a_recovery_after_the_attribution_window_credits_the_flow_only(app, clie
 
 
 def test_a_recovery_before_any_message_credits_the_flow_only(client, acme, sales):
-    done = event("done", type="application_completed", occurred_at=(T + timedelta(hours=24, minutes=1)).isoformat(),
+    # Kim's dropoff is at T + 25 h (an hour after Dana's); a goal before then would retract it.
+    done = event("done", type="application_completed", occurred_at=(T + timedelta(hours=25, minutes=1)).isoformat(),
                  contact={"external_id": "kim"})
     client.post("/v1/events", json=done, headers=acme.headers)
     [item] = poll(client, acme, "contact.recovered")

@@ -7,7 +7,7 @@ from sqlalchemy import Row
 
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
-from reengage.detection.detectors.fields import event_names, intent, match_key
+from reengage.detection.detectors.fields import event_names, grace, intent, match_key, settle
 from reengage.models import Rule
 from reengage.winback import analysis
 
@@ -21,6 +21,7 @@ class Params(Schema):
         "description": "A deal won after it was lost recovers its dropoff."})
     reason_key = fields.String(load_default="closed_lost_reason", validate=validate.Length(1, 100), metadata={
         "description": "The property holding the loss reason (HubSpot's `closed_lost_reason` by default)."})
+    settle = settle()
     match_key = match_key()
     intent = intent(load_default="medium")
 
@@ -43,7 +44,7 @@ def on_event(rule: Rule, event: Row[Any]) -> None:
     match = watches.match_value(rule, event.properties) or ""
     category = reason(event.properties.get(rule.params["reason_key"]))
     details = {"reason": event.properties.get(rule.params["reason_key"])}
-    watches.open_or_extend(rule, event, event.occurred_at, match, category, details)
+    watches.open_or_extend(rule, event, event.occurred_at, match, category, details, grace(rule.params))
 
 
 def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
@@ -54,4 +55,10 @@ def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
                            {"loss_reason": watch.details.get("reason")}, scenario=scenario)
 
 
-DETECTOR = Detector(kind="closed_lost", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)
+def reads(params: dict[str, Any]) -> list[str]:
+    """Every event type this kind reads."""
+    return [*params["deal_events"], *params["won_events"]]
+
+
+DETECTOR = Detector(kind="closed_lost", params=Params, goals=goals, on_event=on_event, on_expire=on_expire,
+                    reads=reads, grace=grace)
