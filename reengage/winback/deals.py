@@ -32,7 +32,7 @@ def upsert(account_id: int, data: dict[str, Any], source: str, at: datetime) -> 
     created = deal is None
     if deal is None:
         deal = Deal(account_id=account_id, external_id=data["external_id"], source=source, stages=[], gaps=[],
-                    secondary=[], score_reasons=[], recommendation={}, draft={}, created_at=at,
+                    secondary=[], category_evidence=[], score_reasons=[], recommendation={}, draft={}, created_at=at,
                     name=data.get("name") or data["external_id"], lost_at=data.get("lost_at") or at,
                     window_start=at, window_end=at)  # worked out by assess below
         db_session.add(deal)
@@ -133,8 +133,8 @@ def assess(deal: Deal, at: datetime) -> None:
     settings, account_name = winback_of(deal.account_id)
     found = analysis.analyse(deal.loss_reason, deal.notes, deal.competitor, deal.stated_category,
                              (deal.correction or {}).get("category"))
-    deal.category, deal.category_source, deal.confidence, deal.secondary = (
-        found.category, found.source, found.confidence, found.secondary)
+    deal.category, deal.category_source, deal.confidence, deal.secondary, deal.category_evidence = (
+        found.category, found.source, found.confidence, found.secondary, found.evidence)
     signals = signals_of(deal)
     scored = score.score(signals)
     deal.score, deal.priority, deal.score_reasons = scored.points, scored.priority, scored.reasons
