@@ -242,7 +242,11 @@ def _push(crm: CRM, link: connections.Linked, row: Any) -> str:
     body = (f"Win-back ready ({deal.priority} priority, score {deal.score}). Messenger: "
             f"{recommendation.get('messenger_label')}; channel: {recommendation.get('channel_label')}.\n\n"
             f"Subject: {deal.draft.get('subject')}\n\n{deal.draft.get('text')}")
-    return crm.create_task(contact_id, f"Win-back: {deal.name}", body, db.utcnow(), deal.owner_id, deal_id)
+    task_id = crm.create_task(contact_id, f"Win-back: {deal.name}", body, db.utcnow(), deal.owner_id, deal_id)
+    if deal_id is not None:
+        crm.update_deal(deal_id, {"status": "winback_ready", "priority": deal.priority, "score": str(deal.score),
+                                  "window": f"{deal.window_start.date()} to {deal.window_end.date()}"})
+    return task_id
 
 
 def _pushed(row: Any, link: connections.Linked | None, result: Any) -> bool:

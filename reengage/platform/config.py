@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     # Where the SendGrid and HubSpot clients send their calls; None is the services themselves.
     "SENDGRID_API_HOST": None,
     "HUBSPOT_API_HOST": None,
+    # Where Salesforce logins (the OAuth token endpoint) go; None is login.salesforce.com, or test.salesforce.com
+    # for a sandbox connection. The instance the token answers with is then called.
+    "SALESFORCE_LOGIN_URL": None,
     # How long a call to an outside service may take before it counts as a passing failure.
     "CONNECTOR_TIMEOUT_SECONDS": 10.0,
     # Signed webhooks older than this are refused, so a captured request cannot be replayed later.
@@ -67,8 +70,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
-            "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS",
-            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS")
+            "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "SALESFORCE_LOGIN_URL", "CONNECTOR_TIMEOUT_SECONDS",
+            "HOOK_REQUIRE_HTTPS", "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
                    "CLOCK_INTERVAL_SECONDS": float}

@@ -136,7 +136,7 @@ class DealSchema(Schema):
 
     id = Int64()
     external_id = fields.String()
-    source = fields.String(metadata={"enum": ["api", "event", "hubspot"]})
+    source = fields.String(metadata={"enum": ["api", "event", "hubspot", "salesforce"]})
     name = fields.String()
     company = fields.String(allow_none=True)
     industry = fields.String(allow_none=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from reengage import connections, hooks
 from reengage.intake.contacts import ContactResolver
+from reengage.links.provider import of_kind
 from reengage.models import Contact, Deal, DealContact, DealOutcome, DealSignal, Escalation, ProductUpdate
 from reengage.models.deal import TO_OPEN
 from reengage.platform import db
@@ -174,13 +175,13 @@ def _raise(deal: Deal, raised: dict[str, str], at: datetime) -> None:
 
 
 def _ready(deal: Deal, at: datetime) -> None:
-    """The window is open and the priority high or medium: once, tell subscribers and hand the draft to HubSpot."""
+    """The window is open and the priority high or medium: once, tell subscribers and hand the draft to the CRM."""
     deal.ready_at = at
     if deal.status != "lost":
         return  # the win-back is already under way
-    linked = connections.find(deal.account_id, "hubspot") is not None
+    linked = any(connections.find(deal.account_id, key) is not None for key in of_kind("crm"))
     deal.push_status = "pending" if linked else "skipped"
-    deal.push_note = None if linked else "HubSpot is not connected"
+    deal.push_note = None if linked else "No CRM is connected"
     db.session().flush()
     hooks.publish("winback.ready", {deal.account_id: [deal.id]})
 
