@@ -52,7 +52,8 @@ def expire_watches(at: datetime) -> int:
 
 
 def enroll_ready_dropoffs(at: datetime) -> int:
-    """Enroll dropoffs that are ready for outreach in the flows mapped to them."""
+    """Enroll dropoffs that are ready for outreach in the flows mapped to them (and those whose wait is over)."""
+    assignment.wake_waiting(at)
     return assignment.enroll_ready(at, BATCH)
 
 
