@@ -79,7 +79,7 @@ def wake_waiting(now: datetime) -> int:
     with db.transaction() as db_session:
         ended = (select(Enrollment.ended_at).where(Enrollment.id == Dropoff.waits_for_id,
                                                    Enrollment.ended_at.is_not(None)).scalar_subquery())
-        woken = cast(CursorResult[Any], db_session.execute(update(Dropoff).where(WAITING, Dropoff.status == "open", ended.is_not(None))
-                                   .values(ready_at=ended, waits_for_id=None).execution_options(
-                                       synchronize_session=False)))
+        waking = (update(Dropoff).where(WAITING, Dropoff.status == "open", ended.is_not(None))
+                  .values(ready_at=ended, waits_for_id=None).execution_options(synchronize_session=False))
+        woken = cast(CursorResult[Any], db_session.execute(waking))
     return int(woken.rowcount or 0)
