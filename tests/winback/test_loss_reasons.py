@@ -49,3 +49,23 @@ def test_a_deal_shows_the_words_its_category_was_read_from(client, acme):
     evidence = {(item["category"], item["words"], item["source"]) for item in deal["category_evidence"]}
     assert ("price", "justify the spend", "reason") in evidence
     assert ("competition", "went with", "notes") in evidence and ("competition", "Looker", "competitor") in evidence
+
+
+def test_the_draft_phrases_each_signal_with_its_summary_as_detail(client, acme):
+    from datetime import timedelta
+
+    from tests.support.deals import LOST, signal
+
+    deal = post_deal(client, acme, loss_reason="They picked Looker", competitor="Looker",
+                     contacts=[{"email": "sam@example.com", "first_name": "Sam"}])
+    at = LOST + timedelta(days=30)
+    signal(client, acme, deal["id"], "funding", "Raised a $40M Series B", at)
+    signal(client, acme, deal["id"], "budget_cycle", "FY27 budget opens in April", at)
+    signal(client, acme, deal["id"], "competitor_trouble", "Looker raised prices 30%", at)
+    shown = signal(client, acme, deal["id"], "decision_maker_change", "your promotion to VP of Data", at)
+    parts = {part["part"]: part["text"] for part in shown["draft"]["parts"]}
+    assert parts["acknowledgement"].startswith("Congratulations on your new funding (raised a $40M Series B) and "
+                                               "your promotion to VP of Data!")
+    assert "Raised a" not in shown["draft"]["text"] and "on Raised" not in shown["draft"]["text"]
+    assert parts["what_changed"] == ("Since then, a new budget cycle has begun on your side (FY27 budget opens in "
+                                     "April); we have heard of changes at Looker (Looker raised prices 30%).")
