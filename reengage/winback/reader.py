@@ -18,7 +18,7 @@ _STEMMER = snowballstemmer.stemmer("english")
 # Contractions read as two words, so "couldn't" is "could not".
 _CONTRACTIONS = ((r"won't", "will not"), (r"can't|cannot", "can not"), (r"n't\b", " not"), (r"'re\b", " are"),
                  (r"'ll\b", " will"), (r"'ve\b", " have"), (r"'s\b", ""))
-_WORD = re.compile(r"\$|[a-z0-9]+(?:[.'][a-z0-9]+)*")
+_WORD = re.compile(r"\$|%|[a-z0-9]+(?:[.'][a-z0-9]+)*")
 GAP = 3
 
 

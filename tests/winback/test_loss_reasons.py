@@ -21,13 +21,13 @@ def test_the_labelled_sets_are_large_and_cover_every_category_and_unknown():
     assert not {item.reason for item in written} & {item.reason for item in held_out}
 
 
-def test_the_reader_files_nine_in_ten_of_the_set_it_was_written_against():
+def test_the_reader_files_the_set_it_was_written_against():
     assert accuracy(SETS[0]) >= 0.95
 
 
-def test_the_held_out_set_keeps_its_measured_accuracy():
-    # The honest figure for wording the lexicon never saw (bench/loss_reasons.py prints it per category).
-    assert accuracy(SETS[1]) >= 0.75
+def test_the_reader_files_nine_in_ten_of_the_held_out_set():
+    # Wording the lexicon never saw (bench/loss_reasons.py prints it per category).
+    assert accuracy(SETS[1]) >= 0.90
 
 
 @pytest.mark.parametrize(("reason", "category"), [
