@@ -1,8 +1,8 @@
 """Atomic Transact's Company Search: whether a company (a payroll provider) is operational or under maintenance.
 
-Thin: one call, plain data out, failures as ConnectorError. The endpoint, the credential headers and the
-shape of the answer (`data`: companies with `_id`, `name`, `status`) are *unconfirmed* against Atomic's
-documentation, so the endpoint is configurable and the reading tolerant: a company is operational when its
+Thin: one call, plain data out, failures as ConnectorError. The hosts, the path, the credential headers and
+the shape of the answer (`data`: companies with `_id`, `name`, `status`) are *unconfirmed* against Atomic's
+documentation, so the host is configurable and the reading tolerant: a company is operational when its
 `status` is one of the connection's operational values.
 """
 
@@ -12,15 +12,16 @@ import requests
 
 from connectors.errors import ConnectorError, kind_of, retry_after
 
-DEFAULT_ENDPOINT = "https://api.atomicfi.com/company/search"
+PRODUCTION, SANDBOX = "https://api.atomicfi.com", "https://sandbox-api.atomicfi.com"
+SEARCH_PATH = "/company/search"
 
 
 class Atomic:
-    """One Atomic account's API key and secret, calling `endpoint` (a local stand-in in tests)."""
+    """One Atomic account's API key and secret, calling `host` (a local stand-in in tests)."""
 
-    def __init__(self, api_key: str, api_secret: str | None, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 10.0):
+    def __init__(self, api_key: str, api_secret: str | None, host: str = PRODUCTION, timeout: float = 10.0):
         self._headers = {"x-api-key": api_key, **({"x-api-secret": api_secret} if api_secret else {})}
-        self._endpoint, self._timeout = endpoint, timeout
+        self._endpoint, self._timeout = host.rstrip("/") + SEARCH_PATH, timeout
 
     def search(self, query: str) -> list[dict[str, Any]]:
         """The companies Company Search finds for `query`."""

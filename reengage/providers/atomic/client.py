@@ -2,7 +2,7 @@
 
 from flask import current_app
 
-from connectors.atomic import DEFAULT_ENDPOINT, Atomic
+from connectors.atomic import PRODUCTION, SANDBOX, Atomic
 from reengage.connections import Linked
 
 
@@ -12,7 +12,8 @@ class AtomicStatus:
     def __init__(self, link: Linked):
         self.operational = {value.lower() for value in link.settings.get("operational_values") or ["operational"]}
         self.client = Atomic(link.secrets["api_key"], link.secrets.get("api_secret"),
-                             link.settings.get("endpoint") or DEFAULT_ENDPOINT,
+                             current_app.config["ATOMIC_API_URL"] or (SANDBOX if link.settings.get("sandbox")
+                                                                      else PRODUCTION),
                              current_app.config["CONNECTOR_TIMEOUT_SECONDS"])
 
     def check(self) -> None:

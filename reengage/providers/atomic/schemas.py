@@ -2,7 +2,7 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from connectors.atomic import DEFAULT_ENDPOINT
+from reengage.platform.fields import HEADER_TOKEN
 from reengage.schemas.connection import WRITE_ONLY, ConnectionStatusSchema
 
 
@@ -12,10 +12,12 @@ class AtomicInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    api_key = fields.String(validate=validate.Length(8, 300), metadata={"description": "API key. " + WRITE_ONLY})
-    api_secret = fields.String(validate=validate.Length(8, 300), metadata={"description": "API secret. " + WRITE_ONLY})
-    endpoint = fields.Url(load_default=DEFAULT_ENDPOINT, schemes={"https", "http"}, metadata={
-        "description": "Company Search's URL."})
+    api_key = fields.String(validate=[validate.Length(8, 300), HEADER_TOKEN], metadata={
+        "description": "API key. " + WRITE_ONLY})
+    api_secret = fields.String(validate=[validate.Length(8, 300), HEADER_TOKEN], metadata={
+        "description": "API secret. " + WRITE_ONLY})
+    sandbox = fields.Boolean(load_default=False, metadata={
+        "description": "Call Atomic's sandbox rather than production."})
     operational_values = fields.List(fields.String(validate=validate.Length(1, 50)), validate=validate.Length(1, 10),
                                      load_default=lambda: ["operational"], metadata={
                                          "description": "A company's `status` values that mean it works."})
@@ -31,7 +33,7 @@ class AtomicConnectionSchema(ConnectionStatusSchema):
     provider = fields.Constant("atomic")
     api_key_set = fields.Boolean(metadata={"example": True})
     api_secret_set = fields.Boolean()
-    endpoint = fields.String()
+    sandbox = fields.Boolean()
     operational_values = fields.List(fields.String())
     first_poll_seconds = fields.Integer()
     max_poll_seconds = fields.Integer()

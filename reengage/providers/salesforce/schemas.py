@@ -2,6 +2,7 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from reengage.platform.fields import HEADER_TOKEN
 from reengage.schemas.connection import WRITE_ONLY, ConnectionStatusSchema
 
 FIELD = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$", error="Not a Salesforce field name.")
@@ -41,11 +42,11 @@ class SalesforceInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    client_id = fields.String(validate=validate.Length(10, 300), metadata={
+    client_id = fields.String(validate=[validate.Length(10, 300), HEADER_TOKEN], metadata={
         "description": "The connected app's consumer key. " + WRITE_ONLY})
-    client_secret = fields.String(validate=validate.Length(8, 300), metadata={
+    client_secret = fields.String(validate=[validate.Length(8, 300), HEADER_TOKEN], metadata={
         "description": "The consumer secret, for the refresh-token flow when the app requires it. " + WRITE_ONLY})
-    refresh_token = fields.String(validate=validate.Length(10, 500), metadata={
+    refresh_token = fields.String(validate=[validate.Length(10, 500), HEADER_TOKEN], metadata={
         "description": "An OAuth refresh token (scopes `api refresh_token`). " + WRITE_ONLY})
     private_key = fields.String(validate=validate.Length(100, 10000), metadata={
         "description": "JWT bearer flow: the PEM private key of the certificate uploaded to the app. " + WRITE_ONLY})

@@ -15,13 +15,13 @@ KEYS = {"api_key": "atomic-key-123", "api_secret": "atomic-secret-456"}
 def atomic(app):
     fake = FakeAtomic(KEYS["api_key"], KEYS["api_secret"])
     fake.companies["Acme Payroll"] = "under-maintenance"
+    app.config["ATOMIC_API_URL"] = fake.url
     yield fake
     fake.close()
 
 
 def connect(client, tenant, atomic, **settings):
-    answer = client.put("/v1/connections/atomic", json={**KEYS, "endpoint": atomic.url + "/company/search",
-                                                        **settings}, headers=tenant.headers)
+    answer = client.put("/v1/connections/atomic", json={**KEYS, **settings}, headers=tenant.headers)
     assert answer.status_code == 200, answer.json
     return answer.json
 
