@@ -162,3 +162,21 @@ def test_a_request_limit_error_is_rate_limited_and_a_bad_field_is_permanent():
                                                                  "INVALID_FIELD"}]))
     assert isinstance(limited, ConnectorError) and limited.kind == "rate_limited"
     assert bad.kind == "permanent" and "INVALID_FIELD" in bad.message
+
+
+def test_a_refused_opportunity_field_keeps_the_task_and_makes_no_second_one(app, client, acme, salesforce):
+    salesforce.contacts["0035g00000SarahAAA"] = {"Email": "sarah@datatech.example", "FirstName": "Sarah"}
+    salesforce.opportunities["0065g00000Opp1AAA"] = opportunity(
+        "0065g00000Opp1AAA", "2026-11-20T10:00:00.000+0000", "Budget was cut", roles=[("0035g00000SarahAAA", True)])
+    settings = {**SALESFORCE, "opportunity_fields": {"status": "No_Such_Field__c"}}
+    client.put("/v1/connections/salesforce", json=settings, headers=acme.headers)
+    clock.tick(app)
+    deal = deal_of(client, acme, "0065g00000Opp1AAA")
+    with db.as_of(datetime(2026, 11, 21, tzinfo=UTC)):
+        client.post(f"/v1/deals/{deal['id']}/signals", json={"kind": "funding", "summary": "Series B"},
+                    headers=acme.headers)
+    opens = datetime.fromisoformat(deal_of(client, acme, "0065g00000Opp1AAA")["window_start"])
+    for seconds in (1, 2, 3):
+        clock.tick(app, at=opens + timedelta(seconds=seconds))
+    assert len(salesforce.tasks) == 1 and salesforce.made("PATCH", r".*/sobjects/Opportunity/0065g00000Opp1AAA")
+    assert deal_of(client, acme, "0065g00000Opp1AAA")["push_status"] == "pushed"
