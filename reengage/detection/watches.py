@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, insert, select, text, update
 
 from reengage import hooks
-from reengage.models import Contact, Dropoff, Event, Rule, ServiceStatus, Watch
+from reengage.links.provider import of_kind
+from reengage.models import Connection, Contact, Dropoff, Event, Rule, ServiceStatus, Watch
 from reengage.outcomes.recovery import recover
 from reengage.platform import db
 
@@ -298,14 +299,23 @@ def timestamp(raw: Any) -> datetime | None:
 
 
 def _under_maintenance(services: set[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which of these (account, service) pairs are reported under maintenance now."""
+    """Which of these (account, service) pairs are reported under maintenance now.
+
+    An account with a status source connected (Atomic) waits on every maintenance error: the source is polled
+    until the service is operational.
+    """
     if not services:
         return set()
+    accounts = {account for account, _ in services}
     query = select(ServiceStatus.account_id, ServiceStatus.service).where(
         ServiceStatus.status == "maintenance", ServiceStatus.service.in_({service for _, service in services}),
-        ServiceStatus.account_id.in_({account for account, _ in services}),
+        ServiceStatus.account_id.in_(accounts),
     )
-    return {(account, service) for account, service in db.session().execute(query)} & services
+    sources = of_kind("status")
+    polled = set(db.session().scalars(select(Connection.account_id).where(
+        Connection.account_id.in_(accounts), Connection.provider.in_(sources)))) if sources else set()
+    reported = {(account, service) for account, service in db.session().execute(query)}
+    return (reported | {pair for pair in services if pair[0] in polled}) & services
 
 
 def _purchases(accounts: set[int], contacts: set[int]) -> dict[int, int]:

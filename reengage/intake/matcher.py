@@ -21,7 +21,7 @@ FIELDS = ("first_name", "last_name", "timezone", "country")
 # JSON fields: merged key by key; a null value removes the key.
 MERGED = ("properties", "consent")
 # Identifiers callers give that are a contact's id in an outside service (contact_identities), and that service.
-IDENTITY_FIELDS = {"hubspot_id": "hubspot"}
+IDENTITY_FIELDS = {"hubspot_id": "hubspot", "salesforce_id": "salesforce"}
 COLUMNS = tuple(name for name in IDENTIFIERS if name not in IDENTITY_FIELDS)
 contacts, identities = Contact.__table__, ContactIdentity.__table__
 

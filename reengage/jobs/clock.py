@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from reengage import hooks
 from reengage.detection import detect
-from reengage.jobs import crm
+from reengage.jobs import crm, status
 from reengage.jobs.events import process_events
 from reengage.jobs.hooks import deliver_hooks
 from reengage.jobs.messages import send_messages
@@ -52,7 +52,8 @@ def expire_watches(at: datetime) -> int:
 
 
 def enroll_ready_dropoffs(at: datetime) -> int:
-    """Enroll dropoffs that are ready for outreach in the flows mapped to them."""
+    """Enroll dropoffs that are ready for outreach in the flows mapped to them (and those whose wait is over)."""
+    assignment.wake_waiting(at)
     return assignment.enroll_ready(at, BATCH)
 
 
@@ -100,6 +101,14 @@ def sync_closed_lost_deals(at: datetime) -> int:
     return len(due)
 
 
+def poll_service_statuses(at: datetime) -> int:
+    """Have connected status sources looked up for the services maintenance dropoffs wait on."""
+    due = status.due_polls(at)
+    for connection_id in due:
+        queue.enqueue(status.poll_services, connection_id, job_id=f"clock-status-{connection_id}")
+    return len(due)
+
+
 def open_winback_windows(at: datetime) -> int:
     """Make deals whose re-engagement window has opened ready (high or medium priority)."""
     return winback_deals.open_due(at, BATCH)
@@ -141,8 +150,8 @@ def requeue_stalled_hooks(at: datetime) -> int:
 # Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
 TASKS: tuple[Callable[[datetime], int], ...] = (
     requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
-    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals, open_winback_windows, push_winback_drafts,
-    write_hubspot_outcomes,
+    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals, poll_service_statuses, open_winback_windows,
+    push_winback_drafts, write_hubspot_outcomes,
     # Last, so that what this tick detected, sent or recovered is delivered in the same tick.
     deliver_due_hooks, requeue_stalled_hooks,
 )

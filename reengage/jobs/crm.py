@@ -266,7 +266,14 @@ def _push(crm: CRM, link: connections.Linked, row: Any) -> str:
     body = (f"Win-back ready ({deal.priority} priority, score {deal.score}). Messenger: "
             f"{recommendation.get('messenger_label')}; channel: {recommendation.get('channel_label')}.\n\n"
             f"Subject: {deal.draft.get('subject')}\n\n{deal.draft.get('text')}")
-    return crm.create_task(contact_id, f"Win-back: {deal.name}", body, db.utcnow(), deal.owner_id, deal_id)
+    task_id = crm.create_task(contact_id, f"Win-back: {deal.name}", body, db.utcnow(), deal.owner_id, deal_id)
+    if deal_id is not None:
+        try:
+            crm.update_deal(deal_id, {"status": "winback_ready", "priority": deal.priority, "score": str(deal.score),
+                                      "window": f"{deal.window_start.date()} to {deal.window_end.date()}"})
+        except ConnectorError as error:  # the task exists: trying again would make a second one
+            log.warning("%s kept the task of deal %d but refused its fields: %s", _name(link), deal.id, error.message)
+    return task_id
 
 
 def _pushed(row: Any, link: connections.Linked | None, result: Any) -> bool:

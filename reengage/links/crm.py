@@ -52,6 +52,9 @@ class CRM(Protocol):
     def update_contact(self, contact_id: str, values: dict[str, str]) -> None:
         """Write re-engagement properties of the contact, by kind; kinds the connection does not keep are left."""
 
+    def update_deal(self, deal_id: str, values: dict[str, str]) -> None:
+        """Write win-back values of the deal, by kind (status, priority, score, window); kinds not kept are left."""
+
     def create_task(self, contact_id: str | None, title: str, body: str, due: datetime, owner_id: str | None,
                     deal_id: str | None = None) -> str:
         """Create a task on the contact and/or deal for its owner; answer the task's id."""

@@ -13,6 +13,7 @@ STATUSES = ("open", "enrolled", "recovered", "dismissed", "retracted")
 INTENTS = ("low", "medium", "high")
 ACTIVE = text("status IN ('open', 'enrolled')")
 TO_ROUTE = text("status = 'open' AND routed_at IS NULL")
+WAITING = text("waits_for_id IS NOT NULL")
 RECOVERED = text("recovered_at IS NOT NULL")
 
 
@@ -30,6 +31,8 @@ class Dropoff(Base):
         Index("ix_dropoffs_contact", "contact_id", "rule_id"),
         # The clock enrolls ready dropoffs through this index: a tick costs what is ready.
         Index("ix_dropoffs_to_route", "ready_at", postgresql_where=TO_ROUTE, sqlite_where=TO_ROUTE),
+        # Dropoffs waiting for their contact's enrollment in the same flow to end.
+        Index("ix_dropoffs_waiting", "waits_for_id", postgresql_where=WAITING, sqlite_where=WAITING),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -83,3 +86,6 @@ class Dropoff(Base):
     test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     route_note: Mapped[str | None] = mapped_column(String(200))
+    # The enrollment in its flow its contact was already in: looked at again once that one ends.
+    waits_for_id: Mapped[int | None] = mapped_column(ForeignKey(
+        "enrollments.id", ondelete="SET NULL", name="fk_dropoffs_waits_for", use_alter=True))

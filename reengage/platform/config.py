@@ -43,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     # The longest a HubSpot record waits on our custom action (`hs_expiration_duration`). HubSpot holds a BLOCKed
     # record one week when no duration is given and documents no maximum we could find: kept configurable.
     "HUBSPOT_BLOCK_MAX": "P365D",
+    # Where Salesforce logins (the OAuth token endpoint) go; None is login.salesforce.com, or test.salesforce.com
+    # for a sandbox connection. The instance the token answers with is then called.
+    "SALESFORCE_LOGIN_URL": None,
+    # Where Atomic's Company Search is called; None is Atomic's production (or sandbox) API.
+    "ATOMIC_API_URL": None,
     # How long a call to an outside service may take before it counts as a passing failure.
     "CONNECTOR_TIMEOUT_SECONDS": 10.0,
     # Signed webhooks older than this are refused, so a captured request cannot be replayed later.
@@ -74,9 +79,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
-            "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS",
-            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS",
-            "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX")
+            "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "SALESFORCE_LOGIN_URL", "ATOMIC_API_URL",
+            "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS", "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT",
+            "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS", "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
                    "CLOCK_INTERVAL_SECONDS": float, "EVENT_BATCH_CONCURRENCY": int}

@@ -54,6 +54,9 @@ class HubSpotCRM:
         if written:
             self.client.update_contact(contact_id, written)
 
+    def update_deal(self, deal_id: str, values: dict[str, str]) -> None:
+        """HubSpot keeps none of our deal values: its task holds the draft and the deal's status."""
+
     def create_task(self, contact_id: str | None, title: str, body: str, due: datetime, owner_id: str | None,
                     deal_id: str | None = None) -> str:
         """A task for the owner on the contact and/or deal."""
