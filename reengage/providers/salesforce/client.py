@@ -34,6 +34,9 @@ LEAD_PREFIX = "00Q"
 class SalesforceCRM:
     """An account's Salesforce org (reengage.links.crm.CRM): its settings and its client."""
 
+    # A SOQL query pages through `nextRecordsUrl` to its end: no cap to query anew past.
+    search_cap: int | None = None
+
     def __init__(self, link: Linked):
         self.settings, found = link.settings, link.secrets
         login = current_app.config["SALESFORCE_LOGIN_URL"] or (SANDBOX_LOGIN if self.settings.get("sandbox") else LOGIN)
