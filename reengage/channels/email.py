@@ -66,4 +66,5 @@ def deliver(outgoing: Outgoing) -> Delivery:
 
 
 CHANNEL = Channel(key="email", named="An email", incomplete=incomplete, consent=consent, unreachable=unreachable,
-                  compose=compose, deliver=deliver, subject=True, templates=True, written=True)
+                  compose=compose, deliver=deliver, subject=True, templates=True, written=True,
+                  interrupted="confirm")

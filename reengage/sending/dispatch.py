@@ -1,7 +1,7 @@
 """Sending: the clock claims due messages; a job sends each one at most once.
 
 A message moves scheduled -> queued (claimed by the clock) -> sending (claimed by one job, in
-a committed transaction, before anything leaves) -> sent, or skipped / failed / back to
+a committed transaction, just before it leaves) -> sent, or skipped / failed / back to
 scheduled. A second run of the same job finds nothing `queued` and does nothing, and an exit
 skips messages that are still scheduled or queued, so everything is checked again at send time.
 """
@@ -16,7 +16,6 @@ from sqlalchemy import bindparam, select, update
 from reengage import hooks
 from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.models import Message
-from reengage.models.message import IN_FLIGHT
 from reengage.outcomes import tally
 from reengage.platform import db, turns
 from reengage.sending import readiness
@@ -30,8 +29,10 @@ DUE = turns.due_in_turns(table, SCHEDULED_DUE, [table.c.due_at], bindparam("limi
 STILL_DUE = turns.lock_still(table, SCHEDULED_DUE, bindparam("ids", expanding=True))
 QUEUE = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
          .values(status="queued", queued_at=bindparam("now"), updated_at=bindparam("now")))
-CLAIM = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
-         .values(status="sending", attempts=table.c.attempts + 1).returning(table.c.id))
+# A send starts: its message is `sending` from now (queued_at is then when it was handed to its provider).
+CLAIM = (update(table).where(table.c.id == bindparam("claim_id"), table.c.status == "queued")
+         .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
+                 updated_at=bindparam("now")).returning(table.c.id))
 # Ids a send job takes at once: small enough that several workers share a large tick.
 CHUNK = 50
 AFTER_SEND = "reengage.after_send"
@@ -66,55 +67,45 @@ def claim_due(now: datetime, limit: int) -> list[int]:
     return claim(due(now, limit), now)
 
 
-def stalled(now: datetime, limit: int) -> list[int]:
-    """Messages queued long ago whose job never ran, to hand on again; those cut off mid-send fail."""
-    requeue_before = now - timedelta(seconds=current_app.config["MESSAGE_REQUEUE_AFTER_SECONDS"])
-    timeout_before = now - timedelta(seconds=current_app.config["MESSAGE_SENDING_TIMEOUT_SECONDS"])
-    with db.transaction() as db_session:
-        connection = db_session.connection()
-        query = (select(table.c.id, table.c.status, table.c.queued_at)
-                 .where(IN_FLIGHT, table.c.queued_at < requeue_before).order_by(table.c.queued_at).limit(limit))
-        rows = connection.execute(query).all()
-        queued = [row.id for row in rows if row.status == "queued"]
-        cut_off = [row.id for row in rows if row.status == "sending" and row.queued_at < timeout_before]
-        if cut_off:
-            connection.execute(
-                update(table).where(table.c.id.in_(cut_off), table.c.status == "sending")
-                .values(status="failed", updated_at=now,
-                        reason="interrupted while sending; not retried, since it may already have gone"))
-            log.warning("%d messages were cut off while sending and failed rather than risk going twice",
-                        len(cut_off))
-    return queued
-
-
 def send(message_ids: list[int]) -> dict[str, int]:
-    """Send the given queued messages, each at most once, CHUNK at a time; answer how many ended in each state."""
+    """Send the given queued messages, each at most once, one claim per send; answer how many ended in each state.
+
+    The checks run CHUNK at a time and leave the messages queued; each one is then claimed (`sending`, with the
+    time its send started) in the transaction that records the one before it, so a crash strands only the
+    message whose send was under way (reengage.sending.recovery settles it) and the rest wait to be handed on.
+    """
     outcomes: dict[str, int] = {}
-    # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is claimed and recorded on its own.
+    # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is checked and sent on its own.
     for start in range(0, len(message_ids), CHUNK):
         prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
-        results: list[tuple[int, Delivery | ConnectorError]] = []
-        for channel, outgoing in prepared:
-            try:
-                results.append((outgoing.id, CHANNELS[channel].deliver(outgoing)))
-            except ConnectorError as error:
-                results.append((outgoing.id, error))
-        for outcome in _record(results):
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        went = {message_id for message_id, result in results if isinstance(result, Delivery)}
-        for hook in current_app.extensions.get(AFTER_SEND, ()):
-            hook([outgoing for _, outgoing in prepared if outgoing.id in went])
+        went: list[Outgoing] = []
+        try:
+            done: tuple[Outgoing, Delivery | ConnectorError] | None = None
+            for channel, outgoing in prepared:
+                if not _settle_and_claim(done, outgoing.id, outcomes, went):
+                    done = None
+                    continue  # taken by another job, or skipped by an exit since the checks
+                try:
+                    done = (outgoing, CHANNELS[channel].deliver(outgoing))
+                except ConnectorError as error:
+                    done = (outgoing, error)
+            _settle_and_claim(done, None, outcomes, went)
+        finally:
+            # Also when the job is stopped (its timeout): what went is still noted.
+            for hook in current_app.extensions.get(AFTER_SEND, ()):
+                hook(went)
     return outcomes
 
 
 def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str, Outgoing]]:
-    """Claim the messages and check each may go now; (channel, what goes out) of those that may."""
+    """Check the queued ones of the messages may go now; (channel, what goes out) of those that may, still queued."""
     ready = []
     with db.transaction() as db_session:
-        claimed = list(db_session.connection().scalars(CLAIM, {"ids": list(message_ids)}))
-        if not claimed:
+        messages = list(db_session.scalars(select(Message).where(Message.id.in_(message_ids),
+                                                                 Message.status == "queued")
+                                           .order_by(Message.id).with_for_update()))
+        if not messages:
             return []
-        messages = list(db_session.scalars(select(Message).where(Message.id.in_(claimed)).order_by(Message.id)))
         batch, now, ended = readiness.Batch(messages), db.utcnow(), set()
         for message in messages:
             outcome = readiness.check(message, batch, now)
@@ -130,33 +121,39 @@ def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str
     return ready
 
 
-def _record(results: list[tuple[int, Delivery | ConnectorError]]) -> list[str]:
-    """Store what became of each delivery: sent, retried later, or failed."""
-    if not results:
-        return []
-    outcomes = []
+def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, claim_id: int | None,
+                      outcomes: dict[str, int], went: list[Outgoing]) -> bool:
+    """In one transaction, record what became of the last send and claim the next message; whether it was claimed."""
+    if done is None and claim_id is None:
+        return False
     with db.transaction() as db_session:
         now = db.utcnow()
-        messages = {m.id: m for m in db_session.scalars(select(Message).where(
-            Message.id.in_([message_id for message_id, _ in results])))}
-        for message_id, result in results:
-            message = messages[message_id]
-            if isinstance(result, Delivery):
-                message.status, message.sent_at, message.reason = "sent", now, None
-                message.provider, message.provider_id = result.provider, result.provider_id
-            elif result.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
-                pause = result.retry_after or 60 * 2 ** (message.attempts - 1)
-                message.status, message.due_at = "scheduled", now + timedelta(seconds=pause)
-                message.reason = f"retrying after: {result.message}"[:500]
-            else:
-                message.status, message.reason = "failed", f"{result.kind}: {result.message}"[:500]
-            outcomes.append(message.status)
-        tally.sent([messages[message_id] for message_id, result in results if isinstance(result, Delivery)], now)
-        db_session.flush()
-        published: dict[int, list[int]] = {}
-        for message_id, result in results:
-            if isinstance(result, Delivery) and result.provider == "webhook":
-                published.setdefault(messages[message_id].account_id, []).append(message_id)
-        hooks.publish("message.due", published)
-        enrollments.finish_done({m.enrollment_id for m in messages.values()}, now)
-    return outcomes
+        if done is not None:
+            outcome = _record(db_session.get_one(Message, done[0].id), done[1], now)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            if outcome == "sent":
+                went.append(done[0])
+        if claim_id is None:
+            return False
+        return db_session.connection().scalar(CLAIM, {"claim_id": claim_id, "now": now}) is not None
+
+
+def _record(message: Message, result: Delivery | ConnectorError, now: datetime) -> str:
+    """Store what became of one send: sent, retried later, or failed; answer the message's state."""
+    if message.status != "sending" and not isinstance(result, Delivery):
+        return message.status  # the provider's events already recorded it as sent (reengage.outcomes.engagement)
+    if isinstance(result, Delivery):
+        message.status, message.sent_at, message.reason = "sent", now, None
+        message.provider, message.provider_id = result.provider, result.provider_id
+        tally.sent([message], now)
+        if result.provider == "webhook":
+            hooks.publish("message.due", {message.account_id: [message.id]})
+    elif result.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
+        pause = result.retry_after or 60 * 2 ** (message.attempts - 1)
+        message.status, message.due_at = "scheduled", now + timedelta(seconds=pause)
+        message.reason = f"retrying after: {result.message}"[:500]
+    else:
+        message.status, message.reason = "failed", f"{result.kind}: {result.message}"[:500]
+    db.session().flush()
+    enrollments.finish_done({message.enrollment_id}, now)
+    return message.status

@@ -21,6 +21,9 @@ TYPES = {"delivered": "email.delivered", "open": "email.opened", "click": "email
          "unsubscribe": "email.unsubscribed", "group_unsubscribe": "email.unsubscribed",
          "group_resubscribe": "email.resubscribed"}
 IGNORED = ("processed", "deferred")
+# Except that `processed` is SendGrid saying it took a mail: kept for a message whose send is not yet recorded
+# as done (cut off midway, or being retried), as it settles that message (reengage.sending.recovery).
+UNSETTLED = ("sending", "queued", "scheduled", "failed")
 # What of SendGrid's event is kept on ours (never the IP address).
 KEPT = ("sg_message_id", "url", "reason", "status", "type", "asm_group_id", "useragent")
 
@@ -30,7 +33,7 @@ def store(account_id: int, batch: list[Any]) -> dict[str, Any]:
     rows, rejected, ignored = [], [], 0
     wanted = [i for i in (_message_id(item) for item in batch if isinstance(item, dict)) if i is not None]
     with db.transaction() as db_session:
-        query = select(Message.id, Message.contact_id, Message.enrollment_id).where(
+        query = select(Message.id, Message.contact_id, Message.enrollment_id, Message.status).where(
             Message.account_id == account_id, Message.id.in_(wanted))
         messages = {m.id: m for m in db_session.execute(query)} if wanted else {}
         for index, item in enumerate(batch):
@@ -39,7 +42,8 @@ def store(account_id: int, batch: list[Any]) -> dict[str, Any]:
                 rejected.append({"index": index, "message": problem})
                 continue
             message = messages.get(_message_id(item))
-            if item["event"] in IGNORED or message is None:
+            evidence = item["event"] == "processed" and message is not None and message.status in UNSETTLED
+            if (item["event"] in IGNORED and not evidence) or message is None:
                 ignored += 1  # nothing to act on, or not our mail (the SendGrid account sends other mail too)
                 continue
             rows.append(_row(account_id, item, message))
@@ -75,7 +79,8 @@ def _message_id(item: dict) -> int | None:
 def _row(account_id: int, item: dict, message: Row) -> dict[str, Any]:
     properties = {name: item[name] for name in KEPT if name in item}
     properties.update(message_id=message.id, enrollment_id=message.enrollment_id)
-    return {"account_id": account_id, "key": f"sendgrid:{item['sg_event_id']}"[:255], "type": TYPES[item["event"]],
+    kind = TYPES.get(item["event"], f"email.{item['event']}")
+    return {"account_id": account_id, "key": f"sendgrid:{item['sg_event_id']}"[:255], "type": kind,
             "contact_id": message.contact_id, "occurred_at": datetime.fromtimestamp(item["timestamp"], UTC),
             "received_at": db.utcnow(), "properties": properties, "value": None, "currency": None,
             "source": "sendgrid", "processed_at": None}
