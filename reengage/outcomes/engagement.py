@@ -50,7 +50,7 @@ def on_events(claimed: Sequence[Row]) -> None:
 def _apply(event: Row, message: Message, contact: Contact) -> None:
     at, properties = event.occurred_at, event.properties
     if message.status in UNSETTLED and message.attempts > 0:
-        _went(message, at, properties)
+        went(message, at, properties)
     if event.type in REACHED:
         status, column = REACHED[event.type]
         newly = []
@@ -83,7 +83,7 @@ def _apply(event: Row, message: Message, contact: Contact) -> None:
         contact.engaged_at = max(contact.engaged_at or at, at)
 
 
-def _went(message: Message, at: datetime, properties: dict) -> None:
+def went(message: Message, at: datetime, properties: dict) -> None:
     """Record as sent a message whose provider reports it took it, though its send was never recorded as done."""
     message.status, message.sent_at, message.provider = "sent", message.sent_at or at, "sendgrid"
     # SendGrid's event id of a message is its X-Message-ID followed by a dot and routing details.

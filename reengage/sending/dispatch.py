@@ -140,8 +140,11 @@ def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, c
 
 def _record(message: Message, result: Delivery | ConnectorError, now: datetime) -> str:
     """Store what became of one send: sent, retried later, or failed; answer the message's state."""
-    if message.status != "sending" and not isinstance(result, Delivery):
-        return message.status  # the provider's events already recorded it as sent (reengage.outcomes.engagement)
+    if message.status != "sending":
+        # Its provider's events recorded it as sent meanwhile (reengage.outcomes.engagement), and counted it.
+        if isinstance(result, Delivery):
+            message.provider_id = result.provider_id or message.provider_id
+        return message.status
     if isinstance(result, Delivery):
         message.status, message.sent_at, message.reason = "sent", now, None
         message.provider, message.provider_id = result.provider, result.provider_id

@@ -12,6 +12,7 @@ from sqlalchemy import Row, select
 
 from reengage.intake import ingest
 from reengage.models import Event, Message
+from reengage.outcomes import engagement
 from reengage.platform import db
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,28 @@ def store(account_id: int, batch: list[Any]) -> dict[str, Any]:
             rows.append(_row(account_id, item, message))
         statement = db.insert_new(Event.__table__).on_conflict_do_nothing().returning(Event.id)
         new_ids = list(db_session.execute(statement, rows).scalars()) if rows else []
+        _settle(db_session, [item for item in batch if not _problem(item) and _message_id(item) in messages
+                             and messages[_message_id(item)].status in UNSETTLED])
     if rejected:
         log.warning("SendGrid batch for account %d: %d events could not be read", account_id, len(rejected))
     if new_ids:
         ingest.process_later(new_ids)
     return {"received": len(batch), "stored": len(new_ids), "replayed": len(rows) - len(new_ids),
             "ignored": ignored, "rejected": rejected}
+
+
+def _settle(db_session, items: list[dict]) -> None:
+    """Record as sent, at once, the messages these events show SendGrid took although their send was cut off
+    (or is still being recorded): a resend must not wait for the event job to learn it (reengage.sending.recovery)."""
+    first: dict[int, dict] = {}
+    for item in sorted(items, key=lambda item: item["timestamp"]):
+        first.setdefault(_message_id(item), item)
+    if not first:
+        return
+    query = select(Message).where(Message.id.in_(first), Message.status.in_(UNSETTLED), Message.attempts > 0)
+    for message in db_session.scalars(query.order_by(Message.id).with_for_update()):
+        item = first[message.id]
+        engagement.went(message, datetime.fromtimestamp(item["timestamp"], UTC), item)
 
 
 def _problem(item: Any) -> str | None:
