@@ -42,7 +42,9 @@ def stalled(now: datetime, limit: int) -> list[int]:
             select(table.c.id, table.c.enrollment_id, table.c.channel, table.c.queued_at, table.c.attempts)
             .where(table.c.status == "sending", table.c.queued_at < cut_before)
             .order_by(table.c.queued_at).limit(limit)).all()
-        again, failed, spent = [], [], []
+        again: list[int] = []
+        failed: list[int] = []
+        spent: list[int] = []
         for row in cut:
             policy = CHANNELS[row.channel].interrupted
             if policy == "fail":

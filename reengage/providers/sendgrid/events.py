@@ -65,7 +65,9 @@ def _settle(db_session, items: list[dict]) -> None:
     (or is still being recorded): a resend must not wait for the event job to learn it (reengage.sending.recovery)."""
     first: dict[int, dict] = {}
     for item in sorted(items, key=lambda item: item["timestamp"]):
-        first.setdefault(_message_id(item), item)
+        message_id = _message_id(item)
+        if message_id is not None:
+            first.setdefault(message_id, item)
     if not first:
         return
     query = select(Message).where(Message.id.in_(first), Message.status.in_(UNSETTLED), Message.attempts > 0)
