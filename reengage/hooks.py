@@ -179,8 +179,10 @@ def deliver(delivery_ids: list[int]) -> dict[str, int]:
 
 
 def _pause(attempts: int) -> timedelta:
-    """The pause before the next attempt after `attempts` failed ones: 30 s, 1, 2, 4... minutes, at most an hour."""
-    return min(timedelta(seconds=30 * 2 ** (attempts - 1)), MAX_PAUSE)
+    """The pause before the next attempt after `attempts` failed ones: 30 s, 1, 2, 4... minutes (by default), at
+    most an hour."""
+    first = current_app.config["HOOK_RETRY_AFTER_SECONDS"]
+    return min(timedelta(seconds=first * 2 ** (attempts - 1)), MAX_PAUSE)
 
 
 def _post(delivery_id: int, hook_id: int, event: str, url: str, sealed: str,

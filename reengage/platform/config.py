@@ -36,8 +36,10 @@ DEFAULTS: dict[str, Any] = {
     # How long after an interrupted email's send started its provider's events may still show it went; with none
     # by then it is sent again.
     "MESSAGE_CONFIRM_WINDOW_SECONDS": 900,
-    # How often a message whose provider failed for a passing reason is tried in all.
+    # How often a message whose provider failed for a passing reason is tried in all, and the first pause
+    # before it is tried again (doubling each time after).
     "MESSAGE_MAX_ATTEMPTS": 5,
+    "MESSAGE_RETRY_AFTER_SECONDS": 60,
     # Where the SendGrid and HubSpot clients send their calls; None is the services themselves.
     "SENDGRID_API_HOST": None,
     "HUBSPOT_API_HOST": None,
@@ -53,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     # How often a delivery is tried in all, and when one handed to a job that never finished goes again.
     "HOOK_MAX_ATTEMPTS": 8,
     "HOOK_REQUEUE_AFTER_SECONDS": 300,
+    # The first pause before a failed or cut-off delivery is tried again (doubling each time after, at most an hour).
+    "HOOK_RETRY_AFTER_SECONDS": 30,
     # A delivery still `sending` this long after its POST started was cut off: the attempt is recorded as
     # interrupted and it goes again after the usual pause, within HOOK_MAX_ATTEMPTS.
     "HOOK_SENDING_TIMEOUT_SECONDS": 120,
@@ -75,7 +79,8 @@ DEFAULTS: dict[str, Any] = {
 # The recovery delays and attempt limits, each settable from the environment (whole seconds, counts).
 RECOVERY_SETTINGS = ("EVENT_REPROCESS_AFTER_SECONDS", "MESSAGE_REQUEUE_AFTER_SECONDS",
                      "MESSAGE_SENDING_TIMEOUT_SECONDS", "MESSAGE_CONFIRM_WINDOW_SECONDS", "MESSAGE_MAX_ATTEMPTS",
-                     "HOOK_MAX_ATTEMPTS", "HOOK_REQUEUE_AFTER_SECONDS", "HOOK_SENDING_TIMEOUT_SECONDS")
+                     "MESSAGE_RETRY_AFTER_SECONDS", "HOOK_MAX_ATTEMPTS", "HOOK_REQUEUE_AFTER_SECONDS",
+                     "HOOK_RETRY_AFTER_SECONDS", "HOOK_SENDING_TIMEOUT_SECONDS")
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
             "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS",
             "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS", "RQ_QUEUE",

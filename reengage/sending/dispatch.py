@@ -152,7 +152,7 @@ def _record(message: Message, result: Delivery | ConnectorError, now: datetime) 
         if result.provider == "webhook":
             hooks.publish("message.due", {message.account_id: [message.id]})
     elif result.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
-        pause = result.retry_after or 60 * 2 ** (message.attempts - 1)
+        pause = result.retry_after or current_app.config["MESSAGE_RETRY_AFTER_SECONDS"] * 2 ** (message.attempts - 1)
         message.status, message.due_at = "scheduled", now + timedelta(seconds=pause)
         message.reason = f"retrying after: {result.message}"[:500]
     else:

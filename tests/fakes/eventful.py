@@ -104,12 +104,17 @@ class SlowReceiver(FakeReceiver):
     """A REST hook target that answers 200 after `delay` seconds, counting the POSTs of each delivery id."""
 
     def __init__(self, delay: float):
-        self.delay, self.posts = delay, Counter()
+        self.delay, self.posts, self.waiting = delay, Counter(), 0
         super().__init__()
         quiet(self)
 
     def _answer(self, recorded: Recorded) -> Reply:
         with self._lock:
             self.posts[int(recorded.headers.get("Reengage-Delivery", 0))] += 1  # a POST counts once it arrives
-        time.sleep(self.delay)
+            self.waiting += 1
+        try:
+            time.sleep(self.delay)
+        finally:
+            with self._lock:
+                self.waiting -= 1
         return super()._answer(recorded)

@@ -51,10 +51,12 @@ class Plan:
     connector_timeout: float = 10.0
     workers: int = 2
     kills: int = 8  # spread evenly over the sends
+    hook_kill: bool = True  # then every worker is killed at once while a REST hook POST waits for its answer
     settle_seconds: int = 600  # how long to wait for everything to settle
     recovery: dict[str, int] = field(default_factory=lambda: {
         "MESSAGE_REQUEUE_AFTER_SECONDS": 5, "MESSAGE_SENDING_TIMEOUT_SECONDS": 15, "MESSAGE_CONFIRM_WINDOW_SECONDS": 30,
-        "HOOK_REQUEUE_AFTER_SECONDS": 5, "HOOK_SENDING_TIMEOUT_SECONDS": 15, "EVENT_REPROCESS_AFTER_SECONDS": 3})
+        "HOOK_REQUEUE_AFTER_SECONDS": 5, "HOOK_SENDING_TIMEOUT_SECONDS": 15, "HOOK_RETRY_AFTER_SECONDS": 5,
+        "EVENT_REPROCESS_AFTER_SECONDS": 3})
 
 
 def environment(database_url: str, redis_url: str, queue: str, sendgrid: str, plan: Plan) -> dict[str, str]:
@@ -176,6 +178,14 @@ def run(database_url: str, redis_url: str, plan: Plan, queue: str = "chaos") -> 
             workers[victim].wait()
             workers[victim] = worker(env, queue)
             kills, last_kill = kills + 1, time.monotonic()
+        while plan.hook_kill and not receiver.waiting and time.monotonic() - started < plan.settle_seconds:
+            time.sleep(0.02)
+        if plan.hook_kill and receiver.waiting:
+            for n, process in enumerate(workers):  # whichever posts it dies with the others
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                workers[n] = worker(env, queue)
+            kills, last_kill = kills + len(workers), time.monotonic()
         while (left := unsettled(app)) and time.monotonic() - started < plan.settle_seconds:
             if os.environ.get("CHAOS_TRACE"):
                 print(f"{time.monotonic() - started:6.1f} s: {left} unsettled", flush=True)
