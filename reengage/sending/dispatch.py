@@ -129,7 +129,8 @@ def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, c
     with db.transaction() as db_session:
         now = db.utcnow()
         if done is not None:
-            outcome = _record(db_session.get_one(Message, done[0].id), done[1], now)
+            # Locked: the Event Webhook may be recording the same message from its events (providers.sendgrid).
+            outcome = _record(db_session.get_one(Message, done[0].id, with_for_update=True), done[1], now)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             if outcome == "sent":
                 went.append(done[0])
