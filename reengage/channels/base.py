@@ -63,6 +63,9 @@ class Channel:
     written: bool = False
     # What becomes of a message of this channel cut off while sending (one of INTERRUPTED).
     interrupted: str = "fail"
+    # Whether the account's messages on this channel stay inside this server (an outbox, a publication), so
+    # that sending one has no effect until its result is recorded.
+    local: Callable[[int], bool] = lambda account_id: False
 
 
 def cta(step: Step, render: Callable[[str, str], str]) -> tuple[str, str]:

@@ -48,4 +48,4 @@ def deliver(outgoing: Outgoing) -> Delivery:
 
 CHANNEL = Channel(key="webhook", named="A webhook message", incomplete=incomplete, consent=consent,
                   unreachable=unreachable, compose=compose, deliver=deliver, hints=True, written=True,
-                  interrupted="resend")
+                  interrupted="resend", local=lambda account_id: True)

@@ -33,6 +33,9 @@ QUEUE = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
 CLAIM = (update(table).where(table.c.id == bindparam("claim_id"), table.c.status == "queued")
          .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
                  updated_at=bindparam("now")).returning(table.c.id))
+CLAIM_ALL = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
+             .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
+                     updated_at=bindparam("now")).returning(table.c.id))
 # Ids a send job takes at once: small enough that several workers share a large tick.
 CHUNK = 50
 AFTER_SEND = "reengage.after_send"
@@ -78,10 +81,17 @@ def send(message_ids: list[int]) -> dict[str, int]:
     # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is checked and sent on its own.
     for start in range(0, len(message_ids), CHUNK):
         prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
+        local: dict[tuple[str, int], bool] = {}
+        for channel, outgoing in prepared:
+            local.setdefault((channel, outgoing.account_id), CHANNELS[channel].local(outgoing.account_id))
         went: list[Outgoing] = []
         try:
+            # Sends that stay inside this server have no effect until recorded: claimed, sent and recorded at once.
+            _send_inside([pair for pair in prepared if local[(pair[0], pair[1].account_id)]], outcomes, went)
             done: tuple[Outgoing, Delivery | ConnectorError] | None = None
             for channel, outgoing in prepared:
+                if local[(channel, outgoing.account_id)]:
+                    continue
                 if not _settle_and_claim(done, outgoing.id, outcomes, went):
                     done = None
                     continue  # taken by another job, or skipped by an exit since the checks
@@ -119,6 +129,27 @@ def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str
         db_session.flush()
         enrollments.finish_done(ended, now)
     return ready
+
+
+def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int], went: list[Outgoing]) -> None:
+    """Claim, send and record in one transaction messages that stay inside this server; a crash undoes it all."""
+    if not prepared:
+        return
+    with db.transaction() as db_session:
+        now = db.utcnow()
+        claimed = set(db_session.connection().scalars(CLAIM_ALL, {"ids": [o.id for _, o in prepared], "now": now}))
+        messages = {m.id: m for m in db_session.scalars(select(Message).where(Message.id.in_(claimed)))}
+        for channel, outgoing in prepared:
+            if outgoing.id not in claimed:
+                continue
+            try:
+                result: Delivery | ConnectorError = CHANNELS[channel].deliver(outgoing)
+            except ConnectorError as error:
+                result = error
+            outcome = _record(messages[outgoing.id], result, now)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            if outcome == "sent":
+                went.append(outgoing)
 
 
 def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, claim_id: int | None,
