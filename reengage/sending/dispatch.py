@@ -139,6 +139,7 @@ def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int],
         now = db.utcnow()
         claimed = set(db_session.connection().scalars(CLAIM_ALL, {"ids": [o.id for _, o in prepared], "now": now}))
         messages = {m.id: m for m in db_session.scalars(select(Message).where(Message.id.in_(claimed)))}
+        sent = []
         for channel, outgoing in prepared:
             if outgoing.id not in claimed:
                 continue
@@ -146,10 +147,12 @@ def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int],
                 result: Delivery | ConnectorError = CHANNELS[channel].deliver(outgoing)
             except ConnectorError as error:
                 result = error
-            outcome = _record(messages[outgoing.id], result, now)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            if outcome == "sent":
+            message = messages[outgoing.id]
+            if _record(message, result, now):
+                sent.append(message)
                 went.append(outgoing)
+            outcomes[message.status] = outcomes.get(message.status, 0) + 1
+        _recorded(list(messages.values()), sent, now)
 
 
 def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, claim_id: int | None,
@@ -161,34 +164,44 @@ def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, c
         now = db.utcnow()
         if done is not None:
             # Locked: the Event Webhook may be recording the same message from its events (providers.sendgrid).
-            outcome = _record(db_session.get_one(Message, done[0].id, with_for_update=True), done[1], now)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            if outcome == "sent":
+            message = db_session.get_one(Message, done[0].id, with_for_update=True)
+            newly = _record(message, done[1], now)
+            if newly:
                 went.append(done[0])
+            outcomes[message.status] = outcomes.get(message.status, 0) + 1
+            _recorded([message], [message] if newly else [], now)
         if claim_id is None:
             return False
         return db_session.connection().scalar(CLAIM, {"claim_id": claim_id, "now": now}) is not None
 
 
-def _record(message: Message, result: Delivery | ConnectorError, now: datetime) -> str:
-    """Store what became of one send: sent, retried later, or failed; answer the message's state."""
+def _record(message: Message, result: Delivery | ConnectorError, now: datetime) -> bool:
+    """Store what became of one send: sent, retried later, or failed; whether it newly went."""
     if message.status != "sending":
         # Its provider's events recorded it as sent meanwhile (reengage.outcomes.engagement), and counted it.
         if isinstance(result, Delivery):
             message.provider_id = result.provider_id or message.provider_id
-        return message.status
+        return False
     if isinstance(result, Delivery):
         message.status, message.sent_at, message.reason = "sent", now, None
         message.provider, message.provider_id = result.provider, result.provider_id
-        tally.sent([message], now)
-        if result.provider == "webhook":
-            hooks.publish("message.due", {message.account_id: [message.id]})
-    elif result.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
+        return True
+    if result.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
         pause = result.retry_after or current_app.config["MESSAGE_RETRY_AFTER_SECONDS"] * 2 ** (message.attempts - 1)
         message.status, message.due_at = "scheduled", now + timedelta(seconds=pause)
         message.reason = f"retrying after: {result.message}"[:500]
     else:
         message.status, message.reason = "failed", f"{result.kind}: {result.message}"[:500]
+    return False
+
+
+def _recorded(messages: list[Message], went: list[Message], now: datetime) -> None:
+    """What follows recorded sends, for all of them at once: tallies, webhook publications, finished enrollments."""
+    tally.sent(went, now)
     db.session().flush()
-    enrollments.finish_done({message.enrollment_id}, now)
-    return message.status
+    published: dict[int, list[int]] = {}
+    for message in went:
+        if message.provider == "webhook":
+            published.setdefault(message.account_id, []).append(message.id)
+    hooks.publish("message.due", published)
+    enrollments.finish_done({message.enrollment_id for message in messages}, now)
