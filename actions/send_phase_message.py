@@ -18,7 +18,7 @@ from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import MessageSchema
 from reengage.schemas.flow import FlowRef
 from reengage.sending import readiness
-from reengage.sequencing import flows
+from reengage.sequencing import enrollments, flows
 from reengage.sequencing.definition import HINTS, CtaSchema, template_problems
 
 # The channels a message written in the call may go on.
@@ -101,9 +101,9 @@ def _queue(account_id: int, data: dict[str, Any]) -> tuple[Message, bool]:
     enrollment = db_session.scalar(select(Enrollment).where(
         Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.status == "active"))
     if enrollment is None:
-        # A message of its own: the enrollment completes once it has gone.
+        # A message of its own: the enrollment completes once it has gone, and starts no cooldown of the flow.
         enrollment = Enrollment(account_id=account_id, flow_id=flow.id, contact_id=contact.id, holdout=False,
-                                variants={}, source="action", started_at=now, status="active")
+                                variants={}, source=enrollments.ONE_MESSAGE, started_at=now, status="active")
         db_session.add(enrollment)
         db_session.flush()
     found = db_session.scalar(select(Message).where(Message.enrollment_id == enrollment.id, Message.step == name))

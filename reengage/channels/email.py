@@ -56,6 +56,11 @@ def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
+def local(account_id: int) -> bool:
+    """Without an email provider connected, emails stay in the outbox."""
+    return connections.linked_kind(account_id, "email") is None
+
+
 def deliver(outgoing: Outgoing) -> Delivery:
     """Send the email through the account's email provider; with none connected it stays in the outbox."""
     link = connections.linked_kind(outgoing.account_id, "email")
@@ -66,4 +71,5 @@ def deliver(outgoing: Outgoing) -> Delivery:
 
 
 CHANNEL = Channel(key="email", named="An email", incomplete=incomplete, consent=consent, unreachable=unreachable,
-                  compose=compose, deliver=deliver, subject=True, templates=True, written=True)
+                  compose=compose, deliver=deliver, subject=True, templates=True, written=True,
+                  interrupted="confirm", local=local)

@@ -19,7 +19,7 @@ from reengage.models import Deal, Enrollment, Event
 from reengage.models.deal import TO_PUSH
 from reengage.models.enrollment import CALLBACK_DUE
 from reengage.platform import db, queue, turns
-from reengage.sending import dispatch
+from reengage.sending import dispatch, recovery
 from reengage.sequencing import assignment, enrollments
 from reengage.winback import deals as winback_deals
 
@@ -71,10 +71,13 @@ def dispatch_due_messages(at: datetime) -> int:
 
 
 def requeue_stalled_messages(at: datetime) -> int:
-    """Hand queued messages whose job was lost to a job again; fail those cut off mid-send."""
-    queued = dispatch.stalled(at, BATCH)
-    if queued:
-        queue.enqueue(send_messages, queued, job_id="clock-requeue-stalled-messages")
+    """Hand queued messages whose job was lost to a job again; settle those cut off mid-send by their channel."""
+    queued = recovery.stalled(at, BATCH)
+    for start in range(0, len(queued), dispatch.CHUNK):
+        # Jobs of a send job's size (so their timeout fits); named by their first id, so while workers are
+        # down, ticks do not pile up copies.
+        chunk = queued[start:start + dispatch.CHUNK]
+        queue.enqueue(send_messages, chunk, job_id=f"clock-requeue-stalled-messages-{chunk[0]}")
     return len(queued)
 
 

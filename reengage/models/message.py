@@ -13,6 +13,9 @@ STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "cl
             "failed", "skipped", "held_out")
 # States a message can still leave by being sent; an exit skips these.
 PENDING = ("scheduled", "queued")
+# States of a message not finished: pending, or in flight (a retry is scheduled again). An enrollment with one
+# of these is not done.
+UNFINISHED = ("scheduled", "queued", "sending")
 # States that count against the frequency cap: it went, or is going.
 COUNTED = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked")
 IN_FLIGHT = text("status IN ('queued', 'sending')")

@@ -64,7 +64,6 @@ def check(message: Message, batch: Batch, now: datetime) -> str | None:
     if moment > now:
         # Delayed into quiet hours, a holiday or a burst: it waits for the next allowed slot.
         message.status, message.due_at, message.moved_because = "scheduled", moment, why
-        message.attempts -= 1
         return "scheduled"
     context = personalise.for_step(account.id, account.name, contact, dropoff, flow, settings, consent, message.id)
     try:
