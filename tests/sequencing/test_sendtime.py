@@ -52,7 +52,7 @@ def test_without_history_of_their_own_a_contact_gets_the_accounts_best_hour(app,
     assert hours(enrollment, "planned_at")["2.how-others-decided"] == 11
 
 
-def test_the_holdout_share_keeps_the_first_slot_and_the_metrics_compare_both(app, client, acme):
+def test_the_holdout_share_keeps_the_first_slot_and_the_metrics_compare_both(app, client, acme, globex):
     setup_sales(client, acme, **learn(50))
     groups = {}
     for n in range(12):
@@ -74,6 +74,8 @@ def test_the_holdout_share_keeps_the_first_slot_and_the_metrics_compare_both(app
     assert result["first_slot"]["enrolled"] == 12 - len(learned)
     assert result["learned"]["recovered"] == sum(n % 2 == 0 for n in learned)
     assert result["lift"]["confidence"] == 0.95 and "verdict" in result
+    # Another account's comparison holds none of it.
+    assert client.get("/v1/metrics/send-time", headers=globex.headers).json == []
 
 
 def test_learning_is_off_unless_a_flow_or_the_account_turns_it_on(app, client, acme):
