@@ -14,7 +14,7 @@ from reengage.links.provider import Provider
 from reengage.platform import auth, config, db, errors, fields, inputs, queue
 from reengage.providers import registry
 from reengage.web import api, ratelimit
-from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, rules
+from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, health, rules
 from triggers import TRIGGERS, polling
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
@@ -50,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Pro
     crm.init_app(app)
     rest_api = api.init_app(app, blueprints(connected))
     dashboard.init_app(app)
+    health.init_app(app)
     for blueprint in PAGES:
         app.register_blueprint(blueprint)
     events.register_schemas(rest_api.spec)

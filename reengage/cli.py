@@ -1,19 +1,21 @@
 """Command line: `flask accounts ...`, `flask db upgrade`, `flask hubspot action-definition`, `flask clock`,
 `flask integrations export`."""
 
+import functools
 import json
 import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from reengage import accounts as accounts_service
 from reengage import connections
 from reengage.jobs import clock
 from reengage.models import Account, ApiKey
-from reengage.platform import db
+from reengage.platform import db, schema
 from reengage.platform.auth import KEY_PREFIX, mint_key
 from reengage.providers.hubspot import action
 from reengage.web import declarations
@@ -130,7 +132,31 @@ def run_clock() -> None:
         stop.set()
 
 
+def needs_schema(command: click.Command) -> None:
+    """Make `command` (and a group's subcommands) stop with the fix, not a traceback, on a database behind the code."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            needs_schema(sub)
+        return
+    work = command.callback
+    assert work is not None
+
+    @functools.wraps(work)
+    def checked(*args, **kwargs):
+        try:
+            schema.require_current(db.engine())
+        except schema.NotMigrated as error:
+            raise click.ClickException(f"{str(error)[0].upper()}{str(error)[1:]}.") from None
+        except OperationalError as error:
+            raise click.ClickException(f"Cannot reach the database: {str(error.orig).strip()}") from None
+        return work(*args, **kwargs)
+
+    command.callback = with_appcontext(checked)
+
+
 def init_app(app: Flask) -> None:
-    """Register the commands on the app."""
+    """Register the commands on the app; all but `db` and `integrations` need a migrated database."""
+    for command in (accounts, hubspot, run_clock):
+        needs_schema(command)
     for command in (accounts, database, hubspot, integration_apps, run_clock):
         app.cli.add_command(command)

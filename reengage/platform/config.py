@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     # Run the clock inside each web worker when there is no Redis (the embedded default).
     "CLOCK_IN_PROCESS": True,
     "CLOCK_INTERVAL_SECONDS": 5.0,
+    # Readiness fails when no clock has ticked for this many intervals (and at least CLOCK_STALE_MIN_SECONDS).
+    "CLOCK_STALE_INTERVALS": 6,
+    "CLOCK_STALE_MIN_SECONDS": 30.0,
     # Events not processed this long after arrival are handed to a job again by the clock.
     "EVENT_REPROCESS_AFTER_SECONDS": 60,
     "RQ_QUEUE": "default",
