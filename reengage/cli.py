@@ -1,5 +1,5 @@
 """Command line: `flask accounts ...`, `flask db upgrade`, `flask hubspot action-definition`, `flask clock`,
-`flask integrations export`."""
+`flask integrations export`, `flask secrets reseal`."""
 
 import functools
 import json
@@ -14,8 +14,8 @@ from sqlalchemy.exc import OperationalError
 from reengage import accounts as accounts_service
 from reengage import connections
 from reengage.jobs import clock
-from reengage.models import Account, ApiKey
-from reengage.platform import db, schema
+from reengage.models import Account, ApiKey, Connection, Hook
+from reengage.platform import db, schema, vault
 from reengage.platform.auth import KEY_PREFIX, mint_key
 from reengage.providers.hubspot import action
 from reengage.web import declarations
@@ -26,6 +26,7 @@ accounts.add_command(keys)
 database = AppGroup("db", help="Manage the database schema.")
 hubspot = AppGroup("hubspot", help="HubSpot: the custom workflow action.")
 integration_apps = AppGroup("integrations", help="The Zapier and Make apps.")
+secret_keys = AppGroup("secrets", help="SECRET_KEY rotation.")
 
 
 @integration_apps.command("export")
@@ -106,6 +107,25 @@ def upgrade() -> None:
     click.echo("Database is up to date.")
 
 
+@secret_keys.command("reseal")
+def reseal() -> None:
+    """Seal every stored credential and hook secret again under the newest SECRET_KEY (the first listed)."""
+    counts = {"connection": 0, "hook": 0}
+    with db.transaction() as db_session:
+        sealed: list[tuple[str, Connection | Hook, str]]
+        sealed = [(f"connection {c.id}", c, "sealed") for c in db_session.scalars(select(Connection))]
+        sealed += [(f"hook {h.id}", h, "sealed_secret") for h in db_session.scalars(select(Hook))]
+        for name, row, column in sorted(sealed, key=lambda item: item[0]):
+            if getattr(row, column):
+                try:
+                    setattr(row, column, vault.reseal(getattr(row, column)))
+                except vault.SealedError as error:
+                    raise click.ClickException(f"{name}: {error}; nothing was changed") from None
+                counts[name.split()[0]] += 1
+    click.echo(f"Resealed {counts['connection']} connection(s) and {counts['hook']} hook secret(s) under the newest "
+               "SECRET_KEY: the older keys can now be removed from SECRET_KEY.")
+
+
 @hubspot.command("action-definition")
 @click.argument("account_id", type=int)
 @click.option("--draft", is_flag=True, help="Register the action unpublished (only your portals see it).")
@@ -156,7 +176,7 @@ def needs_schema(command: click.Command) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app; all but `db` and `integrations` need a migrated database."""
-    for command in (accounts, hubspot, run_clock):
+    for command in (accounts, hubspot, run_clock, secret_keys):
         needs_schema(command)
-    for command in (accounts, database, hubspot, integration_apps, run_clock):
+    for command in (accounts, database, hubspot, integration_apps, run_clock, secret_keys):
         app.cli.add_command(command)

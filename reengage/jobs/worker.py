@@ -15,6 +15,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.worker import SimpleWorker
 
+from reengage.platform import logs
+
 log = logging.getLogger(__name__)
 
 # Seconds between attempts to reach Redis: doubled each time, up to the maximum.
@@ -48,7 +50,7 @@ def run(url: str, queues: list[str], burst: bool = False, sleep: Callable[[float
 
 def main(argv: list[str]) -> None:
     """Entry point: queues from the arguments (default `RQ_QUEUE` or `default`), Redis from `REDIS_URL`."""
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(os.environ.get("LOG_LEVEL", "INFO").upper(), os.environ.get("LOG_FORMAT", "json").lower())
     url = os.environ.get("REDIS_URL")
     if not url:
         sys.exit("REDIS_URL must be set: without Redis, jobs run inside the web process and no worker is needed")

@@ -13,6 +13,13 @@ EMBEDDED_SECRET_FILE = ".reengage-secret"
 DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "LOG_LEVEL": "INFO",
+    # `json` (one object a line, for log collectors) or `text`.
+    "LOG_FORMAT": "json",
+    # The bearer token `/metrics` asks for; unset, `/metrics` is off.
+    "METRICS_TOKEN": None,
+    # Where errors are reported (Sentry's DSN); unset, they are only logged.
+    "SENTRY_DSN": None,
+    "SENTRY_ENVIRONMENT": None,
     # A batch of 1,000 events with rich properties stays well under this.
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "MAX_EVENTS_PER_REQUEST": 1000,
@@ -69,12 +76,14 @@ DEFAULTS: dict[str, Any] = {
     "EVENT_RATE_LIMIT": "60000 per minute",
 }
 
-ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
+ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "LOG_FORMAT", "METRICS_TOKEN", "SENTRY_DSN",
+            "SENTRY_ENVIRONMENT", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
             "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS",
-            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS")
+            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS",
+            "CLOCK_STALE_INTERVALS", "CLOCK_STALE_MIN_SECONDS")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
-                   "CLOCK_INTERVAL_SECONDS": float}
+                   "CLOCK_INTERVAL_SECONDS": float, "CLOCK_STALE_INTERVALS": float, "CLOCK_STALE_MIN_SECONDS": float}
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -91,6 +100,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if str(settings["LOG_LEVEL"]).upper() not in LOG_LEVELS:
         raise RuntimeError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {settings['LOG_LEVEL']!r}")
     settings["LOG_LEVEL"] = str(settings["LOG_LEVEL"]).upper()
+    if str(settings["LOG_FORMAT"]).lower() not in ("json", "text"):
+        raise RuntimeError(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
+    settings["LOG_FORMAT"] = str(settings["LOG_FORMAT"]).lower()
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
     settings.setdefault("SESSION_COOKIE_SECURE", str(settings["PUBLIC_URL"]).startswith("https://"))
     _hook_settings(settings)
@@ -99,7 +111,19 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"])
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = _embedded_secret(settings["EMBEDDED"])
+    _secret_keys(settings)
     return settings
+
+
+def _secret_keys(settings: dict[str, Any]) -> None:
+    """SECRET_KEY may list keys, newest first ("new,old"): the first seals and signs, all of them open and verify."""
+    given = settings["SECRET_KEY"]
+    keys = [key.strip() for key in (given.split(",") if isinstance(given, str) else given) if key.strip()]
+    if not keys:
+        raise RuntimeError("SECRET_KEY must hold at least one key")
+    settings["SECRET_KEY"] = keys[0]
+    # Flask signs the dashboard's session cookie with SECRET_KEY and accepts these too.
+    settings["SECRET_KEY_FALLBACKS"] = keys[1:]
 
 
 def _hook_settings(settings: dict[str, Any]) -> None:

@@ -48,6 +48,11 @@ class InProcessQueue:
         else:
             self._pool().submit(self._run, func, args)
 
+    def depth(self) -> dict[str, int]:
+        """Jobs of this process waiting for a thread, by state."""
+        waiting = self._executor._work_queue.qsize() if self._executor is not None else 0
+        return {"queued": waiting + sum(len(items) for items in self._merged.values())}
+
     def _pool(self) -> ThreadPoolExecutor:
         # Created on first use, so that a pool is never inherited across gunicorn's fork.
         if self._executor is None:
@@ -92,6 +97,12 @@ class RedisQueue:
         self.queue.enqueue(func, *args, job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
 
 
+    def depth(self) -> dict[str, int]:
+        """Jobs in RQ, by state: waiting, running, waiting to retry, failed for good."""
+        return {"queued": self.queue.count, "started": self.queue.started_job_registry.count,
+                "scheduled": self.queue.scheduled_job_registry.count, "failed": self.queue.failed_job_registry.count}
+
+
 def init_app(app: Flask) -> None:
     """Pick the queue for this app's settings."""
     if app.config.get("REDIS_URL"):
@@ -103,6 +114,11 @@ def init_app(app: Flask) -> None:
 def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
     """Run `func(*args)` as a job; with `job_id`, not while a job of that id still waits to run."""
     current_app.extensions["queue"].enqueue(func, *args, job_id=job_id)
+
+
+def depth() -> dict[str, int]:
+    """How many jobs wait, by state (raises RedisError when Redis is down)."""
+    return current_app.extensions["queue"].depth()
 
 
 def redis_connection() -> Redis | None:

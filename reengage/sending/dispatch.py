@@ -18,7 +18,7 @@ from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.models import Message
 from reengage.models.message import IN_FLIGHT
 from reengage.outcomes import tally
-from reengage.platform import db, turns
+from reengage.platform import db, metrics, turns
 from reengage.sending import readiness
 from reengage.sequencing import enrollments
 
@@ -151,6 +151,7 @@ def _record(results: list[tuple[int, Delivery | ConnectorError]]) -> list[str]:
             else:
                 message.status, message.reason = "failed", f"{result.kind}: {result.message}"[:500]
             outcomes.append(message.status)
+            metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
         tally.sent([messages[message_id] for message_id, result in results if isinstance(result, Delivery)], now)
         db_session.flush()
         published: dict[int, list[int]] = {}

@@ -11,6 +11,7 @@ from reengage.jobs import ticks
 from reengage.models.clock_tick import TICK
 from reengage.platform import db, queue, schema
 from reengage.platform.blueprint import Blueprint
+from reengage.web import telemetry
 
 blp = Blueprint("health", __name__, description="Service health and the API description.")
 PUBLIC: dict[str, list[dict[str, list[str]]]] = {"security": []}
@@ -66,6 +67,17 @@ def health():
     report["reason"] = "; ".join(f"{name}: {report[name]}" for name in down) or None
     report["status"] = "unavailable" if needed else "degraded" if down else OK
     return report, 503 if needed else 200
+
+
+@blp.route("/metrics")
+@blp.doc(security=[], responses={
+    "200": {"description": "Prometheus series, in its text format.", "content": {"text/plain": {"schema": {
+        "type": "string"}}}},
+    "401": {"$ref": "#/components/responses/DEFAULT_ERROR"},
+    "404": {"$ref": "#/components/responses/DEFAULT_ERROR"}})
+def prometheus():
+    """Prometheus series, for `Authorization: Bearer <METRICS_TOKEN>` (not an API key)."""
+    return telemetry.serve_metrics()
 
 
 @blp.route("/openapi.yaml")
