@@ -43,9 +43,13 @@ base() {
   rm -rf "$rootfs"
 }
 
-standin() {  # standin TAG <<Containerfile
-  local file; file=$(mktemp); cat > "$file"
-  podman image exists "$1" || { mkdir -p "$WORK/empty"; t podman build -q -t "$1" -f "$file" "$WORK/empty" >/dev/null; }
+standin() {  # standin TAG <<Containerfile: built again only when its Containerfile changed
+  local file sum; file=$(mktemp); cat > "$file"
+  sum=$(sha256sum "$file" | cut -c1-16)
+  if [ "$(podman image inspect --format '{{index .Labels "reengage.standin"}}' "$1" 2>/dev/null)" != "$sum" ]; then
+    mkdir -p "$WORK/empty"
+    t podman build -q --label "reengage.standin=$sum" -t "$1" -f "$file" "$WORK/empty" >/dev/null
+  fi
   rm -f "$file"
 }
 
@@ -63,7 +67,7 @@ EOT
 FROM localhost/debian-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-15 && rm -rf /var/lib/apt/lists/*
 ENV PATH=/usr/lib/postgresql/15/bin:$PATH PGDATA=/var/lib/postgresql/data
-RUN printf '#!/bin/sh\nset -e\nmkdir -p "$PGDATA" /run/postgresql && chown postgres "$PGDATA" /run/postgresql\nif [ ! -s "$PGDATA/PG_VERSION" ]; then\n  echo "$POSTGRES_PASSWORD" > /tmp/pw; chown postgres /tmp/pw\n  su postgres -c "initdb -D $PGDATA -U ${POSTGRES_USER:-postgres} --pwfile=/tmp/pw -A scram-sha-256" >/dev/null\n  echo "host all all 0.0.0.0/0 scram-sha-256" >> $PGDATA/pg_hba.conf\n  su postgres -c "pg_ctl -D $PGDATA -w start -o \\"-c listen_addresses=\\"" >/dev/null\n  su postgres -c "createdb -U ${POSTGRES_USER:-postgres} ${POSTGRES_DB:-postgres}" 2>/dev/null || true\n  su postgres -c "pg_ctl -D $PGDATA -w stop" >/dev/null; rm /tmp/pw\nfi\nexec su postgres -c "postgres -D $PGDATA -c listen_addresses=*"\n' > /usr/local/bin/docker-entrypoint.sh \
+RUN printf '#!/bin/sh\nset -e\nmkdir -p "$PGDATA" /run/postgresql && chown postgres "$PGDATA" /run/postgresql\nif [ ! -s "$PGDATA/PG_VERSION" ]; then\n  echo "$POSTGRES_PASSWORD" > /tmp/pw; chown postgres /tmp/pw\n  su postgres -c "initdb -D $PGDATA -U ${POSTGRES_USER:-postgres} --pwfile=/tmp/pw -E UTF8 --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256" >/dev/null\n  echo "host all all 0.0.0.0/0 scram-sha-256" >> $PGDATA/pg_hba.conf\n  su postgres -c "pg_ctl -D $PGDATA -w start -o \\"-c listen_addresses=\\"" >/dev/null\n  su postgres -c "createdb -U ${POSTGRES_USER:-postgres} ${POSTGRES_DB:-postgres}" 2>/dev/null || true\n  su postgres -c "pg_ctl -D $PGDATA -w stop" >/dev/null; rm /tmp/pw\nfi\nexec runuser -u postgres -- postgres -D "$PGDATA" -c "listen_addresses=*"\n' > /usr/local/bin/docker-entrypoint.sh \
  && chmod +x /usr/local/bin/docker-entrypoint.sh
 EXPOSE 5432
 CMD ["docker-entrypoint.sh"]

@@ -4,6 +4,7 @@
 import functools
 import json
 import threading
+import time
 
 import click
 from flask import Flask, current_app
@@ -101,9 +102,18 @@ def revoke_key(key: str) -> None:
 
 
 @database.command("upgrade")
-def upgrade() -> None:
+@click.option("--wait", default=0, show_default=True, help="Seconds to wait for the database to accept connections.")
+def upgrade(wait: int) -> None:
     """Migrate the database to the newest schema (the Procfile's release step)."""
-    db.upgrade(current_app.config["DATABASE_URL"])
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            db.upgrade(current_app.config["DATABASE_URL"])
+            break
+        except OperationalError as error:
+            if time.monotonic() >= deadline:
+                raise click.ClickException(f"Cannot reach the database: {str(error.orig).strip()}") from None
+            time.sleep(1)
     click.echo("Database is up to date.")
 
 
