@@ -1,10 +1,11 @@
 """Command line: `flask accounts ...`, `flask db upgrade`, `flask hubspot action-definition`, `flask clock`,
-`flask integrations export`, `flask secrets reseal`."""
+`flask db backup|restore`, `flask integrations export`, `flask secrets reseal`."""
 
 import functools
 import json
 import threading
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -16,7 +17,7 @@ from reengage import accounts as accounts_service
 from reengage import connections
 from reengage.jobs import clock
 from reengage.models import Account, ApiKey, Connection, Hook
-from reengage.platform import db, schema, vault
+from reengage.platform import backup, db, schema, vault
 from reengage.platform.auth import KEY_PREFIX, mint_key
 from reengage.providers.hubspot import action
 from reengage.web import declarations
@@ -134,6 +135,31 @@ def reseal() -> None:
                 counts[name.split()[0]] += 1
     click.echo(f"Resealed {counts['connection']} connection(s) and {counts['hook']} hook secret(s) under the newest "
                "SECRET_KEY: the older keys can now be removed from SECRET_KEY.")
+
+
+@database.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_database(path: Path) -> None:
+    """Write the whole database to PATH (SQLite: a copy, safe while serving; PostgreSQL: pg_dump's format)."""
+    try:
+        backup.backup(current_app.config["DATABASE_URL"], path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up the database to {path}.")
+
+
+@database.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database's contents.")
+def restore_database(path: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup at PATH (stop web, worker and clock first)."""
+    if not yes:
+        click.confirm("This replaces everything in the database. Go on?", abort=True)
+    try:
+        backup.restore(current_app.config["DATABASE_URL"], path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored the database from {path}; run flask db upgrade if the backup is older than the code.")
 
 
 @hubspot.command("action-definition")
