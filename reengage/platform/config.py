@@ -36,8 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "RQ_QUEUE": "default",
     # How long a process trusts a key it has checked; a revoked key stops working within this.
     "API_KEY_CACHE_SECONDS": 5.0,
-    # Where people reach this server: unsubscribe links in emails point here.
-    "PUBLIC_URL": "http://localhost:8000",
+    # Where people reach this server: unsubscribe links in emails point here. Unset, the address gunicorn serves
+    # on (HOST and PORT, as gunicorn.conf.py reads them).
+    "PUBLIC_URL": None,
     # Messages handed to a job this long ago and still queued are handed to a job again.
     "MESSAGE_REQUEUE_AFTER_SECONDS": 300,
     # A message still `sending` this long after it was claimed was cut off mid-send: it fails rather
@@ -104,6 +105,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raise RuntimeError(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
     settings["LOG_FORMAT"] = str(settings["LOG_FORMAT"]).lower()
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
+    settings["PUBLIC_URL"] = settings["PUBLIC_URL"] or serving_url()
     settings.setdefault("SESSION_COOKIE_SECURE", str(settings["PUBLIC_URL"]).startswith("https://"))
     _hook_settings(settings)
     if settings["EMBEDDED"]:
@@ -144,6 +146,13 @@ def _hook_settings(settings: dict[str, Any]) -> None:
     except ValueError as error:
         raise RuntimeError(f"HOOK_ALLOWED_NETWORKS: {error}") from None
     settings["HOOK_ALLOWED_NETWORKS"] = tuple(entry.strip() for entry in allowed if entry.strip())
+
+
+def serving_url() -> str:
+    """The address gunicorn serves on from HOST and PORT (a wildcard host reached as localhost)."""
+    host = os.environ.get("HOST") or "localhost"
+    host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::", "[::]") else host
+    return f"http://{host}:{os.environ.get('PORT') or '8000'}"
 
 
 def database_url(url: str) -> str:
