@@ -10,6 +10,7 @@ mkdir -p "$WORK"
 source "$ROOT/.ci/images.sh"
 tools; configure; base; standins
 t podman build --pull=never --format docker -q -t localhost/reengage:latest "$ROOT" >/dev/null
+podman image prune -f >/dev/null  # earlier builds of the code layers; the cached dependency layer stays
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_ready() {  # wait_ready URL SECONDS: until the URL answers 200

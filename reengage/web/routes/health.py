@@ -59,7 +59,7 @@ def health():
         if report["migrations"] == OK:  # the clock's table comes with the migrations
             report["clock"], report["clock_lag_seconds"] = _check_clock()
     except Exception as error:
-        report["database"] = f"error: {type(error).__name__}"
+        report["database"] = f"error: unreachable ({type(error).__name__})"
     report["redis"] = _check_redis()
     needed = [name for name in ("database", "migrations", "clock") if report[name] not in (OK, "starting", "unknown")]
     down = [name for name in (*needed, "redis") if report[name] not in (OK, "starting", "not configured")]
@@ -110,7 +110,7 @@ def _check_redis() -> str:
         connection.ping()
         return OK
     except Exception as error:
-        return f"error: {type(error).__name__}"
+        return f"error: unreachable ({type(error).__name__})"
 
 
 def init_app(app: Flask) -> None:
