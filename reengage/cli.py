@@ -210,9 +210,12 @@ def needs_schema(command: click.Command) -> None:
     command.callback = with_appcontext(checked)
 
 
+# All but `db` and `integrations` need a migrated database; wrapped once, at import (apps share the commands).
+for _command in (accounts, hubspot, run_clock, secret_keys):
+    needs_schema(_command)
+
+
 def init_app(app: Flask) -> None:
-    """Register the commands on the app; all but `db` and `integrations` need a migrated database."""
-    for command in (accounts, hubspot, run_clock, secret_keys):
-        needs_schema(command)
+    """Register the commands on the app."""
     for command in (accounts, database, hubspot, integration_apps, run_clock, secret_keys):
         app.cli.add_command(command)

@@ -48,3 +48,15 @@ def test_commands_on_an_unmigrated_database_say_to_upgrade_without_a_traceback(u
         assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert runner.invoke(args=["accounts", "create", "Initech", "--key-only"]).output.startswith("rk_")
+
+
+def test_every_app_built_shares_the_commands_unchanged(database_url):
+    """Building an app (as each test and worker does) must not wrap the shared commands once more each time."""
+    from app import create_app
+    from reengage import cli
+    from tests.support import settings
+
+    create_app(settings(database_url))
+    before = cli.accounts.commands["create"].callback
+    create_app(settings(database_url))
+    assert cli.accounts.commands["create"].callback is before
