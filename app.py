@@ -13,7 +13,7 @@ from reengage.jobs.events import process_events
 from reengage.links.provider import Provider
 from reengage.platform import auth, config, db, errors, fields, inputs, logs, queue
 from reengage.providers import registry
-from reengage.web import api, ratelimit, telemetry
+from reengage.web import api, console, ratelimit, telemetry
 from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, health, rules
 from triggers import TRIGGERS, polling
 
@@ -51,7 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Pro
     rest_api = api.init_app(app, blueprints(connected))
     dashboard.init_app(app)
     health.init_app(app)
-    for blueprint in PAGES:
+    for blueprint in (*PAGES, console.blp):
         app.register_blueprint(blueprint)
     events.register_schemas(rest_api.spec)
     rules.register_schemas(rest_api.spec)

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 BROWSER = ("/usr/bin/chromium", "/usr/bin/chromedriver")
+ZAPIER = ROOT / "integrations" / "zapier"
 
 
 def say(text: str) -> None:
@@ -71,6 +72,20 @@ def next_steps(url: str) -> None:
     say(f"then open {url}/console and sign in with that key; the API is described at {url}/openapi.yaml")
 
 
+def ensure_zapier_tools() -> Path | None:
+    """The Zapier app's packages, with Node 22 and zapier-platform-cli, from its lock file (again only when the lock
+    file changes); answers the folder of their commands, or None without npm."""
+    npm, tools = shutil.which("npm"), ZAPIER / "node_modules" / ".bin"
+    if npm is None:
+        return None
+    lock, stamp = ZAPIER / "package-lock.json", ZAPIER / "node_modules" / ".installed-lock"
+    if not stamp.exists() or stamp.read_bytes() != lock.read_bytes():
+        print("installing the Zapier app's Node 22 and CLI from its lock file (npm ci)", file=sys.stderr)
+        subprocess.check_call([npm, "ci", "--no-audit", "--no-fund"], cwd=ZAPIER, stdout=subprocess.DEVNULL)
+        stamp.write_bytes(lock.read_bytes())
+    return tools
+
+
 def main(argv: list[str]) -> None:
     command, args = (argv[0], argv[1:]) if argv else ("", [])
     os.chdir(ROOT)
@@ -85,6 +100,7 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         ensure("requirements-dev.txt")
         ensure_chromium()
+        ensure_zapier_tools()
         os.execv(BIN / "python", [str(BIN / "python"), "-m", "pytest", *args])
     sys.exit("usage: python3 dev.py serve [gunicorn options] | python3 dev.py test [pytest options]")
 

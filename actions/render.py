@@ -64,11 +64,16 @@ class RenderOutput(Schema):
 
 def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Render the step (or the deal's draft); nothing is stored or sent."""
-    db_session = db.session()
     if "deal_id" in data:
         return _draft(account_id, data["deal_id"])
     flow = flows.find(account_id, data["flow"])
     number, step = _step(flow, data["step"])
+    return compose(account_id, flow, number, step, data)
+
+
+def compose(account_id: int, flow: Flow, number: int, step: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Render `step` (as stored, or as being edited) of phase `number` for the contact `data` names, or the sample."""
+    db_session = db.session()
     variant = data.get("variant", "A")
     if variant != "A" and variant not in {v["key"] for v in step.get("variants", ())}:
         raise ApiError(404, "not_found", f"Step {number}.{step['key']} has no variant {variant!r}.")

@@ -3,7 +3,7 @@
 from typing import Any
 from uuid import uuid4
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import select
 
 from actions.action import Action
@@ -18,7 +18,7 @@ from reengage.schemas.contact import ContactRefSchema
 from reengage.schemas.enrollment import MessageSchema
 from reengage.schemas.flow import FlowRef
 from reengage.sending import readiness
-from reengage.sequencing import flows
+from reengage.sequencing import enrollments, flows
 from reengage.sequencing.definition import HINTS, CtaSchema, template_problems
 
 # The channels a message written in the call may go on.
@@ -57,6 +57,15 @@ class SendInput(ContactRefSchema):
         "description": "The same key again answers the first message (use the Zap's or scenario's run id).",
         "example": "zap-run-8812"})
 
+    @pre_load
+    def _unfilled_message(self, data: Any, **_kwargs: Any) -> Any:
+        """Make sends a group of fields left empty as `{}`: an empty message (or call to action) is none."""
+        if not isinstance(data, dict) or not isinstance(data.get("message"), dict):
+            return data
+        message = {name: value for name, value in data["message"].items() if value != {}}
+        rest = {name: value for name, value in data.items() if name != "message"}
+        return {**rest, "message": message} if message else rest
+
     @validates_schema
     def _one_source(self, data: dict[str, Any], **_kwargs: Any) -> None:
         given = [name for name in ("step", "message") if name in data]
@@ -92,9 +101,9 @@ def _queue(account_id: int, data: dict[str, Any]) -> tuple[Message, bool]:
     enrollment = db_session.scalar(select(Enrollment).where(
         Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.status == "active"))
     if enrollment is None:
-        # A message of its own: the enrollment completes once it has gone.
+        # A message of its own: the enrollment completes once it has gone, and starts no cooldown of the flow.
         enrollment = Enrollment(account_id=account_id, flow_id=flow.id, contact_id=contact.id, holdout=False,
-                                variants={}, source="action", started_at=now, status="active")
+                                variants={}, source=enrollments.ONE_MESSAGE, started_at=now, status="active")
         db_session.add(enrollment)
         db_session.flush()
     found = db_session.scalar(select(Message).where(Message.enrollment_id == enrollment.id, Message.step == name))

@@ -1,12 +1,12 @@
 """Record whether an outside service is up; maintenance dropoffs wait for it to be operational."""
 
-from typing import Any, cast
+from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import CursorResult, select, update
 
 from actions.action import Action
-from reengage.models import SERVICE_STATES, Dropoff, ServiceStatus
+from reengage.detection import services
+from reengage.models import SERVICE_STATES
 from reengage.platform import db
 
 
@@ -29,29 +29,7 @@ class ServiceStatusOutput(Schema):
 def perform(account_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Store the service's state; release its waiting maintenance dropoffs when it is operational."""
     now = db.utcnow()
-
-    def work() -> int:
-        db_session = db.session()
-        status = db_session.scalar(select(ServiceStatus).where(ServiceStatus.account_id == account_id,
-                                                               ServiceStatus.service == data["service"]))
-        if status is None:
-            db_session.add(ServiceStatus(account_id=account_id, service=data["service"], status=data["status"],
-                                         updated_at=now))
-        else:
-            status.status, status.updated_at = data["status"], now
-        if data["status"] != "operational":
-            return 0
-        # An UPDATE answers a CursorResult, which counts the rows it changed.
-        released = cast(CursorResult[Any], db_session.execute(
-            update(Dropoff)
-            .where(Dropoff.account_id == account_id, Dropoff.service == data["service"],
-                   Dropoff.ready_at.is_(None), Dropoff.status.in_(("open", "enrolled")))
-            .values(ready_at=now)
-            .execution_options(synchronize_session=False)
-        ))
-        return released.rowcount
-
-    released = db.retry_on_conflict(work)
+    released = db.retry_on_conflict(lambda: services.record(account_id, data["service"], data["status"], now))
     return {**data, "updated_at": now, "released": released}
 
 

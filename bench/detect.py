@@ -60,7 +60,8 @@ def seed(app, open_watches: int, due: int) -> None:
         deadline = NOW - timedelta(minutes=1) if n < due else NOW + timedelta(days=1 + n % 30)
         rows.append({"account_id": account_id, "rule_id": rule_id, "contact_id": contact_ids[slot],
                      "match_value": f"app-{n}", "start_event_id": event_ids[slot], "started_at": stamp,
-                     "deadline": deadline, "status": "open", "category": "", "details": {}, "created_at": stamp})
+                     "deadline": deadline, "due_at": deadline, "status": "open", "category": "", "details": {},
+                     "created_at": stamp})
         if len(rows) == CHUNK or n == open_watches - 1:
             with app.app_context(), db.transaction() as db_session:
                 db_session.connection().execute(insert(Watch), rows)

@@ -8,6 +8,7 @@ second, when refused). Prints B's p50 and p99 in both phases and the ratio of th
 (target: within 2x). Run from the repository with its .venv:
 
     .venv/bin/python bench/fairness.py [--seconds 15] [--threads 8] [--event-rate-limit '60000 per minute']
+        [--event-batch-concurrency N]
 """
 
 import argparse
@@ -42,9 +43,18 @@ class Client:
     def post(self, body: bytes) -> tuple[int, float, str | None]:
         """POST /v1/events; the status, the seconds it took and any Retry-After."""
         started = time.perf_counter()
-        self.connection.request("POST", "/v1/events", body, self.headers)
-        response = self.connection.getresponse()
-        response.read()
+        try:
+            self.connection.request("POST", "/v1/events", body, self.headers)
+            response = self.connection.getresponse()
+            response.read()
+        except (ConnectionError, http.client.HTTPException):
+            # A request refused before its body was read closes the connection: open another, as clients do.
+            self.connection.close()
+            self.connection.request("POST", "/v1/events", body, self.headers)
+            response = self.connection.getresponse()
+            response.read()
+        if response.getheader("Connection", "").lower() == "close":
+            self.connection.close()
         return response.status, time.perf_counter() - started, response.getheader("Retry-After")
 
 
@@ -84,13 +94,15 @@ def create_key(env: dict, folder: str, name: str) -> str:
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
-def run(seconds: float, threads: int, event_rate_limit: str | None) -> dict:
+def run(seconds: float, threads: int, event_rate_limit: str | None, event_batch_concurrency: int | None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
         env.update(PYTHONPATH=str(ROOT), PORT=str(port), FLASK_APP="app:app", ACCESS_LOG="", LOG_LEVEL="WARNING")
         if event_rate_limit:
             env["EVENT_RATE_LIMIT"] = event_rate_limit
+        if event_batch_concurrency:
+            env["EVENT_BATCH_CONCURRENCY"] = str(event_batch_concurrency)
         server = start_server(env, Path(folder), port)
         try:
             flooder, quiet = create_key(env, folder, "Flooder"), create_key(env, folder, "Quiet")
@@ -118,8 +130,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="time spent on each phase")
     parser.add_argument("--threads", type=int, default=8, help="threads flooding batches")
     parser.add_argument("--event-rate-limit", default=None, help="EVENT_RATE_LIMIT for the server (default: its own)")
+    parser.add_argument("--event-batch-concurrency", type=int, default=None,
+                        help="EVENT_BATCH_CONCURRENCY for the server (default: its own)")
     args = parser.parse_args()
-    result = run(args.seconds, args.threads, args.event_rate_limit)
+    result = run(args.seconds, args.threads, args.event_rate_limit, args.event_batch_concurrency)
     (quiet_p50, quiet_p99), (flood_p50, flood_p99) = result["quiet"], result["flood"]
     print(f"quiet account, alone:          p50 {quiet_p50:8.1f} ms  p99 {quiet_p99:8.1f} ms")
     print(f"quiet account, while flooded:  p50 {flood_p50:8.1f} ms  p99 {flood_p99:8.1f} ms")

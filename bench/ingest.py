@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Ingest benchmark: gunicorn (2 workers) on the embedded default and on PostgreSQL.
 
-For each backend it measures, in one run: a no-op endpoint's requests/s (the baseline),
-single-event POSTs/s and batch ingestion events/s (500 a batch), with p50/p99 latency, and
-prints the ratios. Run from the repository with its .venv:
+For each backend it measures, in one run and interleaved: two baselines served by a bare Flask
+app under the same gunicorn settings (bench/bare.py: a no-op, and one Core insert and commit a
+request), our own no-op (`/livez`), single-event POSTs and batches of 500, with p50/p99 latency.
+Events name contacts already stored; it measures with 10,000 and again with 100,000 contacts in
+the account, and prints the ratios (single-event intake against each baseline, and at 100k
+against 10k contacts). Run from the repository with its .venv:
 
-    .venv/bin/python bench/ingest.py [--seconds 9] [--rounds 3] [--postgres postgresql://postgres@127.0.0.1/postgres]
+    .venv/bin/python bench/ingest.py [--seconds 9] [--rounds 3] [--contacts 10000,100000]
+        [--postgres postgresql://postgres@127.0.0.1:5432/intake]   (its database gets a _bench twin)
+        [--redis redis://127.0.0.1:6379/8]   (processing queued and never run: intake alone; the db is flushed)
 """
 
 import argparse
@@ -13,6 +18,7 @@ import asyncio
 import itertools
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -21,12 +27,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from redis import Redis
+from sqlalchemy import create_engine, func, insert, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from reengage.models import Account, Contact
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 BATCH = 500
-TARGETS = {"single_vs_noop": 0.5, "batch_events_per_s": {"sqlite": 20_000, "postgresql": 10_000}}
+TARGETS = {"single_vs_noop": 0.5, "single_vs_insert": 0.8, "flatness": 1.2,
+           "batch_events_per_s": {"sqlite": 20_000, "postgresql": 10_000}}
 
 
 def free_port() -> int:
@@ -35,11 +46,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def event(n: int) -> dict:
+def event(n: int, contacts: int | None = None) -> dict:
+    """Event `n`: of a contact among `contacts` stored ones (picked at random), else of a new one every 5 events."""
+    person = random.randrange(contacts) if contacts else n // 5
     return {
         "id": f"bench-{n}",
         "type": "application_started" if n % 3 else "application_completed",
-        "contact": {"external_id": f"user-{n // 5}", "email": f"user-{n // 5}@example.com", "first_name": "Dana"},
+        "contact": {"external_id": f"user-{person}", "email": f"user-{person}@example.com", "first_name": "Dana"},
         "properties": {"application_id": f"app-{n // 5}", "step": n % 4, "plan": "growth"},
         "value": 249.0,
         "currency": "USD",
@@ -129,9 +142,9 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def start_server(env: dict, cwd: Path, port: int) -> subprocess.Popen:
+def start_server(env: dict, cwd: Path, port: int, wsgi: str = "app:app") -> subprocess.Popen:
     process = subprocess.Popen(
-        [BIN / "gunicorn", "-c", ROOT / "gunicorn.conf.py", "app:app"], cwd=cwd, env=env,
+        [BIN / "gunicorn", "-c", ROOT / "gunicorn.conf.py", wsgi], cwd=cwd, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
@@ -146,86 +159,152 @@ def start_server(env: dict, cwd: Path, port: int) -> subprocess.Popen:
     raise SystemExit("server did not start")
 
 
-def bench_backend(name: str, database_url: str | None, seconds: float, rounds: int) -> dict:
+def seed_contacts(database_url: str, account_name: str, total: int) -> None:
+    """Store contacts `user-0`... in the account until it has `total` (as intake would have stored them)."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    contacts = Contact.__table__
+    with engine.begin() as connection:
+        account = connection.execute(select(Account.__table__.c.id).where(Account.__table__.c.name == account_name)
+                                     ).scalar_one()
+        have = connection.execute(select(func.count()).where(contacts.c.account_id == account)).scalar_one()
+        for start in range(have, total, 10_000):
+            connection.execute(insert(contacts), [
+                {"account_id": account, "external_id": f"user-{n}", "email": f"user-{n}@example.com",
+                 "first_name": "Dana", "properties": {}, "consent": {}, "engagement": 0}
+                for n in range(start, min(total, start + 10_000))])
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def environment(port: int, database_url: str | None, redis_url: str | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    if redis_url:  # jobs go to Redis, where no worker takes them: intake is measured without processing
+        env["REDIS_URL"] = redis_url
+    env.update(PYTHONPATH=f"{ROOT}:{ROOT / 'bench'}", PORT=str(port), FLASK_APP="app:app", ACCESS_LOG="",
+               LOG_LEVEL="WARNING", WEB_CONCURRENCY="2", RATE_LIMIT="10000000 per minute",
+               EVENT_RATE_LIMIT="100000000 per minute", EVENT_BATCH_CONCURRENCY="8")
+    if database_url:
+        env.update(DATABASE_URL=database_url, SECRET_KEY="bench")
+    return env
+
+
+def bench_backend(name: str, database_url: str | None, seconds: float, rounds: int, sizes: list[int],
+                  redis_url: str | None = None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
-        env.update(PYTHONPATH=str(ROOT), PORT=str(port), FLASK_APP="app:app", ACCESS_LOG="", LOG_LEVEL="WARNING",
-                   WEB_CONCURRENCY="2", RATE_LIMIT="10000000 per minute")
+        port, bare_port = free_port(), free_port()
+        env = environment(port, database_url, redis_url)
         if database_url:
-            env.update(DATABASE_URL=database_url, SECRET_KEY="bench")
             subprocess.run([BIN / "flask", "db", "upgrade"], cwd=folder, env=env, check=True, capture_output=True)
+        bare_env = {**environment(bare_port, None),
+                    "BARE_DATABASE_URL": database_url or f"sqlite:///{Path(folder) / 'bare.db'}"}
         server = start_server(env, Path(folder), port)
+        bare = start_server(bare_env, Path(folder), bare_port, "bare:app")
+        results = {}
         try:
             key = subprocess.run([BIN / "flask", "accounts", "create", "Bench", "--key-only"], cwd=folder, env=env,
                                  check=True, capture_output=True, text=True).stdout.strip()
-            load = Load(port, {"Authorization": f"Bearer {key}"})
+            load, bare_load = Load(port, {"Authorization": f"Bearer {key}"}), Load(bare_port, {})
             counter = itertools.count()
-            noop_request = load.request("GET", "/livez")
-
-            def single() -> bytes:
-                return load.request("POST", "/v1/events", json.dumps(event(next(counter))).encode())
-
-            def batch() -> bytes:
-                return load.request(
-                    "POST", "/v1/events", json.dumps({"events": [event(next(counter)) for _ in range(BATCH)]}).encode()
-                )
-
-            # Bodies are built before the clock starts, so the client's work is not measured.
-            span = seconds / rounds
-            phases = {
-                "noop": (lambda: noop_request, 8),
-                "single": (prebuilt(single, int(4000 * span * rounds)), 8),
-                "batch": (prebuilt(batch, int(40 * span * rounds)), 4),
-            }
-            # Interleaved rounds: a noisy moment on the machine hits every phase alike.
-            rates: dict[str, list[float]] = {phase: [] for phase in phases}
-            latencies: dict[str, list[float]] = {phase: [] for phase in phases}
-            for _ in range(rounds):
-                for phase, (make, connections) in phases.items():
-                    rates[phase].append(load.run(make, seconds / rounds, connections, latencies[phase]))
+            for size in sizes:
+                seed_contacts(database_url or f"sqlite:///{Path(folder) / 'reengage.db'}", "Bench", size)
+                results[size] = measure(load, bare_load, counter, size, seconds, rounds)
         finally:
             stop_server(server)
-    noop, single, batch = (summary(rates[phase], latencies[phase]) for phase in phases)
-    batch["events_per_s"] = batch["requests_per_s"] * BATCH
-    return {"backend": name, "noop": noop, "single": single, "batch": batch,
-            "single_vs_noop": single["requests_per_s"] / noop["requests_per_s"]}
+            stop_server(bare)
+            if redis_url:
+                Redis.from_url(redis_url).flushdb()
+    return {"backend": name, "sizes": results}
 
 
-def fresh_postgres_database(admin_url: str) -> str:
-    """A new, empty database beside `admin_url`'s, so the benchmark never touches test data."""
-    engine = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+def measure(load: "Load", bare: "Load", counter, contacts: int, seconds: float, rounds: int) -> dict:
+    """Every phase, interleaved over `rounds`: the median rate and latency percentiles of each."""
+
+    def single() -> bytes:
+        return load.request("POST", "/v1/events", json.dumps(event(next(counter), contacts)).encode())
+
+    def batch() -> bytes:
+        return load.request("POST", "/v1/events", json.dumps(
+            {"events": [event(next(counter), contacts) for _ in range(BATCH)]}).encode())
+
+    def bare_insert() -> bytes:
+        return bare.request("POST", "/insert", json.dumps(event(next(counter), contacts)).encode())
+
+    # Bodies are built before the clock starts, so the client's work is not measured.
+    span = seconds / rounds
+    phases = {
+        "bare_noop": (bare, lambda: bare.request("GET", "/noop"), 8),
+        "bare_insert": (bare, prebuilt(bare_insert, int(4000 * span * rounds)), 8),
+        "noop": (load, lambda: load.request("GET", "/livez"), 8),
+        "single": (load, prebuilt(single, int(4000 * span * rounds)), 8),
+        "batch": (load, prebuilt(batch, int(40 * span * rounds)), 4),
+    }
+    # Interleaved rounds: a noisy moment on the machine hits every phase alike.
+    rates: dict[str, list[float]] = {phase: [] for phase in phases}
+    latencies: dict[str, list[float]] = {phase: [] for phase in phases}
+    for _ in range(rounds):
+        for phase, (target, make, connections) in phases.items():
+            rates[phase].append(target.run(make, span, connections, latencies[phase]))
+    out = {phase: summary(rates[phase], latencies[phase]) for phase in phases}
+    out["batch"]["events_per_s"] = out["batch"]["requests_per_s"] * BATCH
+    return out
+
+
+def fresh_postgres_database(url: str) -> str:
+    """A new, empty twin of `url`'s database (its name + `_bench`), so the benchmark never touches test data."""
+    base, name = url.rsplit("/", 1)
+    bench = f"{name}_bench"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS reengage_bench"))
-        connection.execute(text("CREATE DATABASE reengage_bench"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {bench}"))
+        connection.execute(text(f"CREATE DATABASE {bench}"))
     engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/reengage_bench"
+    return f"{base}/{bench}"
 
 
 def report(result: dict) -> None:
-    print(f"\n== {result['backend']}")
-    for label in ("noop", "single", "batch"):
-        row = result[label]
-        extra = f"  ({row['events_per_s']:,.0f} events/s)" if label == "batch" else ""
-        print(f"{label:>7}: {row['requests_per_s']:8,.0f} req/s  p50 {row['p50_ms']:7.1f} ms  "
-              f"p99 {row['p99_ms']:7.1f} ms{extra}")
-    target = TARGETS["batch_events_per_s"][result["backend"]]
-    print(f"single/no-op ratio: {result['single_vs_noop']:.2f} (target >= {TARGETS['single_vs_noop']})")
-    print(f"batch events/s vs target {target:,}: {result['batch']['events_per_s'] / target:.2f}x")
+    backend = result["backend"]
+    sizes = sorted(result["sizes"])
+    for size in sizes:
+        row = result["sizes"][size]
+        print(f"\n== {backend}, {size:,} contacts")
+        for label in ("bare_noop", "bare_insert", "noop", "single", "batch"):
+            extra = f"  ({row[label]['events_per_s']:,.0f} events/s)" if label == "batch" else ""
+            print(f"{label:>11}: {row[label]['requests_per_s']:8,.0f} req/s  p50 {row[label]['p50_ms']:7.1f} ms  "
+                  f"p99 {row[label]['p99_ms']:7.1f} ms{extra}")
+        single = row["single"]["requests_per_s"]
+        target = TARGETS["batch_events_per_s"][backend]
+        print(f"single / bare no-op: {single / row['bare_noop']['requests_per_s']:.2f}x "
+              f"(target >= {TARGETS['single_vs_noop']} on SQLite); "
+              f"single / bare insert+commit: {single / row['bare_insert']['requests_per_s']:.2f}x "
+              f"(target >= {TARGETS['single_vs_insert']} on PostgreSQL); "
+              f"single / /livez: {single / row['noop']['requests_per_s']:.2f}x")
+        print(f"batch events/s vs target {target:,}: {row['batch']['events_per_s'] / target:.2f}x")
+    if len(sizes) > 1:
+        small, large = result["sizes"][sizes[0]], result["sizes"][sizes[-1]]
+        cost = (small["single"]["requests_per_s"] / large["single"]["requests_per_s"])
+        p50 = large["single"]["p50_ms"] / small["single"]["p50_ms"]
+        print(f"flatness, {sizes[-1]:,} against {sizes[0]:,} contacts: single-event cost {cost:.2f}x "
+              f"(1/rate), p50 {p50:.2f}x (target <= {TARGETS['flatness']})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=9.0, help="time spent on each measurement, in all")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds the time is split into")
+    parser.add_argument("--contacts", default="10000,100000", help="contacts stored in the account, in turn")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="a PostgreSQL URL to create the benchmark database beside; '' to skip")
+                        help="a PostgreSQL URL whose database gets a _bench twin to measure in; '' to skip")
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
+    parser.add_argument("--redis", default=None,
+                        help="a Redis URL (its database is FLUSHED after) to queue processing in, unprocessed: "
+                             "intake alone is measured")
     args = parser.parse_args()
-    results = [bench_backend("sqlite", None, args.seconds, args.rounds)]
+    sizes = [int(size) for size in args.contacts.split(",")]
+    if not args.skip_sqlite:
+        report(bench_backend("sqlite", None, args.seconds, args.rounds, sizes, args.redis))
     if args.postgres:
-        results.append(bench_backend("postgresql", fresh_postgres_database(args.postgres), args.seconds, args.rounds))
-    for result in results:
-        report(result)
+        report(bench_backend("postgresql", fresh_postgres_database(args.postgres), args.seconds, args.rounds, sizes,
+                             args.redis))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from hubspot import HubSpot as Sdk
-from hubspot.automation.actions import CallbackCompletionRequest
 from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest, SimplePublicObjectInput
 from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate
 from urllib3.exceptions import HTTPError as TransportError
@@ -21,6 +20,12 @@ from connectors.errors import ConnectorError, kind_of, retry_after
 # Association type ids HubSpot defines: a note to a contact, a task to a contact, a task to a deal.
 NOTE_TO_CONTACT, TASK_TO_CONTACT, TASK_TO_DEAL = 202, 204, 216
 DEFAULT_HOST = "https://api.hubapi.com"
+# HubSpot's current (date-versioned) automation actions API; /automation/v4/actions is its legacy version.
+ACTIONS_VERSION = "2026-03"
+DEFINITIONS_PATH = f"/automation/actions/{ACTIONS_VERSION}/{{appId}}"
+CALLBACK_PATH = f"/automation/actions/callbacks/{ACTIONS_VERSION}/{{callbackId}}/complete"
+# HubSpot's search API pages through at most this many results of one query (then answers 400).
+SEARCH_CAP = 10_000
 # Waiting longer than this for the rate limit's interval is left to the job's retry.
 MAX_PAUSE_SECONDS = 10.0
 
@@ -100,10 +105,11 @@ class HubSpot:
 
     def deals_in_stages(self, stage_ids: list[str], modified_after: str | None, properties: list[str],
                         after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of deals in `stage_ids` modified after the cursor, oldest change first; and the next page."""
+        """One page of deals in `stage_ids` modified at or after `modified_after`, oldest change first; and the
+        next page."""
         filters = [Filter(property_name="dealstage", operator="IN", values=stage_ids)]
         if modified_after:
-            filters.append(Filter(property_name="hs_lastmodifieddate", operator="GT", value=modified_after))
+            filters.append(Filter(property_name="hs_lastmodifieddate", operator="GTE", value=modified_after))
         search = PublicObjectSearchRequest(
             filter_groups=[FilterGroup(filters=filters)], limit=100, after=after, properties=properties,
             sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}])
@@ -114,8 +120,12 @@ class HubSpot:
 
     def complete_callback(self, callback_id: str, output_fields: dict[str, Any]) -> None:
         """Let a workflow that waits on our action go on, with `output_fields`."""
-        self._call(self._sdk.automation.actions.callbacks_api.complete_with_http_info, callback_id,
-                   CallbackCompletionRequest(output_fields=output_fields))
+        # The SDK's own client and credentials, on the current API version's path.
+        api = self._sdk.automation.actions.callbacks_api.api_client
+        self._call(api.call_api, CALLBACK_PATH, "POST", {"callbackId": callback_id},
+                   header_params={"Accept": "*/*", "Content-Type": "application/json"},
+                   body={"outputFields": output_fields}, response_types_map={}, auth_settings=["oauth2"],
+                   _return_http_data_only=False)
 
     def _create(self, api, targets: list[tuple[str, int]], properties: dict[str, str]) -> str:
         body = SimplePublicObjectInputForCreate(properties=properties, associations=[{

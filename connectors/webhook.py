@@ -1,10 +1,14 @@
 """Signed webhook POSTs to a URL a customer chose (REST hook targets), guarded against internal addresses.
 
-Every request carries `Reengage-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`,
-so a receiver can check it came from us and is fresh. Redirects are not followed: a target that
+Every request is signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature:
+v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, keyed by the base64 after the secret's `whsec_`), so a
+receiver verifies it with a Standard Webhooks library. The older `Reengage-Signature: t=<unix seconds>,v1=<hex
+HMAC-SHA256(secret, "<t>.<body>")>` is sent alongside for this release. Redirects are not followed: a target that
 redirects could otherwise lead the request to an address the check below refused.
 """
 
+import base64
+import binascii
 import hashlib
 import hmac
 import ipaddress
@@ -18,6 +22,7 @@ import requests
 from connectors.errors import ConnectorError, kind_of, retry_after
 
 SIGNATURE_HEADER = "Reengage-Signature"
+SECRET_PREFIX = "whsec_"
 USER_AGENT = "Reengage-Hooks/1.0"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Counted as global by `ipaddress`, yet each carries an IPv4 address a gateway may forward to (NAT64,
@@ -30,6 +35,23 @@ def sign(secret: str, body: bytes, at: int | None = None) -> str:
     at = int(time.time()) if at is None else at
     digest = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={at},v1={digest}"
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_<base64>` secret (URL-safe base64, as secrets issued before 1.1 are, decodes too)."""
+    text = secret.removeprefix(SECRET_PREFIX)
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def standard_headers(secret: str, message_id: str, body: bytes, at: int | None = None) -> dict[str, str]:
+    """The Standard Webhooks headers of `body`, sent as message `message_id` at `at` (now by default)."""
+    at = int(time.time()) if at is None else at
+    digest = hmac.new(signing_key(secret), f"{message_id}.{at}.".encode() + body, hashlib.sha256).digest()
+    return {"webhook-id": message_id, "webhook-timestamp": str(at),
+            "webhook-signature": f"v1,{base64.b64encode(digest).decode()}"}
 
 
 def networks(allowed: Iterable[str]) -> tuple[Network, ...]:
@@ -64,10 +86,12 @@ def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast and not any(ip in network for network in TUNNELS)
 
 
-def post(url: str, body: bytes, secret: str, headers: dict[str, str], timeout: float) -> int:
-    """POST `body` (JSON) signed with `secret`; answer the 2xx status or raise ConnectorError (410 is permanent)."""
-    sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT, SIGNATURE_HEADER: sign(secret, body),
-            **headers}
+def post(url: str, body: bytes, secret: str, headers: dict[str, str], timeout: float, message_id: str) -> int:
+    """POST `body` (JSON) as `message_id`, signed with `secret`; answer the 2xx status or raise ConnectorError
+    (410 is permanent). Every attempt at one message carries the same `message_id`, so receivers can dedupe."""
+    at = int(time.time())
+    sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT, SIGNATURE_HEADER: sign(secret, body, at),
+            **standard_headers(secret, message_id, body, at), **headers}
     try:
         response = requests.post(url, data=body, headers=sent, timeout=timeout, allow_redirects=False)
     except requests.Timeout:

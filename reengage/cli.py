@@ -166,14 +166,14 @@ def restore_database(path: Path, yes: bool) -> None:
 @click.argument("account_id", type=int)
 @click.option("--draft", is_flag=True, help="Register the action unpublished (only your portals see it).")
 def action_definition(account_id: int, draft: bool) -> None:
-    """Print the JSON that registers ACCOUNT_ID's custom workflow action (POST /automation/v4/actions/{appId})."""
+    """Print the JSON that registers ACCOUNT_ID's custom workflow action (POST /automation/actions/2026-03/{appId})."""
     connection = connections.find(account_id, "hubspot")
     if connection is None:
         raise click.ClickException(f"Account {account_id} has no HubSpot connection: PUT /v1/connections/hubspot.")
     action_url = connections.view(connection)["action_url"]
     click.echo(json.dumps(action.definition(action_url, published=not draft), indent=2))
     app_id = (connection.settings or {}).get("app_id")
-    target = f"/automation/v4/actions/{app_id}" if app_id else "/automation/v4/actions/<your app id>"
+    target = action.DEFINITIONS_PATH.replace("{appId}", str(app_id) if app_id else "<your app id>")
     click.echo(f"POST it to https://api.hubapi.com{target} with your developer API key.", err=True)
 
 

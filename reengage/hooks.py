@@ -7,6 +7,7 @@ published. Each item is rendered by its trigger, exactly as a poll shows it, and
 the clock hands due deliveries to jobs, which POST them (connectors.webhook) and record each attempt.
 """
 
+import base64
 import json
 import secrets
 import time
@@ -23,14 +24,16 @@ from connectors import webhook
 from connectors.errors import ConnectorError
 from reengage.models import Hook, HookDelivery
 from reengage.models.event import ENGAGEMENT_TYPES
-from reengage.models.hook import IN_FLIGHT
 from reengage.platform import db, metrics, vault
 
 table = HookDelivery.__table__
 DUE = (select(table.c.id).where(table.c.status == "pending", table.c.due_at <= bindparam("now"))
        .order_by(table.c.due_at).limit(bindparam("limit")).with_for_update(skip_locked=True))
-CLAIM = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
-         .values(status="sending", attempts=table.c.attempts + 1).returning(table.c.id))
+# A POST starts: the delivery is `sending` from now (queued_at is then when its POST started).
+CLAIM = (update(table).where(table.c.id == bindparam("claim_id"), table.c.status == "queued")
+         .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now")).returning(table.c.id))
+# How an attempt reads in the history until its answer is recorded: as it stays when the POST is cut off.
+CUT_OFF = "interrupted: no answer was recorded (the job posting it stopped)"
 # Attempts kept in a delivery's history; older ones are dropped.
 HISTORY = 10
 # The longest pause between two attempts.
@@ -58,7 +61,7 @@ def target_check(url: str) -> None:
 
 def subscribe(account_id: int, event: str, target_url: str, filters: dict, label: str | None) -> tuple[Hook, str]:
     """Create a hook; (the hook, its signing secret, shown this once)."""
-    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    secret = f"{webhook.SECRET_PREFIX}{base64.b64encode(secrets.token_bytes(32)).decode()}"
     hook = Hook(account_id=account_id, event=event, target_url=target_url, filters=filters, label=label,
                 sealed_secret=vault.seal({"secret": secret}), created_at=db.utcnow())
     db.session().add(hook)
@@ -131,32 +134,56 @@ def claim_due(now: datetime, limit: int) -> list[int]:
 
 
 def stalled(now: datetime, limit: int) -> list[int]:
-    """Deliveries handed to a job long ago that never finished: queued again (a receiver dedupes on the item id)."""
-    before = now - timedelta(seconds=current_app.config["HOOK_REQUEUE_AFTER_SECONDS"])
+    """Deliveries handed to a job long ago and never taken: queued again. Those cut off mid-POST wait for their
+    next attempt (its pause as after a failure), or fail when that was their last."""
+    config = current_app.config
+    before = now - timedelta(seconds=config["HOOK_REQUEUE_AFTER_SECONDS"])
+    cut_before = now - timedelta(seconds=config["HOOK_SENDING_TIMEOUT_SECONDS"])
     with db.transaction() as db_session:
         connection = db_session.connection()
-        ids = list(connection.scalars(select(table.c.id).where(IN_FLIGHT, table.c.queued_at < before)
+        ids = list(connection.scalars(select(table.c.id).where(table.c.status == "queued", table.c.queued_at < before)
                                       .order_by(table.c.queued_at).limit(limit)))
         if ids:
-            connection.execute(update(table).where(table.c.id.in_(ids)).values(status="queued", queued_at=now))
+            connection.execute(update(table).where(table.c.id.in_(ids)).values(queued_at=now))
+        cut = list(db_session.scalars(select(HookDelivery).where(HookDelivery.status == "sending",
+                                                                 HookDelivery.queued_at < cut_before)
+                                      .order_by(HookDelivery.queued_at).limit(limit).with_for_update()))
+        for delivery in cut:
+            if delivery.attempts < config["HOOK_MAX_ATTEMPTS"]:
+                delivery.status, delivery.due_at = "pending", now + _pause(delivery.attempts)
+                delivery.reason = f"retrying after: {CUT_OFF}"
+            else:
+                delivery.status, delivery.reason = "failed", f"out of attempts; the last one was {CUT_OFF}"
     return ids
 
 
 def deliver(delivery_ids: list[int]) -> dict[str, int]:
-    """POST the given queued deliveries, each claimed by one job; answer how many ended in each state."""
-    with db.transaction() as db_session:
-        claimed = list(db_session.connection().scalars(CLAIM, {"ids": list(delivery_ids)}))
-        work = db_session.execute(select(HookDelivery, Hook).join(Hook, Hook.id == HookDelivery.hook_id)
-                                  .where(HookDelivery.id.in_(claimed)).order_by(HookDelivery.id)).all()
-        posts = [(delivery.id, hook.id, hook.event, hook.target_url, hook.sealed_secret, delivery.payload,
-                  hook.removed_at is None) for delivery, hook in work]
-    results: list[tuple[int, int, int | ConnectorError | None, float]] = []
-    for delivery_id, hook_id, event, url, sealed, payload, live in posts:
-        if not live:
-            results.append((delivery_id, hook_id, None, 0.0))
-            continue
-        results.append((delivery_id, hook_id, *_post(delivery_id, hook_id, event, url, sealed, payload)))
-    return _record(results)
+    """POST the given queued deliveries, each claimed (and its attempt recorded) just before its POST."""
+    outcomes: dict[str, int] = {}
+    for delivery_id in sorted(set(delivery_ids)):
+        with db.transaction() as db_session:
+            now = db.utcnow()
+            if db_session.connection().scalar(CLAIM, {"claim_id": delivery_id, "now": now}) is None:
+                continue  # taken by another job, or no longer waiting
+            delivery = db_session.get_one(HookDelivery, delivery_id)
+            hook = db_session.get_one(Hook, delivery.hook_id)
+            delivery.history = [*delivery.history, {"at": now.isoformat(), "status": None, "error": CUT_OFF,
+                                                    "ms": None}][-HISTORY:]
+            post = (hook.id, hook.event, hook.target_url, hook.sealed_secret, delivery.payload)
+            live = hook.removed_at is None
+        outcome, elapsed = _post(delivery_id, *post) if live else (None, 0.0)
+        with db.transaction() as db_session:
+            delivery = db_session.get_one(HookDelivery, delivery_id)
+            _apply(delivery, db_session.get_one(Hook, delivery.hook_id), outcome, elapsed, db.utcnow())
+            outcomes[delivery.status] = outcomes.get(delivery.status, 0) + 1
+    return outcomes
+
+
+def _pause(attempts: int) -> timedelta:
+    """The pause before the next attempt after `attempts` failed ones: 30 s, 1, 2, 4... minutes (by default), at
+    most an hour."""
+    first = current_app.config["HOOK_RETRY_AFTER_SECONDS"]
+    return min(timedelta(seconds=first * 2 ** (attempts - 1)), MAX_PAUSE)
 
 
 def _post(delivery_id: int, hook_id: int, event: str, url: str, sealed: str,
@@ -168,7 +195,8 @@ def _post(delivery_id: int, hook_id: int, event: str, url: str, sealed: str,
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {"Reengage-Event": event, "Reengage-Hook": str(hook_id), "Reengage-Delivery": str(delivery_id)}
         outcome: int | ConnectorError = webhook.post(url, body, secret, headers,
-                                                     current_app.config["CONNECTOR_TIMEOUT_SECONDS"])
+                                                     current_app.config["CONNECTOR_TIMEOUT_SECONDS"],
+                                                     f"msg_{delivery_id}")
     except ConnectorError as error:
         outcome = error
     except vault.SealedError as error:
@@ -180,28 +208,18 @@ def _post(delivery_id: int, hook_id: int, event: str, url: str, sealed: str,
     return outcome, seconds * 1000
 
 
-def _record(results: list[tuple[int, int, int | ConnectorError | None, float]]) -> dict[str, int]:
-    outcomes: dict[str, int] = {}
-    if not results:
-        return outcomes
-    with db.transaction() as db_session:
-        now = db.utcnow()
-        deliveries = {d.id: d for d in db_session.scalars(
-            select(HookDelivery).where(HookDelivery.id.in_([r[0] for r in results])))}
-        hooks = {h.id: h for h in db_session.scalars(select(Hook).where(Hook.id.in_({r[1] for r in results})))}
-        for delivery_id, hook_id, outcome, elapsed in results:
-            delivery = deliveries[delivery_id]
-            _apply(delivery, hooks[hook_id], outcome, elapsed, now)
-            outcomes[delivery.status] = outcomes.get(delivery.status, 0) + 1
-    return outcomes
-
-
 def _apply(delivery: HookDelivery, hook: Hook, outcome: int | ConnectorError | None, elapsed: float,
            now: datetime) -> None:
+    if delivery.status != "sending":
+        return  # settled meanwhile (the hook removed)
+    history = list(delivery.history)
+    # The attempt recorded when its POST started, now with its answer.
+    attempt: dict[str, Any] = dict(history.pop()) if history and history[-1].get("error") == CUT_OFF else {}
     if outcome is None:
         delivery.status, delivery.reason = "cancelled", f"hook removed: {hook.removed_reason}"[:500]
+        delivery.history = history
         return
-    attempt: dict[str, Any] = {"at": now.isoformat(), "status": None, "error": None, "ms": round(elapsed, 1)}
+    attempt.update({"at": attempt.get("at", now.isoformat()), "status": None, "error": None, "ms": round(elapsed, 1)})
     if isinstance(outcome, int):
         attempt["status"] = outcome
         delivery.status, delivery.delivered_at, delivery.reason = "delivered", now, None
@@ -211,11 +229,11 @@ def _apply(delivery: HookDelivery, hook: Hook, outcome: int | ConnectorError | N
             delivery.status, delivery.reason = "cancelled", "the target answered 410 Gone: the hook was removed"
             remove(hook, "the target answered 410 Gone", now)
         elif outcome.retryable and delivery.attempts < current_app.config["HOOK_MAX_ATTEMPTS"]:
-            pause = timedelta(seconds=30 * 2 ** (delivery.attempts - 1))
+            pause = _pause(delivery.attempts)
             if outcome.retry_after is not None:
-                pause = timedelta(seconds=outcome.retry_after)
-            delivery.status, delivery.due_at = "pending", now + min(pause, MAX_PAUSE)
+                pause = min(timedelta(seconds=outcome.retry_after), MAX_PAUSE)
+            delivery.status, delivery.due_at = "pending", now + pause
             delivery.reason = f"retrying after: {outcome.message}"[:500]
         else:
             delivery.status, delivery.reason = "failed", f"{outcome.kind}: {outcome.message}"[:500]
-    delivery.history = [*delivery.history, attempt][-HISTORY:]
+    delivery.history = [*history, attempt][-HISTORY:]

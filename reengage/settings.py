@@ -91,6 +91,20 @@ class MetricsSettingsSchema(Schema):
                             "example": {"email": 0.001, "sms": 0.0079}})
 
 
+class SendTimeSchema(Schema):
+    """Send-time learning: steps a day or more apart go at the contact's best hour, compared on a holdout share."""
+
+    class Meta:
+        unknown = RAISE
+
+    learn = fields.Boolean(required=True, metadata={
+        "description": "Send steps whose offset is whole days at the hour the contact engages most (inside the "
+                       "send window); false keeps the planned time.", "example": True})
+    holdout_percent = fields.Integer(load_default=20, validate=validate.Range(0, 50), metadata={
+        "description": "The share of enrollments that get the window's first slot instead, for the comparison.",
+        "example": 20})
+
+
 class FlowSettingsSchema(Schema):
     """What a flow may set for itself, over its account's settings."""
 
@@ -98,6 +112,7 @@ class FlowSettingsSchema(Schema):
         unknown = RAISE
 
     send_window = fields.Nested(SendWindowSchema)
+    send_time = fields.Nested(SendTimeSchema)
     skip_holidays = fields.Boolean(metadata={"description": "Move sends off public holidays."})
     cooldown = Duration(metadata={"description": "How long after an enrollment ends before the same flow may "
                                                  "start again for the contact.", "example": "P30D"})
@@ -130,6 +145,7 @@ DEFAULTS = {
     "skip_holidays": True,
     "frequency_cap": {"messages": 1, "per": "PT24H"},
     "cooldown": "P30D",
+    "send_time": {"learn": False, "holdout_percent": 20},
     "app_url": None,
     "metrics": {"attribution_window": "P7D", "costs": {}},
     "winback": {"executive_arr_threshold": 500_000.0, "failed_attempts_for_review": 2, "customer_stories": []},

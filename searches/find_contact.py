@@ -45,4 +45,5 @@ SEARCH = Search(
     output=ContactSchema,
     sample=[samples.UPDATED_CONTACT],
     perform=perform,
+    one_of=IDENTIFIERS,
 )

@@ -57,4 +57,5 @@ SEARCH = Search(
     output=dropoff_detected.DropoffItem,
     sample=[dropoff_detected.TRIGGER.sample],
     perform=perform,
+    one_of=tuple(CONTACT),
 )

@@ -21,3 +21,5 @@ class Search:
     sample: list[dict[str, Any]]
     # The account's items matching the loaded query, newest first.
     perform: Callable[[int, dict[str, Any]], list[dict[str, Any]]]
+    # The query names of which one is required (the input refuses a query with none of them).
+    one_of: tuple[str, ...] = ()

@@ -130,14 +130,54 @@ def test_a_delivery_whose_job_was_lost_is_posted_again(app, client, acme, receiv
     receiver.script(503)
     abandon(app, client, acme, DANA)
     [delivery] = deliveries(client, acme, hook["id"])
-    with app.app_context(), db.transaction() as session:  # as if a worker took it and died
+    with app.app_context(), db.transaction() as session:  # handed to a job that never ran
         session.execute(update(HookDelivery).where(HookDelivery.id == delivery["id"])
-                        .values(status="sending", queued_at=DEADLINE))
+                        .values(status="queued", queued_at=DEADLINE))
     tick(app, DEADLINE + timedelta(seconds=299))
     assert len(receiver.requests) == 1
     tick(app, DEADLINE + timedelta(seconds=301))
     [delivery] = deliveries(client, acme, hook["id"])
     assert len(receiver.requests) == 2 and delivery["status"] == "delivered"
+
+
+def test_a_post_cut_off_is_in_the_history_and_goes_again_within_the_attempt_limit(app, client, acme, receiver,
+                                                                                 monkeypatch):
+    from rq.timeouts import JobTimeoutException
+
+    def cut_off(*args, **kwargs):
+        raise JobTimeoutException("Task exceeded maximum timeout value")  # what RQ raises in a job it stops
+
+    app.config["HOOK_MAX_ATTEMPTS"] = 2
+    setup_sales(client, acme)
+    hook = subscribe(client, acme, f"{receiver.url}/slow")
+    monkeypatch.setattr(hooks.webhook, "post", cut_off)
+    abandon(app, client, acme, DANA)
+    [delivery] = deliveries(client, acme, hook["id"])
+    assert delivery["status"] == "sending" and delivery["attempts"] == 1
+    assert [attempt["status"] for attempt in delivery["history"]] == [None]
+    assert delivery["history"][0]["error"].startswith("interrupted")
+    tick(app, DEADLINE + timedelta(seconds=119))
+    assert deliveries(client, acme, hook["id"])[0]["status"] == "sending"
+    tick(app, DEADLINE + timedelta(seconds=121))  # cut off: the next attempt waits its pause (30 s)
+    [delivery] = deliveries(client, acme, hook["id"])
+    assert delivery["status"] == "pending" and delivery["reason"].startswith("retrying after: interrupted")
+    tick(app, DEADLINE + timedelta(seconds=152))  # cut off again: that was the last attempt
+    tick(app, DEADLINE + timedelta(seconds=400))
+    [delivery] = deliveries(client, acme, hook["id"])
+    assert delivery["status"] == "failed" and delivery["attempts"] == 2 and len(delivery["history"]) == 2
+    assert delivery["reason"].startswith("out of attempts")
+    monkeypatch.undo()
+    tick(app, DEADLINE + timedelta(hours=2))
+    assert receiver.requests == [] and deliveries(client, acme, hook["id"])[0]["attempts"] == 2
+
+
+def test_an_answered_post_is_recorded_as_one_attempt(app, client, acme, receiver):
+    setup_sales(client, acme)
+    hook = subscribe(client, acme, f"{receiver.url}/ok")
+    abandon(app, client, acme, DANA)
+    [delivery] = deliveries(client, acme, hook["id"])
+    assert delivery["status"] == "delivered" and delivery["attempts"] == 1
+    assert [(attempt["status"], attempt["error"]) for attempt in delivery["history"]] == [(200, None)]
 
 
 def test_unsubscribing_cancels_what_waits_and_is_idempotent(app, client, acme, receiver):

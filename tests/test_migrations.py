@@ -58,3 +58,48 @@ def test_hubspot_ids_become_identities_and_come_back_on_downgrade(tmp_path):
         restored = dict(connection.execute(text("SELECT email, hubspot_id FROM contacts")).all())
     engine.dispose()
     assert restored == {"dana@example.com": "5101", "lee@example.com": None}
+
+
+def test_recoveries_at_or_before_their_dropoff_become_retractions_and_come_back_on_downgrade(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = db.alembic_config(url)
+    command.upgrade(config, "0011")
+    engine = create_engine(url)
+    stamp = "'2026-01-01 00:00:00'"
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO accounts (name, created_at) VALUES ('Old', {stamp})"))
+        connection.execute(text(
+            "INSERT INTO contacts (account_id, email, properties, consent, created_at, updated_at, engagement) "
+            f"VALUES (1, 'dana@example.com', '{{}}', '{{}}', {stamp}, {stamp}, 0)"))
+        connection.execute(text(
+            "INSERT INTO flows (account_id, key, name, description, phases, goal_events, holdout_percent, settings, "
+            f"enabled, created_at, updated_at) VALUES (1, 'sales', 'Sales', '', '[]', '[]', 0, '{{}}', 1, {stamp}, "
+            f"{stamp})"))
+        # Recovered 2 h before, exactly at, and 6 h after the dropoff's own time.
+        for n, recovered in enumerate(("2026-01-02 07:00:00", "2026-01-02 09:00:00", "2026-01-02 15:00:00")):
+            connection.execute(text(
+                "INSERT INTO dropoffs (account_id, rule_key, contact_id, match_value, scenario, stage, kind, category, "
+                "intent, started_at, occurred_at, detected_at, status, recovered_at, recovery_seconds, revenue, "
+                "segment) VALUES (1, 'r', 1, :match, 's', 'sales', 'inactivity', 'inactive', 'high', "
+                "'2026-01-01 09:00:00', '2026-01-02 09:00:00', '2026-01-02 09:00:00', 'recovered', :recovered, "
+                "0, 249, '{}')"), {"match": str(n), "recovered": recovered})
+            connection.execute(text(
+                "INSERT INTO enrollments (account_id, flow_id, contact_id, dropoff_id, status, exit_reason, holdout, "
+                f"variants, source, started_at, ended_at) VALUES (1, 1, 1, :dropoff, 'exited', 'converted', 0, "
+                f"'{{}}', 'dropoff', {stamp}, :recovered)"), {"dropoff": n + 1, "recovered": recovered})
+    command.upgrade(config, "0012")
+    query = ("SELECT d.status, d.retracted_at IS NOT NULL, d.revenue, e.exit_reason FROM dropoffs d "
+             "JOIN enrollments e ON e.dropoff_id = d.id ORDER BY d.id")
+    with engine.connect() as connection:
+        upgraded = [tuple(row) for row in connection.execute(text(query))]
+    assert upgraded == [("retracted", 1, None, "retracted"), ("retracted", 1, None, "retracted"),
+                        ("recovered", 0, 249, "converted")]
+    command.downgrade(config, "0011")
+    with engine.connect() as connection:
+        restored = [tuple(row) for row in connection.execute(text(
+            "SELECT d.status, d.recovered_at IS NOT NULL, e.exit_reason FROM dropoffs d "
+            "JOIN enrollments e ON e.dropoff_id = d.id ORDER BY d.id"))]
+    engine.dispose()
+    assert restored == [("recovered", 1, "converted")] * 3

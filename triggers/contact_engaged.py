@@ -23,6 +23,7 @@ class EngagementItem(Schema):
     engagement = fields.String(metadata={"enum": list(KINDS)})
     type = fields.String()
     occurred_at = fields.AwareDateTime()
+    received_at = fields.AwareDateTime(metadata={"description": "When Reengage learnt of it: items are listed by it."})
     url = fields.String(allow_none=True, metadata={"description": "The link clicked."})
     message_id = fields.Integer(allow_none=True)
     flow = fields.String(allow_none=True)
@@ -56,7 +57,7 @@ def items(rows: Sequence[Row[Event, Contact]]) -> list[dict[str, Any]]:
         url = (event.properties or {}).get("url")
         answered.append(_ITEM.dump({
             "id": event.id, "engagement": ENGAGEMENT_TYPES[event.type], "type": event.type,
-            "occurred_at": event.occurred_at,
+            "occurred_at": event.occurred_at, "received_at": event.received_at,
             "url": url if isinstance(url, str) else None, "message_id": message.id if message else None,
             "flow": message.key if message else None, "phase": message.phase if message else None,
             "step": message.step if message else None, "contact": contact}))
@@ -84,6 +85,7 @@ TRIGGER = Trigger(
     item=EngagementItem,
     sample={
         "id": 9051, "engagement": "clicked", "type": "email.clicked", "occurred_at": "2026-11-22T10:00:00+00:00",
+        "received_at": "2026-11-22T10:00:02+00:00",
         "url": "https://app.example.com/resume/abc123", "message_id": 301, "flow": "sales", "phase": 1,
         "step": "1.reminder",
         "contact": {**samples.CONTACT, "phone": None, "properties": {}, "updated_at": "2026-11-22T10:00:00+00:00",

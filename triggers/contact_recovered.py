@@ -43,7 +43,7 @@ _ITEM = RecoveryItem()
 def query(account_id: int) -> Select[Dropoff, Contact]:
     """The account's recovered dropoffs with their contacts."""
     return (select(Dropoff, Contact).join(Contact, Contact.id == Dropoff.contact_id)
-            .where(Dropoff.account_id == account_id, RECOVERED))
+            .where(Dropoff.account_id == account_id, RECOVERED))  # a retracted dropoff has no recovered_at
 
 
 def items(rows: Sequence[Row[Dropoff, Contact]]) -> list[dict[str, Any]]:
@@ -87,7 +87,8 @@ TRIGGER = Trigger(
     label="Contact Recovered",
     description="Triggers when someone who dropped off converts: the revenue, how long it took, and the flow, phase "
                 "and message credited (the last one sent before the conversion, within the account's attribution "
-                "window).",
+                "window). A dropoff retracted because its goal happened before the deadline (and arrived late) is "
+                "a false alarm, not a recovery: it never appears here.",
     filters=(
         Filter("scenario", fields.String(), equal(Dropoff.scenario), description="Only this scenario."),
         Filter("stage", fields.String(), equal(Dropoff.stage), description="Only this funnel stage."),

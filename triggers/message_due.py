@@ -94,4 +94,5 @@ TRIGGER = Trigger(
     },
     query=query,
     items=items,
+    cursor_field="published_at",
 )

@@ -65,6 +65,13 @@ class Trigger:
     query: Callable[[int], Select[*tuple[Any, ...]]]
     # The rows of the query as items.
     items: Callable[[Sequence[Row[*tuple[Any, ...]]]], list[dict[str, Any]]]
+    # The item field that holds the listing's time (`order[0]`), when it is not named like that column.
+    cursor_field: str = ""
+
+    @property
+    def cursor(self) -> str:
+        """The item field holding the time items are listed by, newest first: Make's date marker reads it."""
+        return self.cursor_field or self.order[0].key
 
 
 def equal(column: InstrumentedAttribute[Any]) -> Callable[[Any], ColumnElement[bool]]:
@@ -116,7 +123,7 @@ def matches(trigger: Trigger, item: dict[str, Any], filters: dict[str, Any]) -> 
 def declaration(trigger: Trigger) -> dict[str, Any]:
     """What a platform needs to build the trigger: key, noun, label, description, filters and sample."""
     return {"key": trigger.key, "noun": trigger.noun, "label": trigger.label, "description": trigger.description,
-            "filters": fields_of(filters_schema(trigger)), "sample": trigger.sample}
+            "filters": fields_of(filters_schema(trigger)), "cursor": trigger.cursor, "sample": trigger.sample}
 
 
 def _filter_fields(trigger: Trigger) -> dict[str, fields.Field[Any]]:

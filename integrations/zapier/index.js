@@ -3,7 +3,7 @@
 const declarations = require('./declarations.json');
 const authentication = require('./authentication');
 const { addApiKey, handleErrors } = require('./lib/http');
-const { trigger, create, search, dropdown } = require('./lib/build');
+const { trigger, create, search, dropdown, searchOrCreate, RECORDS } = require('./lib/build');
 
 const byKey = (units) => Object.fromEntries(units.map((unit) => [unit.key, unit]));
 
@@ -13,7 +13,8 @@ module.exports = {
   authentication,
   beforeRequest: [addApiKey],
   afterResponse: [handleErrors],
-  triggers: byKey([...declarations.triggers.map(trigger), ...declarations.options.map(dropdown)]),
+  triggers: byKey([...declarations.triggers.map(trigger), ...[...declarations.options, ...RECORDS].map(dropdown)]),
   creates: byKey(declarations.actions.map(create)),
   searches: byKey(declarations.searches.map(search)),
+  searchOrCreates: byKey([searchOrCreate('find_contact', 'update_contact', 'Find or Create Contact')]),
 };

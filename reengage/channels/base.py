@@ -6,6 +6,12 @@ from typing import Any
 
 from reengage.models import Contact
 
+# What becomes of a message cut off while sending (a worker killed mid-send), by channel:
+# resend: nothing left the server before its result was recorded, so it simply goes again;
+# confirm: the provider reports what it took (an email's events): wait for that, then send again only if nothing came;
+# fail: nothing would tell whether it went, so it fails rather than risk going twice.
+INTERRUPTED = ("resend", "confirm", "fail")
+
 # A step of a flow as stored (reengage.schemas.flow.StepSchema), or a message written in an action call.
 Step = dict[str, Any]
 
@@ -55,6 +61,11 @@ class Channel:
     hints: bool = False
     # Whether the send-phase-message action may carry a message written in the call on it.
     written: bool = False
+    # What becomes of a message of this channel cut off while sending (one of INTERRUPTED).
+    interrupted: str = "fail"
+    # Whether the account's messages on this channel stay inside this server (an outbox, a publication), so
+    # that sending one has no effect until its result is recorded.
+    local: Callable[[int], bool] = lambda account_id: False
 
 
 def cta(step: Step, render: Callable[[str, str], str]) -> tuple[str, str]:

@@ -51,9 +51,14 @@ def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
     footer = f"Don't want these emails? Unsubscribe: {unsubscribe}" if unsubscribe else ""
     content["subject"] = render(step["subject"], "subject")
     content["text"] = "\n\n".join(part for part in (body, f"{label}: {url}" if url else "", footer) if part)
-    link = f'<a href="{escape(unsubscribe)}" style="color:#777">Unsubscribe</a>' if unsubscribe else ""
+    link = f'<a href="{escape(unsubscribe)}" style="color:#595959">Unsubscribe</a>' if unsubscribe else ""
     content["html"] = rendering.html(body, label, url, f"Don't want these emails? {link}" if link else "")
     return content
+
+
+def local(account_id: int) -> bool:
+    """Without an email provider connected, emails stay in the outbox."""
+    return connections.linked_kind(account_id, "email") is None
 
 
 def deliver(outgoing: Outgoing) -> Delivery:
@@ -66,4 +71,5 @@ def deliver(outgoing: Outgoing) -> Delivery:
 
 
 CHANNEL = Channel(key="email", named="An email", incomplete=incomplete, consent=consent, unreachable=unreachable,
-                  compose=compose, deliver=deliver, subject=True, templates=True, written=True)
+                  compose=compose, deliver=deliver, subject=True, templates=True, written=True,
+                  interrupted="confirm", local=local)

@@ -47,4 +47,5 @@ def deliver(outgoing: Outgoing) -> Delivery:
 
 
 CHANNEL = Channel(key="webhook", named="A webhook message", incomplete=incomplete, consent=consent,
-                  unreachable=unreachable, compose=compose, deliver=deliver, hints=True, written=True)
+                  unreachable=unreachable, compose=compose, deliver=deliver, hints=True, written=True,
+                  interrupted="resend", local=lambda account_id: True)

@@ -7,17 +7,17 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 
-from reengage.detection import watches
+from reengage.detection import rejudge, watches
 from reengage.detection.detectors import DETECTORS
 from reengage.models import Rule, Watch
 from reengage.platform import db, turns
 
 table = Watch.__table__
-OPEN_DUE: list[turns.Condition] = [watches.OPEN, table.c.deadline <= bindparam("now")]
-# The clock's queries: due watches through the partial index on the deadline, in turns between accounts
-# (each account's earliest deadline first), then each taken by one clock only (FOR UPDATE SKIP LOCKED on
+OPEN_DUE: list[turns.Condition] = [watches.OPEN, table.c.due_at <= bindparam("now")]
+# The clock's queries: due watches (deadline plus the rule's grace) through the partial index on `due_at`, in
+# turns between accounts (each account's earliest first), then each taken by one clock only (FOR UPDATE SKIP LOCKED on
 # PostgreSQL; SQLite has one writer at a time).
-DUE = turns.due_in_turns(table, OPEN_DUE, [table.c.deadline], bindparam("limit"))
+DUE = turns.due_in_turns(table, OPEN_DUE, [table.c.due_at], bindparam("limit"))
 STILL_DUE = turns.lock_still(table, OPEN_DUE, bindparam("ids", expanding=True), tuple(table.c))
 
 
@@ -28,12 +28,22 @@ def on_events(claimed: Sequence[Row]) -> None:
     query = select(Rule).where(Rule.account_id.in_(accounts), Rule.enabled.is_(True), Rule.kind.in_(DETECTORS))
     for rule in db.session().scalars(query.order_by(Rule.id)):
         rules[rule.account_id].append(rule)
-    for event in sorted(claimed, key=lambda row: (row.occurred_at, row.id)):
+    batch, rejudged, now = {event.id for event in claimed}, set(), db.utcnow()
+    # Events of one instant in the sender's key order, as a replay takes them.
+    for event in sorted(claimed, key=lambda row: (row.occurred_at, row.key)):
         for rule in rules.get(event.account_id, ()):
+            # A late event: the contact is judged again for the rule, from every event it reads, in order.
+            if (rule.id, event.contact_id) in rejudged:
+                continue
+            if rejudge.late(rule, event, batch):
+                rejudge.rejudge(rule, event.contact_id, now)
+                rejudged.add((rule.id, event.contact_id))
+                continue
             detector = DETECTORS[rule.kind]
             if event.type in detector.goals(rule.params):
                 watches.reach_goal(rule, event, verdict)
-            detector.on_event(rule, event)
+            with watches.reading(event):
+                detector.on_event(rule, event)
 
 
 def expire_due(now: datetime, limit: int) -> int:

@@ -7,7 +7,9 @@ the dropoff the clock raised while the goal was on its way.
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -16,7 +18,8 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, insert, select, text, update
 
 from reengage import hooks
-from reengage.models import Dropoff, Event, Rule, ServiceStatus, Watch
+from reengage.links.provider import of_kind
+from reengage.models import Connection, Contact, Dropoff, Event, Rule, ServiceStatus, Watch
 from reengage.outcomes.recovery import recover
 from reengage.platform import db
 
@@ -33,6 +36,19 @@ watches_table, dropoffs_table = Watch.__table__, Dropoff.__table__
 CLOSE = (update(watches_table).where(watches_table.c.id == bindparam("watch_id"))
          .values(status="closed", closed_at=bindparam("at")))
 EXPIRE = update(watches_table).where(watches_table.c.id == bindparam("watch_id")).values(status="expired")
+# The event a rule kind is reading, as (occurred_at, key): it sees only events up to that one, as if they
+# had arrived in the order they happened, so what it makes of an event never depends on what arrived after.
+_reading: ContextVar[tuple[datetime, str] | None] = ContextVar("reading", default=None)
+
+
+@contextmanager
+def reading(event: Row) -> Iterator[None]:
+    """While a rule kind reads `event`, stored events that happened after it stay out of its sight."""
+    token = _reading.set((event.occurred_at, event.key))
+    try:
+        yield
+    finally:
+        _reading.reset(token)
 
 
 @dataclass
@@ -49,17 +65,20 @@ class Verdict:
 
 
 def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, category: str = "",
-                   details: dict[str, Any] | None = None) -> Watch:
-    """The open watch of this rule, contact and match, opened by `event` or moved on by it."""
+                   details: dict[str, Any] | None = None, grace: timedelta = timedelta(0)) -> Watch:
+    """The open watch of this rule, contact and match, opened by `event` or moved on by it; the clock acts on it
+    `grace` after its deadline."""
     db_session = db.session()
     watch = _open_watch(rule, event.contact_id, match)
     if watch is None:
         watch = Watch(account_id=rule.account_id, rule_id=rule.id, contact_id=event.contact_id, match_value=match,
                       start_event_id=event.id, started_at=event.occurred_at, deadline=deadline,
+                      due_at=deadline + grace,
                       value=_value(event), currency=event.currency, category=category, details=details or {})
         db_session.add(watch)
     elif event.occurred_at >= watch.started_at:
         watch.deadline = max(watch.deadline, deadline)
+        watch.due_at = watch.deadline + grace
         watch.category = category or watch.category
         watch.details = {**watch.details, **(details or {})}
     db_session.flush()
@@ -153,19 +172,34 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
     held = select(Dropoff.rule_id, Dropoff.contact_id, Dropoff.match_value).where(ACTIVE,
                                                                                  Dropoff.contact_id.in_(contacts))
     active = {(rule_id, contact_id, match) for rule_id, contact_id, match in connection.execute(held)}
+    fresh = []
+    for watch, verdict in raising:
+        key = (watch.rule_id, watch.contact_id, watch.match_value)
+        if key not in active:
+            active.add(key)
+            fresh.append((watch, verdict))
+    rows = dropoff_rows(rules, fresh, now)
+    if rows:
+        connection.execute(insert(dropoffs_table), rows)
+        _publish(rows, now)
+
+
+def dropoff_rows(rules: dict[int, Rule], raising: Sequence[tuple[Any, Verdict]], now: datetime) -> list[dict[str, Any]]:
+    """The dropoff each expired watch becomes, with its segment, intent and readiness, as rows to insert."""
+    if not raising:
+        return []
+    connection = db.session().connection()
+    contacts = {watch.contact_id for watch, _ in raising}
     accounts = {watch.account_id for watch, _ in raising}
     activity = _activity(accounts, contacts, min(w.deadline for w, _ in raising), max(w.deadline for w, _ in raising))
     purchases = _purchases(accounts, contacts)
+    tests = set(connection.scalars(select(Contact.id).where(Contact.id.in_(contacts), Contact.test)))
     waiting = _under_maintenance({(watch.account_id, verdict.service) for watch, verdict in raising if verdict.service})
     start_ids = {watch.start_event_id for watch, _ in raising}
     starts = {event_id: properties for event_id, properties in
               connection.execute(select(Event.id, Event.properties).where(Event.id.in_(start_ids)))}
     rows = []
     for watch, verdict in raising:
-        key = (watch.rule_id, watch.contact_id, watch.match_value)
-        if key in active:
-            continue
-        active.add(key)
         rule = rules[watch.rule_id]
         moments = activity.get(watch.contact_id, [])
         recent = bisect_right(moments, watch.deadline) - bisect_right(moments, watch.deadline - ENGAGEMENT_WINDOW)
@@ -186,13 +220,12 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
             "category": verdict.category, "intent": intent, "value_at_risk": watch.value, "currency": watch.currency,
             "started_at": watch.started_at, "occurred_at": watch.deadline, "detected_at": now, "status": "open",
             "segment": segment, "service": verdict.service, "deep_link": _link(start),
+            "test": watch.contact_id in tests,
             # Outreach about a maintenance error waits until the service is back.
             "ready_at": None if (watch.account_id, verdict.service) in waiting and verdict.category == "maintenance"
             else now,
         })
-    if rows:
-        connection.execute(insert(dropoffs_table), rows)
-        _publish(rows, now)
+    return rows
 
 
 def _publish(rows: list[dict[str, Any]], now: datetime) -> None:
@@ -229,13 +262,16 @@ def events_between(rule: Rule, contact_id: int, match: str, types: list[str], si
                    until: datetime) -> list[tuple[datetime, str]]:
     """(occurred_at, type) of the stored events of `types` for this contact and match, in order."""
     query = (
-        select(Event.occurred_at, Event.type, Event.properties)
+        select(Event.occurred_at, Event.key, Event.type, Event.properties)
         .where(Event.account_id == rule.account_id, Event.contact_id == contact_id, Event.type.in_(types),
                Event.occurred_at >= since, Event.occurred_at <= until)
-        .order_by(Event.occurred_at, Event.id)
+        # Events of one instant in the sender's key order: the same whatever order they arrived in.
+        .order_by(Event.occurred_at, Event.key)
     )
-    found = []
-    for occurred_at, type_, properties in db.session().execute(query):
+    found, horizon = [], _reading.get()
+    for occurred_at, key, type_, properties in db.session().execute(query):
+        if horizon is not None and (occurred_at, key) > horizon:
+            break
         theirs = match_value(rule, properties)
         if theirs is None or theirs == match:
             found.append((occurred_at, type_))
@@ -263,14 +299,23 @@ def timestamp(raw: Any) -> datetime | None:
 
 
 def _under_maintenance(services: set[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which of these (account, service) pairs are reported under maintenance now."""
+    """Which of these (account, service) pairs are reported under maintenance now.
+
+    An account with a status source connected (Atomic) waits on every maintenance error: the source is polled
+    until the service is operational.
+    """
     if not services:
         return set()
+    accounts = {account for account, _ in services}
     query = select(ServiceStatus.account_id, ServiceStatus.service).where(
         ServiceStatus.status == "maintenance", ServiceStatus.service.in_({service for _, service in services}),
-        ServiceStatus.account_id.in_({account for account, _ in services}),
+        ServiceStatus.account_id.in_(accounts),
     )
-    return {(account, service) for account, service in db.session().execute(query)} & services
+    sources = of_kind("status")
+    polled = set(db.session().scalars(select(Connection.account_id).where(
+        Connection.account_id.in_(accounts), Connection.provider.in_(sources)))) if sources else set()
+    reported = {(account, service) for account, service in db.session().execute(query)}
+    return (reported | {pair for pair in services if pair[0] in polled}) & services
 
 
 def _purchases(accounts: set[int], contacts: set[int]) -> dict[int, int]:

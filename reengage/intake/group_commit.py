@@ -16,6 +16,9 @@ from typing import Any
 
 # A leader stops adding requests to its transaction past this many items.
 GROUP_ITEMS = 2000
+# Submissions of at most this many items are never grouped with larger ones: a single event does not wait
+# for another account's batch to be written with it, and when both kinds wait, they take turns.
+SMALL_ITEMS = 50
 # How long a leader waits for requests that are already being validated to join its group.
 GROUP_WAIT_SECONDS = 0.002
 
@@ -58,6 +61,7 @@ class GroupCommit:
         self._pending: deque[Submission] = deque()
         self._leading = False
         self._arriving = 0
+        self._took_small = False
 
     def arrive(self) -> Arrival:
         """Count a request that is on its way to `submit`."""
@@ -132,11 +136,17 @@ class GroupCommit:
             self._lock.notify_all()
 
     def _take(self) -> list[Submission]:
-        group: list[Submission] = []
-        size = 0
         with self._lock:
             self._lock.wait_for(lambda: self._arriving == 0, timeout=GROUP_WAIT_SECONDS)
-            while self._pending and (not group or size + self._pending[0].size <= GROUP_ITEMS):
-                group.append(self._pending.popleft())
-                size += group[-1].size
+            small = [submission.size <= SMALL_ITEMS for submission in self._pending]
+            # Small and large submissions are written in groups of their own, taking turns when both wait.
+            kind = small[0] if all(small) or not any(small) else not self._took_small
+            self._took_small = kind
+            group: list[Submission] = []
+            size = 0
+            for submission in list(self._pending):
+                if (submission.size <= SMALL_ITEMS) == kind and (not group or size + submission.size <= GROUP_ITEMS):
+                    group.append(submission)
+                    size += submission.size
+                    self._pending.remove(submission)
         return group

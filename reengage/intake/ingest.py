@@ -13,10 +13,11 @@ from typing import Any
 
 from flask import Flask, current_app
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from reengage.intake import fastload
-from reengage.intake.contacts import ContactResolver
+from reengage.intake.contact_rows import ContactRace, ContactRows
 from reengage.intake.group_commit import Arrival, GroupCommit, Submission
 from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
@@ -32,10 +33,15 @@ STORED = select(events_table.c.key, events_table.c.contact_id, events_table.c.id
     events_table.c.account_id == bindparam("account_id"), events_table.c.key.in_(bindparam("keys", expanding=True))
 )
 INSERT = insert(events_table)
+# A transaction-scoped lock per account that intake's retries queue on (the base keeps clear of other keys).
+SERIALIZE = text("SELECT pg_advisory_xact_lock(:key)")
+ADVISORY_BASE = 0x52450000_00000000
 INSERT_RETURNING = insert(events_table).returning(events_table.c.id)
 # A many-row INSERT ... RETURNING is several times slower on psycopg than a plain executemany;
 # past this many rows, the new ids are read back through the unique index instead.
 RETURNING_ROWS = 50
+# Tries of a transaction that met a concurrent writer; the tries after the first queue on a lock per account.
+ATTEMPTS = 4
 
 
 def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
@@ -112,7 +118,7 @@ def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
                 claimed.add(pair)
                 fresh.append((batch, index, event))
 
-    resolver = ContactResolver(db_session)
+    resolver = ContactRows(connection)
     resolver.preload((batch.account_id, event["contact"]) for batch, _, event in fresh)
     contacts = {
         (batch.account_id, event["id"]): resolver.upsert(
@@ -120,9 +126,11 @@ def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
         )
         for batch, index, event in fresh
     }
-    db_session.flush()
+    resolver.insert()
     new_ids: list[int] = []
     if fresh:
+        # In key order, as every transaction inserts them: concurrent replays wait for each other, never deadlock.
+        fresh.sort(key=lambda item: (item[0].account_id, item[2]["id"]))
         rows = [_row(batch.account_id, event, contacts[(batch.account_id, event["id"])].id)
                 for batch, _, event in fresh]
         if len(rows) <= RETURNING_ROWS:
@@ -136,6 +144,7 @@ def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
                 new_ids.extend(row.id for row in connection.execute(STORED, {"account_id": account,
                                                                              "keys": account_keys}))
 
+    resolver.update()
     stored = {(batch, index) for batch, index, _ in fresh}
     outcomes = []
     for batch in group:
@@ -151,7 +160,7 @@ def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
     return outcomes, new_ids
 
 
-def _row(account_id: int, event: dict[str, Any], contact_id: int) -> dict[str, Any]:
+def _row(account_id: int, event: dict[str, Any], contact_id: int | None) -> dict[str, Any]:
     return {
         "account_id": account_id,
         "key": event["id"],
@@ -171,7 +180,26 @@ def _where(path: str, index: int) -> str:
 
 
 def _store_in_transaction(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
-    return db.retry_on_conflict(lambda: _store(group))
+    """Store the group; when a concurrent writer got there first, again, then queued behind the others."""
+    accounts = sorted({batch.account_id for batch in group})
+    for attempt in range(ATTEMPTS):
+        try:
+            with db.transaction() as db_session:
+                if attempt:
+                    serialize(db_session.connection(), accounts)
+                return _store(group)
+        except (ContactRace, IntegrityError, OperationalError) as error:
+            if not isinstance(error, ContactRace) and not db.is_race(error):
+                raise
+    raise ApiError(503, "unavailable", "Concurrent requests kept writing the same contacts; retry shortly.",
+                   headers={"Retry-After": "1"})
+
+
+def serialize(connection: Connection, accounts: list[int]) -> None:
+    """Queue this transaction behind others writing the accounts' contacts (PostgreSQL; SQLite has one writer)."""
+    if connection.dialect.name == "postgresql":
+        for account in accounts:  # in one order, so two transactions never wait for each other's lock
+            connection.execute(SERIALIZE, {"key": ADVISORY_BASE + account})
 
 
 def _enqueue_processing(process: Callable[[list[int]], Any], event_ids: list[int]) -> None:

@@ -8,7 +8,7 @@ from reengage.models import CONSENT_CHANNELS
 from reengage.platform.db import utcnow
 from reengage.platform.fields import Country, Email, Money, Phone, Properties, Timezone
 
-IDENTIFIERS = ("external_id", "email", "phone", "hubspot_id")
+IDENTIFIERS = ("external_id", "email", "phone", "hubspot_id", "salesforce_id")
 
 
 class ContactInputSchema(Schema):
@@ -21,6 +21,8 @@ class ContactInputSchema(Schema):
     email = Email(validate=validate.Length(max=320), metadata={"example": "dana@example.com"})
     phone = Phone(metadata={"example": "+14155552671"})
     hubspot_id = fields.String(validate=validate.Length(1, 64), metadata={"example": "5101"})
+    salesforce_id = fields.String(validate=validate.Length(1, 64), metadata={
+        "description": "The contact's (or lead's) id in Salesforce.", "example": "0035g00000XyZ12AAB"})
     first_name = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={"example": "Dana"})
     last_name = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={"example": "Reyes"})
     timezone = Timezone(allow_none=True, metadata={"example": "America/Chicago"})

@@ -2,17 +2,20 @@
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, has_app_context
 from flask.cli import ScriptInfo
 
 
-def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False):
+def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False,
+        item_seconds: Callable[[Mapping[str, Any]], float] | None = None):
     """Make `func` a job: it runs in the caller's app context, or else in the worker's own app.
 
     `merge_lists=True` says the job takes one list and f(a) then f(b) may run as f(a + b).
+    `item_seconds(config)` is the longest one item of that list may take: the job's timeout follows from it
+    (reengage.platform.queue), rather than from one figure for every job.
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,6 +27,7 @@ def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False):
                 return func(*args, **kwargs)
 
         run.merge_lists = merge_lists  # type: ignore[attr-defined]
+        run.item_seconds = item_seconds  # type: ignore[attr-defined]
         return run
 
     return decorate(func) if func is not None else decorate

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from reengage import hooks
 from reengage.detection import detect
-from reengage.jobs import crm, ticks
+from reengage.jobs import crm, status, ticks
 from reengage.jobs.events import process_events
 from reengage.jobs.hooks import deliver_hooks
 from reengage.jobs.messages import send_messages
@@ -20,7 +20,7 @@ from reengage.models import Deal, Enrollment, Event
 from reengage.models.deal import TO_PUSH
 from reengage.models.enrollment import CALLBACK_DUE
 from reengage.platform import db, queue, turns
-from reengage.sending import dispatch
+from reengage.sending import dispatch, recovery
 from reengage.sequencing import assignment, enrollments
 from reengage.winback import deals as winback_deals
 
@@ -53,7 +53,8 @@ def expire_watches(at: datetime) -> int:
 
 
 def enroll_ready_dropoffs(at: datetime) -> int:
-    """Enroll dropoffs that are ready for outreach in the flows mapped to them."""
+    """Enroll dropoffs that are ready for outreach in the flows mapped to them (and those whose wait is over)."""
+    assignment.wake_waiting(at)
     return assignment.enroll_ready(at, BATCH)
 
 
@@ -71,10 +72,13 @@ def dispatch_due_messages(at: datetime) -> int:
 
 
 def requeue_stalled_messages(at: datetime) -> int:
-    """Hand queued messages whose job was lost to a job again; fail those cut off mid-send."""
-    queued = dispatch.stalled(at, BATCH)
-    if queued:
-        queue.enqueue(send_messages, queued, job_id="clock-requeue-stalled-messages")
+    """Hand queued messages whose job was lost to a job again; settle those cut off mid-send by their channel."""
+    queued = recovery.stalled(at, BATCH)
+    for start in range(0, len(queued), dispatch.CHUNK):
+        # Jobs of a send job's size (so their timeout fits); named by their first id, so while workers are
+        # down, ticks do not pile up copies.
+        chunk = queued[start:start + dispatch.CHUNK]
+        queue.enqueue(send_messages, chunk, job_id=f"clock-requeue-stalled-messages-{chunk[0]}")
     return len(queued)
 
 
@@ -98,6 +102,14 @@ def sync_closed_lost_deals(at: datetime) -> int:
     due = crm.due_deal_syncs(at)
     for connection_id in due:
         queue.enqueue(crm.sync_closed_lost, connection_id, job_id=f"clock-hubspot-deals-{connection_id}")
+    return len(due)
+
+
+def poll_service_statuses(at: datetime) -> int:
+    """Have connected status sources looked up for the services maintenance dropoffs wait on."""
+    due = status.due_polls(at)
+    for connection_id in due:
+        queue.enqueue(status.poll_services, connection_id, job_id=f"clock-status-{connection_id}")
     return len(due)
 
 
@@ -142,8 +154,8 @@ def requeue_stalled_hooks(at: datetime) -> int:
 # Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
 TASKS: tuple[Callable[[datetime], int], ...] = (
     requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
-    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals, open_winback_windows, push_winback_drafts,
-    write_hubspot_outcomes,
+    complete_holdouts, complete_workflow_callbacks, sync_closed_lost_deals, poll_service_statuses, open_winback_windows,
+    push_winback_drafts, write_hubspot_outcomes,
     # Last, so that what this tick detected, sent or recovered is delivered in the same tick.
     deliver_due_hooks, requeue_stalled_hooks,
 )

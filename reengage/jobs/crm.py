@@ -177,24 +177,48 @@ def sync_closed_lost(connection_id: int) -> int:
     if link is None:
         return 0
     crm: CRM = connections.client(link)
-    cursor = dict(link.cursor)
-    recorded, after, newest = 0, None, cursor.get("deals_modified_after")
+    # The cursor: the newest change mark handled, and the deals handled at that very mark (a query asks for the
+    # mark itself again, so that deals changed in the same instant as the last one are not lost).
+    mark, seen = link.cursor.get("deals_modified_after"), set(link.cursor.get("deals_seen_at_mark") or ())
+    recorded, after, fetched, since = 0, None, 0, mark
     while True:
-        deals, after = connections.call(link, partial(crm.closed_deals, cursor.get("deals_modified_after"), after))
+        # One query pages with `after` from the mark it started at; a new query starts at the newest mark.
+        deals, after = connections.call(link, partial(crm.closed_deals, since, after))
+        fetched += len(deals)
         for deal in deals:
+            if deal.modified is not None and deal.modified == mark and deal.id in seen:
+                continue
             if deal.won:
                 _won(link, deal)
             else:
                 _record_lost(link, connections.call(link, partial(crm.lost_deal, deal.id)))
                 recorded += 1
-        if deals:  # oldest change first; the CRM's marks need not compare as strings
-            newest = deals[-1].modified or newest
-        if after is None:
+        mark, seen = _advanced(mark, seen, deals)
+        _save_cursor(connection_id, {"deals_modified_after": mark, "deals_seen_at_mark": sorted(seen)})
+        if after is not None and crm.search_cap and fetched + len(deals) > crm.search_cap:
+            after, fetched, since = None, 0, mark  # the query can page no further: ask again from the newest mark
+        elif after is None:
             break
-    cursor.update(deals_modified_after=newest, next_sync_at=(db.utcnow() + DEAL_SYNC_EVERY).isoformat())
-    with db.transaction() as session:
-        session.execute(update(Connection).where(Connection.id == connection_id).values(cursor=cursor))
+    _save_cursor(connection_id, {"next_sync_at": (db.utcnow() + DEAL_SYNC_EVERY).isoformat()})
     return recorded
+
+
+def _advanced(mark: str | None, seen: set[str], deals: list[ClosedDeal]) -> tuple[str | None, set[str]]:
+    """The cursor past `deals` (oldest change first; the CRM's marks need not compare as strings)."""
+    for deal in deals:
+        if deal.modified is None:
+            continue
+        if deal.modified != mark:
+            mark, seen = deal.modified, set()
+        seen.add(deal.id)
+    return mark, seen
+
+
+def _save_cursor(connection_id: int, changes: dict[str, Any]) -> None:
+    """Store `changes` in the connection's cursor at once: a sync cut off resumes after the last page it handled."""
+    with db.transaction() as session:
+        connection = session.get_one(Connection, connection_id)
+        connection.cursor = {**(connection.cursor or {}), **changes}
 
 
 def _record_lost(link: connections.Linked, lost: LostDeal) -> None:
@@ -242,7 +266,14 @@ def _push(crm: CRM, link: connections.Linked, row: Any) -> str:
     body = (f"Win-back ready ({deal.priority} priority, score {deal.score}). Messenger: "
             f"{recommendation.get('messenger_label')}; channel: {recommendation.get('channel_label')}.\n\n"
             f"Subject: {deal.draft.get('subject')}\n\n{deal.draft.get('text')}")
-    return crm.create_task(contact_id, f"Win-back: {deal.name}", body, db.utcnow(), deal.owner_id, deal_id)
+    task_id = crm.create_task(contact_id, f"Win-back: {deal.name}", body, db.utcnow(), deal.owner_id, deal_id)
+    if deal_id is not None:
+        try:
+            crm.update_deal(deal_id, {"status": "winback_ready", "priority": deal.priority, "score": str(deal.score),
+                                      "window": f"{deal.window_start.date()} to {deal.window_end.date()}"})
+        except ConnectorError as error:  # the task exists: trying again would make a second one
+            log.warning("%s kept the task of deal %d but refused its fields: %s", _name(link), deal.id, error.message)
+    return task_id
 
 
 def _pushed(row: Any, link: connections.Linked | None, result: Any) -> bool:

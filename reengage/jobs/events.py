@@ -2,25 +2,35 @@
 
 A job processes at most ROUND_EVENTS events, taking turns between their accounts, and hands the
 rest back to the queue: one account's backlog waits behind another's new events, not before them.
+Within a round, events are claimed in chunks sized to take about CHUNK_SECONDS each, one
+transaction a chunk, so no transaction holds SQLite's write lock for long and requests get in
+between chunks; run in a web process, a job gives way to its requests between chunks (see busy).
 """
 
 import itertools
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from reengage import hooks
 from reengage.detection import detect
 from reengage.jobs import job
 from reengage.models import Contact, Event
 from reengage.outcomes import engagement, recovery
-from reengage.platform import db, queue
+from reengage.platform import busy, db, queue
 from reengage.winback import events as winback_events
 
 events, contacts = Event.__table__, Contact.__table__
-# Events one round claims and processes in one transaction, so a write lock is never held for long.
+# Events one job processes before handing the rest back to the queue.
 ROUND_EVENTS = 500
+# How long one chunk's transaction should take; the first chunk's size, and the bounds of later ones.
+CHUNK_SECONDS = 0.02
+FIRST_CHUNK, MAX_CHUNK = 10, 200
+# Tries of a chunk that a concurrent transaction deadlocked with.
+ATTEMPTS = 3
 PENDING = select(events.c.id, events.c.account_id).where(
     events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
 # Built once: these run for every batch of events, and building a statement costs more than running it.
@@ -29,7 +39,7 @@ CLAIM = (
     .where(events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
     .values(processed_at=bindparam("now"))
     .returning(
-        events.c.id, events.c.account_id, events.c.contact_id, events.c.type, events.c.occurred_at,
+        events.c.id, events.c.account_id, events.c.contact_id, events.c.key, events.c.type, events.c.occurred_at,
         events.c.properties, events.c.value, events.c.currency,
     )
 )
@@ -49,7 +59,8 @@ def touch_contacts(claimed: Sequence[Row]) -> None:
     for event in claimed:
         if event.contact_id not in newest or event.occurred_at > newest[event.contact_id]:
             newest[event.contact_id] = event.occurred_at
-    params = [{"contact_id": contact_id, "occurred_at": occurred_at} for contact_id, occurred_at in newest.items()]
+    # By id, the order intake updates contacts in, so concurrent transactions never wait on each other in a cycle.
+    params = [{"contact_id": contact_id, "occurred_at": at} for contact_id, at in sorted(newest.items())]
     db.session().connection().execute(TOUCH, params)
 
 
@@ -74,7 +85,7 @@ def process_events(event_ids: list[int]) -> int:
     pending = db.session().connection().execute(PENDING, {"ids": event_ids}).all()
     db.session().commit()
     ordered = in_turns(pending)
-    processed = claim_and_process(ordered[:ROUND_EVENTS])
+    processed = in_chunks(ordered[:ROUND_EVENTS])
     if len(ordered) > ROUND_EVENTS:
         # Queued behind what is waiting already (and merged with it in the embedded queue), so other
         # accounts' events go first.
@@ -82,13 +93,33 @@ def process_events(event_ids: list[int]) -> int:
     return processed
 
 
+def in_chunks(event_ids: list[int]) -> int:
+    """Process the events in order, one transaction a chunk, each chunk sized from the last one's pace."""
+    processed, size, left = 0, FIRST_CHUNK, event_ids
+    while left:
+        chunk, left = left[:size], left[size:]
+        started = time.perf_counter()
+        processed += claim_and_process(chunk)
+        took = max(time.perf_counter() - started, 1e-4)
+        size = max(1, min(MAX_CHUNK, int(len(chunk) * CHUNK_SECONDS / took)))
+        if left:
+            busy.give_way(took)
+    return processed
+
+
 def claim_and_process(event_ids: list[int]) -> int:
     """Claim the given events that no one has processed yet and process them, in one transaction."""
     if not event_ids:
         return 0
-    with db.transaction() as db_session:
-        claimed = db_session.connection().execute(CLAIM, {"ids": event_ids, "now": db.utcnow()}).all()
-        if claimed:
-            for processor in PROCESSORS:
-                processor(claimed)
-    return len(claimed)
+    for attempt in range(ATTEMPTS):
+        try:
+            with db.transaction() as db_session:
+                claimed = db_session.connection().execute(CLAIM, {"ids": event_ids, "now": db.utcnow()}).all()
+                if claimed:
+                    for processor in PROCESSORS:
+                        processor(claimed)
+            return len(claimed)
+        except OperationalError as error:  # a deadlock with another writer: nothing was kept, so again
+            if attempt == ATTEMPTS - 1 or not db.is_race(error):
+                raise
+    raise AssertionError("unreachable")

@@ -34,6 +34,9 @@ class LostDeal:
 class CRM(Protocol):
     """A connected CRM's client; each call may raise connectors.errors.ConnectorError."""
 
+    # The most results one query of closed deals can page through (None: no limit); past it, query anew.
+    search_cap: int | None
+
     def check(self) -> None:
         """Try the credentials once."""
 
@@ -49,12 +52,16 @@ class CRM(Protocol):
     def update_contact(self, contact_id: str, values: dict[str, str]) -> None:
         """Write re-engagement properties of the contact, by kind; kinds the connection does not keep are left."""
 
+    def update_deal(self, deal_id: str, values: dict[str, str]) -> None:
+        """Write win-back values of the deal, by kind (status, priority, score, window); kinds not kept are left."""
+
     def create_task(self, contact_id: str | None, title: str, body: str, due: datetime, owner_id: str | None,
                     deal_id: str | None = None) -> str:
         """Create a task on the contact and/or deal for its owner; answer the task's id."""
 
     def closed_deals(self, since: str | None, after: str | None) -> tuple[list[ClosedDeal], str | None]:
-        """One page of deals closed (won or lost) and changed since `since`, oldest change first; and the next page."""
+        """One page of deals closed (won or lost) and changed at or after the mark `since`, oldest change first; and
+        the next page of the same query (None after the last)."""
 
     def lost_deal(self, deal_id: str) -> LostDeal:
         """A closed-lost deal with its company, owner, stages and contacts."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-KINDS = ("crm", "email")
+KINDS = ("crm", "email", "status")
 EXTENSION = "reengage.providers"
 
 
@@ -15,7 +15,8 @@ class Provider:
     """One outside service: its credentials, its HTTP surface, and how a connection becomes a client."""
 
     key: str
-    # What the engine uses it for: "crm" (reengage.links.crm.CRM) or "email" (reengage.links.email.EmailSender).
+    # What the engine uses it for: "crm" (reengage.links.crm.CRM), "email" (reengage.links.email.EmailSender) or
+    # "status" (reengage.links.status.ServiceStatus).
     kind: str
     name: str
     secrets: tuple[str, ...]

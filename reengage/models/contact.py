@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reengage.models.identity import ContactIdentity
@@ -43,6 +43,8 @@ class Contact(Base):
     # Opens and clicks of our messages (and replies) raise it; the newest such moment is kept beside it.
     engagement: Mapped[int] = mapped_column(Integer, default=0)
     engaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Made by the console's "try it now": its dropoffs are marked as tests and kept out of metrics.
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Loaded with the contact (one more query for any number of contacts): matching and the API read them.
     identities: Mapped[list[ContactIdentity]] = relationship(lazy="selectin", cascade="all, delete-orphan",
                                                              passive_deletes=True)

@@ -58,6 +58,8 @@ class Deal(Base):
     category_source: Mapped[str] = mapped_column(String(20), default="inferred")
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     secondary: Mapped[list[str]] = mapped_column(Json, default=list)
+    # The words the category was read from: {category, words, source, weight} each.
+    category_evidence: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list, server_default="[]")
     score: Mapped[int] = mapped_column(Integer, default=0)
     priority: Mapped[str] = mapped_column(String(10), default="low")
     score_reasons: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)

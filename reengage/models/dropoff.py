@@ -4,15 +4,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Numeric, String, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Numeric, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
-STATUSES = ("open", "enrolled", "recovered", "dismissed")
+STATUSES = ("open", "enrolled", "recovered", "dismissed", "retracted")
 INTENTS = ("low", "medium", "high")
 ACTIVE = text("status IN ('open', 'enrolled')")
 TO_ROUTE = text("status = 'open' AND routed_at IS NULL")
+WAITING = text("waits_for_id IS NOT NULL")
 RECOVERED = text("recovered_at IS NOT NULL")
 
 
@@ -30,6 +31,8 @@ class Dropoff(Base):
         Index("ix_dropoffs_contact", "contact_id", "rule_id"),
         # The clock enrolls ready dropoffs through this index: a tick costs what is ready.
         Index("ix_dropoffs_to_route", "ready_at", postgresql_where=TO_ROUTE, sqlite_where=TO_ROUTE),
+        # Dropoffs waiting for their contact's enrollment in the same flow to end.
+        Index("ix_dropoffs_waiting", "waits_for_id", postgresql_where=WAITING, sqlite_where=WAITING),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -54,6 +57,8 @@ class Dropoff(Base):
     recovery_seconds: Mapped[int | None] = mapped_column()
     revenue: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A false alarm: its goal turned out to have happened by the deadline (it arrived late). Counted nowhere.
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The outside service a known error came from, and when outreach may begin: a maintenance
     # dropoff stays unready while its service is reported under maintenance.
     service: Mapped[str | None] = mapped_column(String(200))
@@ -67,6 +72,7 @@ class Dropoff(Base):
     messages_sent: Mapped[int] = mapped_column(Integer, default=0)
     messages_delivered: Mapped[int] = mapped_column(Integer, default=0)
     messages_opened: Mapped[int] = mapped_column(Integer, default=0)
+    messages_machine_opened: Mapped[int] = mapped_column(Integer, default=0)
     messages_clicked: Mapped[int] = mapped_column(Integer, default=0)
     message_cost: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=Decimal(0))
     first_touch_seconds: Mapped[float | None] = mapped_column(Float)
@@ -76,5 +82,10 @@ class Dropoff(Base):
     credited_message_id: Mapped[int | None] = mapped_column(ForeignKey(
         "messages.id", ondelete="SET NULL", name="fk_dropoffs_credited_message", use_alter=True))
     # When the clock looked for a flow to enroll it in, and what came of it.
+    # Raised for a test contact (the console's "try it now"): shown everywhere, counted in no metric.
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     route_note: Mapped[str | None] = mapped_column(String(200))
+    # The enrollment in its flow its contact was already in: looked at again once that one ends.
+    waits_for_id: Mapped[int | None] = mapped_column(ForeignKey(
+        "enrollments.id", ondelete="SET NULL", name="fk_dropoffs_waits_for", use_alter=True))

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
 STATUSES = ("active", "completed", "exited")
-EXIT_REASONS = ("converted", "unsubscribed", "bounced", "spam_report", "manual", "dismissed", "flow_deleted")
+EXIT_REASONS = ("converted", "unsubscribed", "bounced", "spam_report", "manual", "dismissed", "flow_deleted",
+                "retracted")
 ACTIVE = text("status = 'active'")
 HOLDOUT_ACTIVE = text("status = 'active' AND holdout")
 CALLBACK_DUE = text("callback_id IS NOT NULL AND callback_completed_at IS NULL AND status <> 'active'")

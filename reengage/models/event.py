@@ -12,6 +12,9 @@ from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 # Event types that count as a contact engaging (the contact.engaged trigger lists them).
 ENGAGEMENT_TYPES = {"email.opened": "opened", "email.clicked": "clicked", "email.replied": "replied",
                     "sms.replied": "replied"}
+# An email opened by a mail privacy proxy that loads every image (Apple Mail Privacy Protection), not by a
+# person: kept apart, and never engagement.
+MACHINE_OPENED = "email.machine_opened"
 # The partial index's predicate, which the trigger's query repeats word for word so the planner can use it.
 ENGAGED = text("type IN ({})".format(", ".join(f"'{name}'" for name in ENGAGEMENT_TYPES)))
 

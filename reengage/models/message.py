@@ -13,6 +13,9 @@ STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "cl
             "failed", "skipped", "held_out")
 # States a message can still leave by being sent; an exit skips these.
 PENDING = ("scheduled", "queued")
+# States of a message not finished: pending, or in flight (a retry is scheduled again). An enrollment with one
+# of these is not done.
+UNFINISHED = ("scheduled", "queued", "sending")
 # States that count against the frequency cap: it went, or is going.
 COUNTED = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked")
 IN_FLIGHT = text("status IN ('queued', 'sending')")
@@ -58,6 +61,8 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Opened by a mail privacy proxy that loads every image (SendGrid's `sg_machine_open`): no sign of a person.
+    machine_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What sending it cost: the account's `metrics.costs` for its channel when it went.
     cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))

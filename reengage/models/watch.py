@@ -18,7 +18,7 @@ class Watch(Base):
     __tablename__ = "watches"
     __table_args__ = (
         # The clock finds due watches through this index: a tick costs what is due.
-        Index("ix_watches_due", "deadline", postgresql_where=OPEN, sqlite_where=OPEN),
+        Index("ix_watches_due", "due_at", postgresql_where=OPEN, sqlite_where=OPEN),
         # At most one open watch per rule, contact and match value.
         Index("ux_watches_open", "rule_id", "contact_id", "match_value", unique=True,
               postgresql_where=OPEN, sqlite_where=OPEN),
@@ -33,6 +33,8 @@ class Watch(Base):
     start_event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the clock acts on it: the deadline plus the rule's grace for goals that arrive late (`settle`).
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default="open")
     # What the rule kind knows so far: an error's category, a session's depth, attempts seen.
     category: Mapped[str] = mapped_column(String(40), default="")

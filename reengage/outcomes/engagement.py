@@ -6,14 +6,19 @@ contact's engagement. A flow or rule can also take `email.clicked` as its goal, 
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Row, delete, select
 
 from reengage.models import Contact, Message, Suppression
+from reengage.models.event import MACHINE_OPENED
 from reengage.outcomes import tally
 from reengage.platform import db
 from reengage.sequencing import enrollments
 
+# States of a message whose send is not recorded as done although it may have gone (cut off midway, being
+# retried): any event of the provider about it says it went.
+UNSETTLED = ("sending", "queued", "scheduled", "failed")
 # How far along a sent message is; an event never moves it back.
 PROGRESS = {"sent": 0, "delivered": 1, "opened": 2, "clicked": 3}
 REACHED = {"email.delivered": ("delivered", "delivered_at"), "email.opened": ("opened", "opened_at"),
@@ -45,6 +50,8 @@ def on_events(claimed: Sequence[Row]) -> None:
 
 def _apply(event: Row, message: Message, contact: Contact) -> None:
     at, properties = event.occurred_at, event.properties
+    if message.status in UNSETTLED and message.attempts > 0:
+        went(message, at, properties)
     if event.type in REACHED:
         status, column = REACHED[event.type]
         newly = []
@@ -57,6 +64,10 @@ def _apply(event: Row, message: Message, contact: Contact) -> None:
         tally.reached(message, newly)
         if PROGRESS.get(message.status, len(PROGRESS)) < PROGRESS[status]:
             message.status = status
+    elif event.type == MACHINE_OPENED:  # counted apart: it moves no status and engages no one
+        if message.machine_opened_at is None:
+            message.machine_opened_at = at
+            tally.reached(message, ["machine_opened_at"])
     elif event.type in ("email.bounced", "email.dropped"):
         if message.status in PROGRESS:
             message.status = "bounced" if event.type == "email.bounced" else "dropped"
@@ -75,3 +86,14 @@ def _apply(event: Row, message: Message, contact: Contact) -> None:
     if event.type in ENGAGEMENT:
         contact.engagement = (contact.engagement or 0) + ENGAGEMENT[event.type]
         contact.engaged_at = max(contact.engaged_at or at, at)
+
+
+def went(message: Message, at: datetime, properties: dict) -> None:
+    """Record as sent a message whose provider reports it took it, though its send was never recorded as done."""
+    message.status, message.sent_at, message.provider = "sent", message.sent_at or at, "sendgrid"
+    # SendGrid's event id of a message is its X-Message-ID followed by a dot and routing details.
+    message.provider_id = str(properties.get("sg_message_id") or "").split(".")[0][:200] or message.provider_id
+    message.reason = "recorded from the provider's events: its send was cut off before its result was stored"
+    tally.sent([message], at)
+    db.session().flush()
+    enrollments.finish_done({message.enrollment_id}, at)

@@ -1,11 +1,12 @@
-"""Conversions: a dropoff recovered, and the enrollments that end because of it."""
+"""Conversions: a dropoff recovered, and the enrollments that end because of it; or, when its goal turns out to
+have happened by its deadline, retracted as a false alarm."""
 
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, update
 
 from reengage import hooks
 from reengage.models import Dropoff, Enrollment, Flow
@@ -15,7 +16,21 @@ from reengage.sequencing import enrollments
 
 
 def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: str | None) -> None:
-    """Mark `dropoff` recovered at `at`, with the time it took and the revenue; its enrollments end converted."""
+    """Mark `dropoff` recovered at `at`, with the time it took and the revenue; its enrollments end converted.
+
+    A goal at or before the dropoff's own time retracts it instead; one earlier than a recovery already
+    recorded moves the recovery to it.
+    """
+    if at <= dropoff.occurred_at:
+        retract(dropoff, at)
+        return
+    if dropoff.status == "recovered":
+        if dropoff.recovered_at is not None and at < dropoff.recovered_at:
+            dropoff.recovered_at, dropoff.revenue = at, revenue
+            dropoff.recovery_seconds = int((at - dropoff.occurred_at).total_seconds())
+        return
+    if dropoff.status not in ("open", "enrolled"):
+        return
     # Only an enrolled dropoff has enrollments to end: recovering an open one (most of them) costs no query.
     enrolled = dropoff.status == "enrolled"
     dropoff.status, dropoff.recovered_at = "recovered", at
@@ -27,6 +42,20 @@ def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: s
         query = select(Enrollment.id).where(Enrollment.dropoff_id == dropoff.id, Enrollment.status == "active")
         enrollments.end(db.session().scalars(query), "converted", at)
     hooks.publish("contact.recovered", {dropoff.account_id: [dropoff.id]})
+
+
+def retract(dropoff: Dropoff, goal_at: datetime) -> None:
+    """A false alarm: the goal happened at `goal_at`, by the deadline, and arrived late. The dropoff counts nowhere
+    (no recovery, revenue or credit); its enrollments end `retracted`, their pending messages skipped."""
+    if dropoff.status not in ("open", "enrolled", "recovered"):
+        return
+    dropoff.status, dropoff.retracted_at = "retracted", goal_at
+    dropoff.recovered_at = dropoff.recovery_seconds = dropoff.revenue = dropoff.credited_message_id = None
+    session = db.session()
+    query = select(Enrollment.id).where(Enrollment.dropoff_id == dropoff.id, Enrollment.status == "active")
+    enrollments.end(session.scalars(query), "retracted", goal_at)
+    session.execute(update(Enrollment).where(Enrollment.dropoff_id == dropoff.id,
+                                             Enrollment.exit_reason == "converted").values(exit_reason="retracted"))
 
 
 def on_events(claimed: Sequence[Row]) -> None:

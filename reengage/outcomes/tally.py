@@ -20,7 +20,8 @@ from reengage.platform import db
 from reengage.settings import metrics_of
 
 DROPOFFS = Dropoff.__table__
-COUNTERS = {"delivered_at": "messages_delivered", "opened_at": "messages_opened", "clicked_at": "messages_clicked"}
+COUNTERS = {"delivered_at": "messages_delivered", "opened_at": "messages_opened", "clicked_at": "messages_clicked",
+            "machine_opened_at": "messages_machine_opened"}
 ENGAGING = ("opened_at", "clicked_at")
 
 
@@ -56,7 +57,7 @@ def sent(messages: list[Message], now: datetime) -> None:
 
 
 def reached(message: Message, columns: list[str]) -> None:
-    """Count a sent message's newly set `delivered_at`/`opened_at`/`clicked_at` on its dropoff."""
+    """Count a sent message's newly set `delivered_at`/`opened_at`/`clicked_at`/`machine_opened_at` on its dropoff."""
     if message.sent_at is None or not columns:
         return
     values: dict[str, Any] = {COUNTERS[column]: DROPOFFS.c[COUNTERS[column]] + 1 for column in columns}

@@ -6,6 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from reengage.platform import durations
+
 # The embedded default keeps its files in the working folder, so one command starts a server.
 EMBEDDED_DATABASE_FILE = "reengage.db"
 EMBEDDED_SECRET_FILE = ".reengage-secret"
@@ -41,14 +43,27 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": None,
     # Messages handed to a job this long ago and still queued are handed to a job again.
     "MESSAGE_REQUEUE_AFTER_SECONDS": 300,
-    # A message still `sending` this long after it was claimed was cut off mid-send: it fails rather
-    # than risk going twice.
-    "MESSAGE_SENDING_TIMEOUT_SECONDS": 900,
-    # How often a message whose provider failed for a passing reason is tried in all.
+    # A message still `sending` this long after its send started was cut off mid-send (a send takes at most
+    # CONNECTOR_TIMEOUT_SECONDS per call); what happens then is the channel's `interrupted` policy.
+    "MESSAGE_SENDING_TIMEOUT_SECONDS": 120,
+    # How long after an interrupted email's send started its provider's events may still show it went; with none
+    # by then it is sent again.
+    "MESSAGE_CONFIRM_WINDOW_SECONDS": 900,
+    # How often a message whose provider failed for a passing reason is tried in all, and the first pause
+    # before it is tried again (doubling each time after).
     "MESSAGE_MAX_ATTEMPTS": 5,
+    "MESSAGE_RETRY_AFTER_SECONDS": 60,
     # Where the SendGrid and HubSpot clients send their calls; None is the services themselves.
     "SENDGRID_API_HOST": None,
     "HUBSPOT_API_HOST": None,
+    # The longest a HubSpot record waits on our custom action (`hs_expiration_duration`). HubSpot holds a BLOCKed
+    # record one week when no duration is given and documents no maximum we could find: kept configurable.
+    "HUBSPOT_BLOCK_MAX": "P365D",
+    # Where Salesforce logins (the OAuth token endpoint) go; None is login.salesforce.com, or test.salesforce.com
+    # for a sandbox connection. The instance the token answers with is then called.
+    "SALESFORCE_LOGIN_URL": None,
+    # Where Atomic's Company Search is called; None is Atomic's production (or sandbox) API.
+    "ATOMIC_API_URL": None,
     # How long a call to an outside service may take before it counts as a passing failure.
     "CONNECTOR_TIMEOUT_SECONDS": 10.0,
     # Signed webhooks older than this are refused, so a captured request cannot be replayed later.
@@ -61,6 +76,11 @@ DEFAULTS: dict[str, Any] = {
     # How often a delivery is tried in all, and when one handed to a job that never finished goes again.
     "HOOK_MAX_ATTEMPTS": 8,
     "HOOK_REQUEUE_AFTER_SECONDS": 300,
+    # The first pause before a failed or cut-off delivery is tried again (doubling each time after, at most an hour).
+    "HOOK_RETRY_AFTER_SECONDS": 30,
+    # A delivery still `sending` this long after its POST started was cut off: the attempt is recorded as
+    # interrupted and it goes again after the usual pause, within HOOK_MAX_ATTEMPTS.
+    "HOOK_SENDING_TIMEOUT_SECONDS": 120,
     # Requests per account (Flask-Limiter's notation), counted in Redis when REDIS_URL is set; send
     # high volumes of events in batches of up to 1,000.
     "RATE_LIMIT": "3000 per minute",
@@ -75,16 +95,25 @@ DEFAULTS: dict[str, Any] = {
     # Events per account, a batch of N counting N, so one account's batches cannot starve the others; it must
     # allow a whole batch (MAX_EVENTS_PER_REQUEST).
     "EVENT_RATE_LIMIT": "60000 per minute",
+    # Event requests of one account in progress at once in one web process; more are answered 429 at once.
+    "EVENT_BATCH_CONCURRENCY": 1,
 }
 
+# The recovery delays and attempt limits, each settable from the environment (whole seconds, counts).
+RECOVERY_SETTINGS = ("EVENT_REPROCESS_AFTER_SECONDS", "MESSAGE_REQUEUE_AFTER_SECONDS",
+                     "MESSAGE_SENDING_TIMEOUT_SECONDS", "MESSAGE_CONFIRM_WINDOW_SECONDS", "MESSAGE_MAX_ATTEMPTS",
+                     "MESSAGE_RETRY_AFTER_SECONDS", "HOOK_MAX_ATTEMPTS", "HOOK_REQUEUE_AFTER_SECONDS",
+                     "HOOK_RETRY_AFTER_SECONDS", "HOOK_SENDING_TIMEOUT_SECONDS")
 ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "LOG_FORMAT", "METRICS_TOKEN", "SENTRY_DSN",
             "SENTRY_ENVIRONMENT", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
-            "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS",
-            "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT", "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS",
-            "CLOCK_STALE_INTERVALS", "CLOCK_STALE_MIN_SECONDS")
+            "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "SALESFORCE_LOGIN_URL", "ATOMIC_API_URL",
+            "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS", "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT",
+            "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS", "CLOCK_STALE_INTERVALS", "CLOCK_STALE_MIN_SECONDS",
+            "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX", "RQ_QUEUE", *RECOVERY_SETTINGS)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
-                   "CLOCK_INTERVAL_SECONDS": float, "CLOCK_STALE_INTERVALS": float, "CLOCK_STALE_MIN_SECONDS": float}
+                   "CLOCK_INTERVAL_SECONDS": float, "CLOCK_STALE_INTERVALS": float, "CLOCK_STALE_MIN_SECONDS": float,
+                   "EVENT_BATCH_CONCURRENCY": int, **{name: int for name in RECOVERY_SETTINGS}}
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -98,12 +127,19 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             except ValueError:
                 raise RuntimeError(f"{name} must be a number, not {value!r}") from None
     settings.update(overrides or {})
+    for name in RECOVERY_SETTINGS:
+        if settings[name] < (1 if name.endswith("ATTEMPTS") else 0):
+            raise RuntimeError(f"{name} must not be below {1 if name.endswith('ATTEMPTS') else 0}")
     if str(settings["LOG_LEVEL"]).upper() not in LOG_LEVELS:
         raise RuntimeError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {settings['LOG_LEVEL']!r}")
     settings["LOG_LEVEL"] = str(settings["LOG_LEVEL"]).upper()
     if str(settings["LOG_FORMAT"]).lower() not in ("json", "text"):
         raise RuntimeError(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
     settings["LOG_FORMAT"] = str(settings["LOG_FORMAT"]).lower()
+    try:
+        durations.parse(str(settings["HUBSPOT_BLOCK_MAX"]))
+    except ValueError as error:
+        raise RuntimeError(f"HUBSPOT_BLOCK_MAX: {error}") from None
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
     settings["PUBLIC_URL"] = settings["PUBLIC_URL"] or serving_url()
     settings.setdefault("SESSION_COOKIE_SECURE", str(settings["PUBLIC_URL"]).startswith("https://"))

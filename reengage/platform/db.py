@@ -200,12 +200,13 @@ def retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
             with transaction():
                 return work()
         except (IntegrityError, OperationalError) as error:
-            if attempt == attempts - 1 or not _is_race(error):
+            if attempt == attempts - 1 or not is_race(error):
                 raise
     raise AssertionError("unreachable")
 
 
-def _is_race(error: Exception) -> bool:
+def is_race(error: Exception) -> bool:
+    """Whether `error` is a concurrent writer winning a unique race or a deadlock (worth retrying)."""
     text = str(getattr(error, "orig", error)).lower()
     return "unique" in text or "duplicate key" in text or "deadlock" in text
 

@@ -23,6 +23,11 @@ def parse(text: str) -> timedelta:
     return duration
 
 
+def iso(span: timedelta) -> str:
+    """`span` in ISO 8601, to the whole second (`P61DT3H`)."""
+    return isodate.duration_isoformat(timedelta(seconds=int(span.total_seconds())))
+
+
 def offset(text: str) -> timedelta:
     """Like parse, but also takes nothing at all (`0`, `PT0S`): a step may go at once."""
     return timedelta(0) if text.strip() in ("0", "PT0S", "P0D") else parse(text)

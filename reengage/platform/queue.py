@@ -1,8 +1,9 @@
 """Hands slow work to jobs: RQ on Redis when configured, else a thread of this process."""
 
 import logging
+import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # Seconds between RQ's retries of a failed job; jobs are safe to run twice.
 RETRY_INTERVALS = [10, 60, 300]
+# What a job's timeout allows beyond the time its items may take (starting, reading, recording).
+JOB_TIMEOUT_MARGIN = 60
 # A job in one of these states has yet to run (again): enqueueing it once more would duplicate it.
 WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
@@ -87,14 +90,16 @@ class RedisQueue:
         self.connection = Redis.from_url(url)
         self.queue = Queue(name, connection=self.connection)
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
+    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None,
+                timeout: float | None = None) -> None:
         if job_id is not None:
             try:
                 if Job.fetch(job_id, connection=self.connection).get_status() in WAITING:
                     return  # the same work is already waiting for a worker
             except NoSuchJobError:
                 pass
-        self.queue.enqueue(func, *args, job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+        self.queue.enqueue(func, *args, job_id=job_id, job_timeout=timeout,
+                           retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
 
 
     def depth(self) -> dict[str, int]:
@@ -113,7 +118,20 @@ def init_app(app: Flask) -> None:
 
 def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
     """Run `func(*args)` as a job; with `job_id`, not while a job of that id still waits to run."""
-    current_app.extensions["queue"].enqueue(func, *args, job_id=job_id)
+    queue = current_app.extensions["queue"]
+    if isinstance(queue, RedisQueue):
+        queue.enqueue(func, *args, job_id=job_id, timeout=timeout_of(func, args, current_app.config))
+    else:
+        queue.enqueue(func, *args, job_id=job_id)
+
+
+def timeout_of(func: Callable[..., Any], args: tuple, config: Mapping[str, Any]) -> int | None:
+    """Seconds a job may run: what its items may take (the job's `item_seconds`) plus a margin; None for
+    jobs that do not say (RQ's default)."""
+    item_seconds = getattr(func, "item_seconds", None)
+    if item_seconds is None or not args or not isinstance(args[0], list):
+        return None
+    return math.ceil(JOB_TIMEOUT_MARGIN + len(args[0]) * item_seconds(config))
 
 
 def depth() -> dict[str, int]:

@@ -118,4 +118,4 @@ def html(text: str, cta_label: str, cta_url: str, footer: str) -> str:
                   f'padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block">'
                   f"{escape(cta_label or cta_url)}</a></p>")
     return (f'<div style="font-family:Arial,sans-serif;font-size:15px;line-height:1.5;color:#222;max-width:560px">'
-            f'{paragraphs}{button}<p style="margin:32px 0 0;font-size:12px;color:#777">{footer}</p></div>')
+            f'{paragraphs}{button}<p style="margin:32px 0 0;font-size:12px;color:#595959">{footer}</p></div>')

@@ -5,16 +5,19 @@ Every figure comes from the same queries as the API (`GET /v1/metrics`, `/v1/met
 period is None, and the page says so instead of drawing empty axes.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Integer, func, select
 
 from reengage.models import Contact, Dropoff
 from reengage.platform import db
 from reengage.results import experiments, metrics
 
 PERIODS = (7, 30, 90, 365)
+UTC_ZONE = ZoneInfo("UTC")
 LATEST = 20
 COLOURS = {"dropoffs": "#9aa5b1", "enrolled": "#5b8def", "re_engaged": "#f0a431", "recovered": "#2e9e6a",
            "held_out": "#9aa5b1", "treated": "#2e9e6a", "clicked": "#5b8def", "revenue": "#7b5ea7"}
@@ -23,9 +26,10 @@ LAYOUT = {"margin": {"l": 48, "r": 16, "t": 36, "b": 40}, "height": 300, "legend
           "plot_bgcolor": "#ffffff", "bargap": 0.25}
 
 
-def overview(account_id: int, window: timedelta, days: int, now: datetime) -> dict[str, Any]:
-    """The dashboard of the last `days` days up to `now`; A/B recoveries count within the attribution `window`."""
-    start = now - timedelta(days=days)
+def overview(account_id: int, window: timedelta, start: datetime, now: datetime, days: int | None,
+             zone: ZoneInfo = UTC_ZONE) -> dict[str, Any]:
+    """The dashboard of dropoffs detected from `start` to `now` (the last `days` days, or a custom range when None),
+    its days counted in `zone`; A/B recoveries count within the attribution `window`."""
     period = {"from": start, "to": now}
 
     def grouped(by: str) -> list[dict[str, Any]]:
@@ -38,23 +42,35 @@ def overview(account_id: int, window: timedelta, days: int, now: datetime) -> di
         "days": days, "from": start, "to": now, "totals": totals,
         "charts": {
             "funnel": _funnel(grouped("stage")),
-            "over_time": _over_time(grouped("day"), start.date(), now.date()),
+            "over_time": _over_time(daily(account_id, period, zone), start.astimezone(zone).date(),
+                                    now.astimezone(zone).date(), zone.key),
             "phases": _rates(sorted(grouped("phase"), key=lambda r: r["group"]), "Phase {}"),
             "channels": _rates(grouped("channel"), "{}"),
             "holdout": _holdout(lift),
             **{f"ab_{n}": _ab_test(test) for n, test in enumerate(ab_tests)},
         },
         "ab_tests": ab_tests, "holdout": lift, "latest": latest(account_id),
+        "revenue": revenue_by_currency(account_id, period),
     }
+
+
+def revenue_by_currency(account_id: int, period: dict[str, Any]) -> list[tuple[str | None, Decimal]]:
+    """Revenue recovered in the period per currency (the dropoff's), never summed across currencies."""
+    rows = db.session().execute(
+        select(Dropoff.currency, func.sum(Dropoff.revenue)).where(*metrics.scope(account_id, period),
+                                                                   Dropoff.revenue.is_not(None))
+        .group_by(Dropoff.currency).order_by(Dropoff.currency))
+    return [(currency, Decimal(str(total))) for currency, total in rows if total]
 
 
 def latest(account_id: int) -> list[dict[str, Any]]:
     """The newest dropoffs, with whom they are about."""
     rows = db.session().execute(
         select(Dropoff.id, Dropoff.detected_at, Dropoff.scenario, Dropoff.stage, Dropoff.status, Dropoff.value_at_risk,
-               Dropoff.currency, Dropoff.revenue, Contact.email, Contact.external_id, Contact.first_name,
-               Contact.last_name).join(Contact, Contact.id == Dropoff.contact_id)
-        .where(Dropoff.account_id == account_id).order_by(Dropoff.detected_at.desc(), Dropoff.id.desc()).limit(LATEST))
+               Dropoff.currency, Dropoff.revenue, Dropoff.test, Dropoff.contact_id, Contact.email, Contact.external_id,
+               Contact.first_name, Contact.last_name).join(Contact, Contact.id == Dropoff.contact_id)
+        .where(Dropoff.account_id == account_id, Dropoff.status != "retracted")
+        .order_by(Dropoff.detected_at.desc(), Dropoff.id.desc()).limit(LATEST))
     return [{**row._asdict(), "who": " ".join(filter(None, (row.first_name, row.last_name))) or row.email
              or row.external_id or f"contact {row.id}"} for row in rows]
 
@@ -72,7 +88,34 @@ def _funnel(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
         ("recovered", "Recovered"))], "layout": {**LAYOUT, "barmode": "group"}}
 
 
-def _over_time(rows: list[dict[str, Any]], first: date, last: date) -> dict[str, Any] | None:
+def daily(account_id: int, period: dict[str, Any], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Dropoffs, recoveries and revenue by the day in `zone` they were detected on.
+
+    The database counts per quarter hour of UTC (every time zone's offset is a whole number of quarter
+    hours), and each quarter is added to its local day here: a period costs at most 96 rows a day.
+    """
+    hour: Any
+    quarter: Any
+    if db.session().get_bind().dialect.name == "postgresql":
+        utc = func.timezone("UTC", Dropoff.detected_at)
+        hour, quarter = func.to_char(utc, "YYYY-MM-DD HH24"), func.floor(func.extract("minute", utc) / 15)
+    else:
+        hour = func.strftime("%Y-%m-%d %H", Dropoff.detected_at)
+        quarter = func.cast(func.strftime("%M", Dropoff.detected_at), Integer) / 15
+    days: dict[str, dict[str, Any]] = {}
+    for bucket, part, count, recovered, revenue in db.session().execute(
+            select(hour, quarter, func.count(), func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue))
+            .where(*metrics.scope(account_id, period)).group_by(hour, quarter)):
+        moment = datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=UTC) + timedelta(minutes=15 * int(part))
+        day = days.setdefault(moment.astimezone(zone).date().isoformat(),
+                              {"dropoffs": 0, "recovered": 0, "revenue": Decimal(0)})
+        day["dropoffs"] += count
+        day["recovered"] += recovered
+        day["revenue"] += Decimal(str(revenue or 0))
+    return [{"group": key, **figures} for key, figures in sorted(days.items())]
+
+
+def _over_time(rows: list[dict[str, Any]], first: date, last: date, zone: str) -> dict[str, Any] | None:
     if not rows:
         return None
     by_day = {row["group"]: row for row in rows}
@@ -86,7 +129,7 @@ def _over_time(rows: list[dict[str, Any]], first: date, last: date) -> dict[str,
         _bar("Recovered", days, series("recovered"), COLOURS["recovered"]),
         {"type": "scatter", "mode": "lines+markers", "name": "Revenue recovered", "x": days, "y": series("revenue"),
          "yaxis": "y2", "line": {"color": COLOURS["revenue"], "dash": "dot"}},
-    ], "layout": {**LAYOUT, "barmode": "group", "xaxis": {"title": {"text": "day detected (UTC)"}},
+    ], "layout": {**LAYOUT, "barmode": "group", "xaxis": {"title": {"text": f"day detected ({zone})"}},
                   "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "revenue"},
                              "rangemode": "tozero"}}}
 

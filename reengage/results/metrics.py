@@ -44,6 +44,7 @@ def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
     if not by_message:
         tally = (func.sum(Dropoff.messages_sent), func.sum(Dropoff.messages_delivered),
                  func.sum(Dropoff.messages_opened), func.sum(Dropoff.messages_clicked), func.sum(Dropoff.message_cost),
+                 func.sum(Dropoff.messages_machine_opened),
                  func.count(case((Dropoff.re_engaged, 1)))) if tallied else ()
         for group, count, recovered, revenue, *tallies in session.execute(select(
                 key, func.count(), func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue), *tally)
@@ -52,9 +53,10 @@ def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
             figures["dropoffs"], figures["recovered"] = count, recovered
             figures["revenue"] = Decimal(str(revenue or 0))
             if tallied:
-                sent, delivered, opened, clicked, cost, re_engaged = tallies
+                sent, delivered, opened, clicked, cost, machine_opened, re_engaged = tallies
                 figures.update(messages_sent=sent or 0, delivered=delivered or 0, opened=opened or 0,
-                               clicked=clicked or 0, cost=Decimal(str(cost or 0)), re_engaged=re_engaged)
+                               clicked=clicked or 0, cost=Decimal(str(cost or 0)), re_engaged=re_engaged,
+                               machine_opened=machine_opened or 0)
         for group, count in session.execute(select(key, func.count(distinct(Enrollment.dropoff_id))).join(
                 Dropoff, Dropoff.id == Enrollment.dropoff_id).where(*where, Enrollment.holdout.is_(False))
                 .group_by(key)):
@@ -85,12 +87,13 @@ def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters:
                 .where(*where, Message.sent_at.is_not(None), *message_where))
 
     session = db.session()
-    for group, count, delivered, opened, clicked, cost in session.execute(sent(
+    for group, count, delivered, opened, clicked, cost, machine_opened in session.execute(sent(
             key, func.count(), func.count(Message.delivered_at), func.count(Message.opened_at),
-            func.count(Message.clicked_at), func.sum(Message.cost)).group_by(key)):
+            func.count(Message.clicked_at), func.sum(Message.cost), func.count(Message.machine_opened_at))
+            .group_by(key)):
         figures = groups[group]
         figures.update(messages_sent=count, delivered=delivered, opened=opened, clicked=clicked,
-                       cost=Decimal(str(cost or 0)))
+                       cost=Decimal(str(cost or 0)), machine_opened=machine_opened)
     engaged = func.max(case((or_(Message.opened_at.is_not(None), Message.clicked_at.is_not(None)), 1), else_=0))
     for group, detected_at, first, was_engaged in session.execute(sent(
             key, Dropoff.detected_at, func.min(Message.sent_at), engaged).group_by(key, Enrollment.dropoff_id,
@@ -115,9 +118,13 @@ def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters:
 
 
 def scope(account_id: int, filters: dict[str, Any]) -> list:
-    """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters."""
-    where = [Dropoff.account_id == account_id, *(column == filters[name] for name, column
-                                                   in DROPOFF_DIMENSIONS.items() if name in filters)]
+    """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters.
+
+    Retracted dropoffs (false alarms: their goal happened in time and arrived late) count nowhere; test dropoffs
+    (the console's "try it now") are shown but never counted.
+    """
+    where = [Dropoff.account_id == account_id, Dropoff.test.is_(False), Dropoff.status != "retracted",
+             *(column == filters[name] for name, column in DROPOFF_DIMENSIONS.items() if name in filters)]
     if "from" in filters:
         where.append(Dropoff.detected_at >= filters["from"])
     if "to" in filters:
@@ -134,6 +141,7 @@ def _day():
 
 def _empty() -> dict[str, Any]:
     return {"dropoffs": 0, "enrolled": 0, "messages_sent": 0, "delivered": 0, "opened": 0, "clicked": 0,
+            "machine_opened": 0,
             "re_engaged": 0, "recovered": 0, "revenue": Decimal(0), "cost": Decimal(0), "recovery_seconds": [],
             "first_touch_seconds": []}
 
@@ -143,7 +151,8 @@ def _finish(group: Any, figures: dict[str, Any], by: str | None) -> dict[str, An
     return {
         "group": None if by is None else group.isoformat() if isinstance(group, date) else group,
         **{name: figures[name] for name in (
-            "dropoffs", "enrolled", "messages_sent", "delivered", "opened", "clicked", "re_engaged", "recovered")},
+            "dropoffs", "enrolled", "messages_sent", "delivered", "opened", "clicked", "machine_opened", "re_engaged",
+            "recovered")},
         "recovery_rate": round(recovered / dropoffs, 4) if dropoffs else None,
         "revenue": float(figures["revenue"]), "cost": float(figures["cost"]),
         "cost_per_recovery": float(round(figures["cost"] / recovered, 4)) if recovered else None,

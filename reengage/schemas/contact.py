@@ -44,6 +44,7 @@ class ContactQuerySchema(Schema):
     external_id = fields.String()
     phone = Phone()
     hubspot_id = fields.String()
+    salesforce_id = fields.String()
     limit = Int64(load_default=50, validate=validate.Range(1, 100))
 
 
@@ -58,6 +59,7 @@ class ContactRefSchema(Schema):
     email = Email(metadata={"example": "dana@example.com"})
     phone = Phone()
     hubspot_id = fields.String(validate=validate.Length(1, 64))
+    salesforce_id = fields.String(validate=validate.Length(1, 64))
 
     @validates_schema
     def _names_a_contact(self, data: dict, **_kwargs) -> None:

@@ -117,6 +117,13 @@ class EscalationSchema(Schema):
     raised_at = fields.AwareDateTime()
 
 
+class EvidenceSchema(Schema):
+    category = fields.String(metadata={"enum": list(CATEGORIES)})
+    words = fields.String(metadata={"example": "real time analytics"})
+    source = fields.String(metadata={"enum": ["reason", "notes", "competitor"]})
+    weight = fields.Float(metadata={"example": 6.0})
+
+
 class ScoreReasonSchema(Schema):
     signal = fields.String()
     label = fields.String()
@@ -129,7 +136,7 @@ class DealSchema(Schema):
 
     id = Int64()
     external_id = fields.String()
-    source = fields.String(metadata={"enum": ["api", "event", "hubspot"]})
+    source = fields.String(metadata={"enum": ["api", "event", "hubspot", "salesforce"]})
     name = fields.String()
     company = fields.String(allow_none=True)
     industry = fields.String(allow_none=True)
@@ -150,6 +157,8 @@ class DealSchema(Schema):
     category_source = fields.String(metadata={"enum": ["corrected", "stated", "inferred", "none"]})
     confidence = fields.Float(metadata={"example": 0.95})
     secondary = fields.List(fields.String(), metadata={"description": "Other categories the evidence points to."})
+    category_evidence = fields.List(fields.Nested(EvidenceSchema), metadata={
+        "description": "Why: each phrase of the loss reason or notes, or the competitor, and the weight it added."})
     correction = fields.Dict(allow_none=True)
     score = Int64(metadata={"example": 5})
     priority = fields.String(metadata={"enum": list(PRIORITIES)})

@@ -10,19 +10,22 @@ TYPES = ((fields.Boolean, "boolean"), (fields.Integer, "integer"), (fields.Float
          (fields.Decimal, "number"), (fields.DateTime, "datetime"), (fields.Dict, "dict"), (fields.List, "list"))
 
 
-def fields_of(schema: Schema, prefix: str = "") -> list[dict[str, Any]]:
-    """The fields a caller fills in, in declaration order; nested objects flattened to dotted keys."""
+def fields_of(schema: Schema, prefix: str = "", required: bool = True) -> list[dict[str, Any]]:
+    """The fields a caller fills in, in declaration order; nested objects flattened to dotted keys.
+
+    A nested field is required only when its whole chain is: `message.body` is optional while `message` is.
+    """
     found = []
     for name, field in schema.fields.items():
         if field.dump_only or name == "limit":
             continue
         key = f"{prefix}{field.data_key or name}"
         if isinstance(field, fields.Nested):
-            found += fields_of(field.schema, f"{key}.")
+            found += fields_of(field.schema, f"{key}.", required and bool(field.required))
             continue
-        entry: dict[str, Any] = {"key": key, "label": key.replace(".", " ").replace("_", " ").capitalize(),
-                                 "type": next((type_ for kind, type_ in TYPES if isinstance(field, kind)), "string"),
-                                 "required": bool(field.required), "help": field.metadata.get("description", "")}
+        entry: dict[str, Any] = {"key": key, "label": _label(key), "type": _type(field),
+                                 "required": required and bool(field.required),
+                                 "help": field.metadata.get("description", "")}
         choices = next((check.choices for check in field.validators if isinstance(check, validate.OneOf)), None)
         if choices:
             entry["choices"] = [str(choice) for choice in choices]
@@ -30,3 +33,31 @@ def fields_of(schema: Schema, prefix: str = "") -> list[dict[str, Any]]:
             entry["dynamic"] = DYNAMIC[name]
         found.append(entry)
     return found
+
+
+def outputs_of(schema: Schema) -> list[dict[str, Any]]:
+    """What an answer's items hold: key, label and type of each field; nested objects and lists keep their fields."""
+    found = []
+    for name, field in schema.fields.items():
+        if field.load_only:
+            continue
+        key = field.data_key or name
+        inner = field.inner if isinstance(field, fields.List) else field
+        entry: dict[str, Any] = {"key": key, "label": _label(key), "type": _type(field)}
+        if isinstance(inner, fields.Nested):
+            many = inner.many or isinstance(field, fields.List)
+            entry.update(type="list" if many else "dict", fields=outputs_of(inner.schema))
+        elif isinstance(field, fields.List):
+            entry["of"] = _type(field.inner)
+        if field.metadata.get("description"):
+            entry["help"] = field.metadata["description"]
+        found.append(entry)
+    return found
+
+
+def _label(key: str) -> str:
+    return key.replace(".", " ").replace("_", " ").capitalize()
+
+
+def _type(field: fields.Field[Any]) -> str:
+    return next((type_ for kind, type_ in TYPES if isinstance(field, kind)), "string")

@@ -31,6 +31,9 @@ class DropoffSchema(Schema):
     recovery_seconds = Int64(allow_none=True, metadata={"example": 5400})
     revenue = fields.Float(allow_none=True, metadata={"example": 249.0})
     dismissed_at = fields.AwareDateTime(allow_none=True)
+    retracted_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "A false alarm (status `retracted`): when its goal happened, by the deadline, though it "
+                       "arrived later. It counts nowhere."})
     service = fields.String(allow_none=True, metadata={"description": "The outside service behind a known error.",
                                                        "example": "Acme Payroll"})
     ready_at = fields.AwareDateTime(allow_none=True, metadata={

@@ -33,6 +33,8 @@ class MessageSchema(Schema):
     sent_at = fields.AwareDateTime(allow_none=True)
     delivered_at = fields.AwareDateTime(allow_none=True)
     opened_at = fields.AwareDateTime(allow_none=True)
+    machine_opened_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "When a mail privacy proxy first loaded its images (not a person opening it)."})
     clicked_at = fields.AwareDateTime(allow_none=True)
     provider = fields.String(allow_none=True, metadata={"example": "outbox"})
     provider_id = fields.String(allow_none=True)

@@ -21,8 +21,9 @@ class HookCreatedSchema(HookSchema):
     """A new subscription, with the secret its deliveries are signed with (shown this once)."""
 
     secret = fields.String(metadata={
-        "description": "Verify `Reengage-Signature: t=<unix>,v1=<hex>`: HMAC-SHA256 of `<t>.<raw body>` with it.",
-        "example": "whsec_3kq4T0m1Xw"})
+        "description": "`whsec_` and a base64 key: verify each delivery with a Standard Webhooks library and it "
+                       "(see the `delivery` callback).",
+        "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
 
 
 class AttemptSchema(Schema):

@@ -1,7 +1,7 @@
 """Sending: the clock claims due messages; a job sends each one at most once.
 
 A message moves scheduled -> queued (claimed by the clock) -> sending (claimed by one job, in
-a committed transaction, before anything leaves) -> sent, or skipped / failed / back to
+a committed transaction, just before it leaves) -> sent, or skipped / failed / back to
 scheduled. A second run of the same job finds nothing `queued` and does nothing, and an exit
 skips messages that are still scheduled or queued, so everything is checked again at send time.
 """
@@ -16,7 +16,6 @@ from sqlalchemy import bindparam, select, update
 from reengage import hooks
 from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.models import Message
-from reengage.models.message import IN_FLIGHT
 from reengage.outcomes import tally
 from reengage.platform import db, metrics, turns
 from reengage.sending import readiness
@@ -30,8 +29,13 @@ DUE = turns.due_in_turns(table, SCHEDULED_DUE, [table.c.due_at], bindparam("limi
 STILL_DUE = turns.lock_still(table, SCHEDULED_DUE, bindparam("ids", expanding=True))
 QUEUE = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
          .values(status="queued", queued_at=bindparam("now"), updated_at=bindparam("now")))
-CLAIM = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
-         .values(status="sending", attempts=table.c.attempts + 1).returning(table.c.id))
+# A send starts: its message is `sending` from now (queued_at is then when it was handed to its provider).
+CLAIM = (update(table).where(table.c.id == bindparam("claim_id"), table.c.status == "queued")
+         .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
+                 updated_at=bindparam("now")).returning(table.c.id))
+CLAIM_ALL = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
+             .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
+                     updated_at=bindparam("now")).returning(table.c.id))
 # Ids a send job takes at once: small enough that several workers share a large tick.
 CHUNK = 50
 AFTER_SEND = "reengage.after_send"
@@ -66,55 +70,52 @@ def claim_due(now: datetime, limit: int) -> list[int]:
     return claim(due(now, limit), now)
 
 
-def stalled(now: datetime, limit: int) -> list[int]:
-    """Messages queued long ago whose job never ran, to hand on again; those cut off mid-send fail."""
-    requeue_before = now - timedelta(seconds=current_app.config["MESSAGE_REQUEUE_AFTER_SECONDS"])
-    timeout_before = now - timedelta(seconds=current_app.config["MESSAGE_SENDING_TIMEOUT_SECONDS"])
-    with db.transaction() as db_session:
-        connection = db_session.connection()
-        query = (select(table.c.id, table.c.status, table.c.queued_at)
-                 .where(IN_FLIGHT, table.c.queued_at < requeue_before).order_by(table.c.queued_at).limit(limit))
-        rows = connection.execute(query).all()
-        queued = [row.id for row in rows if row.status == "queued"]
-        cut_off = [row.id for row in rows if row.status == "sending" and row.queued_at < timeout_before]
-        if cut_off:
-            connection.execute(
-                update(table).where(table.c.id.in_(cut_off), table.c.status == "sending")
-                .values(status="failed", updated_at=now,
-                        reason="interrupted while sending; not retried, since it may already have gone"))
-            log.warning("%d messages were cut off while sending and failed rather than risk going twice",
-                        len(cut_off))
-    return queued
-
-
 def send(message_ids: list[int]) -> dict[str, int]:
-    """Send the given queued messages, each at most once, CHUNK at a time; answer how many ended in each state."""
+    """Send the given queued messages, each at most once, one claim per send; answer how many ended in each state.
+
+    The checks run CHUNK at a time and leave the messages queued; each one is then claimed (`sending`, with the
+    time its send started) in the transaction that records the one before it, so a crash strands only the
+    message whose send was under way (reengage.sending.recovery settles it) and the rest wait to be handed on.
+    """
     outcomes: dict[str, int] = {}
-    # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is claimed and recorded on its own.
+    # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is checked and sent on its own.
     for start in range(0, len(message_ids), CHUNK):
         prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
-        results: list[tuple[int, Delivery | ConnectorError]] = []
+        local: dict[tuple[str, int], bool] = {}
         for channel, outgoing in prepared:
-            try:
-                results.append((outgoing.id, CHANNELS[channel].deliver(outgoing)))
-            except ConnectorError as error:
-                results.append((outgoing.id, error))
-        for outcome in _record(results):
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        went = {message_id for message_id, result in results if isinstance(result, Delivery)}
-        for hook in current_app.extensions.get(AFTER_SEND, ()):
-            hook([outgoing for _, outgoing in prepared if outgoing.id in went])
+            local.setdefault((channel, outgoing.account_id), CHANNELS[channel].local(outgoing.account_id))
+        went: list[Outgoing] = []
+        try:
+            # Sends that stay inside this server have no effect until recorded: claimed, sent and recorded at once.
+            _send_inside([pair for pair in prepared if local[(pair[0], pair[1].account_id)]], outcomes, went)
+            done: tuple[Outgoing, Delivery | ConnectorError] | None = None
+            for channel, outgoing in prepared:
+                if local[(channel, outgoing.account_id)]:
+                    continue
+                if not _settle_and_claim(done, outgoing.id, outcomes, went):
+                    done = None
+                    continue  # taken by another job, or skipped by an exit since the checks
+                try:
+                    done = (outgoing, CHANNELS[channel].deliver(outgoing))
+                except ConnectorError as error:
+                    done = (outgoing, error)
+            _settle_and_claim(done, None, outcomes, went)
+        finally:
+            # Also when the job is stopped (its timeout): what went is still noted.
+            for hook in current_app.extensions.get(AFTER_SEND, ()):
+                hook(went)
     return outcomes
 
 
 def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str, Outgoing]]:
-    """Claim the messages and check each may go now; (channel, what goes out) of those that may."""
+    """Check the queued ones of the messages may go now; (channel, what goes out) of those that may, still queued."""
     ready = []
     with db.transaction() as db_session:
-        claimed = list(db_session.connection().scalars(CLAIM, {"ids": list(message_ids)}))
-        if not claimed:
+        messages = list(db_session.scalars(select(Message).where(Message.id.in_(message_ids),
+                                                                 Message.status == "queued")
+                                           .order_by(Message.id).with_for_update()))
+        if not messages:
             return []
-        messages = list(db_session.scalars(select(Message).where(Message.id.in_(claimed)).order_by(Message.id)))
         batch, now, ended = readiness.Batch(messages), db.utcnow(), set()
         for message in messages:
             outcome = readiness.check(message, batch, now)
@@ -130,34 +131,79 @@ def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str
     return ready
 
 
-def _record(results: list[tuple[int, Delivery | ConnectorError]]) -> list[str]:
-    """Store what became of each delivery: sent, retried later, or failed."""
-    if not results:
-        return []
-    outcomes = []
+def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int], went: list[Outgoing]) -> None:
+    """Claim, send and record in one transaction messages that stay inside this server; a crash undoes it all."""
+    if not prepared:
+        return
     with db.transaction() as db_session:
         now = db.utcnow()
-        messages = {m.id: m for m in db_session.scalars(select(Message).where(
-            Message.id.in_([message_id for message_id, _ in results])))}
-        for message_id, result in results:
-            message = messages[message_id]
-            if isinstance(result, Delivery):
-                message.status, message.sent_at, message.reason = "sent", now, None
-                message.provider, message.provider_id = result.provider, result.provider_id
-            elif result.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
-                pause = result.retry_after or 60 * 2 ** (message.attempts - 1)
-                message.status, message.due_at = "scheduled", now + timedelta(seconds=pause)
-                message.reason = f"retrying after: {result.message}"[:500]
-            else:
-                message.status, message.reason = "failed", f"{result.kind}: {result.message}"[:500]
-            outcomes.append(message.status)
+        claimed = set(db_session.connection().scalars(CLAIM_ALL, {"ids": [o.id for _, o in prepared], "now": now}))
+        messages = {m.id: m for m in db_session.scalars(select(Message).where(Message.id.in_(claimed)))}
+        sent = []
+        for channel, outgoing in prepared:
+            if outgoing.id not in claimed:
+                continue
+            try:
+                result: Delivery | ConnectorError = CHANNELS[channel].deliver(outgoing)
+            except ConnectorError as error:
+                result = error
+            message = messages[outgoing.id]
+            if _record(message, result, now):
+                sent.append(message)
+                went.append(outgoing)
+            outcomes[message.status] = outcomes.get(message.status, 0) + 1
             metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
-        tally.sent([messages[message_id] for message_id, result in results if isinstance(result, Delivery)], now)
-        db_session.flush()
-        published: dict[int, list[int]] = {}
-        for message_id, result in results:
-            if isinstance(result, Delivery) and result.provider == "webhook":
-                published.setdefault(messages[message_id].account_id, []).append(message_id)
-        hooks.publish("message.due", published)
-        enrollments.finish_done({m.enrollment_id for m in messages.values()}, now)
-    return outcomes
+        _recorded(list(messages.values()), sent, now)
+
+
+def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, claim_id: int | None,
+                      outcomes: dict[str, int], went: list[Outgoing]) -> bool:
+    """In one transaction, record what became of the last send and claim the next message; whether it was claimed."""
+    if done is None and claim_id is None:
+        return False
+    with db.transaction() as db_session:
+        now = db.utcnow()
+        if done is not None:
+            # Locked: the Event Webhook may be recording the same message from its events (providers.sendgrid).
+            message = db_session.get_one(Message, done[0].id, with_for_update=True)
+            newly = _record(message, done[1], now)
+            if newly:
+                went.append(done[0])
+            outcomes[message.status] = outcomes.get(message.status, 0) + 1
+            metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
+            _recorded([message], [message] if newly else [], now)
+        if claim_id is None:
+            return False
+        return db_session.connection().scalar(CLAIM, {"claim_id": claim_id, "now": now}) is not None
+
+
+def _record(message: Message, result: Delivery | ConnectorError, now: datetime) -> bool:
+    """Store what became of one send: sent, retried later, or failed; whether it newly went."""
+    if message.status != "sending":
+        # Its provider's events recorded it as sent meanwhile (reengage.outcomes.engagement), and counted it.
+        if isinstance(result, Delivery):
+            message.provider_id = result.provider_id or message.provider_id
+        return False
+    if isinstance(result, Delivery):
+        message.status, message.sent_at, message.reason = "sent", now, None
+        message.provider, message.provider_id = result.provider, result.provider_id
+        return True
+    if result.retryable and message.attempts < current_app.config["MESSAGE_MAX_ATTEMPTS"]:
+        pause = result.retry_after or current_app.config["MESSAGE_RETRY_AFTER_SECONDS"] * 2 ** (message.attempts - 1)
+        message.status, message.due_at = "scheduled", now + timedelta(seconds=pause)
+        message.reason = f"retrying after: {result.message}"[:500]
+    else:
+        message.status, message.reason = "failed", f"{result.kind}: {result.message}"[:500]
+    return False
+
+
+def _recorded(messages: list[Message], went: list[Message], now: datetime) -> None:
+    """What follows recorded sends, for all of them at once: tallies, webhook publications, finished enrollments."""
+    tally.sent(went, now)
+    db.session().flush()
+    published: dict[int, list[int]] = {}
+    for message in went:
+        if message.provider == "webhook":
+            published.setdefault(message.account_id, []).append(message.id)
+    hooks.publish("message.due", published)
+    enrollments.finish_done({message.enrollment_id for message in messages}, now)

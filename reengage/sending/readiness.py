@@ -64,7 +64,6 @@ def check(message: Message, batch: Batch, now: datetime) -> str | None:
     if moment > now:
         # Delayed into quiet hours, a holiday or a burst: it waits for the next allowed slot.
         message.status, message.due_at, message.moved_because = "scheduled", moment, why
-        message.attempts -= 1
         return "scheduled"
     context = personalise.for_step(account.id, account.name, contact, dropoff, flow, settings, consent, message.id)
     try:
@@ -100,7 +99,7 @@ def _why_not(enrollment: Enrollment, flow: Flow, dropoff: Dropoff | None, contac
         return f"enrollment {enrollment.status}" + (f": {enrollment.exit_reason}" if enrollment.exit_reason else "")
     if flow.deleted_at is not None:
         return "the flow was deleted"
-    if dropoff is not None and dropoff.status in ("recovered", "dismissed"):
+    if dropoff is not None and dropoff.status in ("recovered", "dismissed", "retracted"):
         return f"the dropoff was {dropoff.status}"
     if step is None:
         return "the step is no longer in the flow"

@@ -1,13 +1,18 @@
-"""Routing: each dropoff ready for outreach enrolls in the flow its account mapped it to."""
+"""Routing: each dropoff ready for outreach enrolls in the flow its account mapped it to.
+
+A dropoff its flow refuses for now is looked at again: one whose contact is already in the flow waits
+for that enrollment to end (then the flow's cooldown applies), one refused by the cooldown is ready
+again when the cooldown passes. So a second lost deal of a contact gets its own win-back in turn.
+"""
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import CursorResult, bindparam, select, update
 
-from reengage.models import Account, Contact, Dropoff, Flow, FlowRoute
-from reengage.models.dropoff import TO_ROUTE
+from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, FlowRoute
+from reengage.models.dropoff import TO_ROUTE, WAITING
 from reengage.platform import db
 from reengage.sequencing import enrollments
 
@@ -54,8 +59,27 @@ def enroll_ready(now: datetime, limit: int) -> int:
                 enrollment, created = enrollments.enroll(flow, contacts[dropoff.contact_id], dropoff, now, "dropoff",
                                                          settings.get(dropoff.account_id) or {})
             except enrollments.Refused as refused:
-                dropoff.route_note = f"flow {flow.key!r} cooling down until {refused.until.isoformat()}"
+                # Ready again when the cooldown passes.
+                dropoff.routed_at, dropoff.ready_at = None, refused.until
+                dropoff.route_note = (f"flow {flow.key!r} cooling down until {refused.until.isoformat()}; "
+                                      "looked at again then")
                 continue
-            dropoff.route_note = (f"enrolled in flow {flow.key!r} (enrollment {enrollment.id})" if created else
-                                  f"already enrolled in flow {flow.key!r} (enrollment {enrollment.id})")
+            if created or enrollment.dropoff_id == dropoff.id:
+                dropoff.route_note = f"enrolled in flow {flow.key!r} (enrollment {enrollment.id})"
+                continue
+            # Its contact is in the flow for another reason: this one waits for that run to end.
+            dropoff.routed_at, dropoff.ready_at, dropoff.waits_for_id = None, None, enrollment.id
+            dropoff.route_note = (f"already enrolled in flow {flow.key!r} (enrollment {enrollment.id}); looked at "
+                                  "again when it ends")
     return len(dropoffs)
+
+
+def wake_waiting(now: datetime) -> int:
+    """Make dropoffs ready whose contact's enrollment they waited for has ended; answer how many."""
+    with db.transaction() as db_session:
+        ended = (select(Enrollment.ended_at).where(Enrollment.id == Dropoff.waits_for_id,
+                                                   Enrollment.ended_at.is_not(None)).scalar_subquery())
+        waking = (update(Dropoff).where(WAITING, Dropoff.status == "open", ended.is_not(None))
+                  .values(ready_at=ended, waits_for_id=None).execution_options(synchronize_session=False))
+        woken = cast(CursorResult[Any], db_session.execute(waking))
+    return int(woken.rowcount or 0)

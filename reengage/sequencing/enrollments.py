@@ -8,13 +8,15 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, insert, select, text, update
 
 from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
-from reengage.models.message import PENDING
-from reengage.platform import db, durations, timing
+from reengage.models.message import PENDING, UNFINISHED
+from reengage.platform import db, durations
 from reengage.platform.errors import ApiError
-from reengage.sequencing import schedule
+from reengage.sequencing import placement, schedule, sendtime
 from reengage.settings import effective
 
 messages_table = Message.__table__
+# The source of an enrollment made only to carry one message sent by an action (send-phase-message).
+ONE_MESSAGE = "message"
 # Reasons that also put the contact on the channel's suppression list.
 SUPPRESSING = ("unsubscribed", "bounced", "spam_report")
 
@@ -52,45 +54,57 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
            account_settings: dict) -> tuple[Enrollment, bool]:
     """Enroll `contact` in `flow` as of `at`, scheduling every step; (the enrollment, whether it is new).
 
-    An active enrollment in the flow is answered as it is; within the flow's cooldown after the
-    last one ended, Refused is raised.
+    An active enrollment in the flow is answered as it is, except one holding a single message sent by
+    an action (ONE_MESSAGE), which takes the flow's steps; within the flow's cooldown after the last
+    enrollment that ran the flow ended, Refused is raised.
     """
     db_session = db.session()
     active = db_session.scalar(select(Enrollment).where(
         Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.status == "active"))
-    if active is not None and not finish_if_done(active, at):
+    carrier = active if active is not None and active.source == ONE_MESSAGE else None
+    if active is not None and carrier is None and not finish_if_done(active, at):
         return active, False
     settings = effective(account_settings, flow)
+    # A single message sent by an action ran no sequence, so it starts no cooldown.
     last_end = db_session.scalar(select(func.max(Enrollment.ended_at)).where(
-        Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id))
+        Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.source != ONE_MESSAGE))
     if last_end is not None and at < last_end + schedule.cooldown(settings):
         until = last_end + schedule.cooldown(settings)
         raise Refused(f"Contact {contact.id} left flow {flow.key!r} at {last_end.isoformat()}; it may start again "
                       f"after the {settings['cooldown']} cooldown, at {until.isoformat()}.", until)
-    holdout = bucket(flow.key, contact.id, "holdout") < flow.holdout_percent
+    # A contact who already had a message of this flow is no clean holdout member.
+    holdout = carrier is None and bucket(flow.key, contact.id, "holdout") < flow.holdout_percent
     plan = steps(flow)
     variants = {f"{number}.{step['key']}": ["A", *(v["key"] for v in step["variants"])][
         bucket(flow.key, number, step["key"], contact.id) % (1 + len(step["variants"]))]
         for number, step in plan if step.get("variants")}
-    enrollment = Enrollment(account_id=flow.account_id, flow_id=flow.id, contact_id=contact.id,
-                            dropoff_id=dropoff.id if dropoff else None, holdout=holdout, variants=variants,
-                            source=source, started_at=at, status="active")
+    calendar = schedule.calendar(settings, contact)
+    learning = settings["send_time"]["learn"] and not holdout
+    if learning:
+        group = sendtime.FIRST_SLOT if bucket(flow.key, contact.id, "send_time") < settings["send_time"][
+            "holdout_percent"] else sendtime.LEARNED
+        hour, hour_source = sendtime.best_hour(contact, calendar, at) if group == sendtime.LEARNED else (
+            calendar.start.hour, "window")
+        # Recorded beside the step variants, so that the metrics compare the two groups.
+        variants = {**variants, "send_time": group, "send_hour": f"{hour:02d}:00 ({hour_source})"}
+    enrollment = carrier or Enrollment(account_id=flow.account_id, flow_id=flow.id, contact_id=contact.id,
+                                       holdout=holdout, started_at=at, status="active")
+    enrollment.dropoff_id, enrollment.variants, enrollment.source = dropoff.id if dropoff else None, variants, source
     db_session.add(enrollment)
     db_session.flush()
-    calendar, cap = schedule.calendar(settings, contact), schedule.cap(settings)
-    booked: dict[str, list[datetime]] = {}
+    # Steps the single message already is (sent by the action under the step's own name) are not scheduled again.
+    taken = set(db_session.scalars(select(Message.step).where(Message.enrollment_id == enrollment.id)))
+    plan = [(number, step) for number, step in plan if f"{number}.{step['key']}" not in taken]
     rows = []
     for number, step in sorted(plan, key=lambda item: durations.offset(item[1]["offset"])):
         key = f"{number}.{step['key']}"
-        planned = calendar.planned(at, durations.offset(step["offset"]))
-        if holdout:
-            # When it would have gone, for comparing the groups; held-out rows never count against the cap.
-            due, why = calendar.next_open(planned)
-        else:
-            if step["channel"] not in booked:
-                booked[step["channel"]] = schedule.taken(contact.id, step["channel"])
-            due, why = timing.place(planned, calendar, cap, booked[step["channel"]])
-            schedule.book(booked[step["channel"]], due)
+        offset = durations.offset(step["offset"])
+        planned = calendar.planned(at, offset)
+        if learning and sendtime.applies(offset):
+            planned = sendtime.at_hour(calendar, planned, hour)
+        # When it would have gone, for comparing the groups: held-out rows never count against the cap. The
+        # others are placed below, with the contact's other scheduled messages on the channel.
+        due, why = calendar.next_open(planned) if holdout else (planned, None)
         rows.append({"account_id": flow.account_id, "enrollment_id": enrollment.id, "flow_id": flow.id,
                      "contact_id": contact.id, "step": key, "phase": number, "channel": step["channel"],
                      "variant": variants.get(key), "status": "held_out" if holdout else "scheduled",
@@ -98,6 +112,9 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
                      "moved_because": why, "attempts": 0, "content": {}, "created_at": at, "updated_at": at})
     if rows:
         db_session.execute(insert(messages_table), rows)
+    if not holdout:
+        for channel in sorted({row["channel"] for row in rows}):
+            placement.replan(contact, channel, account_settings, at)
     if holdout:
         enrollment.ends_at = max((row["due_at"] for row in rows), default=at)
     if dropoff is not None and dropoff.status == "open":
@@ -106,15 +123,15 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
 
 
 def pending(enrollment_id: int) -> int:
-    """How many of the enrollment's messages are still to go."""
+    """How many of the enrollment's messages are not finished (still to go, or going now)."""
     return db.session().execute(select(func.count()).where(Message.enrollment_id == enrollment_id,
-                                                           Message.status.in_(PENDING))).scalar_one()
+                                                           Message.status.in_(UNFINISHED))).scalar_one()
 
 
 def finish_if_done(enrollment: Enrollment, at: datetime) -> bool:
     """Complete `enrollment` when nothing of it is left to send (a holdout's once its last step is past)."""
     pending, last = db.session().execute(
-        select(func.count().filter(Message.status.in_(PENDING)), func.max(Message.due_at))
+        select(func.count().filter(Message.status.in_(UNFINISHED)), func.max(Message.due_at))
         .where(Message.enrollment_id == enrollment.id)).one()
     if pending or (enrollment.holdout and last is not None and last > at):
         return False
@@ -137,11 +154,16 @@ def complete_holdouts(at: datetime, limit: int) -> int:
 
 
 def finish_done(enrollment_ids: Iterable[int], at: datetime) -> None:
-    """Complete those of the given active (non-holdout) enrollments that have nothing left to send."""
+    """Complete those of the given active (non-holdout) enrollments whose every message is finished."""
     ids = set(enrollment_ids)
     if not ids:
         return
-    waiting = select(Message.enrollment_id).where(Message.enrollment_id.in_(ids), Message.status.in_(PENDING))
+    # Locked first, in one order: two jobs finishing sibling messages each see the other's outcome once committed.
+    ids = set(db.session().scalars(select(Enrollment.id).where(Enrollment.id.in_(ids), Enrollment.status == "active")
+                                   .order_by(Enrollment.id).with_for_update()))
+    if not ids:
+        return
+    waiting = select(Message.enrollment_id).where(Message.enrollment_id.in_(ids), Message.status.in_(UNFINISHED))
     done = ids - set(db.session().scalars(waiting.distinct()))
     if done:
         db.session().execute(update(Enrollment.__table__).where(

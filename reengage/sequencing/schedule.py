@@ -4,12 +4,8 @@ from bisect import insort
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
-from reengage.models import Contact, Message
-from reengage.models.message import COUNTED
+from reengage.models import Contact
 from reengage.platform import durations, timing
-from reengage.platform.db import session
 
 
 def calendar(settings: dict, contact: Contact) -> timing.Calendar:
@@ -35,16 +31,6 @@ def cap(settings: dict) -> timing.Cap:
 def cooldown(settings: dict) -> timedelta:
     """How long after an enrollment ends before the same flow may start again for the contact."""
     return durations.parse(settings["cooldown"])
-
-
-def taken(contact_id: int, channel: str, excluding: int | None = None) -> list[datetime]:
-    """When the contact's other messages on `channel` went or are due to go, sorted."""
-    moment = func.coalesce(Message.sent_at, Message.due_at)
-    query = select(moment).where(Message.contact_id == contact_id, Message.channel == channel,
-                                 Message.status.in_(COUNTED))
-    if excluding is not None:
-        query = query.where(Message.id != excluding)
-    return sorted(session().scalars(query))
 
 
 def book(moments: list[datetime], moment: datetime) -> None:

@@ -3,7 +3,8 @@
 Two budgets: RATE_LIMIT counts requests, EVENT_RATE_LIMIT counts the events posted to /v1/events
 (a batch of N costs N), so one account's batches cannot take the server from the others.
 Counters live in Redis when REDIS_URL is set, so every web process shares them; otherwise in this
-process's memory (the embedded default runs one process). Health checks and the people-facing
+process's memory (see counters: no thread per request). EVENT_BATCH_CONCURRENCY caps an account's event
+requests in progress (see inflight). Health checks and the people-facing
 pages are not limited; webhooks from SendGrid and HubSpot count against their sender's address.
 """
 
@@ -14,6 +15,7 @@ from limits import parse_many
 
 from reengage.platform.auth import account_id, authenticate, hash_key, presented_key
 from reengage.platform.errors import ApiError
+from reengage.web import counters, inflight
 from reengage.web.routes import events
 
 
@@ -51,10 +53,12 @@ def check_event_limit(limit: str, largest_batch: int) -> None:
 def init_app(app: Flask) -> Limiter:
     """Limit every /v1 request to RATE_LIMIT, and posted events to EVENT_RATE_LIMIT, per account."""
     check_event_limit(app.config["EVENT_RATE_LIMIT"], app.config["MAX_EVENTS_PER_REQUEST"])
+    inflight.init_app(app, "events.post_events")
     limiter = Limiter(
         caller, app=app, default_limits=[lambda: app.config["RATE_LIMIT"]],
         default_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
-        storage_uri=app.config["REDIS_URL"] or "memory://", headers_enabled=True, key_prefix="reengage-rate",
+        storage_uri=app.config["REDIS_URL"] or f"{counters.SCHEME}://", headers_enabled=True,
+        key_prefix="reengage-rate",
         # A Redis outage must not take the API down with it: requests go unlimited meanwhile.
         swallow_errors=True,
     )

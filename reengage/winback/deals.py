@@ -13,6 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from reengage import connections, hooks
 from reengage.intake.contacts import ContactResolver
+from reengage.links.provider import of_kind
 from reengage.models import Contact, Deal, DealContact, DealOutcome, DealSignal, Escalation, ProductUpdate
 from reengage.models.deal import TO_OPEN
 from reengage.platform import db
@@ -32,7 +33,7 @@ def upsert(account_id: int, data: dict[str, Any], source: str, at: datetime) -> 
     created = deal is None
     if deal is None:
         deal = Deal(account_id=account_id, external_id=data["external_id"], source=source, stages=[], gaps=[],
-                    secondary=[], score_reasons=[], recommendation={}, draft={}, created_at=at,
+                    secondary=[], category_evidence=[], score_reasons=[], recommendation={}, draft={}, created_at=at,
                     name=data.get("name") or data["external_id"], lost_at=data.get("lost_at") or at,
                     window_start=at, window_end=at)  # worked out by assess below
         db_session.add(deal)
@@ -133,8 +134,8 @@ def assess(deal: Deal, at: datetime) -> None:
     settings, account_name = winback_of(deal.account_id)
     found = analysis.analyse(deal.loss_reason, deal.notes, deal.competitor, deal.stated_category,
                              (deal.correction or {}).get("category"))
-    deal.category, deal.category_source, deal.confidence, deal.secondary = (
-        found.category, found.source, found.confidence, found.secondary)
+    deal.category, deal.category_source, deal.confidence, deal.secondary, deal.category_evidence = (
+        found.category, found.source, found.confidence, found.secondary, found.evidence)
     signals = signals_of(deal)
     scored = score.score(signals)
     deal.score, deal.priority, deal.score_reasons = scored.points, scored.priority, scored.reasons
@@ -174,13 +175,13 @@ def _raise(deal: Deal, raised: dict[str, str], at: datetime) -> None:
 
 
 def _ready(deal: Deal, at: datetime) -> None:
-    """The window is open and the priority high or medium: once, tell subscribers and hand the draft to HubSpot."""
+    """The window is open and the priority high or medium: once, tell subscribers and hand the draft to the CRM."""
     deal.ready_at = at
     if deal.status != "lost":
         return  # the win-back is already under way
-    linked = connections.find(deal.account_id, "hubspot") is not None
+    linked = any(connections.find(deal.account_id, key) is not None for key in of_kind("crm"))
     deal.push_status = "pending" if linked else "skipped"
-    deal.push_note = None if linked else "HubSpot is not connected"
+    deal.push_note = None if linked else "No CRM is connected"
     db.session().flush()
     hooks.publish("winback.ready", {deal.account_id: [deal.id]})
 

@@ -4,9 +4,11 @@ Each part is a template rendered in the same sandbox as flow steps, from what is
 the contact, the loss, the signals since and the product updates that close its gap.
 """
 
+import re
 from typing import Any
 
 from reengage.platform.rendering import render
+from reengage.winback.score import SIGNALS
 
 PARTS = ("acknowledgement", "what_changed", "value_now", "social_proof", "soft_ask", "easy_out")
 # What the contact was missing, said back to them, by category.
@@ -54,6 +56,35 @@ TEMPLATES = {
 }
 # Signals said as congratulations in the acknowledgement; the others are told as what changed.
 CONGRATULATE = ("funding", "decision_maker_change")
+# How each kind of signal is said, its summary as the detail: (when the summary is already a phrase of its
+# own, "your $50M Series B"; otherwise, the summary in brackets). Warmth is our own observation: no detail.
+PHRASES = {
+    "funding": ("{summary}", "your new funding ({detail})"),
+    "decision_maker_change": ("{summary}", "the change in your leadership team ({detail})"),
+    "product_update": ("{summary} is now part of the product", "we have shipped what was missing ({detail})"),
+    "competitor_trouble": ("{summary}", "we have heard of changes at {vendor} ({detail})"),
+    "budget_cycle": ("{summary} has begun", "a new budget cycle has begun on your side ({detail})"),
+    "relationship_warmth": ("you have kept reading our updates", "you have kept reading our updates"),
+}
+# Capitalised first words that are no names.
+COMMON = frozenset({"new", "next", "budget", "fiscal", "series", "your", "the", "a", "an", "their", "our", "won",
+                    "got", "left", "hired", "promoted", "grew"})
+# A summary that starts like this is a phrase of its own ("your promotion to VP of Data").
+OWN_PHRASE = re.compile(r"^(your|the|a|an|their|our)\b", re.IGNORECASE)
+
+
+def phrase(kind: str, summary: str | None, competitor: str | None = None) -> str:
+    """A signal said in a sentence: its kind's words, with its summary as the detail (never pasted as a verb)."""
+    own, detailed = PHRASES.get(kind, ("{summary}", "{detail}"))
+    text = " ".join((summary or "").split()).rstrip(".!")
+    if not text or text.lower() == SIGNALS.get(kind, (0, ""))[1].lower():
+        return re.sub(r" \(\{detail\}\)", "", detailed).format(vendor=competitor or "your current vendor")
+    first = text.split(" ", 1)[0]
+    if first[:1].isupper() and first[1:].islower() and (first.endswith("ed") or first.lower() in COMMON):
+        text = first.lower() + text[len(first):]  # "Raised a $40M Series B" reads lower mid-sentence; "Looker" not
+    if OWN_PHRASE.match(text):
+        return own.format(summary=re.sub(r"^their\b", "your", text))
+    return detailed.format(detail=text, vendor=competitor or "your current vendor")
 
 
 def context(deal, contact, signals: list, updates: list, stories: list[dict], sender: str) -> dict[str, Any]:
@@ -69,8 +100,9 @@ def context(deal, contact, signals: list, updates: list, stories: list[dict], se
     return {
         **values, "first_name": contact.first_name if contact else None,
         "lost_month": deal.lost_at.strftime("%B %Y"), "need": need,
-        "congratulations": [s.summary for s in signals if s.kind in CONGRATULATE],
-        "changes": [s.summary for s in signals if s.kind not in CONGRATULATE and s.kind != "product_update"],
+        "congratulations": [phrase(s.kind, s.summary) for s in signals if s.kind in CONGRATULATE],
+        "changes": [phrase(s.kind, s.summary, deal.competitor) for s in signals
+                    if s.kind not in CONGRATULATE and not (s.kind == "product_update" and update)],
         "update": {"name": update.name, "summary": update.summary} if update else None,
         "value": render(VALUE.get(deal.category, "We would like to show you what it could do for {{ company }} "
                                                  "today."), values, "value"),

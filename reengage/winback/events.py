@@ -35,6 +35,20 @@ PROPERTIES = {"name": ("dealname", "name", "deal_name"), "company": ("company", 
               "notes": ("notes", "description"), "category": ("category", "loss_category")}
 
 
+def read(props: dict[str, Any], name: str, first: str | None = None) -> str | None:
+    """The deal field `name` from an event's properties: the `first` property if given and set, else the documented."""
+    keys = (first, *PROPERTIES[name]) if first else PROPERTIES[name]
+    value = next((props[key] for key in keys if props.get(key) not in (None, "")), None)
+    return None if value is None or isinstance(value, dict | list) else str(value)[:1000]
+
+
+def analysis_of(props: dict[str, Any], reason_key: str | None = None) -> analysis.Analysis:
+    """The loss analysis of a `deal.closed_lost` event's properties, as its deal gets it (no correction yet)."""
+    stated = read(props, "category")
+    return analysis.analyse(read(props, "loss_reason", reason_key), read(props, "notes"), read(props, "competitor"),
+                            stated if stated in analysis.CATEGORIES else None)
+
+
 def on_events(claimed: Sequence[Row]) -> None:
     """Apply the deal events among `claimed` and what deal contacts did (one query when any could matter)."""
     by_contact: list[Row] = []
@@ -52,10 +66,10 @@ def on_events(claimed: Sequence[Row]) -> None:
 def _lost(event: Row) -> None:
     props = event.properties or {}
     data: dict[str, Any] = {"external_id": str(props.get("deal_id") or f"event-{event.id}")[:255]}
-    for name, keys in PROPERTIES.items():
-        value = next((props[key] for key in keys if props.get(key) not in (None, "")), None)
+    for name in PROPERTIES:
+        value = read(props, name)
         if value is not None:
-            data[name] = str(value)[:1000]
+            data[name] = value
     if data.get("category") not in analysis.CATEGORIES:
         data.pop("category", None)
     amount = number(props.get("amount")) or (Decimal(str(event.value)) if event.value is not None else None)

@@ -101,3 +101,39 @@ def test_update_contact_merges_and_matches(client, acme):
     assert second["consent"] == {"sms": False}
     assert act(client, acme, "update-contact", {"first_name": "x"}, 422)["error"]["code"] == "validation_error"
 
+
+
+def test_a_one_message_send_starts_no_cooldown_so_a_later_enroll_runs_the_flow(client, acme):
+    flow = setup_sales(client, acme)
+    act(client, acme, "update-contact", DANA)
+    sent = act(client, acme, "send-phase-message", {"external_id": "dana", "flow": "sales", "step": "1.pick-up"})
+    carrier = client.get(f"/v1/enrollments/{sent['enrollment_id']}", headers=acme.headers).json
+    assert sent["status"] == "sent" and carrier["status"] == "completed" and carrier["source"] == "message"
+    enrolled = act(client, acme, "enroll", {"external_id": "dana", "flow": "sales"})
+    assert enrolled["created"] and enrolled["id"] != carrier["id"]
+    assert enrolled["scheduled"] == sum(len(phase["steps"]) for phase in flow["phases"])
+    # A run of the sequence does start the cooldown.
+    act(client, acme, "exit", {"external_id": "dana", "flow": "sales"})
+    refused = act(client, acme, "enroll", {"external_id": "dana", "flow": "sales"}, status=409)
+    assert refused["error"]["code"] == "cooldown"
+
+
+def test_enrolling_while_a_one_message_send_is_in_flight_gives_the_rest_of_the_flow(app, client, acme):
+    from tests.support.journeys import RecordingQueue
+
+    flow = setup_sales(client, acme)
+    act(client, acme, "update-contact", DANA)
+    held = RecordingQueue()
+    original, app.extensions["queue"] = app.extensions["queue"], held
+    try:
+        queued = act(client, acme, "send-phase-message", {"external_id": "dana", "flow": "sales", "step": "1.pick-up"})
+        assert queued["status"] == "queued"
+        enrolled = act(client, acme, "enroll", {"external_id": "dana", "flow": "sales"})
+        held.run(app, WORKDAY)
+    finally:
+        app.extensions["queue"] = original
+    assert enrolled["created"] and enrolled["id"] == queued["enrollment_id"] and enrolled["source"] == "action"
+    steps = messages(client, acme, enrolled["id"])
+    assert len(steps) == sum(len(phase["steps"]) for phase in flow["phases"])
+    assert steps["1.pick-up"]["id"] == queued["id"] and steps["1.pick-up"]["status"] == "sent"
+    assert client.get(f"/v1/enrollments/{enrolled['id']}", headers=acme.headers).json["status"] == "active"

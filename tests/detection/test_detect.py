@@ -40,13 +40,14 @@ def test_goal_arriving_before_its_start_still_counts(app, client, acme):
     assert dropoffs(client, acme) == []
 
 
-def test_goal_that_happened_in_time_but_arrived_late_marks_the_dropoff_recovered(app, client, acme):
+def test_goal_that_happened_in_time_but_arrived_late_retracts_the_dropoff(app, client, acme):
     send(client, acme, "s1", "application_started")
     tick(app, timedelta(hours=25))
     assert dropoffs(client, acme)[0]["status"] == "open"
     send(client, acme, "g1", "application_completed", timedelta(hours=2), value=249)
     [dropoff] = dropoffs(client, acme)
-    assert dropoff["status"] == "recovered" and dropoff["recovery_seconds"] == 0
+    assert dropoff["status"] == "retracted" and dropoff["retracted_at"].startswith("2026-03-02T11:00:00")
+    assert dropoff["recovered_at"] is None and dropoff["recovery_seconds"] is None and dropoff["revenue"] is None
 
 
 def test_goal_after_the_dropoff_recovers_it_with_time_and_revenue(app, client, acme):

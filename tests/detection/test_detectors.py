@@ -150,7 +150,26 @@ def test_lost_deal_is_filed_under_its_loss_reason(app, client, acme, reason, sce
     [dropoff] = dropoffs(client, acme)
     assert dropoff["scenario"] == scenario and dropoff["kind"] == "closed_lost"
     assert dropoff["value_at_risk"] == 48000.0 and dropoff["match_value"] == "D-7"
-    assert dropoff["segment"]["loss_reason"] == reason
+    assert dropoff["segment"]["loss_reason"] == (reason or None)
+
+
+@pytest.mark.parametrize("key", ["loss_reason", "closed_lost_reason", "reason"])
+def test_every_documented_loss_reason_property_files_the_dropoff_as_its_deal(app, client, acme, key):
+    send(client, acme, "d1", "deal.closed_lost", contact={"email": "sam@example.com"},
+         properties={"deal_id": "D-9", key: "They picked Looker", "notes": "cheaper too"})
+    tick(app, timedelta(seconds=1))
+    [dropoff] = dropoffs(client, acme)
+    [deal] = client.get("/v1/deals", headers=acme.headers).json
+    assert dropoff["scenario"] == "closed_lost.competition" == f"closed_lost.{deal['category']}"
+    assert dropoff["segment"]["loss_reason"] == "They picked Looker"
+
+
+def test_loss_reason_comes_before_closed_lost_reason(app, client, acme):
+    send(client, acme, "d1", "deal.closed_lost", properties={
+        "deal_id": "D-9", "loss_reason": "Couldn't justify the spend", "closed_lost_reason": "Other"})
+    tick(app, timedelta(seconds=1))
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["scenario"] == "closed_lost.price" and dropoff["segment"]["loss_reason"].startswith("Couldn't")
 
 
 def test_a_deal_won_after_it_was_lost_recovers_it(app, client, acme):

@@ -1,5 +1,5 @@
-"""A local HubSpot: CRM v3 objects, search, pipelines, v4 associations and workflow callbacks, with HubSpot's
-rate-limit headers and error bodies."""
+"""A local HubSpot: CRM v3 objects, search (with its 10,000-result cap), pipelines, v4 associations and workflow
+callbacks (automation actions 2026-03), with HubSpot's rate-limit headers and error bodies."""
 
 import itertools
 from datetime import UTC, datetime
@@ -38,7 +38,7 @@ class FakeHubSpot(FakeServer):
         ("GET", r"/crm/v3/objects/deals/(\w+)", "deal_get"),
         ("GET", r"/crm/v3/objects/companies/(\w+)", "company_get"),
         ("GET", r"/crm/v3/owners/(\w+)", "owner_get"),
-        ("POST", r"/automation/v4/actions/callbacks/([\w-]+)/complete", "callback"),
+        ("POST", r"/automation/actions/callbacks/2026-03/([\w-]+)/complete", "callback"),
     )
 
     def __init__(self, token: str = "pat-na1-test-token"):
@@ -49,6 +49,10 @@ class FakeHubSpot(FakeServer):
             {"id": "closedwon", "metadata": {"isClosed": "true", "probability": "1.0"}},
             {"id": "closedlost", "metadata": {"isClosed": "true", "probability": "0.0"}}]}]
         self.deals: list[dict] = []
+        # HubSpot's search pages through 10,000 results of a query at most; a test may lower it to reach it.
+        self.search_cap = 10_000
+        # Answers for given deal searches (1 is the first), instead of results: an outage in the middle of a sync.
+        self.search_failures: dict[int, Reply] = {}
         self.deal_contacts: dict[str, list[str]] = {}
         self.deal_companies: dict[str, list[str]] = {}
         # Per deal: [(stage id, ISO time)], oldest first; a deal without one has its current stage only.
@@ -93,15 +97,22 @@ class FakeHubSpot(FakeServer):
         return Reply(200, {"results": results}, LIMITS)
 
     def deals_search(self, recorded: Recorded) -> Reply:
+        searches = len([r for r in self.requests if r.path.startswith("/crm/v3/objects/deals/search")])
+        if searches in self.search_failures:
+            return self.search_failures[searches]
         body = recorded.json
         filters = body["filterGroups"][0]["filters"]
         stages = next(f["values"] for f in filters if f["propertyName"] == "dealstage")
-        since = next((f["value"] for f in filters if f["propertyName"] == "hs_lastmodifieddate"), None)
-        matching = sorted((d for d in self.deals if d["properties"]["dealstage"] in stages
-                           and (since is None or _ms(d["properties"]["hs_lastmodifieddate"]) > _ms(since))),
+        since = next((f for f in filters if f["propertyName"] == "hs_lastmodifieddate"), None)
+        later = {"GT": int.__gt__, "GTE": int.__ge__}[since["operator"]] if since else None
+        matching = sorted((d for d in self.deals if d["properties"]["dealstage"] in stages and (
+            later is None or later(_ms(d["properties"]["hs_lastmodifieddate"]), _ms(since["value"])))),
                           key=lambda d: _ms(d["properties"]["hs_lastmodifieddate"]))
-        start = int(body.get("after") or 0)
-        page = matching[start:start + int(body.get("limit") or 10)]
+        start, limit = int(body.get("after") or 0), int(body.get("limit") or 10)
+        if start + limit > self.search_cap:
+            return error(400, f"The search API returns at most {self.search_cap} results; narrow the query.",
+                         "VALIDATION_ERROR")
+        page = matching[start:start + limit]
         answer = {"total": len(matching), "results": [record(d["id"], d["properties"]) for d in page]}
         if start + len(page) < len(matching):
             answer["paging"] = {"next": {"after": str(start + len(page))}}

@@ -2,6 +2,7 @@
 
 import json
 import re
+import ssl
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ class FakeServer:
 
     ROUTES: tuple[tuple[str, str, str], ...] = ()
 
-    def __init__(self):
+    def __init__(self, tls: ssl.SSLContext | None = None):
         self.requests: list[Recorded] = []
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -61,12 +62,15 @@ class FakeServer:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._scheme = "https" if tls else "http"
+        if tls is not None:  # for clients that only speak https (simple-salesforce)
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self._scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def script(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
         """Answer the next request (whatever it is) with this, instead of the route table."""

@@ -1,7 +1,10 @@
-"""The Zapier app's own tests (integrations/zapier/test), run against a live server started here."""
+"""The Zapier app checked by Zapier's own CLI (`zapier-platform validate`) and its own tests against a live server.
+
+Node 22 and the CLI come from the npm registry as the app's dev dependencies (the `node` package ships a Node 22
+binary to node_modules/.bin), installed once from the lock file and kept until the lock file changes.
+"""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -11,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+import dev
 from tests.support import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,16 +29,14 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def node() -> str:
-    """Node and npm, with the app's packages installed from its lock file."""
-    found, npm = shutil.which("node"), shutil.which("npm")
-    if not found or not npm:
-        require_service("Node.js", "node and npm are needed for the Zapier app's tests")
-    lock, stamp = APP / "package-lock.json", APP / "node_modules" / ".installed-lock"
-    if not stamp.exists() or stamp.read_bytes() != lock.read_bytes():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=APP, check=True, capture_output=True)
-        stamp.write_bytes(lock.read_bytes())
-    return found
+def node() -> dict[str, str]:
+    """An environment whose PATH starts with the app's own Node 22 and CLI, installed from its lock file."""
+    tools = dev.ensure_zapier_tools()
+    if tools is None:
+        require_service("Node.js", "npm is needed to install the Zapier app's Node 22 and CLI")
+    version = subprocess.run([tools / "node", "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v22."), version
+    return {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}", "DISABLE_ZAPIER_ANALYTICS": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +68,16 @@ def live_server(tmp_path_factory):
         server.wait(timeout=10)
 
 
+def test_zapier_platform_validate_finds_the_app_sound(node):
+    run = subprocess.run(["zapier-platform", "validate", "--without-style"], cwd=APP, env=node, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    assert "structurally sound" in run.stdout
+
+
 def test_the_zapier_apps_tests_pass_against_a_live_server(node, live_server):
     url, key = live_server
-    run = subprocess.run([node, "--test", "test/"], cwd=APP, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "REENGAGE_URL": url, "REENGAGE_API_KEY": key})
+    run = subprocess.run(["node", "--test", "test/*.test.js"], cwd=APP, capture_output=True, text=True, timeout=300,
+                         env={**node, "REENGAGE_URL": url, "REENGAGE_API_KEY": key})
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
     assert "# skipped 0" in run.stdout and "# fail 0" in run.stdout

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 
 from reengage.jobs import clock
@@ -105,3 +106,32 @@ def test_the_clock_sends_a_second_accounts_due_message_while_the_first_has_a_bac
     assert messages(client, globex, other["id"])["1.pick-up"]["status"] != "scheduled"
     waiting = [messages(client, acme, enrollment["id"])["1.pick-up"]["status"] for enrollment in backlog]
     assert waiting.count("scheduled") == 2
+
+
+def test_a_round_is_claimed_in_chunks_one_transaction_each_taking_turns(app, client, acme, globex, monkeypatch):
+    monkeypatch.setattr(event_jobs, "CHUNK_SECONDS", 0.0)  # every chunk after the first takes one event
+    held = RecordingQueue()
+    original, app.extensions["queue"] = app.extensions["queue"], held
+    try:
+        client.post("/v1/events", json={"events": [event(f"a-{n}") for n in range(30)]}, headers=acme.headers)
+        client.post("/v1/events", json={"events": [event(f"g-{n}") for n in range(3)]}, headers=globex.headers)
+        merged = [event_id for _, args in held.jobs for event_id in args[0]]
+        held.jobs.clear()
+        claims: list[str] = []
+        with app.app_context():
+            engine = db.engine()
+
+            def count(_conn, _cursor, statement, parameters, _context, _many) -> None:
+                if statement.lstrip().upper().startswith("UPDATE EVENTS"):
+                    claims.append(statement)
+
+            sa_event.listen(engine, "before_cursor_execute", count)
+            try:
+                assert event_jobs.process_events(merged) == 33
+            finally:
+                sa_event.remove(engine, "before_cursor_execute", count)
+    finally:
+        app.extensions["queue"] = original
+    # The first chunk, then one event a transaction (each claim its own transaction).
+    assert len(claims) == 1 + (33 - event_jobs.FIRST_CHUNK)
+    assert unprocessed(app, acme) == unprocessed(app, globex) == 0

@@ -47,3 +47,17 @@ def test_log_level_is_checked_and_case_insensitive():
     assert config.load({"SECRET_KEY": "s", "LOG_LEVEL": "debug"})["LOG_LEVEL"] == "DEBUG"
     with pytest.raises(RuntimeError, match="LOG_LEVEL must be one of"):
         config.load({"SECRET_KEY": "s", "LOG_LEVEL": "loud"})
+
+
+def test_every_recovery_delay_and_attempt_limit_is_read_from_the_environment(monkeypatch):
+    given = {name: str(index + 2) for index, name in enumerate(config.RECOVERY_SETTINGS)}
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    settings = config.load({"SECRET_KEY": "s"})
+    assert {name: settings[name] for name in given} == {name: int(value) for name, value in given.items()}
+    monkeypatch.setenv("HOOK_MAX_ATTEMPTS", "0")
+    with pytest.raises(RuntimeError, match="HOOK_MAX_ATTEMPTS must not be below 1"):
+        config.load({"SECRET_KEY": "s"})
+    monkeypatch.setenv("HOOK_MAX_ATTEMPTS", "soon")
+    with pytest.raises(RuntimeError, match="HOOK_MAX_ATTEMPTS must be a number"):
+        config.load({"SECRET_KEY": "s"})

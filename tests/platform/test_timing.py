@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reengage.platform.timing import Calendar, Cap, place
+from reengage.platform.timing import Bounds, Calendar, Cap, place
 
 WEEKDAYS = frozenset(range(5))
 NEW_YORK = Calendar(ZoneInfo("America/New_York"), time(9), time(18), WEEKDAYS, "US")
@@ -34,10 +34,10 @@ def test_before_opening_waits_for_the_same_days_opening():
     assert why == "before the send window"
 
 
-def test_a_weekend_moves_to_monday():
+def test_a_weekend_moves_to_monday_naming_every_day_it_skipped():
     moment, why = NEW_YORK.next_open(datetime(2026, 11, 7, 15, 0, tzinfo=UTC))  # Saturday
     assert local(NEW_YORK, moment).replace(tzinfo=None) == datetime(2026, 11, 9, 9, 0)
-    assert why == "not a send day (sat)"
+    assert why == "not a send day (sat, sun)"
 
 
 def test_a_public_holiday_moves_to_the_next_working_day():
@@ -86,6 +86,25 @@ def test_a_larger_cap_allows_that_many_per_span():
     assert third == first + timedelta(hours=24) and why == "frequency cap"
 
 
+def test_a_message_the_cap_pushes_past_the_window_keeps_both_reasons_in_order():
+    friday = datetime(2026, 11, 6, 21, 0, tzinfo=UTC)  # Friday 16:00 in New York, another message at 15:00
+    moment, why = place(friday, NEW_YORK, CAP, [friday - timedelta(hours=1)])
+    assert local(NEW_YORK, moment).replace(tzinfo=None) == datetime(2026, 11, 9, 9, 0)
+    assert why == "frequency cap; not a send day (sat, sun)"
+
+
+def test_a_step_that_would_leave_its_phase_takes_the_latest_slot_inside_it():
+    friday = datetime(2026, 11, 6, 23, 0, tzinfo=UTC)  # Friday 18:00 in New York: the window has closed
+    phase = Bounds(friday - timedelta(days=2), friday + timedelta(hours=12), "phase 1 (0-2 days)")
+    moment, why = place(friday, NEW_YORK, CAP, [], phase)
+    assert local(NEW_YORK, moment).replace(tzinfo=None) == datetime(2026, 11, 6, 17, 59, 59)
+    assert why == ("after the send window; not a send day (sat, sun); "
+                   "moved earlier to stay inside phase 1 (0-2 days)")
+    fully_booked = sorted(friday - timedelta(hours=h) for h in range(0, 50))
+    moment, why = place(friday, NEW_YORK, Cap(1, timedelta(hours=2)), fully_booked, phase)
+    assert moment > phase.end and why.endswith("no slot inside phase 1 (0-2 days)")
+
+
 ZONES = ["America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney", "America/Sao_Paulo", "UTC"]
 COUNTRIES = {"America/New_York": "US", "Europe/Berlin": "DE", "Asia/Tokyo": "JP", "Australia/Sydney": "AU",
              "America/Sao_Paulo": "BR", "UTC": None}
@@ -100,20 +119,41 @@ COUNTRIES = {"America/New_York": "US", "Europe/Berlin": "DE", "Asia/Tokyo": "JP"
     planned=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)),
     others=st.lists(st.integers(-72, 72), max_size=6),
     limit=st.integers(1, 3),
+    phase=st.none() | st.tuples(st.integers(0, 72), st.integers(1, 72)),
 )
-def test_every_placed_time_obeys_every_rule(zone, start_hour, length, days, planned, others, limit):
+def test_every_placed_time_obeys_every_rule_and_stays_in_its_phase_when_it_can(
+        zone, start_hour, length, days, planned, others, limit, phase):
     calendar = Calendar(ZoneInfo(zone), time(start_hour), time(min(start_hour + length, 23), 59), frozenset(days),
                         COUNTRIES[zone])
     cap = Cap(limit, timedelta(hours=24))
     taken = sorted(planned + timedelta(hours=h) for h in others)
-    moment, why = place(planned, calendar, cap, taken)
-    assert moment >= planned and (why is None) == (moment == planned)
+    within = None if phase is None else Bounds(planned - timedelta(hours=phase[0]), planned + timedelta(hours=phase[1]),
+                                               "its phase")
+    moment, why = place(planned, calendar, cap, taken, within)
+    if moment < planned:
+        assert within is not None and within.start <= moment and why.endswith("moved earlier to stay inside its phase")
+    else:
+        assert (why is None) == (moment == planned)
+    assert allowed(calendar, cap, taken, moment)
+    if within is not None and moment >= within.end:
+        # Nothing inside the phase was free: not one minute of it on a ten-minute grid.
+        assert why.endswith("no slot inside its phase")
+        grid = within.start.replace(second=0, microsecond=0)
+        while grid < within.end:
+            assert grid < within.start or not allowed(calendar, cap, taken, grid), grid
+            grid += timedelta(minutes=10)
+
+
+def allowed(calendar, cap, taken, moment):
+    """Inside the window, on a send day, off holidays, and under the cap: checked from first principles."""
     there = moment.astimezone(calendar.zone)
-    assert there.weekday() in days and calendar.holiday(there.date()) is None
+    if there.weekday() not in calendar.days or calendar.holiday(there.date()) is not None:
+        return False
     opening = datetime.combine(there.date(), calendar.start, tzinfo=calendar.zone)
     closing = datetime.combine(there.date(), calendar.end, tzinfo=calendar.zone)
-    assert opening.astimezone(UTC) <= moment < closing.astimezone(UTC)
+    if not opening.astimezone(UTC) <= moment < closing.astimezone(UTC):
+        return False
     # The fullest span that holds `moment` starts at a message no later than it.
     every = sorted([*taken, moment])
-    for first in (t for t in every if moment - timedelta(hours=24) < t <= moment):
-        assert sum(first <= t < first + timedelta(hours=24) for t in every) <= limit
+    return all(sum(first <= t < first + timedelta(hours=24) for t in every) <= cap.messages
+               for first in (t for t in every if moment - timedelta(hours=24) < t <= moment))

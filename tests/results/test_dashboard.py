@@ -1,10 +1,12 @@
 """The dashboard: sign-in with an API key, a session cookie with CSRF-protected forms, and charts drawn in Chromium."""
 
 import io
+import json
 import re
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.serving import make_server
@@ -175,3 +177,36 @@ def test_the_charts_are_drawn_in_chromium(app, live, browser, history, tmp_path)
     assert len(browser.find_elements(By.CSS_SELECTOR, "#latest tbody tr")) == history["dropoffs"]
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+def test_revenue_is_shown_per_currency_and_a_custom_range_is_read_in_the_account_zone(app, client, acme):
+    from tests.support import event
+
+    setup_sales(client, acme)  # the account's zone is America/New_York
+    # Detected at 02:00 UTC: still the day before in New York.
+    start = (datetime.now(UTC) - timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
+    for name, currency in (("eur", "EUR"), ("usd", "USD"), ("usd2", "USD")):
+        body = event(f"start-{name}", type="application_started", occurred_at=start.isoformat(), value=100,
+                     currency=currency, contact={"external_id": name, "email": f"{name}@example.com"})
+        assert client.post("/v1/events", json=body, headers=acme.headers).status_code == 200
+    tick(app, start + timedelta(hours=24))
+    for name, value in (("eur", 50), ("usd", 70), ("usd2", 30)):
+        convert(client, acme, name, start + timedelta(hours=30), value)
+    sign_in(client, acme.key)
+    text = client.get("/dashboard").get_data(as_text=True)
+    tile = re.search(r'id="tile-revenue">(.*?)</strong>', text).group(1)
+    assert re.findall(r'class="amount">([^<]+)<', tile) == ["50.00 EUR", "100.00 USD"]
+    detected = (start + timedelta(hours=24)).astimezone(ZoneInfo("America/New_York")).date()
+    assert detected == start.date()
+    charts = json.loads(re.search(r'<script type="application/json" id="charts">(.*?)</script>', text, re.S).group(1))
+    dropped = charts["over_time"]["data"][0]
+    assert dict(zip(dropped["x"], dropped["y"], strict=True))[detected.isoformat()] == 3
+    assert "America/New_York" in charts["over_time"]["layout"]["xaxis"]["title"]["text"]
+    inside = client.get(f"/dashboard?from={detected}&to={detected}").get_data(as_text=True)
+    assert 'id="tile-dropoffs">3<' in inside
+    before = client.get(f"/dashboard?from={detected - timedelta(days=5)}&to={detected - timedelta(days=1)}")
+    assert 'id="tile-dropoffs">0<' in before.get_data(as_text=True)
+    bad = client.get(f"/dashboard?from={detected}")
+    assert bad.status_code == 422 and bad.json["error"]["details"]["fields"][0]["field"] == "to"
+    backwards = client.get(f"/dashboard?from={detected}&to={detected - timedelta(days=1)}")
+    assert backwards.status_code == 422

@@ -102,7 +102,8 @@ def test_a_recovery_after_the_attribution_window_credits_the_flow_only(app, clie
 
 
 def test_a_recovery_before_any_message_credits_the_flow_only(client, acme, sales):
-    done = event("done", type="application_completed", occurred_at=(T + timedelta(hours=24, minutes=1)).isoformat(),
+    # Kim's dropoff is at T + 25 h (an hour after Dana's); a goal before then would retract it.
+    done = event("done", type="application_completed", occurred_at=(T + timedelta(hours=25, minutes=1)).isoformat(),
                  contact={"external_id": "kim"})
     client.post("/v1/events", json=done, headers=acme.headers)
     [item] = poll(client, acme, "contact.recovered")
@@ -132,3 +133,19 @@ def test_the_list_declares_every_trigger_with_its_filters_and_sample(client, acm
     assert [f["key"] for f in listed["dropoff.detected"]["filters"]] == ["scenario", "stage", "intent", "rule"]
     assert listed["dropoff.detected"]["filters"][2]["choices"] == ["low", "medium", "high"]
     assert listed["message.due"]["sample"] == TRIGGERS["message.due"].sample
+
+
+def test_items_are_listed_by_the_field_each_trigger_names_as_its_cursor(client, acme, sales):
+    """Make's date marker reads `cursor`: an open reported late is the newest by it, and is listed first."""
+    for key, type_, day in (("c2", "email.clicked", 3), ("o2", "email.opened", 1)):
+        at = (T + timedelta(days=day)).isoformat()
+        body = event(key, type=type_, occurred_at=at, contact={"external_id": "dana"})
+        assert client.post("/v1/events", json=body, headers=acme.headers).status_code == 200
+    for key, trigger in TRIGGERS.items():
+        assert trigger.cursor in trigger.sample, key
+        times = [item[trigger.cursor] for item in poll(client, acme, key)]
+        assert times == sorted(times, reverse=True), key
+    engaged = poll(client, acme, "contact.engaged")
+    assert [item["type"] for item in engaged] == ["email.opened", "email.clicked"]
+    assert engaged[0]["occurred_at"] < engaged[1]["occurred_at"]
+    assert engaged[0]["received_at"] >= engaged[1]["received_at"]

@@ -4,6 +4,9 @@ import pytest
 
 from tests.support import event
 
+# Every provider's connection routes are probed by test_connections_are_per_account.
+PROVIDERS = ("sendgrid", "hubspot", "salesforce", "atomic")
+
 # Every /v1 route and method, with the probe below that checks it. A new route without a
 # probe fails test_every_route_is_probed.
 PROBED = {
@@ -48,8 +51,8 @@ PROBED = {
     ("POST", "/v1/actions/exit"),
     ("POST", "/v1/actions/render"),
     *{(method, f"/v1/connections/{provider}") for method in ("GET", "PUT", "DELETE")
-      for provider in ("sendgrid", "hubspot")},
-    *{("POST", f"/v1/connections/{provider}/validate") for provider in ("sendgrid", "hubspot")},
+      for provider in PROVIDERS},
+    *{("POST", f"/v1/connections/{provider}/validate") for provider in PROVIDERS},
     # Probed by tests/providers/sendgrid/test_sendgrid.py::
     # test_mail_we_did_not_send_and_other_accounts_messages_are_ignored
     ("POST", "/v1/webhooks/sendgrid/<token>"),
@@ -242,10 +245,12 @@ def test_flows_and_what_they_sent_are_per_account(app, client, acme, globex):
     assert theirs.status_code == 201  # the same key and routes are free in another account
 
 
-@pytest.mark.parametrize("provider", ["sendgrid", "hubspot"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_connections_are_per_account(client, acme, globex, provider):
     body = {"sendgrid": {"api_key": "SG.acme-key.abcdefghij", "from_email": "a@acme.com"},
-            "hubspot": {"access_token": "pat-na1-acme-token"}}[provider]
+            "hubspot": {"access_token": "pat-na1-acme-token"},
+            "salesforce": {"client_id": "3MVG9-acme-consumer-key", "refresh_token": "5Aep861-acme-token"},
+            "atomic": {"api_key": "atomic-acme-key"}}[provider]
     assert client.put(f"/v1/connections/{provider}", json=body, headers=acme.headers).status_code == 200
     for method in ("get", "delete"):
         assert getattr(client, method)(f"/v1/connections/{provider}", headers=globex.headers).status_code == 404

@@ -1,6 +1,12 @@
 """Rate limits per account: requests, and events by the event (a batch of N costs N)."""
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+from sqlalchemy import create_engine
 
 from app import create_app
 from reengage.models import Account
@@ -38,3 +44,58 @@ def test_every_key_of_an_account_shares_its_budget(app, client, acme):
 def test_a_budget_that_no_full_batch_fits_in_is_refused_at_start(database_url):
     with pytest.raises(RuntimeError, match="EVENT_RATE_LIMIT"):
         create_app(settings(database_url, EVENT_RATE_LIMIT="500 per minute"))
+
+
+def test_counting_requests_in_process_starts_no_thread(app, client, acme, monkeypatch):
+    started = []
+    original = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: (started.append(thread.name), original(thread)))
+    for _ in range(15):
+        assert client.get("/v1/me", headers=acme.headers).status_code == 200
+        time.sleep(0.015)  # longer than limits' own expiry timer lives, which then starts anew
+    assert started == []
+
+
+@contextmanager
+def writes_held(database_url: str) -> Iterator[None]:
+    """Hold the events table's writes from another connection, so intake requests stay in progress."""
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
+        yield
+        connection.rollback()
+    engine.dispose()
+
+
+def test_an_account_past_its_batches_in_progress_gets_429_at_once_while_others_are_served(app, acme, globex):
+    app.config["EVENT_BATCH_CONCURRENCY"] = 1
+    answers: dict[str, int] = {}
+
+    def post(name: str, tenant, key: str) -> None:
+        answers[name] = app.test_client().post("/v1/events", json=batch(key, 60), headers=tenant.headers).status_code
+
+    with writes_held(app.config["DATABASE_URL"]):
+        first = threading.Thread(target=post, args=("first", acme, "a-1"))
+        first.start()
+        time.sleep(0.5)  # the first request is in progress, waiting for the database
+        started = time.perf_counter()
+        refused = app.test_client().post("/v1/events", json=batch("a-2", 60), headers=acme.headers)
+        assert refused.status_code == 429 and refused.json["error"]["code"] == "rate_limited"
+        assert refused.headers["Retry-After"] == "1" and time.perf_counter() - started < 0.5
+        other = threading.Thread(target=post, args=("other", globex, "g-1"))
+        other.start()
+        single = threading.Thread(target=lambda: answers.update(single=app.test_client().post(
+            "/v1/events", json=event("a-single"), headers=acme.headers).status_code))
+        single.start()  # a single event of the same account is not held back by its batches
+        time.sleep(0.3)
+        assert "other" not in answers and "single" not in answers  # waiting for the database, not refused
+    for thread in (first, other, single):
+        thread.join(10)
+    assert answers == {"first": 200, "other": 200, "single": 200}
+    client = app.test_client()
+    assert client.post("/v1/events", json=batch("a-2", 60), headers=acme.headers).status_code == 200  # slot free
+    assert client.post("/v1/events", json=event("a-2-0"), headers=acme.headers).json["status"] == "replayed"

@@ -108,7 +108,7 @@ def test_the_hubspot_sync_records_deals_with_history_company_owner_and_pushes_th
     clock.tick(app, at=later)
     searches = hubspot.made("POST", "/crm/v3/objects/deals/search")
     filters = searches[-1].json["filterGroups"][0]["filters"]
-    assert {"propertyName": "hs_lastmodifieddate", "operator": "GT", "value": "2026-11-20T11:00:00Z"} in filters
+    assert {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "2026-11-20T11:00:00Z"} in filters
     assert set(next(f["values"] for f in filters if f["propertyName"] == "dealstage")) == {
         "closedlost", "1002", "closedwon", "1003"}
     assert deal_of(client, acme, "81")["status"] == "won"

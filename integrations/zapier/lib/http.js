@@ -21,7 +21,8 @@ const handleErrors = (response, z) => {
   }
   const message = explain(response);
   if (response.status === 401) {
-    throw new z.errors.Error(`Reengage refused the API key: ${message}`, 'AuthenticationError', 401);
+    // A revoked or mistyped key: Zapier marks the connection expired and asks the user to reconnect.
+    throw new z.errors.ExpiredAuthError(`Reengage refused the API key: ${message}`);
   }
   if (response.status === 429) {
     // Zapier retries a throttled step after the delay the server asked for.

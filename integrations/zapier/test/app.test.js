@@ -20,19 +20,53 @@ test('the auth test answers the account and the label names it', live, async () 
   assert.equal(account.name, 'Zapier Test Co');
 });
 
-test('a wrong key is an authentication error', live, async () => {
+test('a wrong or revoked key expires the connection', live, async () => {
   const wrong = { authData: { ...authData, api_key: 'rk_nope_nope' }, inputData: {} };
-  await assert.rejects(appTester(App.authentication.test, wrong), /refused the API key/);
+  await assert.rejects(appTester(App.authentication.test, wrong),
+    (error) => error.name === 'ExpiredAuthError' && /refused the API key/.test(error.message));
+  await assert.rejects(appTester(App.searches.find_contact.operation.perform, { ...wrong, inputData: {
+    lookup_by: 'email', lookup_value: 'zap@example.com' } }), (error) => error.name === 'ExpiredAuthError');
 });
 
-test('update contact, then find it; a search with no match is empty', live, async () => {
-  const contact = await appTester(App.creates.update_contact.operation.perform,
+test('find or create contact: the search misses, the create makes it, the search then finds it', live, async () => {
+  const pair = App.searchOrCreates.find_contact;
+  const find = (value) => appTester(App.searches[pair.search].operation.perform,
+    bundle({ lookup_by: 'email', lookup_value: value }));
+  assert.deepEqual(await find('zap@example.com'), []);
+  const contact = await appTester(App.creates[pair.create].operation.perform,
     bundle({ email: 'zap@example.com', first_name: 'Zed', 'properties': { plan: 'pro' } }));
   assert.equal(contact.first_name, 'Zed');
-  const found = await appTester(App.searches.find_contact.operation.perform, bundle({ email: 'zap@example.com' }));
-  assert.deepEqual(found.map((c) => c.id), [contact.id]);
-  const none = await appTester(App.searches.find_contact.operation.perform, bundle({ email: 'none@example.com' }));
-  assert.deepEqual(none, []);
+  assert.deepEqual((await find('zap@example.com')).map((c) => c.id), [contact.id]);
+  assert.deepEqual(await find('none@example.com'), []);
+});
+
+test('searches ask for the identifier the server requires', () => {
+  for (const unit of Object.values(App.searches)) {
+    const required = unit.operation.inputFields.filter((field) => field.required).map((field) => field.key);
+    assert.deepEqual(required, ['lookup_by', 'lookup_value'], unit.key);
+  }
+});
+
+test('every unit declares output fields covering its sample', () => {
+  for (const units of [App.triggers, App.creates, App.searches]) {
+    for (const unit of Object.values(units).filter((u) => !u.display.hidden)) {
+      const heads = new Set(unit.operation.outputFields.map((field) => field.key.split(/__|\[\]/)[0]));
+      assert.deepEqual(Object.keys(unit.operation.sample).filter((key) => !heads.has(key)), [], unit.key);
+    }
+  }
+});
+
+test('id inputs offer a dropdown of records and a search step', live, async () => {
+  const idFields = Object.values(App.creates).flatMap((unit) => unit.operation.inputFields)
+    .filter((field) => ['contact_id', 'dropoff_id', 'deal_id'].includes(field.key));
+  assert.ok(idFields.length >= 3);
+  for (const field of idFields) {
+    const [list] = field.dynamic.split('.');
+    assert.ok(App.triggers[list].display.hidden, field.dynamic);
+  }
+  assert.ok(idFields.filter((field) => field.key === 'contact_id').every((field) => field.search === 'find_contact.id'));
+  const contacts = await appTester(App.triggers.contacts_list.operation.perform, bundle());
+  assert.ok(contacts.some((contact) => contact.email === 'zap@example.com' && contact.name !== undefined));
 });
 
 test('a bad input comes back as an error naming the field', live, async () => {
@@ -89,6 +123,16 @@ test('a REST hook subscription receives a new engagement, signed, in the polling
   } finally {
     server.close();
   }
+});
+
+test('send phase message sends a flow step without a written message', live, async () => {
+  const send = App.creates.send_phase_message.operation;
+  const required = send.inputFields.filter((field) => field.required).map((field) => field.key);
+  assert.deepEqual(required, ['flow']);
+  const sent = await appTester(send.perform, bundle({ email: 'zap@example.com', flow: 'sales', phase: 1,
+    idempotency_key: 'zap-step-1' }));
+  assert.equal(sent.phase, 1);
+  assert.equal(sent.created, true);
 });
 
 test('send phase message goes through the flow, once per idempotency key', live, async () => {

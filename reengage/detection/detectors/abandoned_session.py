@@ -70,4 +70,10 @@ def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     return watches.Verdict(CATEGORY, watches.INTENTS[third], {"depth": depth, "step": watch.details.get("step")})
 
 
-DETECTOR = Detector(kind="abandoned_session", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)
+def reads(params: dict[str, Any]) -> list[str]:
+    """Every event type this kind reads."""
+    return [*params["close_events"], *params["steps"], *params["success_events"], *params["unless_events"]]
+
+
+DETECTOR = Detector(kind="abandoned_session", params=Params, goals=goals, on_event=on_event, on_expire=on_expire,
+                    reads=reads)

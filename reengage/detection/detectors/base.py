@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from marshmallow import Schema
@@ -23,3 +24,7 @@ class Detector:
     on_event: Callable[[Rule, Row[Any]], None]
     # A watch (its row) whose deadline passed: the dropoff it becomes, or None when it is no dropoff.
     on_expire: Callable[[Rule, Row[Any]], Verdict | None]
+    # Every event type the kind reads (a late one of them means judging the contact again).
+    reads: Callable[[dict[str, Any]], list[str]]
+    # How long after a watch's deadline the clock still waits for a goal that arrives late.
+    grace: Callable[[dict[str, Any]], timedelta] = lambda params: timedelta(0)

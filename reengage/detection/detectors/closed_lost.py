@@ -7,9 +7,10 @@ from sqlalchemy import Row
 
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
-from reengage.detection.detectors.fields import event_names, intent, match_key
+from reengage.detection.detectors.fields import event_names, grace, intent, match_key, settle
 from reengage.models import Rule
 from reengage.winback import analysis
+from reengage.winback import events as winback_events
 
 
 class Params(Schema):
@@ -19,8 +20,10 @@ class Params(Schema):
     deal_events = event_names(load_default=lambda: ["deal.closed_lost"])
     won_events = event_names(load_default=lambda: ["deal.closed_won"], metadata={
         "description": "A deal won after it was lost recovers its dropoff."})
-    reason_key = fields.String(load_default="closed_lost_reason", validate=validate.Length(1, 100), metadata={
-        "description": "The property holding the loss reason (HubSpot's `closed_lost_reason` by default)."})
+    reason_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100), metadata={
+        "description": "A property to read the loss reason from first; then `loss_reason`, `closed_lost_reason` "
+                       "and `reason`, as deals read them."})
+    settle = settle()
     match_key = match_key()
     intent = intent(load_default="medium")
 
@@ -31,19 +34,16 @@ def goals(params: dict[str, Any]) -> list[str]:
     return names
 
 
-def reason(text: object) -> str:
-    """The catalogue's loss reason for a CRM's free text (`unknown` when none fits)."""
-    return analysis.category_of(text) or "unknown"
-
-
 def on_event(rule: Rule, event: Row[Any]) -> None:
     """A lost deal is due at once: the clock raises it on its next tick."""
     if event.type not in rule.params["deal_events"]:
         return
     match = watches.match_value(rule, event.properties) or ""
-    category = reason(event.properties.get(rule.params["reason_key"]))
-    details = {"reason": event.properties.get(rule.params["reason_key"])}
-    watches.open_or_extend(rule, event, event.occurred_at, match, category, details)
+    props = event.properties or {}
+    # The same analysis as the deal's, of the same properties: the dropoff and the deal agree.
+    category = winback_events.analysis_of(props, rule.params.get("reason_key")).category or "unknown"
+    details = {"reason": winback_events.read(props, "loss_reason", rule.params.get("reason_key"))}
+    watches.open_or_extend(rule, event, event.occurred_at, match, category, details, grace(rule.params))
 
 
 def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
@@ -54,4 +54,10 @@ def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
                            {"loss_reason": watch.details.get("reason")}, scenario=scenario)
 
 
-DETECTOR = Detector(kind="closed_lost", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)
+def reads(params: dict[str, Any]) -> list[str]:
+    """Every event type this kind reads."""
+    return [*params["deal_events"], *params["won_events"]]
+
+
+DETECTOR = Detector(kind="closed_lost", params=Params, goals=goals, on_event=on_event, on_expire=on_expire,
+                    reads=reads, grace=grace)

@@ -72,4 +72,10 @@ def _service(raw: Any) -> str | None:
     return str(raw)[:200] if raw else None
 
 
-DETECTOR = Detector(kind="failure_end_state", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)
+def reads(params: dict[str, Any]) -> list[str]:
+    """Every event type this kind reads."""
+    return [*params["error_events"], *params["success_events"]]
+
+
+DETECTOR = Detector(kind="failure_end_state", params=Params, goals=goals, on_event=on_event, on_expire=on_expire,
+                    reads=reads)

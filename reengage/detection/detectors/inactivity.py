@@ -8,7 +8,7 @@ from sqlalchemy import Row
 
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
-from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
+from reengage.detection.detectors.fields import Duration, event_names, grace, intent, match_key, settle
 from reengage.models import Rule
 from reengage.platform import durations
 
@@ -25,6 +25,7 @@ class Params(Schema):
     wait_from = fields.String(validate=validate.Length(1, 100), metadata={
         "description": "A property of the start event holding the time the wait counts from (else when it "
                        "happened), e.g. a booked call's `starts_at`.", "example": "starts_at"})
+    settle = settle()
     match_key = match_key()
     intent = intent(load_default="medium")
 
@@ -51,7 +52,7 @@ def on_event(rule: Rule, event: Row[Any]) -> None:
     match = watches.match_value(rule, event.properties) or ""
     if watches.first_between(rule, event.contact_id, match, params["goal_events"], event.occurred_at, deadline):
         return  # its goal arrived first
-    watches.open_or_extend(rule, event, deadline, match)
+    watches.open_or_extend(rule, event, deadline, match, grace=grace(params))
 
 
 def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
@@ -59,4 +60,10 @@ def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     return watches.Verdict("inactive", rule.params.get("intent", "medium"))
 
 
-DETECTOR = Detector(kind="inactivity", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)
+def reads(params: dict[str, Any]) -> list[str]:
+    """Every event type this kind reads."""
+    return [*params["start_events"], *params["goal_events"]]
+
+
+DETECTOR = Detector(kind="inactivity", params=Params, goals=goals, on_event=on_event, on_expire=on_expire,
+                    reads=reads, grace=grace)

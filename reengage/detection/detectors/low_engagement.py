@@ -7,7 +7,7 @@ from sqlalchemy import Row
 
 from reengage.detection import watches
 from reengage.detection.detectors.base import Detector
-from reengage.detection.detectors.fields import Duration, event_names, intent, match_key
+from reengage.detection.detectors.fields import Duration, event_names, grace, intent, match_key, settle
 from reengage.models import Rule
 from reengage.platform import durations
 
@@ -23,6 +23,7 @@ class Params(Schema):
     qualifying_events = event_names(required=True, metadata={"example": ["session_started", "feature_used"]})
     min_events = fields.Integer(required=True, validate=validate.Range(1, 10_000), metadata={"example": 3})
     window = Duration(required=True, metadata={"example": "P14D"})
+    settle = settle()
     match_key = match_key()
     intent = intent(load_default="medium")
 
@@ -40,7 +41,7 @@ def on_event(rule: Rule, event: Row[Any]) -> None:
     match = watches.match_value(rule, event.properties) or ""
     if not watches.has_open(rule, event.contact_id, match):
         deadline = event.occurred_at + durations.parse(params["window"])
-        watches.open_or_extend(rule, event, deadline, match, CATEGORY)
+        watches.open_or_extend(rule, event, deadline, match, CATEGORY, grace=grace(params))
 
 
 def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict | None:
@@ -54,4 +55,10 @@ def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict | None:
                            {"qualifying_events": len(done), "needed": params["min_events"]})
 
 
-DETECTOR = Detector(kind="low_engagement", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)
+def reads(params: dict[str, Any]) -> list[str]:
+    """Every event type this kind reads."""
+    return [*params["start_events"], *params["qualifying_events"]]
+
+
+DETECTOR = Detector(kind="low_engagement", params=Params, goals=goals, on_event=on_event, on_expire=on_expire,
+                    reads=reads, grace=grace)

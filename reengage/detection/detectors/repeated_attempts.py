@@ -61,4 +61,10 @@ def on_expire(rule: Rule, watch: Row[Any]) -> watches.Verdict:
     return watches.Verdict(CATEGORY, rule.params.get("intent", "high"), {"attempts": watch.details.get("attempts")})
 
 
-DETECTOR = Detector(kind="repeated_attempts", params=Params, goals=goals, on_event=on_event, on_expire=on_expire)
+def reads(params: dict[str, Any]) -> list[str]:
+    """Every event type this kind reads."""
+    return [*params["attempt_events"], *params["success_events"]]
+
+
+DETECTOR = Detector(kind="repeated_attempts", params=Params, goals=goals, on_event=on_event, on_expire=on_expire,
+                    reads=reads)

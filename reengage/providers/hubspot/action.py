@@ -1,8 +1,11 @@
-"""The definition of our custom workflow action, as HubSpot's automation v4 API registers it."""
+"""The definition of our custom workflow action, as HubSpot's automation actions API (2026-03) registers it."""
 
 from typing import Any
 
+from connectors.hubspot import DEFINITIONS_PATH
 from reengage.providers.hubspot.inbound import FIELDS
+
+__all__ = ["DEFINITIONS_PATH", "definition"]
 
 INPUTS = (
     ("flow", "string", "text", "Flow", "The key of the Reengage flow to enroll the record in."),
@@ -16,7 +19,7 @@ OUTPUTS = (("enrollment_id", "string", "Enrollment id"), ("enrollment_status", "
 
 
 def definition(action_url: str, published: bool = True) -> dict[str, Any]:
-    """The body of `POST /automation/v4/actions/{appId}` for this account's action URL."""
+    """The body of `POST /automation/actions/2026-03/{appId}` for this account's action URL."""
     input_fields = []
     for name, kind, field_type, _, _ in INPUTS:
         spec: dict[str, Any] = {"name": name, "type": kind, "fieldType": field_type}

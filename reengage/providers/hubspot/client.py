@@ -5,7 +5,7 @@ from functools import cached_property
 
 from flask import current_app
 
-from connectors.hubspot import HubSpot
+from connectors.hubspot import SEARCH_CAP, HubSpot
 from reengage.connections import Linked
 from reengage.links.crm import ClosedDeal, LostDeal
 from reengage.models import Enrollment
@@ -18,6 +18,8 @@ DEAL_PROPERTIES = ("dealname", "amount", "dealstage", "pipeline", "closedate", "
 
 class HubSpotCRM:
     """An account's HubSpot portal (reengage.links.crm.CRM): its settings and its client."""
+
+    search_cap: int | None = SEARCH_CAP
 
     def __init__(self, link: Linked):
         self.settings = link.settings
@@ -52,6 +54,9 @@ class HubSpotCRM:
         if written:
             self.client.update_contact(contact_id, written)
 
+    def update_deal(self, deal_id: str, values: dict[str, str]) -> None:
+        """HubSpot keeps none of our deal values: its task holds the draft and the deal's status."""
+
     def create_task(self, contact_id: str | None, title: str, body: str, due: datetime, owner_id: str | None,
                     deal_id: str | None = None) -> str:
         """A task for the owner on the contact and/or deal."""
@@ -63,7 +68,7 @@ class HubSpotCRM:
         return self.client.closed_stages()
 
     def closed_deals(self, since: str | None, after: str | None) -> tuple[list[ClosedDeal], str | None]:
-        """A page of deals in a closed stage modified since `since`, oldest change first."""
+        """A page of deals in a closed stage modified at or after `since`, oldest change first."""
         lost, won = self.stages
         deals, after = self.client.deals_in_stages([*lost, *won], since, self.deal_properties, after)
         return [ClosedDeal(deal["id"], deal["properties"].get("dealstage") in won,

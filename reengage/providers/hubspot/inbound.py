@@ -7,16 +7,18 @@ with versions (`{"email": {"value": "a@b.co"}}`), and the record id as `objectId
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import func, select
 
 from reengage.intake import ingest
 from reengage.intake.contacts import ContactResolver
 from reengage.intake.schemas import ContactInputSchema
 from reengage.links.crm import recovered
-from reengage.models import Enrollment
-from reengage.platform import db
+from reengage.models import Enrollment, Message
+from reengage.platform import db, durations
 from reengage.platform.errors import invalid
 from reengage.platform.fields import e164
 from reengage.sequencing import enrollments, flows
@@ -26,6 +28,8 @@ FIELDS = {"email": "email", "firstname": "first_name", "lastname": "last_name"}
 # Properties kept on the event: enough to filter on, never a whole CRM record.
 MAX_PROPERTIES, MAX_VALUE = 100, 500
 _contact_input = ContactInputSchema()
+# How long past its last step a waiting record is held: that step's send and delivery, and the sweep that ends it.
+WAIT_MARGIN = timedelta(days=1)
 
 
 def properties_of(payload: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +110,13 @@ def enroll(account_id: int, contact_data: dict[str, Any], flow_ref: str, callbac
         return enrollment, created
 
     return db.retry_on_conflict(work)
+
+
+def wait_for(enrollment: Enrollment, now: datetime, longest: timedelta) -> str:
+    """`hs_expiration_duration` for a record waiting on `enrollment`: what is left of its flow, at most `longest`."""
+    last = db.session().scalar(select(func.max(Message.due_at)).where(Message.enrollment_id == enrollment.id))
+    left = max((last or now) - now, timedelta(0)) + WAIT_MARGIN
+    return durations.iso(min(left, longest))
 
 
 def outcome(enrollment: Enrollment) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
 
 from reengage import connections
+from reengage.platform import db, durations
 from reengage.platform.auth import authenticate, presented_key
 from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
@@ -64,8 +65,9 @@ def workflow_webhook(query, token: str):
 def custom_action(token: str):
     """Run our custom workflow action: enroll the record in `flow` and/or record `event_type`.
 
-    With `wait_for_outcome` the record waits (BLOCK) until the enrollment ends; the workflow then goes
-    on with `recovered` true or false. Signed with v2 (as HubSpot signs these) or a version the
+    With `wait_for_outcome` the record waits (BLOCK) until the enrollment ends, for as long as the flow has
+    left to run (`hs_expiration_duration`, at most HUBSPOT_BLOCK_MAX); the workflow then goes on with
+    `recovered` true or false. Signed with v2 (as HubSpot signs these) or a version the
     connection's `signature_versions` allow, or sent with your API key.
     """
     link, _ = _link(token, ACTION_VERSIONS)
@@ -94,8 +96,11 @@ def custom_action(token: str):
         # The workflow goes on and shows why; a 4xx would only stop the record with no reason.
         return {"outputFields": {**fields, "hs_execution_state": "FAIL_CONTINUE", "error": error.message}}
     fields.update(inbound.outcome(enrollment))
-    blocked = wait and enrollment.status == "active" and enrollment.callback_id == callback_id
-    return {"outputFields": {**fields, "hs_execution_state": "BLOCK" if blocked else "SUCCESS"}}
+    if wait and enrollment.status == "active" and enrollment.callback_id == callback_id:
+        longest = durations.parse(current_app.config["HUBSPOT_BLOCK_MAX"])
+        return {"outputFields": {**fields, "hs_execution_state": "BLOCK",
+                                 "hs_expiration_duration": inbound.wait_for(enrollment, db.utcnow(), longest)}}
+    return {"outputFields": {**fields, "hs_execution_state": "SUCCESS"}}
 
 
 def _link(token: str, also: tuple[str, ...] = ()) -> tuple[connections.Linked, str]:

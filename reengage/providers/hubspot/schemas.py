@@ -97,6 +97,9 @@ class HubSpotOutputFieldsSchema(Schema):
     """The custom action's output fields, as HubSpot reads them."""
 
     hs_execution_state = fields.String(metadata={"enum": ["SUCCESS", "FAIL_CONTINUE", "BLOCK"]})
+    hs_expiration_duration = fields.String(metadata={
+        "description": "With BLOCK: how long HubSpot holds the record (ISO 8601), the flow's remaining length plus a "
+                       "day, at most HUBSPOT_BLOCK_MAX.", "example": "P61DT3H"})
     enrollment_id = fields.String(metadata={"example": "12"})
     enrollment_status = fields.String(metadata={"example": "active"})
     exit_reason = fields.String(metadata={"example": ""})

@@ -17,7 +17,7 @@ blp.before_request(authenticate)
 @blp.arguments(ContactInputSchema)
 @blp.response(200, ContactSchema)
 def upsert_contact(data):
-    """Create or update a contact, matched by external_id, else email, else phone, else hubspot_id."""
+    """Create or update a contact, matched by external_id, else email, phone, hubspot_id or salesforce_id."""
     return contacts.upsert_one(account_id(), data)
 
 

@@ -6,9 +6,10 @@ Failed sign-ins from one address are bounded (DASHBOARD_SIGN_IN_LIMIT). Charts a
 whose script comes from the installed `plotly` package: the page fetches nothing from outside this server.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cache, wraps
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -23,19 +24,23 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFProtect
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from plotly.offline import get_plotlyjs
 
 from reengage.models import Account
 from reengage.platform import auth, db
 from reengage.results import dashboard, metrics
-from reengage.settings import metrics_of
+from reengage.settings import effective, metrics_of
 from reengage.web import sessions
 from reengage.web.routes.metrics import csv_of
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 blp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder=PAGES)
 csrf = CSRFProtect()
+# Below this many contacts in the treated or the held-out group, a holdout's lift interval says little: flagged.
+HOLDOUT_MIN_SAMPLE = 30
+# The longest custom range the dashboard shows.
+MAX_RANGE_DAYS = 366
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                                "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
@@ -44,10 +49,21 @@ SECURITY_HEADERS = {
 
 
 class PeriodSchema(Schema):
+    """The last `days` days, or the days `from` to `to` (both included) in the account's time zone."""
+
     class Meta:
         unknown = RAISE
 
     days = fields.Integer(load_default=30, validate=validate.OneOf(dashboard.PERIODS))
+    since = fields.Date(data_key="from")
+    until = fields.Date(data_key="to")
+
+    @validates_schema
+    def _a_whole_range(self, data: dict, **_kwargs) -> None:
+        if ("since" in data) != ("until" in data):
+            raise ValidationError("Give both from and to.", "to" if "since" in data else "from")
+        if "since" in data and not data["since"] <= data["until"] <= data["since"] + timedelta(days=MAX_RANGE_DAYS):
+            raise ValidationError(f"Must be on or after from, at most {MAX_RANGE_DAYS} days later.", "to")
 
 
 def init_app(app: Flask) -> None:
@@ -78,32 +94,53 @@ def _for_account(view):
         caller = _signed_in()
         if caller is None:
             return redirect(url_for("dashboard.sign_in_page"))
-        return view(db.session().get(Account, caller.account_id), PeriodSchema().load(request.args)["days"])
+        return view(db.session().get(Account, caller.account_id), PeriodSchema().load(request.args))
     return page
 
 
 @blp.route("", methods=["GET"])
 @_for_account
-def show(account: Account, days: int):
+def show(account: Account, period: dict):
     """The dashboard for the chosen period."""
     window = metrics_of(account)["attribution_window"]
-    view = dashboard.overview(account.id, window, days, db.utcnow())
-    return render_template("dashboard.html", account=account, view=view, periods=dashboard.PERIODS)
+    zone = ZoneInfo(effective(account.settings, None)["timezone"])
+    start, end, days = _range(period, zone)
+    view = dashboard.overview(account.id, window, start, end, days, zone)
+    return render_template("dashboard.html", account=account, view=view, periods=dashboard.PERIODS, zone=zone.key,
+                           local=lambda moment: moment.astimezone(zone).strftime("%d %b %Y %H:%M"),
+                           min_sample=HOLDOUT_MIN_SAMPLE)
 
 
 @blp.route("/metrics.csv", methods=["GET"])
 @_for_account
-def download(account: Account, days: int):
+def download(account: Account, period: dict):
     """The period's metrics by day as CSV (the same as `GET /v1/metrics.csv?group_by=day`)."""
+    start, end, _ = _range(period, ZoneInfo(effective(account.settings, None)["timezone"]))
+    return csv_of(metrics.metrics(account.id, {"from": start, "to": end, "group_by": "day"}))
+
+
+def _range(period: dict, zone: ZoneInfo) -> tuple[datetime, datetime, int | None]:
+    """The period's start and end in UTC, and its length in days when it is one of the preset ones."""
+    if "since" in period:
+        start = datetime.combine(period["since"], time(), zone).astimezone(UTC)
+        end = datetime.combine(period["until"] + timedelta(days=1), time(), zone).astimezone(UTC)
+        return start, end, None
     now = db.utcnow()
-    return csv_of(metrics.metrics(account.id, {"from": now - timedelta(days=days), "to": now, "group_by": "day"}))
+    return now - timedelta(days=period["days"]), now, period["days"]
+
+
+def _next() -> str:
+    """Where to go once signed in: a console or dashboard page asked for (never another site), else the dashboard."""
+    wanted = request.values.get("next", "")
+    safe = wanted.startswith(("/console", "/dashboard")) and "//" not in wanted and "\\" not in wanted
+    return wanted if safe else url_for("dashboard.show")
 
 
 @blp.route("/sign-in", methods=["GET"])
 def sign_in_page():
     if _signed_in() is not None:
-        return redirect(url_for("dashboard.show"))
-    return render_template("sign_in.html", problem=None)
+        return redirect(_next())
+    return render_template("sign_in.html", problem=None, next=_next())
 
 
 @blp.route("/sign-in", methods=["POST"])
@@ -114,17 +151,17 @@ def sign_in():
     wait = throttle.wait(address)
     if wait:
         problem = f"Too many failed sign-ins from your address. Try again in {wait} seconds."
-        return render_template("sign_in.html", problem=problem), 429, {"Retry-After": str(wait)}
+        return render_template("sign_in.html", problem=problem, next=_next()), 429, {"Retry-After": str(wait)}
     key = (request.form.get("api_key") or "").strip()
     caller = auth.lookup(auth.prefix_of(key), auth.hash_key(key)) if key.startswith(auth.KEY_PREFIX) else None
     if caller is None:
         throttle.failed(address)
         problem = "Enter an API key." if not key else "That API key is not valid or has been revoked."
-        return render_template("sign_in.html", problem=problem), 401
+        return render_template("sign_in.html", problem=problem, next=_next()), 401
     session.clear()
     session.permanent = True
     session["sid"] = sessions.open_session(auth.prefix_of(key))
-    return redirect(url_for("dashboard.show"))
+    return redirect(_next())
 
 
 @blp.route("/sign-out", methods=["POST"])

@@ -37,10 +37,15 @@ def get_dropoff(dropoff_id):
 @blp.response(200, DropoffSchema)
 def dismiss_dropoff(dropoff_id):
     """Dismiss an open or enrolled dropoff (no outreach); dismissing twice changes nothing."""
+    return dismiss(dropoff_id)
+
+
+def dismiss(dropoff_id: int) -> Dropoff:
+    """Dismiss the caller's dropoff (its enrollment exits); 409 once it is recovered."""
     with db.transaction():
         dropoff = owned_or_404(Dropoff, dropoff_id)
-        if dropoff.status == "recovered":
-            raise ApiError(409, "conflict", f"Dropoff {dropoff_id} is recovered; it cannot be dismissed.")
+        if dropoff.status in ("recovered", "retracted"):
+            raise ApiError(409, "conflict", f"Dropoff {dropoff_id} is {dropoff.status}; it cannot be dismissed.")
         if dropoff.status != "dismissed":
             dropoff.status, dropoff.dismissed_at = "dismissed", db.utcnow()
             enrollments.on_dismissed(dropoff.id, dropoff.dismissed_at)

@@ -58,7 +58,8 @@ INTAKE_ANSWER = {
 
 RATE_LIMITED = {
     "description": "The account's events budget (`EVENT_RATE_LIMIT`, a batch of N counting N) or requests budget "
-                   "(`RATE_LIMIT`) is spent; nothing was stored. Retry after `Retry-After` seconds.",
+                   "(`RATE_LIMIT`) is spent, or it already has `EVENT_BATCH_CONCURRENCY` batches of more than 50 "
+                   "events in progress on this server process; nothing was stored. Retry after `Retry-After` seconds.",
     "headers": {"Retry-After": {"description": "Seconds until the budget is renewed.", "schema": {"type": "integer"}}},
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }

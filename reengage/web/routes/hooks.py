@@ -15,6 +15,7 @@ from reengage.schemas.hook import (
 )
 from reengage.web.routes.common import listed, owned_or_404, scoped
 from reengage.web.subscriptions import HookInputSchema
+from triggers import TRIGGERS
 from triggers.polling import equal
 
 blp = Blueprint("hooks", __name__, url_prefix="/v1",
@@ -23,9 +24,44 @@ blp.before_request(authenticate)
 DELIVERY_FILTERS = {"status": equal(HookDelivery.status)}
 
 
+def _header(description: str, example: str) -> dict:
+    return {"required": True, "description": description, "schema": {"type": "string", "example": example}}
+
+
+# What each delivery to the subscribed `target_url` carries, and what its answer does.
+DELIVERY = {"{$request.body#/target_url}": {"post": {
+    "summary": "A new item of the subscribed trigger, exactly as its poll shows it.",
+    "description": "Signed per Standard Webhooks: verify `webhook-signature` with a Standard Webhooks library and "
+                   "the hook's `secret`. Every attempt at one delivery has the same `webhook-id`.",
+    "parameters": [{"in": "header", "name": name, **_header(description, example),
+                    **({"deprecated": True} if name == "Reengage-Signature" else {})}
+                   for name, description, example in (
+        ("webhook-id", "The delivery's id, the same on every attempt: dedupe on it.", "msg_91"),
+        ("webhook-timestamp", "Unix seconds when this attempt was signed.", "1764892800"),
+        ("webhook-signature", "`v1,` and the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, "
+                              "keyed by the base64-decoded part of the secret after `whsec_`.",
+         "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="),
+        ("Reengage-Signature", "Deprecated, sent for this release only: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+                               "\"<t>.<body>\" keyed by the whole secret>`.", "t=1764892800,v1=5f0c..."),
+        ("Reengage-Event", "The subscribed trigger.", "dropoff.detected"),
+        ("Reengage-Hook", "The subscription's id.", "5"),
+        ("Reengage-Delivery", "The delivery's id, as listed at /v1/hooks/{hook_id}/deliveries.", "91"))],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "oneOf": [trigger.item for trigger in TRIGGERS.values()]}}}},
+    "responses": {
+        "2XX": {"description": "Taken: the delivery is done."},
+        "410": {"description": "Gone: the subscription is removed and nothing more is posted to it."},
+        "429": {"description": "Busy: the delivery is tried again after `Retry-After` seconds.",
+                "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}}},
+        "default": {"description": "Another answer: a 5xx or no answer is tried again later (8 attempts in all); "
+                                   "any other answer fails the delivery."},
+    }}}}
+
+
 @blp.route("/hooks", methods=["POST"])
 @blp.arguments(HookInputSchema)
 @blp.response(201, HookCreatedSchema)
+@blp.doc(callbacks={"delivery": DELIVERY})
 def subscribe(data):
     """Subscribe `target_url` to an event; each new matching item is POSTed to it, signed, retried until taken.
 

@@ -10,7 +10,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from reengage.platform.auth import account_id, authenticate
 from reengage.platform.blueprint import Blueprint
-from reengage.results import experiments, metrics
+from reengage.results import experiments, metrics, sendtime
 from reengage.settings import metrics_of
 from reengage.web.routes.common import caller_account
 
@@ -44,8 +44,11 @@ class MetricsRowSchema(Schema):
     enrolled = fields.Integer()
     messages_sent = fields.Integer()
     delivered = fields.Integer()
-    opened = fields.Integer()
+    opened = fields.Integer(metadata={"description": "Messages opened by a person (machine opens not counted)."})
     clicked = fields.Integer()
+    machine_opened = fields.Integer(metadata={
+        "description": "Messages opened only by a mail privacy proxy that loads every image (SendGrid's "
+                       "`sg_machine_open`, e.g. Apple Mail Privacy Protection): not engagement."})
     re_engaged = fields.Integer(metadata={"description": "Dropoffs whose messages were opened or clicked."})
     recovered = fields.Integer()
     recovery_rate = fields.Float(allow_none=True)
@@ -113,6 +116,22 @@ class HoldoutResultSchema(Schema):
         "description": "Treated revenue less the held-out revenue per contact times the treated contacts."})
 
 
+class SendTimeGroupSchema(Schema):
+    enrolled = fields.Integer()
+    recovered = fields.Integer()
+    recovery_rate = fields.Float(allow_none=True)
+
+
+class SendTimeResultSchema(Schema):
+    flow = fields.String()
+    flow_name = fields.String()
+    learned = fields.Nested(SendTimeGroupSchema, metadata={"description": "Sent at the learned hour."})
+    first_slot = fields.Nested(SendTimeGroupSchema, metadata={"description": "Kept on the window's first slot."})
+    lift = fields.Nested(LiftSchema, metadata={"description": "Learned rate less first-slot rate."})
+    p_value = fields.Float(allow_none=True)
+    verdict = fields.String(metadata={"example": "no difference yet"})
+
+
 @blp.route("/metrics")
 @blp.arguments(MetricsQuerySchema, location="query")
 @blp.response(200, MetricsRowSchema(many=True))
@@ -145,6 +164,14 @@ def get_ab_tests(filters):
 def get_holdout(filters):
     """Each flow: recovery rate treated against held out, the lift with its 95% interval, incremental revenue."""
     return experiments.holdout(account_id(), filters)
+
+
+@blp.route("/metrics/send-time")
+@blp.arguments(PeriodQuerySchema, location="query")
+@blp.response(200, SendTimeResultSchema(many=True))
+def get_send_time(filters):
+    """Each flow that learns send times: recovery at the learned hour against the window's first slot, with lift."""
+    return sendtime.comparison(account_id(), filters)
 
 
 def csv_of(rows: list[dict[str, Any]]) -> Response:

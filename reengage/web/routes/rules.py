@@ -58,6 +58,11 @@ def get_rule(key):
 @blp.response(200, RuleSchema)
 def patch_rule(changes, key):
     """Change a rule: its name, stage, enabled flag, or params (merged, then checked whole)."""
+    return change(key, changes)
+
+
+def change(key: str, changes: dict) -> Rule:
+    """Apply checked `changes` to the caller's rule `key`: params merged with the stored ones, then checked whole."""
     with db.transaction():
         rule = owned_or_404(Rule, key, Rule.key)
         if "params" in changes:

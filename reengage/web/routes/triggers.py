@@ -29,6 +29,8 @@ class TriggerSchema(Schema):
     label = fields.String(metadata={"example": "New Dropoff"})
     description = fields.String()
     filters = fields.List(fields.Nested(FilterSchema))
+    cursor = fields.String(metadata={"description": "The item field items are listed by, newest first.",
+                                     "example": "detected_at"})
     sample = fields.Dict()
 
 

@@ -22,6 +22,7 @@ class Portal:
     closed: list[ClosedDeal] = field(default_factory=list)
     lost: dict[str, LostDeal] = field(default_factory=dict)
     callbacks: dict[str, bool] = field(default_factory=dict)
+    deals: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 PORTALS: dict[str, Portal] = {}
@@ -53,6 +54,10 @@ class FakeCRM:
     def update_contact(self, contact_id: str, values: dict[str, str]) -> None:
         """Merge the values into the contact's properties."""
         self.portal.properties.setdefault(contact_id, {}).update(values)
+
+    def update_deal(self, deal_id: str, values: dict[str, str]) -> None:
+        """Merge the values into the deal's fields."""
+        self.portal.deals.setdefault(deal_id, {}).update(values)
 
     def create_task(self, contact_id: str | None, title: str, body: str, due: datetime, owner_id: str | None,
                     deal_id: str | None = None) -> str:

@@ -164,16 +164,16 @@ def test_a_blocking_action_completes_its_callback_when_the_enrollment_ends(app, 
     assert post_signed(client, urls["action_url"], action(), version="v2").json["outputFields"][
         "hs_execution_state"] == "BLOCK"  # HubSpot retried: the same enrollment, still waiting
     clock.tick(app)
-    assert hubspot.made("POST", r"/automation/v4/actions/callbacks/.*") == []
+    assert hubspot.made("POST", r"/automation/actions/callbacks/2026-03/.*") == []
     client.post("/v1/actions/record-conversion", json={"hubspot_id": "5101", "value": 99}, headers=acme.headers)
     client.post("/v1/actions/exit", json={"hubspot_id": "5101", "flow": "sales", "reason": "converted"},
                 headers=acme.headers)
     clock.tick(app)
-    [completed] = hubspot.made("POST", r"/automation/v4/actions/callbacks/ap-102-4470-1-0/complete")
+    [completed] = hubspot.made("POST", r"/automation/actions/callbacks/2026-03/ap-102-4470-1-0/complete")
     assert completed.json["outputFields"]["recovered"] is True
     assert completed.json["outputFields"]["hs_execution_state"] == "SUCCESS"
     clock.tick(app)
-    assert len(hubspot.made("POST", r"/automation/v4/actions/callbacks/.*")) == 1
+    assert len(hubspot.made("POST", r"/automation/actions/callbacks/2026-03/.*")) == 1
 
 
 def test_an_action_that_cannot_enroll_continues_with_the_reason(client, urls):
@@ -251,7 +251,7 @@ def test_closed_lost_deals_of_every_pipeline_are_synced_incrementally(app, clien
         clock.tick(app, at=db.utcnow())
     searches = hubspot.made("POST", "/crm/v3/objects/deals/search")
     filters = searches[-1].json["filterGroups"][0]["filters"]
-    assert {"propertyName": "hs_lastmodifieddate", "operator": "GT", "value": "2026-11-20T11:00:00Z"} in filters
+    assert {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "2026-11-20T11:00:00Z"} in filters
     assert set(next(f["values"] for f in filters if f["propertyName"] == "dealstage")) == {"closedlost", "1002",
                                                                                        "closedwon"}
     assert len(client.get("/v1/events?type=deal.closed_lost", headers=acme.headers).json) == 3

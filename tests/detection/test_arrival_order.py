@@ -1,0 +1,97 @@
+"""Verdicts depend on when events happened, never on the order they arrive or are processed in.
+
+Each generated journey is lived twice on one timeline, by two contacts: one whose events arrive as
+they happen, one whose events each arrive after a delay (so in another order, and after the clock
+has passed deadlines). Once the clock is past everything, both must have the same dropoffs (rule, match
+value, status, category, start, deadline, recovery). A retracted dropoff is a false alarm, the same
+verdict as none. The engagement level in a dropoff's segment (and the intent it raises) counts the
+events known when the dropoff was raised, so it is not compared.
+"""
+
+import itertools
+import os
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from reengage.jobs import clock
+from tests.support.detection import T, send
+
+MINUTE = timedelta(minutes=1)
+# One rule of every kind, each reading its own event names so that journeys of one kind meet only its rule.
+RULES = {
+    "inactivity": ({"start_events": ["i.start"], "goal_events": ["i.goal"], "wait": "PT1H", "match_key": "app"},
+                   ["i.start", "i.goal"]),
+    "failure_end_state": ({"error_events": {"f.auth": "auth", "f.mfa": "mfa"}, "success_events": ["f.ok"],
+                           "settle": "PT30M"}, ["f.auth", "f.mfa", "f.ok"]),
+    "repeated_attempts": ({"attempt_events": ["r.try"], "success_events": ["r.ok"], "min_attempts": 2,
+                           "window": "PT2H", "settle": "PT30M"}, ["r.try", "r.ok"]),
+    "abandoned_session": ({"close_events": ["a.close"], "steps": ["a.s1", "a.s2", "a.s3"], "success_events": ["a.ok"],
+                           "unless_events": ["a.err"], "session": "PT2H", "settle": "PT30M"},
+                          ["a.close", "a.s1", "a.s3", "a.ok", "a.err"]),
+    "low_engagement": ({"start_events": ["l.start"], "qualifying_events": ["l.use"], "min_events": 2,
+                        "window": "PT2H"}, ["l.start", "l.use"]),
+    "closed_lost": ({"deal_events": ["c.lost"], "won_events": ["c.won"]}, ["c.lost", "c.won"]),
+}
+# Every journey gets its own stretch of the timeline; the clock ends each one well past its last deadline.
+STRETCH, SETTLED = timedelta(hours=13), timedelta(hours=12)
+examples = itertools.count()
+
+
+def journeys():
+    """A rule kind, its events (type, minute it happened, match value), and how late each one arrives."""
+    def of_kind(kind):
+        names = RULES[kind][1]
+        event = st.tuples(st.sampled_from(names), st.integers(0, 36).map(lambda n: n * 5), st.sampled_from(["", "x"]))
+        return st.lists(event, min_size=1, max_size=6).flatmap(lambda events: st.tuples(
+            st.just(kind), st.just(events), st.lists(st.integers(0, 60).map(lambda n: n * 5), min_size=len(events),
+                                                     max_size=len(events))))
+    return st.sampled_from(sorted(RULES)).flatmap(of_kind)
+
+
+def add_rules(client, tenant):
+    for kind, (params, _) in RULES.items():
+        body = {"key": f"p_{kind}", "scenario": "sales.application_abandoned", "kind": kind, "params": params}
+        response = client.post("/v1/rules", json=body, headers=tenant.headers)
+        assert response.status_code == 201, response.json
+
+
+def verdicts(client, tenant, contact_id, base):
+    def since(moment):
+        return None if moment is None else (_parse(moment) - base) // MINUTE
+    found = client.get(f"/v1/dropoffs?contact_id={contact_id}&limit=100", headers=tenant.headers).json
+    return sorted((d["rule"], d["match_value"], d["status"], d["category"], since(d["started_at"]),
+                   since(d["occurred_at"]), since(d["recovered_at"]))
+                  for d in found if d["status"] != "retracted")
+
+
+def _parse(moment):
+    return datetime.fromisoformat(moment)
+
+
+# Without shrinking (each example is a dozen requests): a failure names its journey in the assertion.
+@settings(max_examples=int(os.environ.get("ARRIVAL_EXAMPLES", "40")), deadline=None, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(journey=journeys())
+def test_shuffled_and_delayed_arrival_gives_the_verdicts_of_arrival_in_order(app, client, acme, journey):
+    kind, events, delays = journey
+    n = next(examples)
+    if n == 0 or not client.get(f"/v1/rules/p_{kind}", headers=acme.headers).status_code == 200:
+        add_rules(client, acme)
+    base = T + n * STRETCH
+    arrivals = []
+    for index, ((_, minute, _), delay) in enumerate(zip(events, delays, strict=True)):
+        arrivals.append((minute, 0, index, "ordered"))
+        arrivals.append((minute + delay, 1, index, "shuffled"))
+    ids = {}
+    for arrival, _, index, who in sorted(arrivals):
+        clock.tick(app, at=base + arrival * MINUTE)
+        type_, minute, match = events[index]
+        properties = {"app": match, "deal_id": match} if match else {}
+        answer = send(client, acme, f"{n}-{who}-{index}", type_, base - T + minute * MINUTE,
+                      contact={"external_id": f"{who}-{n}"}, properties=properties)
+        ids[who] = answer["contact_id"]
+    clock.tick(app, at=base + SETTLED)
+    assert verdicts(client, acme, ids["shuffled"], base) == verdicts(client, acme, ids["ordered"], base), (
+        kind, events, delays)
