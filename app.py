@@ -11,10 +11,10 @@ from reengage.intake import ingest
 from reengage.jobs import crm
 from reengage.jobs.events import process_events
 from reengage.links.provider import Provider
-from reengage.platform import auth, config, db, errors, fields, inputs, queue
+from reengage.platform import auth, config, db, errors, fields, inputs, logs, queue
 from reengage.providers import registry
-from reengage.web import api, console, ratelimit
-from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, rules
+from reengage.web import api, console, ratelimit, telemetry
+from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, health, rules
 from triggers import TRIGGERS, polling
 
 MIGRATE_LOCK = ".reengage-migrate.lock"
@@ -27,7 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Pro
     app.url_map.converters["int"] = fields.Int64Converter
     inputs.init_app(app)
     app.config.from_mapping(config.load(overrides))
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     # The SDKs' debug loggers print request headers and response bodies, credentials included.
     quiet = max(logging.INFO, logging.getLevelName(app.config["LOG_LEVEL"]))
     for name in ("hubspot", "python_http_client", "urllib3"):
@@ -50,12 +50,14 @@ def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Pro
     crm.init_app(app)
     rest_api = api.init_app(app, blueprints(connected))
     dashboard.init_app(app)
+    health.init_app(app)
     for blueprint in (*PAGES, console.blp):
         app.register_blueprint(blueprint)
     events.register_schemas(rest_api.spec)
     rules.register_schemas(rest_api.spec)
     atomic.register_schemas(rest_api.spec)
     errors.init_app(app)
+    telemetry.init_app(app)
     cli.init_app(app)
     return app
 

@@ -16,17 +16,25 @@ BROWSER = ("/usr/bin/chromium", "/usr/bin/chromedriver")
 ZAPIER = ROOT / "integrations" / "zapier"
 
 
+def say(text: str) -> None:
+    """Tell the person at the terminal what is happening."""
+    print(f"reengage: {text}", file=sys.stderr, flush=True)
+
+
 def ensure(requirements: str) -> None:
     """Create .venv and install `requirements` into it, unless that was already done."""
     if not (BIN / "python").exists():
+        say(f"creating a virtual environment in {VENV}")
         venv.create(VENV, with_pip=True)
     wanted = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(ROOT.glob("requirements*.txt")))).hexdigest()
     stamp = VENV / f".installed-{requirements}"
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    subprocess.check_call([BIN / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                           "-r", ROOT / requirements])
+    say(f"installing the packages of {requirements} (the first time takes a few minutes)")
+    subprocess.check_call([BIN / "python", "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar",
+                           "off", "-r", ROOT / requirements], stdout=sys.stderr)
     stamp.write_text(wanted)
+    say("packages installed")
 
 
 def ensure_chromium() -> None:
@@ -36,10 +44,32 @@ def ensure_chromium() -> None:
         return
     install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    print("installing Debian's chromium and chromium-driver for the dashboard test", file=sys.stderr)
+    say("installing Debian's chromium and chromium-driver for the dashboard test")
     if subprocess.call(install, stdout=subprocess.DEVNULL, env=env) != 0:
         subprocess.call(["apt-get", "update", "-q"], stdout=subprocess.DEVNULL, env=env)
         subprocess.call(install, stdout=subprocess.DEVNULL, env=env)
+
+
+def bound_address(args: list[str]) -> tuple[str, str]:
+    """(host, port) gunicorn will serve on: `--bind`/`-b` in `args`, else HOST and PORT, else 127.0.0.1:8000."""
+    bind = None
+    for index, arg in enumerate(args):
+        if arg in ("-b", "--bind") and index + 1 < len(args):
+            bind = args[index + 1]
+        elif arg.startswith("--bind="):
+            bind = arg.split("=", 1)[1]
+    if bind and not bind.startswith("unix:"):
+        host, _, port = bind.rpartition(":")
+        return host or "127.0.0.1", port
+    return os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+
+
+def next_steps(url: str) -> None:
+    """What to do once the server answers: make an account key, open the console."""
+    say(f"starting the server on {url} (Ctrl+C stops it); unsubscribe links will point there (PUBLIC_URL)")
+    say("next, in another terminal: create an account and its API key with")
+    say(f"    {BIN / 'flask'} accounts create \"My business\"")
+    say(f"then open {url}/console and sign in with that key; the API is described at {url}/openapi.yaml")
 
 
 def ensure_zapier_tools() -> Path | None:
@@ -61,6 +91,11 @@ def main(argv: list[str]) -> None:
     os.chdir(ROOT)
     if command == "serve":
         ensure("requirements.txt")
+        host, port = bound_address(args)
+        reached = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::", "[::]") else host
+        os.environ.setdefault("PUBLIC_URL", f"http://{reached}:{port}")
+        os.environ.setdefault("LOG_FORMAT", "text")  # a person reads this terminal
+        next_steps(os.environ["PUBLIC_URL"])
         os.execv(BIN / "gunicorn", [str(BIN / "gunicorn"), "app:app", *args])
     elif command == "test":
         ensure("requirements-dev.txt")

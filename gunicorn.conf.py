@@ -1,9 +1,10 @@
 """gunicorn settings (read by `gunicorn app:app`); each can be changed from the environment."""
 
 import os
-import re
 
 from gunicorn.glogging import Logger
+
+from reengage.platform import logs
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -11,10 +12,21 @@ worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 # Zapier and HubSpot give up after 30 s; answer (or fail) before they do.
 timeout = 30
-accesslog = os.environ.get("ACCESS_LOG", "-") or None
-
-# Webhook and unsubscribe URLs carry their secret in the path: anyone who reads the log could use them.
-SECRET_PATH = re.compile(r"(/v1/webhooks/[^/?\s]+/|/v1/hubspot/actions/|/u/)[^/?\s]+")
+# The application logs every request itself (with its id, account and duration); gunicorn's own access log is
+# there for those who want its format too.
+accesslog = os.environ.get("ACCESS_LOG") or None
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").lower()
+if LOG_FORMAT == "json":
+    # gunicorn's own messages as JSON too; the root logger is left to the application (reengage.platform.logs),
+    # and gunicorn's access log, when asked for, keeps its own format.
+    logconfig_dict = {
+        "version": 1, "disable_existing_loggers": False,
+        "root": {"level": "INFO", "handlers": []},
+        "formatters": {"json": {"()": "reengage.platform.logs.JsonFormatter"}},
+        "handlers": {"error_console": {"class": "logging.StreamHandler", "formatter": "json",
+                                       "stream": "ext://sys.stderr"}},
+        "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False}},
+    }
 
 
 class RedactingLogger(Logger):
@@ -24,11 +36,18 @@ class RedactingLogger(Logger):
         atoms = super().atoms(resp, req, environ, request_time)
         for name in ("r", "U", "f", "{referer}i"):
             if isinstance(atoms.get(name), str):
-                atoms[name] = SECRET_PATH.sub(r"\1[token]", atoms[name])
+                atoms[name] = logs.redact(atoms[name])
         return atoms
 
 
 logger_class = RedactingLogger
+
+
+def on_starting(server) -> None:
+    """Create the folder where worker processes leave their metrics (PROMETHEUS_MULTIPROC_DIR), if asked for one."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
 
 
 def post_worker_init(worker) -> None:

@@ -1,19 +1,23 @@
 """Command line: `flask accounts ...`, `flask db upgrade`, `flask hubspot action-definition`, `flask clock`,
-`flask integrations export`."""
+`flask db backup|restore`, `flask integrations export`, `flask secrets reseal`."""
 
+import functools
 import json
 import threading
+import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from reengage import accounts as accounts_service
 from reengage import connections
 from reengage.jobs import clock
-from reengage.models import Account, ApiKey
-from reengage.platform import db
+from reengage.models import Account, ApiKey, Connection, Hook
+from reengage.platform import backup, db, schema, vault
 from reengage.platform.auth import KEY_PREFIX, mint_key
 from reengage.providers.hubspot import action
 from reengage.web import declarations
@@ -24,6 +28,7 @@ accounts.add_command(keys)
 database = AppGroup("db", help="Manage the database schema.")
 hubspot = AppGroup("hubspot", help="HubSpot: the custom workflow action.")
 integration_apps = AppGroup("integrations", help="The Zapier and Make apps.")
+secret_keys = AppGroup("secrets", help="SECRET_KEY rotation.")
 
 
 @integration_apps.command("export")
@@ -98,10 +103,63 @@ def revoke_key(key: str) -> None:
 
 
 @database.command("upgrade")
-def upgrade() -> None:
+@click.option("--wait", default=0, show_default=True, help="Seconds to wait for the database to accept connections.")
+def upgrade(wait: int) -> None:
     """Migrate the database to the newest schema (the Procfile's release step)."""
-    db.upgrade(current_app.config["DATABASE_URL"])
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            db.upgrade(current_app.config["DATABASE_URL"])
+            break
+        except OperationalError as error:
+            if time.monotonic() >= deadline:
+                raise click.ClickException(f"Cannot reach the database: {str(error.orig).strip()}") from None
+            time.sleep(1)
     click.echo("Database is up to date.")
+
+
+@secret_keys.command("reseal")
+def reseal() -> None:
+    """Seal every stored credential and hook secret again under the newest SECRET_KEY (the first listed)."""
+    counts = {"connection": 0, "hook": 0}
+    with db.transaction() as db_session:
+        sealed: list[tuple[str, Connection | Hook, str]]
+        sealed = [(f"connection {c.id}", c, "sealed") for c in db_session.scalars(select(Connection))]
+        sealed += [(f"hook {h.id}", h, "sealed_secret") for h in db_session.scalars(select(Hook))]
+        for name, row, column in sorted(sealed, key=lambda item: item[0]):
+            if getattr(row, column):
+                try:
+                    setattr(row, column, vault.reseal(getattr(row, column)))
+                except vault.SealedError as error:
+                    raise click.ClickException(f"{name}: {error}; nothing was changed") from None
+                counts[name.split()[0]] += 1
+    click.echo(f"Resealed {counts['connection']} connection(s) and {counts['hook']} hook secret(s) under the newest "
+               "SECRET_KEY: the older keys can now be removed from SECRET_KEY.")
+
+
+@database.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_database(path: Path) -> None:
+    """Write the whole database to PATH (SQLite: a copy, safe while serving; PostgreSQL: pg_dump's format)."""
+    try:
+        backup.backup(current_app.config["DATABASE_URL"], path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up the database to {path}.")
+
+
+@database.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database's contents.")
+def restore_database(path: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup at PATH (stop web, worker and clock first)."""
+    if not yes:
+        click.confirm("This replaces everything in the database. Go on?", abort=True)
+    try:
+        backup.restore(current_app.config["DATABASE_URL"], path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored the database from {path}; run flask db upgrade if the backup is older than the code.")
 
 
 @hubspot.command("action-definition")
@@ -130,7 +188,34 @@ def run_clock() -> None:
         stop.set()
 
 
+def needs_schema(command: click.Command) -> None:
+    """Make `command` (and a group's subcommands) stop with the fix, not a traceback, on a database behind the code."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            needs_schema(sub)
+        return
+    work = command.callback
+    assert work is not None
+
+    @functools.wraps(work)
+    def checked(*args, **kwargs):
+        try:
+            schema.require_current(db.engine())
+        except schema.NotMigrated as error:
+            raise click.ClickException(f"{str(error)[0].upper()}{str(error)[1:]}.") from None
+        except OperationalError as error:
+            raise click.ClickException(f"Cannot reach the database: {str(error.orig).strip()}") from None
+        return work(*args, **kwargs)
+
+    command.callback = with_appcontext(checked)
+
+
+# All but `db` and `integrations` need a migrated database; wrapped once, at import (apps share the commands).
+for _command in (accounts, hubspot, run_clock, secret_keys):
+    needs_schema(_command)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (accounts, database, hubspot, integration_apps, run_clock):
+    for command in (accounts, database, hubspot, integration_apps, run_clock, secret_keys):
         app.cli.add_command(command)

@@ -24,7 +24,7 @@ from connectors import webhook
 from connectors.errors import ConnectorError
 from reengage.models import Hook, HookDelivery
 from reengage.models.event import ENGAGEMENT_TYPES
-from reengage.platform import db, vault
+from reengage.platform import db, metrics, vault
 
 table = HookDelivery.__table__
 DUE = (select(table.c.id).where(table.c.status == "pending", table.c.due_at <= bindparam("now"))
@@ -201,7 +201,11 @@ def _post(delivery_id: int, hook_id: int, event: str, url: str, sealed: str,
         outcome = error
     except vault.SealedError as error:
         outcome = ConnectorError("permanent", f"the hook's secret cannot be read: {error}")
-    return outcome, (time.perf_counter() - started) * 1000
+    seconds = time.perf_counter() - started
+    metrics.HOOK_DELIVERY_SECONDS.labels("delivered" if isinstance(outcome, int) else "failed").observe(seconds)
+    if not isinstance(outcome, int):
+        metrics.HOOK_DELIVERY_FAILURES.labels(outcome.kind if outcome.status != 410 else "gone").inc()
+    return outcome, seconds * 1000
 
 
 def _apply(delivery: HookDelivery, hook: Hook, outcome: int | ConnectorError | None, elapsed: float,

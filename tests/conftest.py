@@ -23,7 +23,7 @@ from tests.support import require_service, settings
 TABLES = ("escalations", "deal_outcomes", "deal_signals", "deal_contacts", "deals", "product_updates",
           "hook_deliveries", "hooks", "connections", "messages", "enrollments", "suppressions", "flow_routes",
           "flows", "dropoffs", "watches", "rules", "service_statuses", "events", "contact_identities", "contacts",
-          "dashboard_sessions", "api_keys", "accounts")
+          "dashboard_sessions", "api_keys", "accounts", "clock_ticks")
 
 
 
@@ -53,6 +53,23 @@ def database_url(request, tmp_path_factory) -> str:
             require_service("PostgreSQL", str(error).splitlines()[0])
     db.upgrade(url)
     return url
+
+
+@pytest.fixture
+def unmigrated_url(database_url, tmp_path) -> Iterator[str]:
+    """An empty, never migrated database on the backend of `database_url` (a schema of its own on PostgreSQL)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'unmigrated.db'}"
+        return
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS unmigrated CASCADE"))
+        connection.execute(text("CREATE SCHEMA unmigrated"))
+    separator = "&" if "?" in database_url else "?"
+    yield f"{database_url}{separator}options=-csearch_path%3Dunmigrated"
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS unmigrated CASCADE"))
+    engine.dispose()
 
 
 

@@ -34,3 +34,29 @@ def test_accounts_list_counts_active_keys(app, acme):
 def test_db_upgrade_leaves_a_current_database_current(app):
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_commands_on_an_unmigrated_database_say_to_upgrade_without_a_traceback(unmigrated_url):
+    from app import create_app
+    from tests.support import settings
+
+    runner = create_app(settings(unmigrated_url)).test_cli_runner()
+    for args in (["accounts", "create", "Initech"], ["accounts", "list"], ["accounts", "keys", "list", "1"], ["clock"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "never migrated" in result.output and "run flask db upgrade." in result.output
+        assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(args=["accounts", "create", "Initech", "--key-only"]).output.startswith("rk_")
+
+
+def test_every_app_built_shares_the_commands_unchanged(database_url):
+    """Building an app (as each test and worker does) must not wrap the shared commands once more each time."""
+    from app import create_app
+    from reengage import cli
+    from tests.support import settings
+
+    create_app(settings(database_url))
+    before = cli.accounts.commands["create"].callback
+    create_app(settings(database_url))
+    assert cli.accounts.commands["create"].callback is before

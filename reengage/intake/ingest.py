@@ -21,7 +21,7 @@ from reengage.intake.contact_rows import ContactRace, ContactRows
 from reengage.intake.group_commit import Arrival, GroupCommit, Submission
 from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
-from reengage.platform import db, queue
+from reengage.platform import db, metrics, queue
 from reengage.platform.errors import ApiError, invalid
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,8 @@ def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
             status = "created" if (batch, index) in stored else "replayed"
             results.append({"id": event["id"], "contact_id": contact_id, "status": status})
         outcomes.append(results)
+    metrics.EVENTS_RECEIVED.labels("created").inc(len(stored))
+    metrics.EVENTS_RECEIVED.labels("replayed").inc(sum(len(batch.events) for batch in group) - len(stored))
     return outcomes, new_ids
 
 

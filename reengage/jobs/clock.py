@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from reengage import hooks
 from reengage.detection import detect
-from reengage.jobs import crm, status
+from reengage.jobs import crm, status, ticks
 from reengage.jobs.events import process_events
 from reengage.jobs.hooks import deliver_hooks
 from reengage.jobs.messages import send_messages
@@ -165,13 +166,25 @@ def tick(app: Flask, at: datetime | None = None) -> dict[str, int]:
     travelling = at is not None
     at = at or db.utcnow()
     handed_on: dict[str, int] = {}
+    runs: list[ticks.TaskRun] = []
     for task in TASKS:
         # A tick as of another time runs its jobs (when inline) as of that time too.
         with app.app_context(), db.as_of(at) if travelling else nullcontext():
+            started, error = time.perf_counter(), None
             try:
                 handed_on[task.__name__] = task(at)
-            except Exception:
+            except Exception as failure:
+                error = type(failure).__name__
                 log.exception("clock task %s failed", task.__name__)
+            runs.append(ticks.TaskRun(task.__name__, handed_on.get(task.__name__, 0), time.perf_counter() - started,
+                                      error))
+    if not travelling:
+        # Only ticks on the wall clock count as the clock being alive (readiness, clock lag).
+        with app.app_context():
+            try:
+                ticks.record(db.utcnow(), runs)
+            except Exception:
+                log.exception("could not record the clock tick")
     return handed_on
 
 

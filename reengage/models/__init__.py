@@ -1,6 +1,7 @@
 """Every model, imported here so that the metadata (and Alembic) sees them all."""
 
 from reengage.models.account import Account, ApiKey
+from reengage.models.clock_tick import ClockTick
 from reengage.models.connection import Connection
 from reengage.models.contact import CONSENT_CHANNELS, Contact
 from reengage.models.dashboard_session import DashboardSession
@@ -18,7 +19,7 @@ from reengage.models.suppression import Suppression
 from reengage.models.watch import Watch
 
 __all__ = [
-    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "Connection", "Contact", "ContactIdentity",
+    "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "ClockTick", "Connection", "Contact", "ContactIdentity",
     "DashboardSession", "Deal", "DealContact", "DealOutcome", "DealSignal", "Dropoff", "Enrollment", "Escalation",
     "Event", "Flow", "FlowRoute", "Hook", "HookDelivery", "Message", "ProductUpdate", "Rule", "ServiceStatus",
     "Suppression", "Watch",

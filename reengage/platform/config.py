@@ -15,6 +15,13 @@ EMBEDDED_SECRET_FILE = ".reengage-secret"
 DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "LOG_LEVEL": "INFO",
+    # `json` (one object a line, for log collectors) or `text`.
+    "LOG_FORMAT": "json",
+    # The bearer token `/metrics` asks for; unset, `/metrics` is off.
+    "METRICS_TOKEN": None,
+    # Where errors are reported (Sentry's DSN); unset, they are only logged.
+    "SENTRY_DSN": None,
+    "SENTRY_ENVIRONMENT": None,
     # A batch of 1,000 events with rich properties stays well under this.
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "MAX_EVENTS_PER_REQUEST": 1000,
@@ -23,13 +30,17 @@ DEFAULTS: dict[str, Any] = {
     # Run the clock inside each web worker when there is no Redis (the embedded default).
     "CLOCK_IN_PROCESS": True,
     "CLOCK_INTERVAL_SECONDS": 5.0,
+    # Readiness fails when no clock has ticked for this many intervals (and at least CLOCK_STALE_MIN_SECONDS).
+    "CLOCK_STALE_INTERVALS": 6,
+    "CLOCK_STALE_MIN_SECONDS": 30.0,
     # Events not processed this long after arrival are handed to a job again by the clock.
     "EVENT_REPROCESS_AFTER_SECONDS": 60,
     "RQ_QUEUE": "default",
     # How long a process trusts a key it has checked; a revoked key stops working within this.
     "API_KEY_CACHE_SECONDS": 5.0,
-    # Where people reach this server: unsubscribe links in emails point here.
-    "PUBLIC_URL": "http://localhost:8000",
+    # Where people reach this server: unsubscribe links in emails point here. Unset, the address gunicorn serves
+    # on (HOST and PORT, as gunicorn.conf.py reads them).
+    "PUBLIC_URL": None,
     # Messages handed to a job this long ago and still queued are handed to a job again.
     "MESSAGE_REQUEUE_AFTER_SECONDS": 300,
     # A message still `sending` this long after its send started was cut off mid-send (a send takes at most
@@ -93,15 +104,16 @@ RECOVERY_SETTINGS = ("EVENT_REPROCESS_AFTER_SECONDS", "MESSAGE_REQUEUE_AFTER_SEC
                      "MESSAGE_SENDING_TIMEOUT_SECONDS", "MESSAGE_CONFIRM_WINDOW_SECONDS", "MESSAGE_MAX_ATTEMPTS",
                      "MESSAGE_RETRY_AFTER_SECONDS", "HOOK_MAX_ATTEMPTS", "HOOK_REQUEUE_AFTER_SECONDS",
                      "HOOK_RETRY_AFTER_SECONDS", "HOOK_SENDING_TIMEOUT_SECONDS")
-ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
+ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "LOG_FORMAT", "METRICS_TOKEN", "SENTRY_DSN",
+            "SENTRY_ENVIRONMENT", "MAX_CONTENT_LENGTH", "API_KEY_CACHE_SECONDS",
             "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "SALESFORCE_LOGIN_URL", "ATOMIC_API_URL",
             "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS", "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT",
-            "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS", "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX", "RQ_QUEUE",
-            *RECOVERY_SETTINGS)
+            "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS", "CLOCK_STALE_INTERVALS", "CLOCK_STALE_MIN_SECONDS",
+            "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX", "RQ_QUEUE", *RECOVERY_SETTINGS)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
-                   "CLOCK_INTERVAL_SECONDS": float, "EVENT_BATCH_CONCURRENCY": int,
-                   **{name: int for name in RECOVERY_SETTINGS}}
+                   "CLOCK_INTERVAL_SECONDS": float, "CLOCK_STALE_INTERVALS": float, "CLOCK_STALE_MIN_SECONDS": float,
+                   "EVENT_BATCH_CONCURRENCY": int, **{name: int for name in RECOVERY_SETTINGS}}
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -121,11 +133,15 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if str(settings["LOG_LEVEL"]).upper() not in LOG_LEVELS:
         raise RuntimeError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {settings['LOG_LEVEL']!r}")
     settings["LOG_LEVEL"] = str(settings["LOG_LEVEL"]).upper()
+    if str(settings["LOG_FORMAT"]).lower() not in ("json", "text"):
+        raise RuntimeError(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
+    settings["LOG_FORMAT"] = str(settings["LOG_FORMAT"]).lower()
     try:
         durations.parse(str(settings["HUBSPOT_BLOCK_MAX"]))
     except ValueError as error:
         raise RuntimeError(f"HUBSPOT_BLOCK_MAX: {error}") from None
     settings["EMBEDDED"] = not settings.get("DATABASE_URL")
+    settings["PUBLIC_URL"] = settings["PUBLIC_URL"] or serving_url()
     settings.setdefault("SESSION_COOKIE_SECURE", str(settings["PUBLIC_URL"]).startswith("https://"))
     _hook_settings(settings)
     if settings["EMBEDDED"]:
@@ -133,7 +149,19 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"])
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = _embedded_secret(settings["EMBEDDED"])
+    _secret_keys(settings)
     return settings
+
+
+def _secret_keys(settings: dict[str, Any]) -> None:
+    """SECRET_KEY may list keys, newest first ("new,old"): the first seals and signs, all of them open and verify."""
+    given = settings["SECRET_KEY"]
+    keys = [key.strip() for key in (given.split(",") if isinstance(given, str) else given) if key.strip()]
+    if not keys:
+        raise RuntimeError("SECRET_KEY must hold at least one key")
+    settings["SECRET_KEY"] = keys[0]
+    # Flask signs the dashboard's session cookie with SECRET_KEY and accepts these too.
+    settings["SECRET_KEY_FALLBACKS"] = keys[1:]
 
 
 def _hook_settings(settings: dict[str, Any]) -> None:
@@ -154,6 +182,13 @@ def _hook_settings(settings: dict[str, Any]) -> None:
     except ValueError as error:
         raise RuntimeError(f"HOOK_ALLOWED_NETWORKS: {error}") from None
     settings["HOOK_ALLOWED_NETWORKS"] = tuple(entry.strip() for entry in allowed if entry.strip())
+
+
+def serving_url() -> str:
+    """The address gunicorn serves on from HOST and PORT (a wildcard host reached as localhost)."""
+    host = os.environ.get("HOST") or "localhost"
+    host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::", "[::]") else host
+    return f"http://{host}:{os.environ.get('PORT') or '8000'}"
 
 
 def database_url(url: str) -> str:

@@ -5,8 +5,10 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from reengage.platform import db, schema
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +131,28 @@ def validation_error(error: ValidationError) -> Response:
 
 def database_busy(error: OperationalError) -> Response:
     """Answer 503 when the database cannot be reached or stays locked, so callers retry."""
+    if (unmigrated := not_migrated()) is not None:
+        return unmigrated
     log.warning("database unavailable: %s", error)
     return error_response(503, "unavailable", "The database is busy or unreachable; retry shortly.",
                           None, {"Retry-After": "5"})
+
+
+def missing_schema(error: ProgrammingError) -> Response:
+    """Answer 503 naming the fix when a query fails because migrations were not run; else it is a bug."""
+    return not_migrated() or unexpected(error)
+
+
+def not_migrated() -> Response | None:
+    """The 503 for a database behind the code's migrations, or None when it is current (or unreachable)."""
+    try:
+        reason = schema.behind(db.engine())
+    except Exception:
+        return None
+    if reason is None:
+        return None
+    log.error("the database is not migrated: %s", reason)
+    return error_response(503, "not_migrated", f"The server is not ready: {reason}.", None, {"Retry-After": "30"})
 
 
 def unexpected(error: Exception) -> Response:
@@ -146,4 +167,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, api_error)
     app.register_error_handler(ValidationError, validation_error)
     app.register_error_handler(OperationalError, database_busy)
+    app.register_error_handler(ProgrammingError, missing_schema)
     app.register_error_handler(Exception, unexpected)

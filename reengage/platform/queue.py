@@ -51,6 +51,11 @@ class InProcessQueue:
         else:
             self._pool().submit(self._run, func, args)
 
+    def depth(self) -> dict[str, int]:
+        """Jobs of this process waiting for a thread, by state."""
+        waiting = self._executor._work_queue.qsize() if self._executor is not None else 0
+        return {"queued": waiting + sum(len(items) for items in self._merged.values())}
+
     def _pool(self) -> ThreadPoolExecutor:
         # Created on first use, so that a pool is never inherited across gunicorn's fork.
         if self._executor is None:
@@ -97,6 +102,12 @@ class RedisQueue:
                            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
 
 
+    def depth(self) -> dict[str, int]:
+        """Jobs in RQ, by state: waiting, running, waiting to retry, failed for good."""
+        return {"queued": self.queue.count, "started": self.queue.started_job_registry.count,
+                "scheduled": self.queue.scheduled_job_registry.count, "failed": self.queue.failed_job_registry.count}
+
+
 def init_app(app: Flask) -> None:
     """Pick the queue for this app's settings."""
     if app.config.get("REDIS_URL"):
@@ -121,6 +132,11 @@ def timeout_of(func: Callable[..., Any], args: tuple, config: Mapping[str, Any])
     if item_seconds is None or not args or not isinstance(args[0], list):
         return None
     return math.ceil(JOB_TIMEOUT_MARGIN + len(args[0]) * item_seconds(config))
+
+
+def depth() -> dict[str, int]:
+    """How many jobs wait, by state (raises RedisError when Redis is down)."""
+    return current_app.extensions["queue"].depth()
 
 
 def redis_connection() -> Redis | None:

@@ -17,7 +17,7 @@ from reengage import hooks
 from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.models import Message
 from reengage.outcomes import tally
-from reengage.platform import db, turns
+from reengage.platform import db, metrics, turns
 from reengage.sending import readiness
 from reengage.sequencing import enrollments
 
@@ -152,6 +152,7 @@ def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int],
                 sent.append(message)
                 went.append(outgoing)
             outcomes[message.status] = outcomes.get(message.status, 0) + 1
+            metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
         _recorded(list(messages.values()), sent, now)
 
 
@@ -169,6 +170,7 @@ def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, c
             if newly:
                 went.append(done[0])
             outcomes[message.status] = outcomes.get(message.status, 0) + 1
+            metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
             _recorded([message], [message] if newly else [], now)
         if claim_id is None:
             return False

@@ -7,7 +7,9 @@ SALT = "reengage.unsubscribe"
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    # itsdangerous takes keys oldest first and signs with the last; links signed under an older key still work.
+    keys = [*reversed(current_app.config.get("SECRET_KEY_FALLBACKS", ())), current_app.config["SECRET_KEY"]]
+    return URLSafeSerializer(keys, salt=SALT)
 
 
 def token(account_id: int, contact_id: int, channel: str, message_id: int | None = None) -> str:
