@@ -103,15 +103,17 @@ def daily(account_id: int, period: dict[str, Any], zone: ZoneInfo) -> list[dict[
         hour = func.strftime("%Y-%m-%d %H", Dropoff.detected_at)
         quarter = func.cast(func.strftime("%M", Dropoff.detected_at), Integer) / 15
     days: dict[str, dict[str, Any]] = {}
-    for bucket, part, count, recovered, revenue in db.session().execute(
-            select(hour, quarter, func.count(), func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue))
-            .where(*metrics.scope(account_id, period)).group_by(hour, quarter)):
+    for bucket, part, currency, count, recovered, revenue in db.session().execute(
+            select(hour, quarter, Dropoff.currency, func.count(), func.count(Dropoff.recovered_at),
+                   func.sum(Dropoff.revenue))
+            .where(*metrics.scope(account_id, period)).group_by(hour, quarter, Dropoff.currency)):
         moment = datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=UTC) + timedelta(minutes=15 * int(part))
         day = days.setdefault(moment.astimezone(zone).date().isoformat(),
-                              {"dropoffs": 0, "recovered": 0, "revenue": Decimal(0)})
+                              {"dropoffs": 0, "recovered": 0, "revenue": {}})
         day["dropoffs"] += count
         day["recovered"] += recovered
-        day["revenue"] += Decimal(str(revenue or 0))
+        if revenue is not None:  # kept per currency: amounts in different currencies are never added up
+            day["revenue"][currency] = day["revenue"].get(currency, Decimal(0)) + Decimal(str(revenue))
     return [{"group": key, **figures} for key, figures in sorted(days.items())]
 
 
@@ -124,11 +126,18 @@ def _over_time(rows: list[dict[str, Any]], first: date, last: date, zone: str) -
     def series(key: str) -> list:
         return [by_day[day][key] if day in by_day else 0 for day in days]
 
+    currencies = sorted({currency or "" for row in rows for currency in row["revenue"]})
+    # One revenue line per currency (unlabelled amounts on their own), on the right-hand axis.
+    revenue = [{"type": "scatter", "mode": "lines+markers", "yaxis": "y2",
+                "name": f"Revenue recovered ({currency})" if currency else "Revenue recovered (no currency)",
+                "x": days, "y": [by_day[day]["revenue"].get(currency or None, 0) if day in by_day else 0
+                                 for day in days],
+                "line": {"color": COLOURS["revenue"], "dash": ("dot", "dash", "dashdot", "longdash")[n % 4]}}
+               for n, currency in enumerate(currencies)]
     return {"data": [
         _bar("Dropped off", days, series("dropoffs"), COLOURS["dropoffs"]),
         _bar("Recovered", days, series("recovered"), COLOURS["recovered"]),
-        {"type": "scatter", "mode": "lines+markers", "name": "Revenue recovered", "x": days, "y": series("revenue"),
-         "yaxis": "y2", "line": {"color": COLOURS["revenue"], "dash": "dot"}},
+        *revenue,
     ], "layout": {**LAYOUT, "barmode": "group", "xaxis": {"title": {"text": f"day detected ({zone})"}},
                   "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "revenue"},
                              "rangemode": "tozero"}}}

@@ -202,6 +202,10 @@ def test_revenue_is_shown_per_currency_and_a_custom_range_is_read_in_the_account
     dropped = charts["over_time"]["data"][0]
     assert dict(zip(dropped["x"], dropped["y"], strict=True))[detected.isoformat()] == 3
     assert "America/New_York" in charts["over_time"]["layout"]["xaxis"]["title"]["text"]
+    # The revenue over time: one line per currency, never a sum across them.
+    lines = {line["name"]: dict(zip(line["x"], line["y"], strict=True)) for line in charts["over_time"]["data"][2:]}
+    assert {name: float(days[detected.isoformat()]) for name, days in lines.items()} == {
+        "Revenue recovered (EUR)": 50.0, "Revenue recovered (USD)": 100.0}
     inside = client.get(f"/dashboard?from={detected}&to={detected}").get_data(as_text=True)
     assert 'id="tile-dropoffs">3<' in inside
     before = client.get(f"/dashboard?from={detected - timedelta(days=5)}&to={detected - timedelta(days=1)}")
