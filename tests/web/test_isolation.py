@@ -82,7 +82,7 @@ PROBED = {
     ("GET", "/v1/metrics.csv"),
     ("GET", "/v1/metrics/ab-tests"),
     ("GET", "/v1/metrics/holdout"),
-    # Probed by tests/sequencing/test_sendtime.py::test_the_holdout_share_keeps_the_first_slot_and_the_metrics_compare_both
+    # Probed by tests/sequencing/test_sendtime.py (the holdout share test asks as another account too)
     ("GET", "/v1/metrics/send-time"),
     ("POST", "/v1/actions/record-deal"),
     # Probed by tests/test_hooks.py::test_another_accounts_hooks_are_not_found
