@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Row, bindparam, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from reengage import hooks
 from reengage.detection import detect
@@ -29,8 +30,8 @@ ROUND_EVENTS = 500
 # How long one chunk's transaction should take; the first chunk's size, and the bounds of later ones.
 CHUNK_SECONDS = 0.02
 FIRST_CHUNK, MAX_CHUNK = 10, 200
-# Tries of a chunk that a concurrent transaction deadlocked with.
-ATTEMPTS = 3
+# Tries of a chunk that a concurrent transaction deadlocked with, won a race against or changed under it.
+ATTEMPTS = 5
 PENDING = select(events.c.id, events.c.account_id).where(
     events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
 # Built once: these run for every batch of events, and building a statement costs more than running it.
@@ -119,7 +120,9 @@ def claim_and_process(event_ids: list[int]) -> int:
                     for processor in PROCESSORS:
                         processor(claimed)
             return len(claimed)
-        except OperationalError as error:  # a deadlock with another writer: nothing was kept, so again
-            if attempt == ATTEMPTS - 1 or not db.is_race(error):
+        except (OperationalError, IntegrityError, StaleDataError) as error:
+            # Another writer won a deadlock or a unique race, or changed a watch this chunk was moving on
+            # (processing another event of the same contact): nothing was kept, so again, on what is there now.
+            if attempt == ATTEMPTS - 1 or not (isinstance(error, StaleDataError) or db.is_race(error)):
                 raise
     raise AssertionError("unreachable")
