@@ -72,18 +72,23 @@ def next_steps(url: str) -> None:
     say(f"then open {url}/console and sign in with that key; the API is described at {url}/openapi.yaml")
 
 
-def ensure_zapier_tools() -> Path | None:
-    """The Zapier app's packages, with Node 22 and zapier-platform-cli, from its lock file (again only when the lock
-    file changes); answers the folder of their commands, or None without npm."""
-    npm, tools = shutil.which("npm"), ZAPIER / "node_modules" / ".bin"
+def ensure_npm_packages(folder: Path, what: str) -> Path | None:
+    """`folder`'s npm packages, from its lock file (again only when the lock file changes); answers the folder of
+    their commands, or None without npm. The Zapier app's tools and the tests' Spectral and axe-core come this way."""
+    npm = shutil.which("npm")
     if npm is None:
         return None
-    lock, stamp = ZAPIER / "package-lock.json", ZAPIER / "node_modules" / ".installed-lock"
+    lock, stamp = folder / "package-lock.json", folder / "node_modules" / ".installed-lock"
     if not stamp.exists() or stamp.read_bytes() != lock.read_bytes():
-        print("installing the Zapier app's Node 22 and CLI from its lock file (npm ci)", file=sys.stderr)
-        subprocess.check_call([npm, "ci", "--no-audit", "--no-fund"], cwd=ZAPIER, stdout=subprocess.DEVNULL)
+        say(f"installing {what} from its lock file (npm ci)")
+        subprocess.check_call([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, stdout=subprocess.DEVNULL)
         stamp.write_bytes(lock.read_bytes())
-    return tools
+    return folder / "node_modules" / ".bin"
+
+
+def ensure_zapier_tools() -> Path | None:
+    """The Zapier app's packages, with Node 22 and zapier-platform-cli; the folder of their commands, or None."""
+    return ensure_npm_packages(ZAPIER, "the Zapier app's Node 22 and CLI")
 
 
 def main(argv: list[str]) -> None:

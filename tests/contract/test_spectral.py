@@ -5,6 +5,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import dev
 from tests.support import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,13 +14,9 @@ TOOL = Path(__file__).resolve().parent / "spectral"
 
 def spectral() -> Path:
     """Spectral's CLI, installed from the npm registry by its lock file (again only when the lock changes)."""
-    npm = shutil.which("npm")
-    if not npm or not shutil.which("node"):
+    tools = dev.ensure_npm_packages(TOOL, "Spectral") if shutil.which("node") else None
+    if tools is None:
         require_service("Node.js", "node and npm are needed to run Spectral")
-    lock, stamp = TOOL / "package-lock.json", TOOL / "node_modules" / ".installed-lock"
-    if not stamp.exists() or stamp.read_bytes() != lock.read_bytes():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TOOL, check=True, capture_output=True)
-        stamp.write_bytes(lock.read_bytes())
     return TOOL / "node_modules" / ".bin" / "spectral"
 
 

@@ -1,9 +1,8 @@
 """Browser checks shared by the console's tests: axe-core's accessibility audit and screenshots at two widths."""
 
-import shutil
-import subprocess
 from pathlib import Path
 
+import dev
 from tests.support import require_service
 
 AXE = Path(__file__).resolve().parent / "axe"
@@ -14,14 +13,10 @@ BLOCKING = ("serious", "critical")
 
 
 def axe_source() -> str:
-    """axe-core's script, installed from its lock file on first use (npm)."""
-    script = AXE / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            require_service("npm", "npm is needed to install axe-core for the accessibility check")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=AXE, check=True, capture_output=True)
-    return script.read_text()
+    """axe-core's script, installed from its lock file (again only when the lock changes; npm)."""
+    if dev.ensure_npm_packages(AXE, "axe-core") is None:
+        require_service("npm", "npm is needed to install axe-core for the accessibility check")
+    return (AXE / "node_modules" / "axe-core" / "axe.min.js").read_text()
 
 
 def violations(browser) -> list[dict]:
