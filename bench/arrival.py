@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from ingest import fresh_postgres_database  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from reengage import accounts  # noqa: E402
@@ -29,16 +30,6 @@ from reengage.models import Dropoff  # noqa: E402
 from reengage.platform import db  # noqa: E402
 
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
-
-
-def fresh_database(admin_url: str) -> str:
-    """A new, empty database of this benchmark's own beside `admin_url`'s."""
-    engine = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS reengage_arrival_bench WITH (FORCE)"))
-        connection.execute(text("CREATE DATABASE reengage_arrival_bench"))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/reengage_arrival_bench"
 
 
 def journeys(contacts: int, goal_first: bool) -> list[dict]:
@@ -88,14 +79,14 @@ def backend(name: str, make_url, contacts: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contacts", type=int, default=300)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/timing",
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="a PostgreSQL URL to create the benchmark database beside; '' to skip")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         counter = iter(range(100))
         backend("sqlite", lambda: f"sqlite:///{folder}/arrival-{next(counter)}.db", args.contacts)
     if args.postgres:
-        backend("postgresql", lambda: fresh_database(args.postgres), args.contacts)
+        backend("postgresql", lambda: fresh_postgres_database(args.postgres), args.contacts)
 
 
 if __name__ == "__main__":

@@ -21,25 +21,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from ingest import fresh_postgres_database  # noqa: E402
 from redis import Redis  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from reengage.platform import db  # noqa: E402
 from tests.support import chaos  # noqa: E402
-
-
-def fresh_database(url: str) -> str:
-    """Drop and create the database `url` names (through the server's `postgres` database); answer its URL."""
-    base, name = url.rsplit("/", 1)
-    engine = create_engine(f"{base}/postgres".replace("postgresql://", "postgresql+psycopg://"),
-                           isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    db.upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
-    return url
 
 
 def main() -> None:
@@ -48,11 +36,12 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--slow-seconds", type=float, default=4.0)
     parser.add_argument("--hook-seconds", type=float, default=9.5)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/reliability_chaos",
-                        help="a PostgreSQL database this run drops and creates again")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="a PostgreSQL URL to create the benchmark database beside (its name + _bench)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/7", help="a Redis database the run may flush")
     args = parser.parse_args()
-    url = fresh_database(args.postgres)
+    url = fresh_postgres_database(args.postgres)
+    db.upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
     Redis.from_url(args.redis).flushdb()
     plan = chaos.Plan(enrollments=args.enrollments, hooked_every=50, refuse_every=7, drop_every=50, slow_every=40,
                       slow_seconds=args.slow_seconds, answer_seconds=0.02, hook_seconds=args.hook_seconds,

@@ -255,7 +255,7 @@ def fresh_postgres_database(url: str) -> str:
     bench = f"{name}_bench"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {bench}"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {bench} WITH (FORCE)"))  # a run before may hold a pool
         connection.execute(text(f"CREATE DATABASE {bench}"))
     engine.dispose()
     return f"{base}/{bench}"
