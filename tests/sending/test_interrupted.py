@@ -114,13 +114,13 @@ def test_a_message_retrying_is_not_skipped_when_a_sibling_finishes(app, client, 
     def meanwhile(outgoing):
         # While the email is in flight, the text's job runs to its end; then SendGrid answers 503.
         func, args = text_job
-        with app.app_context():
+        with app.app_context(), db.as_of(text_due):
             func(*args)
         raise ConnectorError("transient", "SendGrid failed (503)")
 
     monkeypatch.setitem(CHANNELS, "email", dataclasses.replace(CHANNELS["email"], deliver=meanwhile))
     func, args = email_job
-    with app.app_context():
+    with app.app_context(), db.as_of(email_due):
         func(*args)
     steps = messages(client, acme, enrollment["id"])
     assert steps["1.text-nudge"]["status"] == "sent" and steps["1.pick-up"]["status"] == "scheduled"
