@@ -128,7 +128,10 @@ def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | N
 
 
 def goals_reached(rules: dict[int, Rule], goals: dict[int, list[str]], due: Sequence[Row]) -> dict[int, datetime]:
-    """For due watches whose goal is stored (maybe not yet processed): watch id -> when it was reached."""
+    """For due watches whose goal is stored but not yet processed: watch id -> when it was reached.
+
+    A processed goal already closed every watch it reached; one still open beside it was opened after it, by an
+    event of the same instant that the goal preceded (a later moment would have made that event late)."""
     reached: dict[int, datetime] = {}
     by_rule: dict[int, list[Row]] = defaultdict(list)
     for watch in due:
@@ -139,7 +142,7 @@ def goals_reached(rules: dict[int, Rule], goals: dict[int, list[str]], due: Sequ
         query = select(Event.contact_id, Event.occurred_at, Event.properties).where(
             Event.account_id == rule.account_id, Event.contact_id.in_({w.contact_id for w in watches}),
             Event.type.in_(goals[rule_id]), Event.occurred_at >= min(w.started_at for w in watches),
-            Event.occurred_at <= max(w.deadline for w in watches),
+            Event.occurred_at <= max(w.deadline for w in watches), Event.processed_at.is_(None),
         ).order_by(Event.occurred_at)
         found: dict[int, list[tuple[datetime, str | None]]] = defaultdict(list)
         for contact_id, occurred_at, properties in db.session().execute(query):

@@ -12,7 +12,7 @@ import itertools
 import os
 from datetime import datetime, timedelta
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from reengage.jobs import clock
@@ -71,9 +71,13 @@ def _parse(moment):
 
 
 # Without shrinking (each example is a dozen requests): a failure names its journey in the assertion.
-@settings(max_examples=int(os.environ.get("ARRIVAL_EXAMPLES", "40")), deadline=None, phases=[Phase.generate],
+@settings(max_examples=int(os.environ.get("ARRIVAL_EXAMPLES", "40")), deadline=None,
+          phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(journey=journeys())
+# A deal won and lost again in the same minute, the loss arriving last of all.
+@example(journey=("closed_lost", [("c.lost", 165, "x"), ("c.lost", 5, ""), ("c.won", 110, "x"), ("c.lost", 110, "")],
+                  [215, 85, 120, 285]))
 def test_shuffled_and_delayed_arrival_gives_the_verdicts_of_arrival_in_order(app, client, acme, journey):
     kind, events, delays = journey
     n = next(examples)
