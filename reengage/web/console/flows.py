@@ -1,4 +1,4 @@
-"""Flows in the console: list, clone a template, import, export, and edit a flow (its steps: console.steps).
+"""Flows in the console: list, clone a template, import, export, edit and delete a flow (its steps: console.steps).
 
 Every change is the API's PATCH: the same schema (FlowPatchSchema) and service (flows.update) check it whole,
 so a step's offset is held to its phase's days exactly as the API holds it.
@@ -103,6 +103,17 @@ def patch(flow_id: int, changes: dict[str, Any]) -> Flow:
     data = FlowPatchSchema(partial=TOP_LEVEL).load(changes)
     with db.transaction():
         return flows.update(find_flow(flow_id), data)
+
+
+@blp.route("/flows/<int:flow_id>/delete", methods=["POST"])
+def delete(flow_id: int):
+    """Delete the flow (the API's DELETE /v1/flows/{id}): its active enrollments exit; its history stays."""
+    if request.form.get("confirm") != "on":
+        return flow(flow_id, {"confirm": "Tick the box to confirm the deletion."}, 422)
+    with db.transaction():
+        found = find_flow(flow_id)
+        name, exited = found.name, flows.remove(found, db.utcnow())
+    return redirect(url_for("console.flows", deleted=name, exited=exited))
 
 
 @blp.route("/flows/<int:flow_id>/export")

@@ -4,6 +4,8 @@ import html
 import re
 from datetime import timedelta
 
+from standardwebhooks import Webhook
+
 from reengage.jobs import clock
 from reengage.platform import db
 from tests.results.test_dashboard import csrf_token, sign_in
@@ -288,3 +290,72 @@ def test_hubspot_is_connected_and_checked_its_secrets_never_shown(client, acme, 
     assert 'id="hubspot-status">ok<' in page and "pat-na1" not in page and "hubspot-client-secret" not in page
     shown = client.get("/v1/connections/hubspot", headers=acme.headers).json
     assert shown["portal_id"] == 62515 and shown["access_token_set"] and shown["client_secret_set"]
+
+
+def test_a_hook_is_subscribed_with_the_apis_checks_and_its_secret_shown_once(app, client, acme, receiver):
+    from tests.support.journeys import DANA, abandon, setup_sales
+
+    setup_sales(client, acme)
+    token = signed_in(client, acme)
+    form = {"csrf_token": token, "event": "dropoff.detected", "target_url": f"{receiver.url}/zap",
+            "filters": "scenario=sales.application_abandoned", "label": "from the console"}
+    for bad, field in (({"target_url": "not a url"}, "target_url"), ({"event": "nothing.happened"}, "event"),
+                       ({"filters": "scenario"}, "filters"), ({"filters": "colour=red"}, "filters-colour")):
+        refused = client.post("/console/hooks", data={**form, **bad})
+        assert refused.status_code == 422 and f'id="{field}-problem"' in refused.get_data(as_text=True), bad
+    app.config["HOOK_ALLOWED_NETWORKS"] = ()
+    private = client.post("/console/hooks", data=form)
+    assert private.status_code == 422 and "Refused" in private.get_data(as_text=True)
+    app.config["HOOK_ALLOWED_NETWORKS"] = ("127.0.0.0/8",)
+    assert client.get("/v1/hooks", headers=acme.headers).json == []
+    made = client.post("/console/hooks", data=form)
+    secret = re.search(r'id="hook-secret"[^>]*>(whsec_[^<]+)<', made.get_data(as_text=True)).group(1)
+    [hook] = client.get("/v1/hooks", headers=acme.headers).json
+    assert made.status_code == 201 and hook["label"] == "from the console"
+    assert hook["filters"] == {"scenario": "sales.application_abandoned"}
+    assert secret not in client.get("/console/hooks").get_data(as_text=True)
+    abandon(app, client, acme, DANA)
+    [posted] = [r for r in receiver.requests if r.method == "POST"]
+    assert Webhook(secret).verify(posted.raw, dict(posted.headers)) == posted.json  # signed with the secret shown
+
+
+def test_a_step_is_added_to_a_phase_and_removed_through_the_apis_checks(client, acme):
+    token = signed_in(client, acme)
+    flow_id = int(client.post("/console/flows", data={"template": "sales", "csrf_token": token})
+                  .headers["Location"].rsplit("/", 1)[1])
+    blank = client.get(f"/console/flows/{flow_id}/steps/2/new")
+    assert blank.status_code == 200 and 'name="key"' in blank.get_data(as_text=True)
+    form = {"csrf_token": token, "key": "case-study", "channel": "email", "day": "4", "time": "10:00",
+            "subject": "How others finished", "body": "Hi {{ contact.first_name or 'there' }}", "cta_label": "",
+            "cta_url": "", "contact_email": "", "action": "save"}
+    taken = client.post(f"/console/flows/{flow_id}/steps/2/new", data={**form, "key": "pick-up"})
+    assert taken.status_code == 422 and "Already used" in taken.get_data(as_text=True)
+    outside = client.post(f"/console/flows/{flow_id}/steps/2/new", data={**form, "day": "1"})
+    assert outside.status_code == 422 and "Phase 2 covers" in outside.get_data(as_text=True)
+    unnamed = client.post(f"/console/flows/{flow_id}/steps/2/new", data={**form, "key": ""})
+    assert unnamed.status_code == 422 and 'id="key-problem"' in unnamed.get_data(as_text=True)
+    assert client.post(f"/console/flows/{flow_id}/steps/2/new", data=form).status_code == 302
+    steps = client.get(f"/v1/flows/{flow_id}", headers=acme.headers).json["phases"][1]["steps"]
+    assert steps[-1]["key"] == "case-study" and steps[-1]["offset"] == "P4DT10H0M"
+    removed = client.post(f"/console/flows/{flow_id}/steps/2/case-study/remove", data={"csrf_token": token})
+    assert removed.status_code == 302
+    steps = client.get(f"/v1/flows/{flow_id}", headers=acme.headers).json["phases"][1]["steps"]
+    assert "case-study" not in [step["key"] for step in steps]
+    assert client.post(f"/console/flows/{flow_id}/steps/2/case-study/remove",
+                       data={"csrf_token": token}).status_code == 404
+
+
+def test_a_flow_is_deleted_only_when_confirmed_and_its_enrollments_exit(app, client, acme):
+    from tests.support.journeys import DANA, abandon, setup_sales
+
+    flow_id = setup_sales(client, acme)["id"]
+    enrollment = abandon(app, client, acme, DANA)
+    token = signed_in(client, acme)
+    unconfirmed = client.post(f"/console/flows/{flow_id}/delete", data={"csrf_token": token})
+    assert unconfirmed.status_code == 422 and 'id="confirm-problem"' in unconfirmed.get_data(as_text=True)
+    deleted = client.post(f"/console/flows/{flow_id}/delete", data={"csrf_token": token, "confirm": "on"})
+    assert deleted.status_code == 302
+    assert "1 active enrollment(s) exited" in client.get(deleted.headers["Location"]).get_data(as_text=True)
+    assert client.get(f"/v1/flows/{flow_id}", headers=acme.headers).status_code == 404
+    shown = client.get(f"/v1/enrollments/{enrollment['id']}", headers=acme.headers).json
+    assert shown["status"] == "exited" and shown["exit_reason"] == "flow_deleted"

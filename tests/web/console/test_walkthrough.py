@@ -1,6 +1,7 @@
 """A new account set up in Chromium through the console alone: sign-in, a first flow, a step edited with its
-preview, "try it now" reaching the outbox and the timeline, a send window moving a scheduled message, and
-another account seeing none of it. Every page passes axe-core and is photographed at 1400 and 375 px."""
+preview, a step added, a REST hook subscribed, "try it now" reaching the outbox and the timeline, a send window
+moving a scheduled message, and another account seeing none of it. Every page passes axe-core and is photographed
+at 1400 and 375 px."""
 
 from datetime import datetime, timedelta
 
@@ -60,6 +61,18 @@ def test_a_new_account_reaches_a_first_message_through_the_console(app, served, 
     wait.until(lambda b: "saved=1" in b.current_url)
     assert "Day 0, 00:00" in find("#step-1-pick-up").text
 
+    # A step of its own in phase 2, named by a key of the account's choosing.
+    find(f"a[href='/console/flows/{flow_url.rsplit('/', 1)[1]}/steps/2/new']").click()
+    wait.until(lambda b: "/steps/2/new" in b.current_url)
+    audit(browser, "step-new")
+    fill("#step-key", "case-study")
+    fill("#step-day", "4")
+    fill("#step-subject", "How others finished")
+    fill("#step-body", "Hi {{ contact.first_name or 'there' }}, here is how others got it done.")
+    find("button[value=save]").click()
+    wait.until(lambda b: "saved=1" in b.current_url)
+    assert "Day 4, 09:00" in find("#step-2-case-study").text
+
     # A send window open all day, every day, so the first message goes now.
     find("nav a[href='/console/settings']").click()
     fill("#set-start", "00:00")
@@ -74,6 +87,16 @@ def test_a_new_account_reaches_a_first_message_through_the_console(app, served, 
         find(f"nav a[href='/console/{name}']").click()
         wait.until(lambda b, name=name: b.current_url.endswith(f"/console/{name}"))
         audit(browser, name)
+
+    # A REST hook subscribed from the console: its signing secret is shown this once.
+    app.config.update(HOOK_ALLOWED_NETWORKS=("127.0.0.0/8",), HOOK_REQUIRE_HTTPS=False)
+    Select(find("#hook-event")).select_by_value("contact.recovered")
+    fill("#hook-target", f"{served}/nowhere")
+    fill("#hook-label", "recoveries to the CRM")
+    find("form[action='/console/hooks'] button").click()
+    wait.until(lambda b: b.find_elements(By.ID, "hook-secret"))
+    assert find("#hook-secret").text.startswith("whsec_") and "recoveries to the CRM" in browser.page_source
+    audit(browser, "hooks-subscribed")
 
     # Try it now: one test contact through the abandoned-application rule (a missing email is said beside it first).
     find("nav a[href='/console']").click()
