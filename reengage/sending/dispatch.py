@@ -6,14 +6,17 @@ scheduled. A second run of the same job finds nothing `queued` and does nothing,
 skips messages that are still scheduled or queued, so everything is checked again at send time.
 """
 
+import contextvars
 import logging
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import bindparam, select, update
 
-from reengage import hooks
+from reengage import connections, hooks
 from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
 from reengage.models import Message
 from reengage.outcomes import tally
@@ -29,16 +32,15 @@ DUE = turns.due_in_turns(table, SCHEDULED_DUE, [table.c.due_at], bindparam("limi
 STILL_DUE = turns.lock_still(table, SCHEDULED_DUE, bindparam("ids", expanding=True))
 QUEUE = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
          .values(status="queued", queued_at=bindparam("now"), updated_at=bindparam("now")))
-# A send starts: its message is `sending` from now (queued_at is then when it was handed to its provider).
-CLAIM = (update(table).where(table.c.id == bindparam("claim_id"), table.c.status == "queued")
-         .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
-                 updated_at=bindparam("now")).returning(table.c.id))
+# Sends start: their messages are `sending` from now (queued_at is then when they were handed to their provider).
 CLAIM_ALL = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
              .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
                      updated_at=bindparam("now")).returning(table.c.id))
 # Ids a send job takes at once: small enough that several workers share a large tick.
 CHUNK = 50
 AFTER_SEND = "reengage.after_send"
+# The route of messages that stay inside this server (an outbox, a publication).
+LOCAL = "local"
 
 
 def after_send(app: Flask, hook: Callable[[list[Outgoing]], None]) -> None:
@@ -71,40 +73,90 @@ def claim_due(now: datetime, limit: int) -> list[int]:
 
 
 def send(message_ids: list[int]) -> dict[str, int]:
-    """Send the given queued messages, each at most once, one claim per send; answer how many ended in each state.
+    """Send the given queued messages, each at most once; answer how many ended in each state.
 
-    The checks run CHUNK at a time and leave the messages queued; each one is then claimed (`sending`, with the
-    time its send started) in the transaction that records the one before it, so a crash strands only the
-    message whose send was under way (reengage.sending.recovery settles it) and the rest wait to be handed on.
+    The checks run CHUNK at a time and leave the messages queued. Those that stay inside this server are claimed,
+    sent and recorded in one transaction. The others go through their provider, up to SEND_CONCURRENCY of them in
+    flight at once per provider: each is claimed (`sending`, with the time its send started) just before it is
+    handed to a sending thread, in the transaction that records the sends that finished meanwhile, so a crash
+    strands only the messages whose sends were under way (reengage.sending.recovery settles them) and the rest
+    wait to be handed on. Each account's connection and client are built once for the whole job.
     """
     outcomes: dict[str, int] = {}
-    # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is checked and sent on its own.
-    for start in range(0, len(message_ids), CHUNK):
-        prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
-        local: dict[tuple[str, int], bool] = {}
-        for channel, outgoing in prepared:
-            local.setdefault((channel, outgoing.account_id), CHANNELS[channel].local(outgoing.account_id))
-        went: list[Outgoing] = []
-        try:
-            # Sends that stay inside this server have no effect until recorded: claimed, sent and recorded at once.
-            _send_inside([pair for pair in prepared if local[(pair[0], pair[1].account_id)]], outcomes, went)
-            done: tuple[Outgoing, Delivery | ConnectorError] | None = None
+    with connections.reused():
+        # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is checked and sent on its own.
+        for start in range(0, len(message_ids), CHUNK):
+            prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
+            routes: dict[tuple[str, int], str | None] = {}
             for channel, outgoing in prepared:
-                if local[(channel, outgoing.account_id)]:
-                    continue
-                if not _settle_and_claim(done, outgoing.id, outcomes, went):
-                    done = None
-                    continue  # taken by another job, or skipped by an exit since the checks
-                try:
-                    done = (outgoing, CHANNELS[channel].deliver(outgoing))
-                except ConnectorError as error:
-                    done = (outgoing, error)
-            _settle_and_claim(done, None, outcomes, went)
-        finally:
-            # Also when the job is stopped (its timeout): what went is still noted.
-            for hook in current_app.extensions.get(AFTER_SEND, ()):
-                hook(went)
+                key = (channel, outgoing.account_id)
+                if key not in routes:
+                    routes[key] = LOCAL if CHANNELS[channel].local(outgoing.account_id) else (
+                        CHANNELS[channel].provider(outgoing.account_id))
+            went: list[Outgoing] = []
+            try:
+                # Sends that stay inside this server have no effect until recorded: claimed, sent and recorded at once.
+                _send_inside([pair for pair in prepared if routes[(pair[0], pair[1].account_id)] == LOCAL],
+                             outcomes, went)
+                _send_out([(channel, outgoing, routes[(channel, outgoing.account_id)]) for channel, outgoing in prepared
+                           if routes[(channel, outgoing.account_id)] != LOCAL], outcomes, went)
+            finally:
+                # Also when the job is stopped (its timeout): what went is still noted.
+                for hook in current_app.extensions.get(AFTER_SEND, ()):
+                    hook(went)
     return outcomes
+
+
+def _send_out(prepared: list[tuple[str, Outgoing, str | None]], outcomes: dict[str, int],
+              went: list[Outgoing]) -> None:
+    """Send through their providers, in parallel up to each provider's limit, messages that leave this server."""
+    if not prepared:
+        return
+    limits = current_app.config["SEND_CONCURRENCY"]
+    waiting = list(prepared)
+    flying: dict[Future, tuple[Outgoing, str | None]] = {}
+    busy: Counter[str | None] = Counter()
+    finished: list[tuple[Outgoing, Delivery | ConnectorError]] = []
+    stopped: BaseException | None = None
+    workers = max(limits.get(provider, 1) for _, _, provider in prepared)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="send")
+    try:
+        while waiting or flying or finished:
+            picked, still = [], []
+            for channel, outgoing, provider in waiting:
+                if stopped is None and busy[provider] < limits.get(provider, 1):
+                    picked.append((channel, outgoing, provider))
+                    busy[provider] += 1
+                else:
+                    still.append((channel, outgoing, provider))
+            waiting = still if stopped is None else []
+            claimed = _settle_and_claim(finished, [outgoing.id for _, outgoing, _ in picked], outcomes, went)
+            finished = []
+            for channel, outgoing, provider in picked:
+                if outgoing.id not in claimed:
+                    busy[provider] -= 1  # taken by another job, or skipped by an exit since the checks
+                    continue
+                # The thread sees this job's context (its app, its connections), never its database session.
+                flying[pool.submit(contextvars.copy_context().run, CHANNELS[channel].deliver, outgoing)] = (
+                    outgoing, provider)
+            if not flying:
+                continue
+            done, _ = wait(flying, return_when=FIRST_COMPLETED)
+            for future in done:
+                outgoing, provider = flying.pop(future)
+                busy[provider] -= 1
+                try:
+                    finished.append((outgoing, future.result()))
+                except ConnectorError as error:
+                    finished.append((outgoing, error))
+                except BaseException as error:  # re-raised once the other sends are recorded
+                    # Left `sending`, as a crash would leave it (the job's timeout, for one): recovery settles it.
+                    stopped = stopped or error
+    finally:
+        # Stopped midway (the job's timeout), the sends still in flight are not waited for: recovery settles them.
+        pool.shutdown(wait=False, cancel_futures=True)
+    if stopped is not None:
+        raise stopped
 
 
 def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str, Outgoing]]:
@@ -156,25 +208,30 @@ def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int],
         _recorded(list(messages.values()), sent, now)
 
 
-def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, claim_id: int | None,
-                      outcomes: dict[str, int], went: list[Outgoing]) -> bool:
-    """In one transaction, record what became of the last send and claim the next message; whether it was claimed."""
-    if done is None and claim_id is None:
-        return False
+def _settle_and_claim(done: list[tuple[Outgoing, Delivery | ConnectorError]], claim_ids: list[int],
+                      outcomes: dict[str, int], went: list[Outgoing]) -> set[int]:
+    """In one transaction, record what became of finished sends and claim the next messages; the ids claimed."""
+    if not done and not claim_ids:
+        return set()
     with db.transaction() as db_session:
         now = db.utcnow()
-        if done is not None:
-            # Locked: the Event Webhook may be recording the same message from its events (providers.sendgrid).
-            message = db_session.get_one(Message, done[0].id, with_for_update=True)
-            newly = _record(message, done[1], now)
-            if newly:
-                went.append(done[0])
-            outcomes[message.status] = outcomes.get(message.status, 0) + 1
-            metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
-            _recorded([message], [message] if newly else [], now)
-        if claim_id is None:
-            return False
-        return db_session.connection().scalar(CLAIM, {"claim_id": claim_id, "now": now}) is not None
+        if done:
+            # Locked, in id order: the Event Webhook may be recording the same messages from their events.
+            messages = {m.id: m for m in db_session.scalars(
+                select(Message).where(Message.id.in_([outgoing.id for outgoing, _ in done]))
+                .order_by(Message.id).with_for_update())}
+            newly = []
+            for outgoing, result in done:
+                message = messages[outgoing.id]
+                if _record(message, result, now):
+                    newly.append(message)
+                    went.append(outgoing)
+                outcomes[message.status] = outcomes.get(message.status, 0) + 1
+                metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
+            _recorded(list(messages.values()), newly, now)
+        if not claim_ids:
+            return set()
+        return set(db_session.connection().scalars(CLAIM_ALL, {"ids": claim_ids, "now": now}))
 
 
 def _record(message: Message, result: Delivery | ConnectorError, now: datetime) -> bool:
