@@ -8,16 +8,17 @@ skips messages that are still scheduled or queued, so everything is checked agai
 
 import contextvars
 import logging
-from collections import Counter
+import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import bindparam, select, update
 
 from reengage import connections, hooks
-from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
+from reengage.channels import CHANNELS, Channel, ConnectorError, Delivery, Outgoing
 from reengage.models import Message
 from reengage.outcomes import tally
 from reengage.platform import db, metrics, turns
@@ -39,6 +40,8 @@ CLAIM_ALL = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)
 # Ids a send job takes at once: small enough that several workers share a large tick.
 CHUNK = 50
 AFTER_SEND = "reengage.after_send"
+# Threads a process sends on; each job's sends through one provider are held to SEND_CONCURRENCY.
+SENDING_THREADS = 64
 # The route of messages that stay inside this server (an outbox, a publication).
 LOCAL = "local"
 
@@ -76,11 +79,10 @@ def send(message_ids: list[int]) -> dict[str, int]:
     """Send the given queued messages, each at most once; answer how many ended in each state.
 
     The checks run CHUNK at a time and leave the messages queued. Those that stay inside this server are claimed,
-    sent and recorded in one transaction. The others go through their provider, up to SEND_CONCURRENCY of them in
-    flight at once per provider: each is claimed (`sending`, with the time its send started) just before it is
-    handed to a sending thread, in the transaction that records the sends that finished meanwhile, so a crash
-    strands only the messages whose sends were under way (reengage.sending.recovery settles them) and the rest
-    wait to be handed on. Each account's connection and client are built once for the whole job.
+    sent and recorded in one transaction. The others are claimed in one transaction (`sending`, with the time
+    their sends started), sent in parallel (up to SEND_CONCURRENCY at once per provider) and recorded in one
+    transaction, so a crash strands at most one chunk's sends, which reengage.sending.recovery settles by their
+    channel. Each account's connection and client are built once for the whole job.
     """
     outcomes: dict[str, int] = {}
     with connections.reused():
@@ -109,54 +111,52 @@ def send(message_ids: list[int]) -> dict[str, int]:
 
 def _send_out(prepared: list[tuple[str, Outgoing, str | None]], outcomes: dict[str, int],
               went: list[Outgoing]) -> None:
-    """Send through their providers, in parallel up to each provider's limit, messages that leave this server."""
+    """Send through their providers messages that leave this server: claimed together, sent in parallel (up to
+    each provider's limit), recorded together."""
     if not prepared:
         return
+    claimed = _settle_and_claim([], [outgoing.id for _, outgoing, _ in prepared], outcomes, went)
     limits = current_app.config["SEND_CONCURRENCY"]
-    waiting = list(prepared)
-    flying: dict[Future, tuple[Outgoing, str | None]] = {}
-    busy: Counter[str | None] = Counter()
+    gates = {provider: threading.BoundedSemaphore(limits.get(provider, 1)) for _, _, provider in prepared}
+    flying: dict[Future, Outgoing] = {}
+    for channel, outgoing, provider in prepared:
+        if outgoing.id in claimed:  # else taken by another job, or skipped by an exit since the checks
+            # The thread sees this job's context (its app, its connections), never its database session.
+            flying[_senders().submit(contextvars.copy_context().run, _deliver, CHANNELS[channel], outgoing,
+                                     gates[provider])] = outgoing
     finished: list[tuple[Outgoing, Delivery | ConnectorError]] = []
     stopped: BaseException | None = None
-    workers = max(limits.get(provider, 1) for _, _, provider in prepared)
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="send")
     try:
-        while waiting or flying or finished:
-            picked, still = [], []
-            for channel, outgoing, provider in waiting:
-                if stopped is None and busy[provider] < limits.get(provider, 1):
-                    picked.append((channel, outgoing, provider))
-                    busy[provider] += 1
-                else:
-                    still.append((channel, outgoing, provider))
-            waiting = still if stopped is None else []
-            claimed = _settle_and_claim(finished, [outgoing.id for _, outgoing, _ in picked], outcomes, went)
-            finished = []
-            for channel, outgoing, provider in picked:
-                if outgoing.id not in claimed:
-                    busy[provider] -= 1  # taken by another job, or skipped by an exit since the checks
-                    continue
-                # The thread sees this job's context (its app, its connections), never its database session.
-                flying[pool.submit(contextvars.copy_context().run, CHANNELS[channel].deliver, outgoing)] = (
-                    outgoing, provider)
-            if not flying:
-                continue
-            done, _ = wait(flying, return_when=FIRST_COMPLETED)
-            for future in done:
-                outgoing, provider = flying.pop(future)
-                busy[provider] -= 1
-                try:
-                    finished.append((outgoing, future.result()))
-                except ConnectorError as error:
-                    finished.append((outgoing, error))
-                except BaseException as error:  # re-raised once the other sends are recorded
-                    # Left `sending`, as a crash would leave it (the job's timeout, for one): recovery settles it.
-                    stopped = stopped or error
+        for future in as_completed(flying):
+            try:
+                finished.append((flying[future], future.result()))
+            except ConnectorError as error:
+                finished.append((flying[future], error))
+            except Exception as error:
+                # Left `sending`, as a crash would leave it: recovery settles it. Raised once the rest are recorded.
+                stopped = stopped or error
     finally:
-        # Stopped midway (the job's timeout), the sends still in flight are not waited for: recovery settles them.
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Also when the job is stopped while waiting (its timeout): the sends that finished are recorded.
+        _settle_and_claim(finished, [], outcomes, went)
     if stopped is not None:
         raise stopped
+
+
+def _deliver(channel: Channel, outgoing: Outgoing, gate: threading.BoundedSemaphore) -> Delivery:
+    """Deliver one message once its provider has room (at most SEND_CONCURRENCY of a job's sends at once)."""
+    with gate:
+        return channel.deliver(outgoing)
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _senders() -> ThreadPoolExecutor:
+    """This process's sending threads (started once; a forked worker starts its own)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(SENDING_THREADS, thread_name_prefix="send"))
+    return _pool[1]
 
 
 def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str, Outgoing]]:

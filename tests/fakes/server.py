@@ -19,6 +19,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     raw: bytes
+    # The client's (address, port): requests on one kept-alive connection share it.
+    peer: tuple = ()
 
     @property
     def json(self) -> Any:
@@ -52,7 +54,8 @@ class FakeServer:
 
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                recorded = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
+                recorded = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length),
+                                    tuple(self.client_address))
                 if fake.latency:
                     time.sleep(fake.latency)
                 reply = fake._answer(recorded)
