@@ -4,13 +4,15 @@
 For each backend: 100,000 active enrollments with five scheduled messages each, 10,000 of
 them due. Times the clock pass that claims the due ones (target <= 2 s) against the same pass
 over 10,000 enrollments (the ratio shows whether a pass costs what is due or what is stored),
-then two RQ workers sending the claimed messages (target >= 300 messages/s), against the same
-workers running as many empty jobs (the ratio is what sending adds to RQ's own cost).
-
-Email goes to the outbox here: no SendGrid account is connected, so no HTTP request is made.
+then two RQ workers sending the claimed messages to the outbox (no SendGrid account connected, so no
+HTTP request is made; target >= 300 messages/s), against the same workers running as many empty jobs
+(the ratio is what sending adds to RQ's own cost). Then the same sends through the SendGrid SDK to a
+local stand-in of SendGrid's API (HTTP/1.1, answering each mail after --latency-ms, 0 and 50 by default;
+targets >= 1,000 messages/s with none and >= 300/s with 50 ms), each with its ratio to the outbox run.
 Needs Redis. Run from the repository with its .venv:
 
-    .venv/bin/python bench/dispatch.py [--enrollments 100000] [--due 10000] [--postgres URL] [--redis URL]
+    .venv/bin/python bench/dispatch.py [--enrollments 100000] [--due 10000] [--latency-ms 0,50]
+        [--postgres URL] [--redis URL]
 """
 
 import argparse
@@ -32,12 +34,13 @@ from rq import Queue  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
-from reengage import accounts  # noqa: E402
+from reengage import accounts, connections  # noqa: E402
 from reengage.jobs import clock  # noqa: E402
 from reengage.models import Contact, Enrollment, Message  # noqa: E402
 from reengage.platform import db  # noqa: E402
 from reengage.platform.timing import WEEKDAYS  # noqa: E402
 from reengage.sequencing import flows  # noqa: E402
+from tests.fakes.sendgrid import FakeSendGrid  # noqa: E402
 
 # A Tuesday, 15:00 UTC: inside the default send window of a UTC account.
 NOW = datetime(2026, 6, 2, 15, 0, tzinfo=UTC)
@@ -56,10 +59,14 @@ class Holding:
         self.jobs.append((func, args))
 
 
-def seed(app, enrollments: int, due: int) -> None:
-    """One account, a sales flow, `enrollments` contacts each enrolled with five messages; `due` of them due."""
+def seed(app, enrollments: int, due: int, sendgrid: FakeSendGrid | None = None) -> None:
+    """One account, a sales flow, `enrollments` contacts each enrolled with five messages; `due` of them due.
+
+    With `sendgrid`, the account's email goes through SendGrid (the stand-in's key), not to the outbox."""
     with app.app_context(), db.transaction() as db_session:
         account, _ = accounts.create(db_session, "bench")
+        if sendgrid is not None:
+            connections.save(account.id, "sendgrid", {"api_key": sendgrid.api_key, "from_email": "hello@example.com"})
         # Workers send as of the wall clock, which may be a night or a weekend: every hour is open here.
         account.settings = {"send_window": {"start": "00:00", "end": "23:59", "days": list(WEEKDAYS)},
                             "skip_holidays": False}
@@ -116,7 +123,7 @@ def claim(url: str, enrollments: int, due: int) -> float:
     return elapsed
 
 
-def workers(url: str, redis_url: str, jobs: list[tuple]) -> float:
+def workers(url: str, redis_url: str, jobs: list[tuple], sendgrid: FakeSendGrid | None = None) -> float:
     """Seconds two burst RQ workers take to run `jobs` (enqueued first)."""
     connection = Redis.from_url(redis_url)
     connection.flushdb()
@@ -124,6 +131,8 @@ def workers(url: str, redis_url: str, jobs: list[tuple]) -> float:
     for job, args in jobs:
         rq_queue.enqueue(job, *args)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
+    if sendgrid is not None:
+        env["SENDGRID_API_HOST"] = sendgrid.url
     started = time.perf_counter()
     # As the Procfile runs them: without a fork per job, so the code is imported once per worker.
     processes = [subprocess.Popen([str(ROOT / ".venv/bin/rq"), "worker", "--burst", "--quiet", "-u", redis_url,
@@ -134,32 +143,54 @@ def workers(url: str, redis_url: str, jobs: list[tuple]) -> float:
     return time.perf_counter() - started
 
 
-def send(url: str, redis_url: str, enrollments: int, due: int) -> tuple[float, float, int]:
+def send(url: str, redis_url: str, enrollments: int, due: int,
+         sendgrid: FakeSendGrid | None = None) -> tuple[float, float, int]:
     """Seconds two workers take to send `due` claimed messages, seconds for as many empty jobs, and how many went."""
     db.upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": None, "LOG_LEVEL": "WARNING"})
-    seed(app, enrollments, due)
+    seed(app, enrollments, due, sendgrid)
     analyze(app, url)
     app.extensions["queue"] = holding = Holding()
     with app.app_context(), db.as_of(NOW):
         clock.dispatch_due_messages(NOW)
     empty = workers(url, redis_url, [(len, args) for _, args in holding.jobs])
-    sending = workers(url, redis_url, holding.jobs)
+    sending = workers(url, redis_url, holding.jobs, sendgrid)
     with app.app_context():
         sent = db.session().scalar(select(func.count()).select_from(Message).where(Message.status == "sent"))
         db.engine().dispose()
+    if sendgrid is not None:
+        assert len(sendgrid.sent) == sent, (len(sendgrid.sent), sent)  # each went once
     return sending, empty, sent
 
 
-def backend(name: str, make_url, redis_url: str, enrollments: int, due: int) -> None:
-    big = claim(make_url(), enrollments, due)
-    small = claim(make_url(), due, due)
+def through_sendgrid(make_url, redis_url: str, due: int, latency_ms: float) -> tuple[float, int]:
+    """Seconds two workers take to send `due` emails through the SDK to a stand-in answering after `latency_ms`."""
+    fake = FakeSendGrid(latency=latency_ms / 1000)
+    try:
+        sending, _, sent = send(make_url(), redis_url, due, due, fake)
+    finally:
+        fake.close()
+    return sending, sent
+
+
+def backend(name: str, make_url, redis_url: str, enrollments: int, due: int, latencies: list[float],
+            claims: bool) -> None:
+    print(f"\n== {name}", flush=True)
+    if claims:
+        big = claim(make_url(), enrollments, due)
+        small = claim(make_url(), due, due)
+        print(f"claim {due:,} due among {enrollments * len(STEPS):,} messages: {big:6.2f} s (target <= 2 s)")
+        print(f"claim {due:,} due among {due * len(STEPS):,} messages: {small:6.2f} s; ratio {big / small:.2f}")
     sending, empty, sent = send(make_url(), redis_url, due, due)
-    print(f"\n== {name}")
-    print(f"claim {due:,} due among {enrollments * len(STEPS):,} messages: {big:6.2f} s (target <= 2 s)")
-    print(f"claim {due:,} due among {due * len(STEPS):,} messages: {small:6.2f} s; ratio {big / small:.2f}")
-    print(f"{WORKERS} workers sent {sent:,} messages in {sending:6.2f} s: {sent / sending:,.0f} messages/s "
-          f"(target >= 300); the same jobs empty took {empty:.2f} s (ratio {sending / empty:.2f})")
+    outbox = sent / sending
+    print(f"{WORKERS} workers sent {sent:,} messages to the outbox in {sending:6.2f} s: {outbox:,.0f} messages/s "
+          f"(target >= 300); the same jobs empty took {empty:.2f} s (ratio {sending / empty:.2f})", flush=True)
+    for latency in latencies:
+        seconds, went = through_sendgrid(make_url, redis_url, due, latency)
+        target = 1000 if latency == 0 else 300
+        print(f"{WORKERS} workers sent {went:,} emails through SendGrid's SDK ({latency:g} ms latency) in "
+              f"{seconds:6.2f} s: {went / seconds:,.0f} messages/s (target >= {target:,}); ratio to the outbox "
+              f"{went / seconds / outbox:.2f}", flush=True)
 
 
 def main() -> None:
@@ -169,14 +200,21 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="a PostgreSQL URL to create the benchmark database beside; '' to skip")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/7", help="a Redis database the run may flush")
+    parser.add_argument("--latency-ms", default="0,50",
+                        help="SendGrid stand-in answer latencies to send through, comma separated; '' for none")
+    parser.add_argument("--sends-only", action="store_true", help="skip the clock's claim timings")
+    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True, help="run on SQLite too")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        counter = iter(range(100))
-        backend("sqlite", lambda: f"sqlite:///{folder}/dispatch-{next(counter)}.db", args.redis, args.enrollments,
-                args.due)
+    latencies = [float(value) for value in args.latency_ms.split(",") if value.strip()]
+    if args.sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            counter = iter(range(100))
+            backend("sqlite", lambda: f"sqlite:///{folder}/dispatch-{next(counter)}.db", args.redis,
+                    args.enrollments, args.due, latencies, not args.sends_only)
     if args.postgres:
         backend("postgresql", lambda: fresh_postgres_database(args.postgres).replace(
-            "postgresql://", "postgresql+psycopg://"), args.redis, args.enrollments, args.due)
+            "postgresql://", "postgresql+psycopg://"), args.redis, args.enrollments, args.due, latencies,
+                not args.sends_only)
 
 
 if __name__ == "__main__":

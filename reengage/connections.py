@@ -5,8 +5,11 @@ Which services there are is the registry the app was built with (reengage.links.
 
 import logging
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -36,9 +39,53 @@ class Linked:
     cursor: dict[str, Any]
 
 
+@dataclass
+class _Reused:
+    """Connections and clients a job built once, and the connection states its sending threads learned."""
+
+    owner: int
+    links: dict[tuple[int, str], Linked | None] = field(default_factory=dict)
+    clients: dict[int, Any] = field(default_factory=dict)
+    marks: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_reused: ContextVar[_Reused | None] = ContextVar("reengage_reused_connections", default=None)
+
+
+@contextmanager
+def reused() -> Iterator[None]:
+    """Within the block, each account's connection is read (and its credentials unsealed) once and its client
+    built once; calls made on other threads (parallel sends) leave what they learn of the connection's state
+    to be recorded by this thread, when the block ends."""
+    scope = _Reused(threading.get_ident())
+    token = _reused.set(scope)
+    try:
+        yield
+    finally:
+        _reused.reset(token)
+        for connection_id, (status, reason) in scope.marks.items():
+            mark(connection_id, status, reason)
+
+
+def _cached(key: tuple[int, str], load: Callable[[], Linked | None]) -> Linked | None:
+    scope = _reused.get()
+    if scope is None:
+        return load()
+    if key not in scope.links:
+        scope.links[key] = load()
+    return scope.links[key]
+
+
 def client(link: Linked) -> Any:
     """The client of a connection: a reengage.links.crm.CRM or reengage.links.email.EmailSender, by its kind."""
-    return registered()[link.provider].client(link)
+    scope = _reused.get()
+    if scope is None:
+        return registered()[link.provider].client(link)
+    with scope.lock:
+        if link.id not in scope.clients:
+            scope.clients[link.id] = registered()[link.provider].client(link)
+        return scope.clients[link.id]
 
 
 def find(account_id: int, provider: str) -> Connection | None:
@@ -49,15 +96,18 @@ def find(account_id: int, provider: str) -> Connection | None:
 
 def linked(account_id: int, provider: str) -> Linked | None:
     """The account's connection with its credentials, for a job about to call the service."""
-    return _linked(find(account_id, provider))
+    return _cached((account_id, provider), lambda: _linked(find(account_id, provider)))
 
 
 def linked_kind(account_id: int, kind: str) -> Linked | None:
     """The account's connection to a service of this kind ("crm", "email"), the registry's first if several."""
-    keys = of_kind(kind)
-    found = {c.provider: c for c in db.session().scalars(select(Connection).where(
-        Connection.account_id == account_id, Connection.provider.in_(keys)))} if keys else {}
-    return next((_linked(found[key]) for key in keys if key in found), None)
+    def load() -> Linked | None:
+        keys = of_kind(kind)
+        found = {c.provider: c for c in db.session().scalars(select(Connection).where(
+            Connection.account_id == account_id, Connection.provider.in_(keys)))} if keys else {}
+        return next((_linked(found[key]) for key in keys if key in found), None)
+
+    return _cached((account_id, f"kind:{kind}"), load)
 
 
 def by_token(provider: str, token: str) -> Linked | None:
@@ -113,7 +163,15 @@ def check(connection: Connection) -> Connection:
 
 
 def mark(connection_id: int, status: str, reason: str | None = None) -> None:
-    """Record what a call just learned of the credentials (in its own transaction)."""
+    """Record what a call just learned of the credentials (in its own transaction, or when a reuse block ends)."""
+    scope = _reused.get()
+    if scope is not None and scope.owner != threading.get_ident():
+        # A sending thread shares no database session: the thread that opened the block records it.
+        with scope.lock:
+            scope.marks[connection_id] = (status, reason)
+        if status == "broken":
+            log.warning("connection %d is broken: %s", connection_id, reason)
+        return
     with db.transaction() as db_session:
         db_session.execute(update(Connection).where(Connection.id == connection_id).values(
             status=status, status_reason=reason and reason[:500], checked_at=db.utcnow()))

@@ -66,6 +66,9 @@ class Channel:
     # Whether the account's messages on this channel stay inside this server (an outbox, a publication), so
     # that sending one has no effect until its result is recorded.
     local: Callable[[int], bool] = lambda account_id: False
+    # The provider the account's messages on this channel go through (its connection read now, for the sends to
+    # reuse), or None when none is connected: which SEND_CONCURRENCY limit its sends share.
+    provider: Callable[[int], str | None] = lambda account_id: None
 
 
 def cta(step: Step, render: Callable[[str, str], str]) -> tuple[str, str]:

@@ -61,6 +61,12 @@ def local(account_id: int) -> bool:
     return connections.linked_kind(account_id, "email") is None
 
 
+def provider(account_id: int) -> str | None:
+    """The email provider the account connected, if any."""
+    link = connections.linked_kind(account_id, "email")
+    return link and link.provider
+
+
 def deliver(outgoing: Outgoing) -> Delivery:
     """Send the email through the account's email provider; with none connected it stays in the outbox."""
     link = connections.linked_kind(outgoing.account_id, "email")
@@ -72,4 +78,4 @@ def deliver(outgoing: Outgoing) -> Delivery:
 
 CHANNEL = Channel(key="email", named="An email", incomplete=incomplete, consent=consent, unreachable=unreachable,
                   compose=compose, deliver=deliver, subject=True, templates=True, written=True,
-                  interrupted="confirm", local=local)
+                  interrupted="confirm", local=local, provider=provider)

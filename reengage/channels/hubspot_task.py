@@ -36,6 +36,11 @@ def compose(step: Step, context: dict[str, Any]) -> dict[str, Any]:
             "owner_id": (contact.get("properties") or {}).get("hubspot_owner_id")}
 
 
+def provider(account_id: int) -> str | None:
+    """HubSpot, when the account connected it."""
+    return "hubspot" if connections.linked(account_id, "hubspot") else None
+
+
 def deliver(outgoing: Outgoing) -> Delivery:
     """Create the task in the account's HubSpot portal, on the contact's record, due now."""
     link = connections.linked(outgoing.account_id, "hubspot")
@@ -56,4 +61,4 @@ def deliver(outgoing: Outgoing) -> Delivery:
 
 
 CHANNEL = Channel(key="hubspot_task", named="A HubSpot task", incomplete=incomplete, consent=consent,
-                  unreachable=unreachable, compose=compose, deliver=deliver, subject=True)
+                  unreachable=unreachable, compose=compose, deliver=deliver, subject=True, provider=provider)

@@ -97,6 +97,9 @@ DEFAULTS: dict[str, Any] = {
     "EVENT_RATE_LIMIT": "60000 per minute",
     # Event requests of one account in progress at once in one web process; more are answered 429 at once.
     "EVENT_BATCH_CONCURRENCY": 1,
+    # Sends one job has in flight at once through each provider ("sendgrid=16,hubspot=1" in the environment);
+    # a provider not named sends one at a time.
+    "SEND_CONCURRENCY": {"sendgrid": 16, "hubspot": 1},
 }
 
 # The recovery delays and attempt limits, each settable from the environment (whole seconds, counts).
@@ -109,7 +112,7 @@ ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "LOG_FORMAT"
             "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "SALESFORCE_LOGIN_URL", "ATOMIC_API_URL",
             "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS", "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT",
             "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS", "CLOCK_STALE_INTERVALS", "CLOCK_STALE_MIN_SECONDS",
-            "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX", "RQ_QUEUE", *RECOVERY_SETTINGS)
+            "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX", "RQ_QUEUE", "SEND_CONCURRENCY", *RECOVERY_SETTINGS)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
                    "CLOCK_INTERVAL_SECONDS": float, "CLOCK_STALE_INTERVALS": float, "CLOCK_STALE_MIN_SECONDS": float,
@@ -144,6 +147,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     settings["PUBLIC_URL"] = settings["PUBLIC_URL"] or serving_url()
     settings.setdefault("SESSION_COOKIE_SECURE", str(settings["PUBLIC_URL"]).startswith("https://"))
     _hook_settings(settings)
+    settings["SEND_CONCURRENCY"] = send_concurrency(settings["SEND_CONCURRENCY"])
     if settings["EMBEDDED"]:
         settings["DATABASE_URL"] = f"sqlite:///{Path.cwd() / EMBEDDED_DATABASE_FILE}"
     settings["DATABASE_URL"] = database_url(settings["DATABASE_URL"])
@@ -182,6 +186,21 @@ def _hook_settings(settings: dict[str, Any]) -> None:
     except ValueError as error:
         raise RuntimeError(f"HOOK_ALLOWED_NETWORKS: {error}") from None
     settings["HOOK_ALLOWED_NETWORKS"] = tuple(entry.strip() for entry in allowed if entry.strip())
+
+
+def send_concurrency(given: str | dict[str, int]) -> dict[str, int]:
+    """Sends in flight at once per provider, from "provider=count,..." (or a mapping); each at least 1."""
+    pairs = given.items() if isinstance(given, dict) else (
+        entry.partition("=")[::2] for entry in given.split(",") if entry.strip())
+    limits = {}
+    for provider, count in pairs:
+        try:
+            limits[str(provider).strip()] = int(count)
+        except ValueError:
+            raise RuntimeError(f"SEND_CONCURRENCY: {provider!s}={count!s} needs a whole number of sends") from None
+        if limits[str(provider).strip()] < 1 or not str(provider).strip():
+            raise RuntimeError(f"SEND_CONCURRENCY: {provider!s}={count!s} needs a provider and at least 1 send")
+    return limits
 
 
 def serving_url() -> str:

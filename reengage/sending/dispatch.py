@@ -6,15 +6,19 @@ scheduled. A second run of the same job finds nothing `queued` and does nothing,
 skips messages that are still scheduled or queued, so everything is checked again at send time.
 """
 
+import contextvars
 import logging
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import bindparam, select, update
 
-from reengage import hooks
-from reengage.channels import CHANNELS, ConnectorError, Delivery, Outgoing
+from reengage import connections, hooks
+from reengage.channels import CHANNELS, Channel, ConnectorError, Delivery, Outgoing
 from reengage.models import Message
 from reengage.outcomes import tally
 from reengage.platform import db, metrics, turns
@@ -29,16 +33,17 @@ DUE = turns.due_in_turns(table, SCHEDULED_DUE, [table.c.due_at], bindparam("limi
 STILL_DUE = turns.lock_still(table, SCHEDULED_DUE, bindparam("ids", expanding=True))
 QUEUE = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
          .values(status="queued", queued_at=bindparam("now"), updated_at=bindparam("now")))
-# A send starts: its message is `sending` from now (queued_at is then when it was handed to its provider).
-CLAIM = (update(table).where(table.c.id == bindparam("claim_id"), table.c.status == "queued")
-         .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
-                 updated_at=bindparam("now")).returning(table.c.id))
+# Sends start: their messages are `sending` from now (queued_at is then when they were handed to their provider).
 CLAIM_ALL = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
              .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
                      updated_at=bindparam("now")).returning(table.c.id))
 # Ids a send job takes at once: small enough that several workers share a large tick.
 CHUNK = 50
 AFTER_SEND = "reengage.after_send"
+# Threads a process sends on; each job's sends through one provider are held to SEND_CONCURRENCY.
+SENDING_THREADS = 64
+# The route of messages that stay inside this server (an outbox, a publication).
+LOCAL = "local"
 
 
 def after_send(app: Flask, hook: Callable[[list[Outgoing]], None]) -> None:
@@ -71,40 +76,87 @@ def claim_due(now: datetime, limit: int) -> list[int]:
 
 
 def send(message_ids: list[int]) -> dict[str, int]:
-    """Send the given queued messages, each at most once, one claim per send; answer how many ended in each state.
+    """Send the given queued messages, each at most once; answer how many ended in each state.
 
-    The checks run CHUNK at a time and leave the messages queued; each one is then claimed (`sending`, with the
-    time its send started) in the transaction that records the one before it, so a crash strands only the
-    message whose send was under way (reengage.sending.recovery settles it) and the rest wait to be handed on.
+    The checks run CHUNK at a time and leave the messages queued. Those that stay inside this server are claimed,
+    sent and recorded in one transaction. The others are claimed in one transaction (`sending`, with the time
+    their sends started), sent in parallel (up to SEND_CONCURRENCY at once per provider) and recorded in one
+    transaction, so a crash strands at most one chunk's sends, which reengage.sending.recovery settles by their
+    channel. Each account's connection and client are built once for the whole job.
     """
     outcomes: dict[str, int] = {}
-    # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is checked and sent on its own.
-    for start in range(0, len(message_ids), CHUNK):
-        prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
-        local: dict[tuple[str, int], bool] = {}
-        for channel, outgoing in prepared:
-            local.setdefault((channel, outgoing.account_id), CHANNELS[channel].local(outgoing.account_id))
-        went: list[Outgoing] = []
-        try:
-            # Sends that stay inside this server have no effect until recorded: claimed, sent and recorded at once.
-            _send_inside([pair for pair in prepared if local[(pair[0], pair[1].account_id)]], outcomes, went)
-            done: tuple[Outgoing, Delivery | ConnectorError] | None = None
+    with connections.reused():
+        # Merged jobs (the in-process queue) can bring thousands of ids: each chunk is checked and sent on its own.
+        for start in range(0, len(message_ids), CHUNK):
+            prepared = _prepare(message_ids[start:start + CHUNK], outcomes)
+            routes: dict[tuple[str, int], str | None] = {}
             for channel, outgoing in prepared:
-                if local[(channel, outgoing.account_id)]:
-                    continue
-                if not _settle_and_claim(done, outgoing.id, outcomes, went):
-                    done = None
-                    continue  # taken by another job, or skipped by an exit since the checks
-                try:
-                    done = (outgoing, CHANNELS[channel].deliver(outgoing))
-                except ConnectorError as error:
-                    done = (outgoing, error)
-            _settle_and_claim(done, None, outcomes, went)
-        finally:
-            # Also when the job is stopped (its timeout): what went is still noted.
-            for hook in current_app.extensions.get(AFTER_SEND, ()):
-                hook(went)
+                key = (channel, outgoing.account_id)
+                if key not in routes:
+                    routes[key] = LOCAL if CHANNELS[channel].local(outgoing.account_id) else (
+                        CHANNELS[channel].provider(outgoing.account_id))
+            went: list[Outgoing] = []
+            try:
+                # Sends that stay inside this server have no effect until recorded: claimed, sent and recorded at once.
+                _send_inside([pair for pair in prepared if routes[(pair[0], pair[1].account_id)] == LOCAL],
+                             outcomes, went)
+                _send_out([(channel, outgoing, routes[(channel, outgoing.account_id)]) for channel, outgoing in prepared
+                           if routes[(channel, outgoing.account_id)] != LOCAL], outcomes, went)
+            finally:
+                # Also when the job is stopped (its timeout): what went is still noted.
+                for hook in current_app.extensions.get(AFTER_SEND, ()):
+                    hook(went)
     return outcomes
+
+
+def _send_out(prepared: list[tuple[str, Outgoing, str | None]], outcomes: dict[str, int],
+              went: list[Outgoing]) -> None:
+    """Send through their providers messages that leave this server: claimed together, sent in parallel (up to
+    each provider's limit), recorded together."""
+    if not prepared:
+        return
+    claimed = _settle_and_claim([], [outgoing.id for _, outgoing, _ in prepared], outcomes, went)
+    limits = current_app.config["SEND_CONCURRENCY"]
+    gates = {provider: threading.BoundedSemaphore(limits.get(provider, 1)) for _, _, provider in prepared}
+    flying: dict[Future, Outgoing] = {}
+    for channel, outgoing, provider in prepared:
+        if outgoing.id in claimed:  # else taken by another job, or skipped by an exit since the checks
+            # The thread sees this job's context (its app, its connections), never its database session.
+            flying[_senders().submit(contextvars.copy_context().run, _deliver, CHANNELS[channel], outgoing,
+                                     gates[provider])] = outgoing
+    finished: list[tuple[Outgoing, Delivery | ConnectorError]] = []
+    stopped: BaseException | None = None
+    try:
+        for future in as_completed(flying):
+            try:
+                finished.append((flying[future], future.result()))
+            except ConnectorError as error:
+                finished.append((flying[future], error))
+            except Exception as error:
+                # Left `sending`, as a crash would leave it: recovery settles it. Raised once the rest are recorded.
+                stopped = stopped or error
+    finally:
+        # Also when the job is stopped while waiting (its timeout): the sends that finished are recorded.
+        _settle_and_claim(finished, [], outcomes, went)
+    if stopped is not None:
+        raise stopped
+
+
+def _deliver(channel: Channel, outgoing: Outgoing, gate: threading.BoundedSemaphore) -> Delivery:
+    """Deliver one message once its provider has room (at most SEND_CONCURRENCY of a job's sends at once)."""
+    with gate:
+        return channel.deliver(outgoing)
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _senders() -> ThreadPoolExecutor:
+    """This process's sending threads (started once; a forked worker starts its own)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(SENDING_THREADS, thread_name_prefix="send"))
+    return _pool[1]
 
 
 def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str, Outgoing]]:
@@ -156,25 +208,30 @@ def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int],
         _recorded(list(messages.values()), sent, now)
 
 
-def _settle_and_claim(done: tuple[Outgoing, Delivery | ConnectorError] | None, claim_id: int | None,
-                      outcomes: dict[str, int], went: list[Outgoing]) -> bool:
-    """In one transaction, record what became of the last send and claim the next message; whether it was claimed."""
-    if done is None and claim_id is None:
-        return False
+def _settle_and_claim(done: list[tuple[Outgoing, Delivery | ConnectorError]], claim_ids: list[int],
+                      outcomes: dict[str, int], went: list[Outgoing]) -> set[int]:
+    """In one transaction, record what became of finished sends and claim the next messages; the ids claimed."""
+    if not done and not claim_ids:
+        return set()
     with db.transaction() as db_session:
         now = db.utcnow()
-        if done is not None:
-            # Locked: the Event Webhook may be recording the same message from its events (providers.sendgrid).
-            message = db_session.get_one(Message, done[0].id, with_for_update=True)
-            newly = _record(message, done[1], now)
-            if newly:
-                went.append(done[0])
-            outcomes[message.status] = outcomes.get(message.status, 0) + 1
-            metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
-            _recorded([message], [message] if newly else [], now)
-        if claim_id is None:
-            return False
-        return db_session.connection().scalar(CLAIM, {"claim_id": claim_id, "now": now}) is not None
+        if done:
+            # Locked, in id order: the Event Webhook may be recording the same messages from their events.
+            messages = {m.id: m for m in db_session.scalars(
+                select(Message).where(Message.id.in_([outgoing.id for outgoing, _ in done]))
+                .order_by(Message.id).with_for_update())}
+            newly = []
+            for outgoing, result in done:
+                message = messages[outgoing.id]
+                if _record(message, result, now):
+                    newly.append(message)
+                    went.append(outgoing)
+                outcomes[message.status] = outcomes.get(message.status, 0) + 1
+                metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
+            _recorded(list(messages.values()), newly, now)
+        if not claim_ids:
+            return set()
+        return set(db_session.connection().scalars(CLAIM_ALL, {"ids": claim_ids, "now": now}))
 
 
 def _record(message: Message, result: Delivery | ConnectorError, now: datetime) -> bool:

@@ -11,10 +11,11 @@ UNAUTHORIZED = {"errors": [{"field": None, "help": None,
 
 class FakeSendGrid(FakeServer):
     ROUTES = (("POST", r"/v3/mail/send", "send"), ("GET", r"/v3/scopes", "scopes"))
+    PROTOCOL = "HTTP/1.1"
 
-    def __init__(self, api_key: str = "SG.test-key.abcdefghij"):
+    def __init__(self, api_key: str = "SG.test-key.abcdefghij", latency: float = 0.0):
         self.api_key, self._ids = api_key, itertools.count(1)
-        super().__init__()
+        super().__init__(latency=latency)
 
     @staticmethod
     def limits(remaining: int = 599) -> dict[str, str]:

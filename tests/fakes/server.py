@@ -4,6 +4,7 @@ import json
 import re
 import ssl
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     raw: bytes
+    # The client's (address, port): requests on one kept-alive connection share it.
+    peer: tuple = ()
 
     @property
     def json(self) -> Any:
@@ -35,17 +38,26 @@ class FakeServer:
     """Subclasses declare ROUTES: (method, path regex, handler name); `script` overrides the next answers."""
 
     ROUTES: tuple[tuple[str, str, str], ...] = ()
+    # HTTP/1.1 keeps a client's connection open between requests, as the real services do.
+    PROTOCOL = "HTTP/1.0"
 
-    def __init__(self, tls: ssl.SSLContext | None = None):
+    def __init__(self, tls: ssl.SSLContext | None = None, latency: float = 0.0):
         self.requests: list[Recorded] = []
+        # Seconds every answer waits (an API's own time to answer), without holding up other connections.
+        self.latency = latency
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = self.PROTOCOL
+
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                recorded = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
+                recorded = Recorded(self.command, self.path, dict(self.headers.items()), self.rfile.read(length),
+                                    tuple(self.client_address))
+                if fake.latency:
+                    time.sleep(fake.latency)
                 reply = fake._answer(recorded)
                 body = b"" if reply.body is None else (
                     reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode())

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Clock benchmark: the same journeys replayed by the clock on SQLite and on PostgreSQL.
+
+For each backend: an account with the sales flow, `--contacts` applications started (half of them completed
+two hours later) posted through the API, then the clock ticking every `--step-minutes` over `--days` days
+as of those times (jobs run inline, email to the outbox): watches expire into dropoffs, dropoffs are
+enrolled, messages come due and are sent. Prints the ticks' total time on each backend, what they did,
+and the ratio PostgreSQL / SQLite (target <= 1.5). Run from the repository with its .venv:
+
+    .venv/bin/python bench/clock.py [--contacts 300] [--days 4] [--step-minutes 15]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres]   (its database gets a _bench twin)
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import fresh_postgres_database  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from app import create_app  # noqa: E402
+from reengage import accounts  # noqa: E402
+from reengage.jobs import clock  # noqa: E402
+from reengage.models import Account, Dropoff, Message  # noqa: E402
+from reengage.platform import db  # noqa: E402
+from reengage.platform.timing import WEEKDAYS  # noqa: E402
+
+START = datetime(2026, 6, 1, 9, tzinfo=UTC)
+
+
+def journeys(contacts: int) -> list[dict]:
+    """Each contact starts an application; every other one completes it two hours later."""
+    posted = []
+    for n in range(contacts):
+        contact = {"external_id": f"c{n}", "email": f"c{n}@example.com", "phone": f"+1415555{n:04d}"}
+        posted.append({"id": f"s{n}", "type": "application_started", "occurred_at": START.isoformat(),
+                       "contact": contact, "properties": {"deep_link": f"https://app.example.com/resume/{n}"}})
+        if n % 2 == 0:
+            posted.append({"id": f"g{n}", "type": "application_completed", "contact": contact,
+                           "occurred_at": (START + timedelta(hours=2)).isoformat()})
+    return posted
+
+
+def run(url: str, contacts: int, days: int, step: timedelta) -> tuple[float, int, dict[str, int]]:
+    """Seconds the ticks took in all, how many ticks, and the dropoffs and messages sent at the end."""
+    db.upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "JOBS_INLINE": True, "REDIS_URL": None,
+                      "LOG_LEVEL": "WARNING", "RATE_LIMIT": "1000000 per minute", "API_KEY_CACHE_SECONDS": 60})
+    with app.app_context(), db.transaction() as db_session:
+        account, key = accounts.create(db_session, "bench")
+        account.settings = {"send_window": {"start": "00:00", "end": "23:59", "days": list(WEEKDAYS)},
+                            "skip_holidays": False}
+    client, headers = app.test_client(), {"Authorization": f"Bearer {key}"}
+    assert client.post("/v1/flows", json={"template": "sales", "holdout_percent": 0},
+                       headers=headers).status_code == 201
+    for body in journeys(contacts):
+        answer = client.post("/v1/events", json=body, headers=headers)
+        assert answer.status_code == 200, answer.json
+    ticks, spent, at = 0, 0.0, START
+    while at <= START + timedelta(days=days):
+        started = time.perf_counter()
+        clock.tick(app, at=at)
+        spent += time.perf_counter() - started
+        ticks, at = ticks + 1, at + step
+    with app.app_context():
+        done = {"dropoffs": db.session().scalar(select(func.count()).select_from(Dropoff)),
+                "sent": db.session().scalar(select(func.count()).select_from(Message).where(Message.status == "sent")),
+                "accounts": db.session().scalar(select(func.count()).select_from(Account))}
+        db.engine().dispose()
+    return spent, ticks, done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contacts", type=int, default=300)
+    parser.add_argument("--days", type=int, default=4)
+    parser.add_argument("--step-minutes", type=float, default=15)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="a PostgreSQL URL to create the benchmark database beside")
+    args = parser.parse_args()
+    step = timedelta(minutes=args.step_minutes)
+    with tempfile.TemporaryDirectory() as folder:
+        sqlite = run(f"sqlite:///{folder}/clock.db", args.contacts, args.days, step)
+    postgresql = run(fresh_postgres_database(args.postgres), args.contacts, args.days, step)
+    for name, (seconds, ticks, done) in (("sqlite", sqlite), ("postgresql", postgresql)):
+        print(f"{name:>10}: {ticks:,} ticks in {seconds:6.2f} s ({seconds / ticks * 1000:6.1f} ms a tick); "
+              f"{done['dropoffs']:,} dropoffs, {done['sent']:,} messages sent")
+    print(f"ratio postgresql / sqlite: {postgresql[0] / sqlite[0]:.2f} (target <= 1.5); "
+          f"same outcome: {sqlite[2] == postgresql[2]}")
+
+
+if __name__ == "__main__":
+    main()
