@@ -11,6 +11,7 @@ posting the same batch again stores the rest, and answers the others `replayed`.
 
 import functools
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from reengage.intake.contact_rows import ContactRace, ContactRows
 from reengage.intake.group_commit import LARGE_GROUP_ITEMS, SMALL_ITEMS, Arrival, GroupCommit, Submission
 from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
-from reengage.platform import db, metrics, queue
+from reengage.platform import busy, db, metrics, queue
 from reengage.platform.errors import ApiError, invalid
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,15 @@ def ingest(account_id: int, events: list[dict[str, Any]], path: str, token: Arri
     finally:
         if token is not None:
             group.leave(token)
+    busy.heavy()
     results: list[dict] = []
+    took = 0.0
     for start in range(0, len(events), CHUNK_EVENTS):
         part = events[start:start + CHUNK_EVENTS]
+        # Light requests of this process in progress (a single event) go before the next chunk, for as long
+        # as the last one took.
+        busy.give_way(took)
+        started = time.monotonic()
         try:
             results.extend(group.submit(Submission(Batch(account_id, part, path, start), len(part))))
         except ApiError:
@@ -114,6 +121,7 @@ def ingest(account_id: int, events: list[dict[str, Any]], path: str, token: Arri
             raise ApiError(503, "unavailable", f"Only the first {start} of the {len(events)} events were stored; "
                            "post the batch again: those stored are answered replayed, the others stored.",
                            {"stored": start}, headers={"Retry-After": "1"}) from error
+        took = time.monotonic() - started
     return results
 
 
