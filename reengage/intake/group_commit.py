@@ -14,11 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-# A leader stops adding requests to its transaction past this many items.
+# A leader stops adding small requests to its transaction past this many items.
 GROUP_ITEMS = 2000
 # Submissions of at most this many items are never grouped with larger ones: a single event does not wait
 # for another account's batch to be written with it, and when both kinds wait, they take turns.
 SMALL_ITEMS = 50
+# A group of larger submissions holds at most this many items (intake splits batches into chunks of this size),
+# so that no transaction holds the database's write lock for long.
+LARGE_GROUP_ITEMS = 100
 # How long a leader waits for requests that are already being validated to join its group.
 GROUP_WAIT_SECONDS = 0.002
 
@@ -143,9 +146,9 @@ class GroupCommit:
             kind = small[0] if all(small) or not any(small) else not self._took_small
             self._took_small = kind
             group: list[Submission] = []
-            size = 0
+            size, most = 0, GROUP_ITEMS if kind else LARGE_GROUP_ITEMS
             for submission in list(self._pending):
-                if (submission.size <= SMALL_ITEMS) == kind and (not group or size + submission.size <= GROUP_ITEMS):
+                if (submission.size <= SMALL_ITEMS) == kind and (not group or size + submission.size <= most):
                     group.append(submission)
                     size += submission.size
                     self._pending.remove(submission)

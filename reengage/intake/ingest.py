@@ -1,10 +1,17 @@
 """Event intake: validate a whole batch, store it once per sender id, then hand it to a job.
 
-Concurrent requests of one process are written together (see group_commit).
+Concurrent requests of one process are written together (see group_commit). A batch of more
+than CHUNK_EVENTS events is matched to contacts whole first (a conflict refuses all of it, before
+anything is stored), then written CHUNK_EVENTS at a time, each chunk its own transaction: the
+database's write lock is held for a chunk, never for a whole batch, so other accounts' writes get
+in between. The batch is answered only once every chunk is committed. When a later chunk fails,
+the first ones stay stored and the error says so; since events are stored once per sender id,
+posting the same batch again stores the rest, and answers the others `replayed`.
 """
 
 import functools
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,10 +25,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from reengage.intake import fastload
 from reengage.intake.contact_rows import ContactRace, ContactRows
-from reengage.intake.group_commit import Arrival, GroupCommit, Submission
+from reengage.intake.group_commit import LARGE_GROUP_ITEMS, SMALL_ITEMS, Arrival, GroupCommit, Submission
 from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
-from reengage.platform import db, metrics, queue
+from reengage.platform import busy, db, metrics, queue
 from reengage.platform.errors import ApiError, invalid
 
 log = logging.getLogger(__name__)
@@ -42,6 +49,8 @@ INSERT_RETURNING = insert(events_table).returning(events_table.c.id)
 RETURNING_ROWS = 50
 # Tries of a transaction that met a concurrent writer; the tries after the first queue on a lock per account.
 ATTEMPTS = 4
+# Events of a batch written in one transaction.
+CHUNK_EVENTS = LARGE_GROUP_ITEMS
 
 
 def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
@@ -84,17 +93,65 @@ def arrival() -> Iterator[Arrival]:
 
 def ingest(account_id: int, events: list[dict[str, Any]], path: str, token: Arrival | None = None) -> list[dict]:
     """Store the new events of a validated batch; answer for each whether it was new or a replay."""
-    work = Batch(account_id, events, path)
-    return current_app.extensions["intake"].submit(Submission(work, len(events)), token)
+    group: GroupCommit = current_app.extensions["intake"]
+    if len(events) <= CHUNK_EVENTS:
+        return group.submit(Submission(Batch(account_id, events, path), len(events)), token)
+    try:
+        check_contacts(account_id, events, path)
+    finally:
+        if token is not None:
+            group.leave(token)
+    busy.heavy()
+    results: list[dict] = []
+    took = 0.0
+    for start in range(0, len(events), CHUNK_EVENTS):
+        part = events[start:start + CHUNK_EVENTS]
+        # Light requests of this process in progress (a single event) go before the next chunk, for as long
+        # as the last one took.
+        busy.give_way(took)
+        started = time.monotonic()
+        try:
+            results.extend(group.submit(Submission(Batch(account_id, part, path, start), len(part))))
+        except ApiError:
+            raise
+        except Exception as error:
+            if not start:
+                raise
+            log.exception("a batch's chunk at %d failed after %d events were stored", start, start)
+            raise ApiError(503, "unavailable", f"Only the first {start} of the {len(events)} events were stored; "
+                           "post the batch again: those stored are answered replayed, the others stored.",
+                           {"stored": start}, headers={"Retry-After": "1"}) from error
+        took = time.monotonic() - started
+    return results
+
+
+def check_contacts(account_id: int, events: list[dict[str, Any]], path: str) -> None:
+    """Match the contacts of a batch's new events as storing it would, writing nothing: raise its conflict."""
+    connection = db.session().connection()
+    try:
+        stored = {key for key, _, _ in connection.execute(STORED, {"account_id": account_id,
+                                                                   "keys": list({e["id"] for e in events})})}
+        fresh, claimed = [], set()
+        for index, event in enumerate(events):
+            if event["id"] not in stored and event["id"] not in claimed:
+                claimed.add(event["id"])
+                fresh.append((index, event))
+        matcher = ContactRows(connection)
+        matcher.preload((account_id, event["contact"]) for _, event in fresh)
+        for index, event in fresh:
+            matcher.upsert(account_id, event["contact"], _where(path, index))
+    finally:
+        db.session().rollback()
 
 
 @dataclass(eq=False)
 class Batch:
-    """One request's validated events."""
+    """One request's validated events (or a chunk of them, `offset` events into the request's)."""
 
     account_id: int
     events: list[dict[str, Any]]
     path: str
+    offset: int = 0
 
 
 def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
@@ -122,7 +179,7 @@ def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
     resolver.preload((batch.account_id, event["contact"]) for batch, _, event in fresh)
     contacts = {
         (batch.account_id, event["id"]): resolver.upsert(
-            batch.account_id, event["contact"], _where(batch.path, index)
+            batch.account_id, event["contact"], _where(batch.path, batch.offset + index)
         )
         for batch, index, event in fresh
     }
@@ -182,9 +239,11 @@ def _where(path: str, index: int) -> str:
 def _store_in_transaction(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
     """Store the group; when a concurrent writer got there first, again, then queued behind the others."""
     accounts = sorted({batch.account_id for batch in group})
+    # Single events and small batches go before the next chunk of a large one waiting for the write lock.
+    urgent = all(len(batch.events) <= SMALL_ITEMS for batch in group)
     for attempt in range(ATTEMPTS):
         try:
-            with db.transaction() as db_session:
+            with db.transaction(urgent=urgent) as db_session:
                 if attempt:
                     serialize(db_session.connection(), accounts)
                 return _store(group)

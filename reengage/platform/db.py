@@ -3,6 +3,7 @@
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
@@ -107,30 +108,75 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# How long a writer waits for urgent writers queued for the lock before it takes its turn anyway.
+GIVE_WAY_SECONDS = 0.25
+GIVE_WAY_POLL_SECONDS = 0.001
+
+
 class WriteLock:
-    """Queues SQLite writers of every thread and process on a kernel lock.
+    """Queues SQLite writers of every thread and process on a kernel lock, urgent writers first.
 
     SQLite's own busy handler polls, sleeping up to 100 ms between tries; a kernel lock hands
-    the database to the next writer the moment the last one commits.
+    the database to the next writer the moment the last one commits. An urgent writer (a single
+    event) holds a shared lock on a second file while it waits; any other writer first waits
+    (at most GIVE_WAY_SECONDS) until no one holds it, so the next chunk of a large batch, or of
+    processing, in any process goes after the small writes queued meanwhile.
     """
 
     def __init__(self, path: str):
         self.path = path
+        self.urgent_path = f"{path}.urgent"
         self._threads = threading.RLock()
+        self._held = threading.local()
         self._fd: int | None = None
         self._pid: int | None = None
 
     @contextmanager
-    def hold(self) -> Iterator[None]:
-        with self._threads:
-            # A descriptor inherited across fork would share its lock with the parent.
-            if self._fd is None or self._pid != os.getpid():
-                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+    def hold(self, urgent: bool = False) -> Iterator[None]:
+        nested = getattr(self._held, "depth", 0) > 0
+        waiting = self._queue_urgent() if urgent and not nested else None
+        if not urgent and not nested:
+            self._give_way()
+        try:
+            with self._threads:
+                # A descriptor inherited across fork would share its lock with the parent.
+                if self._fd is None or self._pid != os.getpid():
+                    self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                if waiting is not None:
+                    os.close(waiting)
+                    waiting = None
+                self._held.depth = getattr(self._held, "depth", 0) + 1
+                try:
+                    yield
+                finally:
+                    self._held.depth -= 1
+                    if not self._held.depth:
+                        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            if waiting is not None:
+                os.close(waiting)
+
+    def _queue_urgent(self) -> int:
+        # A descriptor of its own: locks of separate opens conflict even between threads of one process.
+        waiting = os.open(self.urgent_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(waiting, fcntl.LOCK_SH)
+        return waiting
+
+    def _give_way(self) -> None:
+        probe = os.open(self.urgent_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + GIVE_WAY_SECONDS
+            while True:
+                try:
+                    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        return
+                    time.sleep(GIVE_WAY_POLL_SECONDS)
+        finally:
+            os.close(probe)  # closing releases the probe's lock
 
 
 def init_app(app: Flask) -> None:
@@ -163,13 +209,17 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 @contextmanager
-def transaction() -> Iterator[Session]:
-    """A write transaction, committed on success and rolled back on error."""
+def transaction(urgent: bool = False) -> Iterator[Session]:
+    """A write transaction, committed on success and rolled back on error.
+
+    On SQLite an `urgent` one (a few rows a request waits for) takes the write lock before the
+    next of the other writers waiting for it.
+    """
     db_session = session()
     if db_session.in_transaction():
         db_session.commit()
     lock = current_app.extensions["db_write_lock"]
-    with lock.hold() if lock else nullcontext():
+    with lock.hold(urgent) if lock else nullcontext():
         db_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield db_session

@@ -25,10 +25,14 @@ from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 
+from reengage.platform import busy
+
 # A render may take this many steps (loop turns, calls, filters, lookups, operators)...
 MAX_STEPS = 10_000
 # ...and this long: a backstop for slow steps, the count usually ends a heavy template first.
 MAX_SECONDS = 0.5
+# A render gives way to requests in progress every this many steps (a message's template takes far fewer).
+PAUSE_STEPS = 500
 # A macro call is many steps of Jinja's own (arguments, caller, output buffer): it counts as this many.
 MACRO_STEPS = 10
 # No string, sequence or output a template makes may weigh more than this (characters, roughly).
@@ -50,14 +54,23 @@ class Budget:
 
     steps: int
     deadline: float
+    # Steps left when the render last gave way to requests in progress, and when.
+    paused_at_steps: int = MAX_STEPS
+    paused_at: float = 0.0
 
     def charge(self, steps: int = 1) -> None:
         """Count `steps` more; OverBudget once the steps or the time are spent."""
         self.steps -= steps
         if self.steps < 0:
             raise OverBudget(f"over the render budget: more than {MAX_STEPS:,} steps (loop turns, calls, lookups)")
-        if time.monotonic() > self.deadline:
+        now = time.monotonic()
+        if now > self.deadline:
             raise OverBudget(f"over the render budget: longer than {MAX_SECONDS:g} s")
+        if self.paused_at_steps - self.steps >= PAUSE_STEPS:
+            # A long render (a template bomb, until refused) lets other threads' requests go first for as
+            # long as it has just run; the time it waits is not its own, so its deadline moves with it.
+            self.deadline += busy.give_way(now - self.paused_at)
+            self.paused_at_steps, self.paused_at = self.steps, time.monotonic()
 
 
 _budget: ContextVar[Budget] = ContextVar("render_budget")
@@ -66,7 +79,9 @@ _budget: ContextVar[Budget] = ContextVar("render_budget")
 @contextmanager
 def budgeted() -> Iterator[Budget]:
     """A fresh budget for the templates rendered inside the block."""
-    token = _budget.set(Budget(MAX_STEPS, time.monotonic() + MAX_SECONDS))
+    now = time.monotonic()
+    token = _budget.set(Budget(MAX_STEPS, now + MAX_SECONDS, MAX_STEPS, now))
+    busy.heavy()  # requests in progress need not wait for a render: it gives way to them (see charge)
     try:
         yield _budget.get()
     finally:

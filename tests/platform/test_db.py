@@ -1,10 +1,13 @@
 """Living with the database: restarts and write contention."""
 
+import fcntl
+import os
 import threading
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from reengage.platform.db import WriteLock
 from tests.support import event
 
 
@@ -82,3 +85,52 @@ def test_a_failed_group_is_split_and_each_request_answered_alone(app, acme):
     assert [s.result[0]["status"] for s in good] == ["created", "created"]
     assert all(s.finished for s in (*good, bad))
     assert {e["id"] for e in client.get("/v1/events", headers=acme.headers).json} == {"ok0", "ok1"}
+
+
+def test_an_urgent_writer_of_another_process_goes_before_the_next_chunk_of_a_bulk_writer(tmp_path):
+    path = str(tmp_path / "db.write-lock")
+    bulk, other = WriteLock(path), WriteLock(path)  # two processes' locks: separate descriptors
+    order: list[str] = []
+
+    def urgent_is_queued() -> bool:
+        probe = os.open(f"{path}.urgent", os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(probe)
+
+    def single() -> None:
+        with other.hold(urgent=True):
+            order.append("single")
+
+    thread = threading.Thread(target=single)
+    with bulk.hold():
+        order.append("chunk 1")
+        thread.start()
+        for _ in range(5000):  # until the single event waits for the lock
+            if urgent_is_queued():
+                break
+            thread.join(0.001)
+    with bulk.hold():  # the next chunk, asked for at once
+        order.append("chunk 2")
+    thread.join(5)
+    assert order == ["chunk 1", "single", "chunk 2"]
+
+
+def test_a_nested_hold_keeps_the_lock_until_the_outer_one_ends(tmp_path):
+    path = str(tmp_path / "db.write-lock")
+    lock = WriteLock(path)
+    probe = os.open(path, os.O_RDWR | os.O_CREAT)
+    with lock.hold():
+        with lock.hold(urgent=True):
+            pass
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            taken = True
+        except BlockingIOError:
+            taken = False
+    os.close(probe)
+    assert not taken

@@ -9,7 +9,8 @@ from sqlalchemy import update
 
 from reengage.models import Flow
 from reengage.platform import db, rendering
-from reengage.platform.sandbox import MAX_SIZE, MAX_STEPS
+from reengage.platform.sandbox import MAX_SIZE, MAX_STEPS, PAUSE_STEPS
+from reengage.samples import TEMPLATE_CONTEXTS
 from tests.support.journeys import DANA, T, setup_sales
 
 WORKDAY = T + timedelta(hours=2)
@@ -166,3 +167,15 @@ def test_a_bomb_stored_before_the_budget_is_refused_in_a_preview_and_fails_its_s
         sent = client.post("/v1/actions/send-phase-message", headers=acme.headers,
                            json={"external_id": "dana", "flow": "sales", "step": key, "idempotency_key": "b"})
     assert sent.json["status"] == "failed" and sent.json["reason"].startswith("could not render: body: ")
+
+
+def test_a_long_render_gives_way_to_other_requests_and_a_short_one_never(app, monkeypatch):
+    from reengage.platform import busy
+
+    pauses: list[float] = []
+    monkeypatch.setattr(busy, "give_way", lambda seconds: pauses.append(seconds) or 0.0)
+    with app.app_context():
+        assert rendering.problem("Hi {% for i in range(20) %}{{ i }}{% endfor %}", TEMPLATE_CONTEXTS) is None
+        assert pauses == []
+        assert rendering.problem(BOMBS["nested loops"], TEMPLATE_CONTEXTS)
+    assert len(pauses) >= MAX_STEPS // PAUSE_STEPS - 1

@@ -64,6 +64,15 @@ RATE_LIMITED = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
 
+PART_STORED = {
+    "description": f"Writing failed (concurrent writers kept clashing, or the database failed). A batch of more than "
+                   f"{ingest.CHUNK_EVENTS} events is written {ingest.CHUNK_EVENTS} at a time: when a later part "
+                   "failed, `details.stored` says how many of its first events are stored. Post the same request "
+                   "again: events are stored once per `id`, so those stored are answered `replayed`, the rest stored.",
+    "headers": {"Retry-After": {"description": "Seconds to wait before posting again.", "schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
 
 def register_schemas(spec) -> None:
     """Name the intake schemas in the spec, for the hand-written oneOf above."""
@@ -74,7 +83,7 @@ def register_schemas(spec) -> None:
 
 
 @blp.route("/events", methods=["POST"])
-@blp.doc(requestBody=INTAKE_BODY, responses={"200": INTAKE_ANSWER, "429": RATE_LIMITED})
+@blp.doc(requestBody=INTAKE_BODY, responses={"200": INTAKE_ANSWER, "429": RATE_LIMITED, "503": PART_STORED})
 def post_events():
     """Record one event or a batch. A replayed `id` is stored once and answered as `replayed`."""
     with ingest.arrival() as token:

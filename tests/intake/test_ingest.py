@@ -1,0 +1,100 @@
+"""A large batch is written in chunks, one transaction each: others get in between, and a failure is retried whole."""
+
+import threading
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from reengage.intake import ingest
+from reengage.models import Event
+from reengage.platform import db
+from tests.support import event
+
+
+def batch(count: int, prefix: str = "big") -> dict:
+    return {"events": [event(f"{prefix}-{n}", contact={"external_id": f"u{n % 7}"}) for n in range(count)]}
+
+
+def stored(app) -> tuple[int, int]:
+    """How many events are stored, and how many of them are processed."""
+    with app.app_context():
+        total = db.session().scalar(select(func.count()).select_from(Event))
+        processed = db.session().scalar(select(func.count()).select_from(Event).where(Event.processed_at.isnot(None)))
+        return total, processed
+
+
+def test_a_single_event_is_written_between_the_chunks_of_a_large_batch(app, client, acme, globex, monkeypatch):
+    store, transactions = ingest._store, []
+    single_queued = threading.Event()
+    answers = {}
+
+    def post_single() -> None:
+        answers["single"] = app.test_client().post("/v1/events", json=event("alone"), headers=globex.headers)
+
+    def recording_store(group):
+        if not transactions:
+            # While the batch's first chunk is being written, another account posts a single event.
+            threading.Thread(target=post_single).start()
+            group_commit = app.extensions["intake"]
+            for _ in range(500):
+                with group_commit._lock:
+                    if group_commit._pending:
+                        single_queued.set()
+                        break
+                single_queued.wait(0.01)
+        transactions.append([(work.account_id, len(work.events)) for work in group])
+        return store(group)
+
+    monkeypatch.setattr(ingest, "_store", recording_store)
+    response = client.post("/v1/events", json=batch(3 * ingest.CHUNK_EVENTS), headers=acme.headers)
+    assert response.status_code == 200
+    assert single_queued.is_set()
+    chunk = (acme.id, ingest.CHUNK_EVENTS)
+    assert transactions == [[chunk], [(globex.id, 1)], [chunk], [chunk]]
+    assert answers["single"].json["status"] == "created"
+    assert [r["status"] for r in response.json["events"]] == ["created"] * 3 * ingest.CHUNK_EVENTS
+
+
+def test_a_batch_whose_later_chunk_fails_is_refused_and_its_retry_stores_it_whole_once(app, client, acme,
+                                                                                        monkeypatch):
+    store, calls = ingest._store, []
+
+    def failing_store(group):
+        calls.append(len(group))
+        if len(calls) == 3:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return store(group)
+
+    monkeypatch.setattr(ingest, "_store", failing_store)
+    body = batch(3 * ingest.CHUNK_EVENTS + 5)
+    response = client.post("/v1/events", json=body, headers=acme.headers)
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
+    assert response.json["error"]["details"] == {"stored": 2 * ingest.CHUNK_EVENTS}
+    assert stored(app) == (2 * ingest.CHUNK_EVENTS, 2 * ingest.CHUNK_EVENTS)
+
+    again = client.post("/v1/events", json=body, headers=acme.headers)
+    assert again.status_code == 200
+    statuses = [r["status"] for r in again.json["events"]]
+    assert statuses == ["replayed"] * 2 * ingest.CHUNK_EVENTS + ["created"] * (ingest.CHUNK_EVENTS + 5)
+    assert stored(app) == (len(body["events"]), len(body["events"]))
+
+
+def test_a_conflict_in_a_later_chunk_refuses_the_whole_batch_before_any_chunk_is_stored(app, client, acme):
+    client.post("/v1/events", json=event("x", contact={"external_id": "u-1", "email": "one@example.com"}),
+                headers=acme.headers)
+    body = batch(2 * ingest.CHUNK_EVENTS)
+    clash = ingest.CHUNK_EVENTS + 20
+    body["events"][clash]["contact"] = {"external_id": "u-2", "email": "one@example.com"}
+    response = client.post("/v1/events", json=body, headers=acme.headers)
+    assert response.status_code == 409
+    assert response.json["error"]["details"]["fields"][0]["field"] == f"events[{clash}].contact.email"
+    assert stored(app)[0] == 1
+
+
+def test_a_replay_inside_a_batch_across_its_chunks_is_stored_once(client, acme):
+    body = batch(ingest.CHUNK_EVENTS + 10)
+    body["events"].append(dict(body["events"][3]))
+    results = client.post("/v1/events", json=body, headers=acme.headers).json["events"]
+    assert results[-1] == {**results[3], "status": "replayed"}
+    assert sum(r["status"] == "created" for r in results) == ingest.CHUNK_EVENTS + 10
