@@ -157,6 +157,9 @@ def send(url: str, redis_url: str, enrollments: int, due: int,
     sending = workers(url, redis_url, holding.jobs, sendgrid)
     with app.app_context():
         sent = db.session().scalar(select(func.count()).select_from(Message).where(Message.status == "sent"))
+        if sent < due:
+            print("  not all sent:", dict(db.session().execute(
+                select(Message.status, func.count()).where(Message.due_at <= NOW).group_by(Message.status)).all()))
         db.engine().dispose()
     if sendgrid is not None:
         assert len(sendgrid.sent) == sent, (len(sendgrid.sent), sent)  # each went once

@@ -64,7 +64,7 @@ def local(account_id: int) -> bool:
 def provider(account_id: int) -> str | None:
     """The email provider the account connected, if any."""
     link = connections.linked_kind(account_id, "email")
-    return None if link is None else link.provider
+    return link.provider if link else None
 
 
 def deliver(outgoing: Outgoing) -> Delivery:
