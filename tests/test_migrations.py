@@ -156,3 +156,23 @@ def test_dropoffs_from_before_are_rolled_up_and_kept_so_and_the_rollups_go_on_do
         assert "enrolled" not in {column["name"] for column in inspect(connection).get_columns("dropoffs")}
         connection.execute(text("UPDATE dropoffs SET status = 'open' WHERE id = 4"))
     engine.dispose()
+
+
+def test_the_rollup_triggers_are_there_at_head(database_url):
+    """A later revision that rebuilds `dropoffs` or `enrollments` (SQLite's batch mode copies the table) drops their
+    triggers, and the rollups would stop following the dropoffs: it must create them again."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            names = set(connection.scalars(text(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
+                "('dropoffs'::regclass, 'enrollments'::regclass)")))
+            expected = {"dropoff_rollups_row", "dropoff_rollups_update", "dropoff_enrolled_change"}
+        else:
+            names = set(connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+            expected = {"dropoff_rollups_insert", "dropoff_rollups_delete", "dropoff_rollups_update",
+                        "dropoff_enrolled_insert", "dropoff_enrolled_delete", "dropoff_enrolled_update"}
+    engine.dispose()
+    assert expected <= names

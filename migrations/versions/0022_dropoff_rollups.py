@@ -17,6 +17,8 @@ down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# A later revision that rebuilds `dropoffs` or `enrollments` on SQLite (batch mode copies the table) drops these
+# triggers and must create them again: tests/test_migrations.py checks they are there at head.
 KEY = ("account_id", "day", "scenario", "stage", "rule_key", "currency")
 FIGURES = ("dropoffs", "enrolled", "recovered", "revenue", "messages_sent", "delivered", "opened", "clicked",
            "machine_opened", "cost", "re_engaged")

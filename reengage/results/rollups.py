@@ -43,6 +43,27 @@ def figures(account_id: int, filters: dict[str, Any], by: str | None, undated: l
     return groups
 
 
+def revenue(account_id: int, filters: dict[str, Any], undated: list) -> dict[str | None, Decimal]:
+    """Revenue recovered per currency (None: none given) of the dropoffs passing `undated` in the period."""
+    totals: dict[str | None, Decimal] = defaultdict(Decimal)
+    days, edges = split(filters.get("from"), filters.get("to"))
+    if days is not None:
+        where = [ROLLED.account_id == account_id,
+                 *(KEYS[name] == filters[name] for name in ("scenario", "stage", "rule") if name in filters)]
+        where += [ROLLED.day >= days[0]] if days[0] is not None else []
+        where += [ROLLED.day < days[1]] if days[1] is not None else []
+        for currency, total in db.session().execute(
+                select(ROLLED.currency, func.sum(ROLLED.revenue)).where(*where).group_by(ROLLED.currency)):
+            totals[currency or None] += Decimal(str(total or 0)) / REVENUE_SCALE
+    if edges:
+        for currency, total in db.session().execute(
+                select(Dropoff.currency, func.sum(Dropoff.revenue)).where(*undated, Dropoff.revenue.is_not(None), or_(
+                    *(and_(Dropoff.detected_at >= low, Dropoff.detected_at < high) for low, high in edges)))
+                .group_by(Dropoff.currency)):
+            totals[currency] += Decimal(str(total or 0))
+    return totals
+
+
 def split(start: datetime | None, end: datetime | None) -> tuple[tuple[date | None, date | None] | None,
                                                                     list[tuple[datetime, datetime]]]:
     """The whole UTC days in [start, end) (None when there are none; an open end stays None) and the partial

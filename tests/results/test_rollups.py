@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select, update
 
 from reengage.models import Contact, Dropoff, DropoffRollup, Enrollment, Flow
 from reengage.platform import db
-from reengage.results import metrics, rollups
+from reengage.results import dashboard, metrics, rollups
 
 START = datetime(2026, 3, 1, 5, 30, tzinfo=UTC)
 
@@ -95,6 +95,19 @@ def test_rollups_answer_what_a_scan_of_every_dropoff_answers(app, generated, gro
                     assert rolled == scanned, filters
         [total] = metrics.metrics(generated[0].id, {})
         assert total["dropoffs"] > 100 and total["recovered"] and total["enrolled"]
+
+
+def test_the_dashboards_revenue_per_currency_from_the_rollups_is_the_scans(app, generated):
+    with app.app_context():
+        for tenant in generated:
+            for period in PERIODS:
+                rolled = dashboard.revenue_by_currency(tenant.id, period)
+                metrics.ROLLUPS = False
+                try:
+                    assert rolled == dashboard.revenue_by_currency(tenant.id, period), period
+                finally:
+                    metrics.ROLLUPS = True
+        assert len(dashboard.revenue_by_currency(generated[0].id, {})) == 4
 
 
 def test_the_rollups_are_the_sums_of_the_counted_dropoffs_after_every_change(app, generated):
