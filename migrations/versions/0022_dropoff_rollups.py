@@ -48,7 +48,9 @@ def _figures(row: str, sign: str, dialect: str) -> list[str]:
 
 def _add(row: str, sign: str, dialect: str) -> str:
     """The upsert adding dropoff `row`'s figures (times `sign`) to its group, when it counts."""
-    counted = f"NOT {row}.test AND {row}.status <> 'retracted'"
+    # An account being deleted takes its rollups with it: its dropoffs' deletions add nothing back.
+    counted = (f"NOT {row}.test AND {row}.status <> 'retracted' "
+               f"AND EXISTS (SELECT 1 FROM accounts WHERE accounts.id = {row}.account_id)")
     values = ", ".join([f"{row}.account_id", _day(row, dialect), f"{row}.scenario", f"{row}.stage",
                         f"{row}.rule_key", f"coalesce({row}.currency, '')", *_figures(row, sign, dialect)])
     updates = ", ".join(f"{name} = dropoff_rollups.{name} + excluded.{name}" for name in FIGURES)

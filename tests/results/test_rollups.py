@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from reengage.models import Contact, Dropoff, DropoffRollup, Enrollment, Flow
+from reengage.models import Account, Contact, Dropoff, DropoffRollup, Enrollment, Flow
 from reengage.platform import db
 from reengage.results import dashboard, metrics, rollups
 
@@ -137,3 +137,14 @@ def test_a_period_splits_into_whole_days_and_partial_ones():
     assert rollups.split(None, None) == ((None, None), [])
     inside = (datetime(2026, 3, 1, 5, tzinfo=UTC), datetime(2026, 3, 1, 9, tzinfo=UTC))
     assert rollups.split(*inside) == (None, [inside])
+
+
+def test_an_account_deleted_takes_its_rollups_and_leaves_the_others(app, generated):
+    acme, globex = generated
+    with app.app_context():
+        before = metrics.metrics(globex.id, {"group_by": "day"})
+        with db.transaction() as session:
+            session.execute(delete(Account).where(Account.id == acme.id))
+        session = db.session()
+        assert session.scalar(select(DropoffRollup.account_id).where(DropoffRollup.account_id == acme.id)) is None
+        assert metrics.metrics(globex.id, {"group_by": "day"}) == before
