@@ -103,3 +103,76 @@ def test_recoveries_at_or_before_their_dropoff_become_retractions_and_come_back_
             "JOIN enrollments e ON e.dropoff_id = d.id ORDER BY d.id"))]
     engine.dispose()
     assert restored == [("recovered", 1, "converted")] * 3
+
+
+def test_dropoffs_from_before_are_rolled_up_and_kept_so_and_the_rollups_go_on_downgrade(tmp_path):
+    from sqlalchemy import create_engine, inspect, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = db.alembic_config(url)
+    command.upgrade(config, "0018")
+    engine = create_engine(url)
+    stamp = "'2026-01-01 00:00:00'"
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO accounts (name, created_at) VALUES ('Old', {stamp})"))
+        connection.execute(text(
+            "INSERT INTO contacts (account_id, email, properties, consent, created_at, updated_at, engagement) "
+            f"VALUES (1, 'dana@example.com', '{{}}', '{{}}', {stamp}, {stamp}, 0)"))
+        connection.execute(text(
+            "INSERT INTO flows (account_id, key, name, description, phases, goal_events, holdout_percent, settings, "
+            f"enabled, created_at, updated_at) VALUES (1, 'sales', 'Sales', '', '[]', '[]', 0, '{{}}', 1, {stamp}, "
+            f"{stamp})"))
+        # Two recovered dropoffs on one day (one enrolled, one held out), one retracted, one on the next day.
+        for n, (detected, status, revenue, holdout) in enumerate((
+                ("2026-01-02 09:00:00", "recovered", 249.5, 0), ("2026-01-02 23:00:00", "recovered", 10, 1),
+                ("2026-01-02 10:00:00", "retracted", None, 0), ("2026-01-03 01:00:00", "open", None, None))):
+            connection.execute(text(
+                "INSERT INTO dropoffs (account_id, rule_key, contact_id, match_value, scenario, stage, kind, category, "
+                "intent, started_at, occurred_at, detected_at, status, recovered_at, recovery_seconds, revenue, "
+                "currency, segment, messages_sent, message_cost) VALUES (1, 'r', 1, :match, 's', 'sales', "
+                "'inactivity', 'inactive', 'high', :at, :at, :at, :status, :recovered, 0, :revenue, 'USD', '{}', 2, "
+                "0.02)"), {"match": str(n), "at": detected, "status": status, "revenue": revenue,
+                           "recovered": detected if revenue else None})
+            if holdout is not None:
+                connection.execute(text(
+                    "INSERT INTO enrollments (account_id, flow_id, contact_id, dropoff_id, status, holdout, variants, "
+                    "source, started_at) VALUES (1, 1, 1, :dropoff, 'completed', :holdout, '{}', 'dropoff', "
+                    f"{stamp})"),
+                    {"dropoff": n + 1, "holdout": holdout})
+    command.upgrade(config, "0022")
+    query = ("SELECT day, dropoffs, enrolled, recovered, revenue, messages_sent, cost FROM dropoff_rollups "
+             "ORDER BY day")
+    with engine.begin() as connection:
+        assert [tuple(row) for row in connection.execute(text(query))] == [
+            ("2026-01-02", 2, 1, 2, 2595000, 4, 40000), ("2026-01-03", 1, 0, 0, 0, 2, 20000)]
+        # Kept on write from then on: the held-out enrollment is treated, the open dropoff is retracted.
+        connection.execute(text("UPDATE enrollments SET holdout = 0 WHERE dropoff_id = 2"))
+        connection.execute(text("UPDATE dropoffs SET status = 'retracted' WHERE id = 4"))
+        assert [tuple(row) for row in connection.execute(text(query))] == [
+            ("2026-01-02", 2, 2, 2, 2595000, 4, 40000), ("2026-01-03", 0, 0, 0, 0, 0, 0)]
+    command.downgrade(config, "0018")
+    with engine.connect() as connection:
+        assert not inspect(connection).has_table("dropoff_rollups")
+        assert "enrolled" not in {column["name"] for column in inspect(connection).get_columns("dropoffs")}
+        connection.execute(text("UPDATE dropoffs SET status = 'open' WHERE id = 4"))
+    engine.dispose()
+
+
+def test_the_rollup_triggers_are_there_at_head(database_url):
+    """A later revision that rebuilds `dropoffs` or `enrollments` (SQLite's batch mode copies the table) drops their
+    triggers, and the rollups would stop following the dropoffs: it must create them again."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            names = set(connection.scalars(text(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
+                "('dropoffs'::regclass, 'enrollments'::regclass)")))
+            expected = {"dropoff_rollups_row", "dropoff_rollups_update", "dropoff_enrolled_change"}
+        else:
+            names = set(connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+            expected = {"dropoff_rollups_insert", "dropoff_rollups_delete", "dropoff_rollups_update",
+                        "dropoff_enrolled_insert", "dropoff_enrolled_delete", "dropoff_enrolled_update"}
+    engine.dispose()
+    assert expected <= names

@@ -77,6 +77,9 @@ class Dropoff(Base):
     message_cost: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=Decimal(0))
     first_touch_seconds: Mapped[float | None] = mapped_column(Float)
     re_engaged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether it has an enrollment that is not held out: kept by database triggers on `enrollments` (migration
+    # 0022), so the dropoff rollups (reengage.models.rollup) count it as enrolled. Nothing else writes it.
+    enrolled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The message its recovery is credited to: the last one sent before it, if that went within the
     # account's attribution window; chosen once, when it is recovered.
     credited_message_id: Mapped[int | None] = mapped_column(ForeignKey(

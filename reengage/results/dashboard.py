@@ -14,7 +14,7 @@ from sqlalchemy import Integer, func, select
 
 from reengage.models import Contact, Dropoff
 from reengage.platform import db
-from reengage.results import experiments, metrics
+from reengage.results import experiments, metrics, rollups
 
 PERIODS = (7, 30, 90, 365)
 UTC_ZONE = ZoneInfo("UTC")
@@ -56,6 +56,12 @@ def overview(account_id: int, window: timedelta, start: datetime, now: datetime,
 
 def revenue_by_currency(account_id: int, period: dict[str, Any]) -> list[tuple[str | None, Decimal]]:
     """Revenue recovered in the period per currency (the dropoff's), never summed across currencies."""
+    if metrics.ROLLUPS:
+        totals = rollups.revenue(account_id, period, metrics.dimensions(account_id, period))
+        # In the order the database sorts them: no currency first on SQLite, last on PostgreSQL.
+        last = db.session().get_bind().dialect.name == "postgresql"
+        return [(currency, total) for currency, total in sorted(
+            totals.items(), key=lambda item: ((item[0] is None) == last, item[0] or "")) if total]
     rows = db.session().execute(
         select(Dropoff.currency, func.sum(Dropoff.revenue)).where(*metrics.scope(account_id, period),
                                                                    Dropoff.revenue.is_not(None))

@@ -3,8 +3,8 @@
 A/B: the contacts a step's variant went to (its sent messages, for dropoffs detected in the period)
 are that variant's group. A variant's click rate is its clicked messages over those sent; its
 recovery rate is the share of those contacts whose dropoff was recovered after the variant went and
-within the account's attribution window. Every other variant is compared with the step itself
-(variant A, the control) by the two-proportion test.
+within the account's attribution window. Its revenue is kept per currency (the dropoff's). Every
+other variant is compared with the step itself (variant A, the control) by the two-proportion test.
 
 Holdout: a flow's enrollments for dropoffs detected in the period, split into treated (messaged) and
 held out (never messaged); each group's recovery rate is its recovered dropoffs over its enrollments.
@@ -47,13 +47,14 @@ def ab_tests(account_id: int, filters: dict[str, Any], window: timedelta) -> lis
                                                      Message.variant)):
         names[flow] = name
         steps[(flow, phase, step)][variant] = {**_unsent(variant), "sent": count, "clicked": clicked}
-    for flow, step, phase, variant, sent_at, recovered_at, revenue in session.execute(sent(
+    for flow, step, phase, variant, sent_at, recovered_at, revenue, currency in session.execute(sent(
             Flow.key, Message.step, Message.phase, Message.variant, Message.sent_at, Dropoff.recovered_at,
-            Dropoff.revenue).where(Dropoff.recovered_at >= Message.sent_at)):
+            Dropoff.revenue, Dropoff.currency).where(Dropoff.recovered_at >= Message.sent_at)):
         if recovered_at - sent_at <= window:
             figures = steps[(flow, phase, step)][variant]
             figures["recovered"] += 1
-            figures["revenue"] += revenue or Decimal(0)
+            # Kept per currency: amounts in different currencies are never added up.
+            figures["revenue"][currency] = figures["revenue"].get(currency, Decimal(0)) + (revenue or Decimal(0))
     return [_ab_test(flow, names[flow], phase, step, variants) for (flow, phase, step), variants in sorted(
         steps.items())]
 
@@ -63,7 +64,9 @@ def _ab_test(flow: str, name: str, phase: int, step: str, variants: dict[str, di
     rows = []
     for key in sorted(variants, key=lambda v: (v != CONTROL, v)):
         figures = variants[key]
-        row = {**figures, "revenue": float(figures["revenue"]),
+        revenues = sorted(figures["revenue"].items(), key=lambda item: item[0] or "")
+        row = {**figures, "revenue": float(sum(total for _, total in revenues)) if len(revenues) <= 1 else None,
+               "revenue_by_currency": [{"currency": currency, "revenue": float(total)} for currency, total in revenues],
                "click_rate": _rate(figures["clicked"], figures["sent"]),
                "recovery_rate": _rate(figures["recovered"], figures["sent"]), "recovery_test": None,
                "click_test": None}
@@ -82,7 +85,7 @@ def _ab_test(flow: str, name: str, phase: int, step: str, variants: dict[str, di
 
 
 def _unsent(variant: str) -> dict[str, Any]:
-    return {"variant": variant, "sent": 0, "clicked": 0, "recovered": 0, "revenue": Decimal(0)}
+    return {"variant": variant, "sent": 0, "clicked": 0, "recovered": 0, "revenue": {}}
 
 
 def _test(compared: stats.Comparison) -> dict[str, Any]:

@@ -18,7 +18,11 @@ from sqlalchemy import case, distinct, func, null, or_, select
 
 from reengage.models import Dropoff, Enrollment, Flow, Message
 from reengage.platform import db
+from reengage.results import rollups
 
+# Whether figures by a dropoff's own dimensions come from the rollups (the benchmark turns it off to time the
+# scan they replace, in the same run).
+ROLLUPS = True
 # What metrics filter and group by: a dropoff's own dimensions (and the day it was detected), and a message's.
 DROPOFF_DIMENSIONS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key}
 MESSAGE_DIMENSIONS = {"flow": Flow.key, "phase": Message.phase, "channel": Message.channel, "variant": Message.variant}
@@ -28,9 +32,9 @@ GROUPS = (*DROPOFF_DIMENSIONS, "day", *MESSAGE_DIMENSIONS)
 def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
     """One row of figures per group (one row in all without `group_by`), largest groups first.
 
-    Counting is done by the database (GROUP BY). Without a message dimension (to group or filter by),
-    the figures come from each dropoff's tally of its messages (reengage.results.tally), one row per
-    dropoff; otherwise from the messages themselves. Only the values medians need come back row by row.
+    Counting is done by the database (GROUP BY). Without a message dimension (to group or filter by), the
+    figures come from the dropoff rollups (reengage.results.rollups), which sum each dropoff's tally of its
+    messages (reengage.outcomes.tally) per UTC day; otherwise from the messages themselves.
     """
     where = scope(account_id, filters)
     by = filters.get("group_by")
@@ -39,9 +43,11 @@ def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
     key = (MESSAGE_DIMENSIONS.get(by) or DROPOFF_DIMENSIONS.get(by) or _day()) if by else Dropoff.account_id
     groups: dict[Any, dict[str, Any]] = defaultdict(_empty)
     session = db.session()
-    if not tallied:
+    if tallied and ROLLUPS:
+        groups = rollups.figures(account_id, filters, by, dimensions(account_id, filters), where, key, _empty)
+    elif not tallied:
         _from_messages(groups, key, where, filters)
-    if not by_message:
+    if not by_message and not (tallied and ROLLUPS):
         tally = (func.sum(Dropoff.messages_sent), func.sum(Dropoff.messages_delivered),
                  func.sum(Dropoff.messages_opened), func.sum(Dropoff.messages_clicked), func.sum(Dropoff.message_cost),
                  func.sum(Dropoff.messages_machine_opened),
@@ -118,18 +124,23 @@ def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters:
 
 
 def scope(account_id: int, filters: dict[str, Any]) -> list:
-    """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters.
-
-    Retracted dropoffs (false alarms: their goal happened in time and arrived late) count nowhere; test dropoffs
-    (the console's "try it now") are shown but never counted.
-    """
-    where = [Dropoff.account_id == account_id, Dropoff.test.is_(False), Dropoff.status != "retracted",
-             *(column == filters[name] for name, column in DROPOFF_DIMENSIONS.items() if name in filters)]
+    """The account's dropoffs detected in the period (`from` inclusive, `to` exclusive) passing the filters."""
+    where = dimensions(account_id, filters)
     if "from" in filters:
         where.append(Dropoff.detected_at >= filters["from"])
     if "to" in filters:
         where.append(Dropoff.detected_at < filters["to"])
     return where
+
+
+def dimensions(account_id: int, filters: dict[str, Any]) -> list:
+    """The account's counted dropoffs passing the filters on a dropoff's own dimensions, in any period.
+
+    Retracted dropoffs (false alarms: their goal happened in time and arrived late) count nowhere; test dropoffs
+    (the console's "try it now") are shown but never counted.
+    """
+    return [Dropoff.account_id == account_id, Dropoff.test.is_(False), Dropoff.status != "retracted",
+            *(column == filters[name] for name, column in DROPOFF_DIMENSIONS.items() if name in filters)]
 
 
 def _day():

@@ -57,6 +57,7 @@ def test_each_variant_is_counted_and_tested_against_the_control(client, acme, sp
     assert (challenger["variant"], challenger["sent"], challenger["clicked"], challenger["recovered"]) == (
         "B", len(b), len(b) - 1, len(b) - 1)
     assert challenger["revenue"] == 20.0 * (len(b) - 1)
+    assert challenger["revenue_by_currency"] == [{"currency": None, "revenue": 20.0 * (len(b) - 1)}]
     assert control["recovery_rate"] == round(1 / len(a), 4) and challenger["click_rate"] == round(
         (len(b) - 1) / len(b), 4)
     assert control["recovery_test"] is None
@@ -183,3 +184,17 @@ def test_upgrading_from_before_the_tallies_fills_them_in(app, client, acme, spli
     assert after == before
     assert before["/v1/metrics?group_by=variant"] and sum(r["recovered"] for r in before[
         "/v1/metrics?group_by=variant"]) == 1
+
+
+def test_a_variants_revenue_is_kept_per_currency_never_added_up(client, acme, split):
+    b = sorted(name for name, m in split.items() if m["variant"] == "B")
+    for name, value, currency in ((b[0], 20, "EUR"), (b[1], 30, "USD"), (b[2], 5, "EUR")):
+        convert(client, acme, name, split[name]["sent_at"] + timedelta(days=1), value, currency)
+
+    [test] = client.get("/v1/metrics/ab-tests", headers=acme.headers).json
+    challenger = next(v for v in test["variants"] if v["variant"] == "B")
+    assert challenger["recovered"] == 3 and challenger["revenue"] is None
+    assert challenger["revenue_by_currency"] == [{"currency": "EUR", "revenue": 25.0},
+                                                 {"currency": "USD", "revenue": 30.0}]
+    control = next(v for v in test["variants"] if v["variant"] == "A")
+    assert (control["revenue"], control["revenue_by_currency"]) == (0.0, [])

@@ -24,7 +24,8 @@ def click(client, tenant, name, message):
     assert client.post("/v1/events", json=body, headers=tenant.headers).status_code == 200
 
 
-def convert(client, tenant, name, at, value):
+def convert(client, tenant, name, at, value, currency=None):
     response = client.post("/v1/actions/record-conversion", json={
-        "external_id": name, "value": value, "occurred_at": at.isoformat()}, headers=tenant.headers)
+        "external_id": name, "value": value, "occurred_at": at.isoformat(),
+        **({"currency": currency} if currency else {})}, headers=tenant.headers)
     assert response.status_code == 200, response.json

@@ -65,6 +65,11 @@ class TestSchema(Schema):
     verdict = fields.String(metadata={"example": "B is better with 97.2% confidence"})
 
 
+class CurrencyRevenueSchema(Schema):
+    currency = fields.String(allow_none=True, metadata={"example": "USD"})
+    revenue = fields.Float()
+
+
 class VariantResultSchema(Schema):
     variant = fields.String()
     sent = fields.Integer(metadata={"description": "Contacts the variant went to."})
@@ -72,7 +77,11 @@ class VariantResultSchema(Schema):
     click_rate = fields.Float(allow_none=True)
     recovered = fields.Integer(metadata={"description": "Of them, recovered within the attribution window."})
     recovery_rate = fields.Float(allow_none=True)
-    revenue = fields.Float()
+    revenue = fields.Float(allow_none=True, metadata={
+        "description": "Revenue of its recoveries; null when they are in more than one currency (see "
+                       "`revenue_by_currency`): amounts in different currencies are never added up."})
+    revenue_by_currency = fields.List(fields.Nested(CurrencyRevenueSchema), metadata={
+        "description": "Revenue of its recoveries per currency (the dropoff's; null when none was given)."})
     recovery_test = fields.Nested(TestSchema, allow_none=True, metadata={
         "description": "Recovery rate against the control (null for the control itself)."})
     click_test = fields.Nested(TestSchema, allow_none=True)

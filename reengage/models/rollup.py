@@ -1,0 +1,43 @@
+"""Dropoff rollups: the figures metrics sum, per account, UTC day of detection and dropoff dimension.
+
+Database triggers on `dropoffs` keep them (migration 0022): every insert, update or delete of a dropoff
+takes its old figures out of its group and adds its new ones, by upsert increments in the same transaction,
+so no write path can forget them and concurrent writers never overwrite one another. A dropoff counts
+while it is neither a test nor retracted. Amounts are kept as whole units of their column's last decimal
+(revenue in 1/10,000, cost in 1/1,000,000), so sums are exact on every backend.
+"""
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reengage.platform.db import Base, Id
+
+REVENUE_SCALE = 10_000
+COST_SCALE = 1_000_000
+
+
+class DropoffRollup(Base):
+    """The summed figures of one account's counted dropoffs detected on one UTC day, per dimension values."""
+
+    __tablename__ = "dropoff_rollups"
+
+    account_id: Mapped[int] = mapped_column(Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    scenario: Mapped[str] = mapped_column(String(100), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(100), primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The dropoff's currency ('' for none): revenue is never added up across currencies.
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    dropoffs: Mapped[int] = mapped_column(Integer)
+    enrolled: Mapped[int] = mapped_column(Integer)
+    recovered: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[int] = mapped_column(BigInteger)
+    messages_sent: Mapped[int] = mapped_column(Integer)
+    delivered: Mapped[int] = mapped_column(Integer)
+    opened: Mapped[int] = mapped_column(Integer)
+    clicked: Mapped[int] = mapped_column(Integer)
+    machine_opened: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[int] = mapped_column(BigInteger)
+    re_engaged: Mapped[int] = mapped_column(Integer)
