@@ -6,16 +6,18 @@ items and an item's `id` never changes: Zapier and Make dedupe on it. The cursor
 """
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from reengage.models import Contact, ContactIdentity
 from reengage.platform import db
+from reengage.platform.db import Base
 from reengage.schemas.describe import fields_of
 
 # How many items one poll answers: Zapier takes at most 100 new items per poll.
@@ -61,10 +63,10 @@ class Trigger:
     order: tuple[InstrumentedAttribute[Any], InstrumentedAttribute[Any]]
     item: type[Schema]
     sample: dict[str, Any]
-    # The account's items, unordered and unfiltered.
-    query: Callable[[int], Select[*tuple[Any, ...]]]
-    # The rows of the query as items.
-    items: Callable[[Sequence[Row[*tuple[Any, ...]]]], list[dict[str, Any]]]
+    # The ids of the account's items (`order[1]`), unordered and unfiltered, joined to what the filters read.
+    query: Callable[[int], Select[Any]]
+    # The items of these ids (the account's, found by `query`), in their order: plain rows, no ORM objects.
+    render: Callable[[list[int]], list[dict[str, Any]]]
     # The item field that holds the listing's time (`order[0]`), when it is not named like that column.
     cursor_field: str = ""
 
@@ -104,14 +106,39 @@ def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> list[dict[s
     if "since" in args:
         query = query.where(at >= args["since"])
     query = query.order_by(at.desc(), item_id.desc()).limit(args.get("limit", DEFAULT_LIMIT))
-    return trigger.items(db.session().execute(query).all())
+    # The page's ids come from an index alone; only then are its items read, by primary key.
+    return trigger.render(list(db.session().scalars(query)))
 
 
 def by_ids(trigger: Trigger, account_id: int, ids: Iterable[int]) -> list[dict[str, Any]]:
     """The account's items of `trigger` with these ids, newest first (what a REST hook delivers)."""
     at, item_id = trigger.order
     query = trigger.query(account_id).where(item_id.in_(list(ids))).order_by(at.desc(), item_id.desc())
-    return trigger.items(db.session().execute(query).all())
+    return trigger.render(list(db.session().scalars(query)))
+
+
+def rows(model: type[Base], ids: Collection[Any], *columns: Any) -> dict[Any, dict[str, Any]]:
+    """Rows of `model` by id, as plain dicts of their columns (all, or those given; `id` first)."""
+    if not ids:
+        return {}
+    table = model.__table__
+    chosen = [table.c[name] for name in ("id", *columns)] if columns else list(table.c)
+    query = select(*chosen).where(table.c.id.in_(list(ids)))
+    return {row[0]: row._asdict() for row in db.session().execute(query)}
+
+
+def contacts(ids: Collection[int]) -> dict[int, dict[str, Any]]:
+    """Contacts by id as items show them: their columns and `external_ids` (the ORM's property, from identities)."""
+    found = rows(Contact, ids)
+    for contact in found.values():
+        contact["external_ids"] = {}
+    if found:
+        identities = ContactIdentity.__table__.c
+        query = select(identities.contact_id, identities.provider, identities.external_id).where(
+            identities.contact_id.in_(list(found)))
+        for contact_id, provider, external_id in db.session().execute(query):
+            found[contact_id]["external_ids"][provider] = external_id
+    return found
 
 
 def matches(trigger: Trigger, item: dict[str, Any], filters: dict[str, Any]) -> bool:
