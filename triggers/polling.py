@@ -6,22 +6,26 @@ items and an item's `id` never changes: Zapier and Make dedupe on it. The cursor
 """
 
 import functools
+import json
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
+from flask import Flask, Response, current_app, g
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, Connection, Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from reengage.models import Contact, ContactIdentity
+from reengage.models import Account, Contact, ContactIdentity, TriggerItem
 from reengage.platform import db
 from reengage.platform.db import Base
 from reengage.schemas.describe import fields_of
 
 # How many items one poll answers: Zapier takes at most 100 new items per poll.
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
+# Items rendered at a time when every stored item is kept at once.
+BACKFILL_CHUNK = 500
 
 
 class Strict(Schema):
@@ -96,8 +100,8 @@ def filters_schema(trigger: Trigger) -> Schema:
     return Strict.from_dict(_filter_fields(trigger), name=f"{_camel(trigger.key)}Filters")()
 
 
-def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> list[dict[str, Any]]:
-    """The account's newest items of `trigger` matching `args`, newest first."""
+def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> Response:
+    """The account's newest items of `trigger` matching `args`, newest first, as the JSON answer."""
     at, item_id = trigger.order
     query = trigger.query(account_id)
     for declared in trigger.filters:
@@ -106,8 +110,87 @@ def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> list[dict[s
     if "since" in args:
         query = query.where(at >= args["since"])
     query = query.order_by(at.desc(), item_id.desc()).limit(args.get("limit", DEFAULT_LIMIT))
-    # The page's ids come from an index alone; only then are its items read, by primary key.
-    return trigger.render(list(db.session().scalars(query)))
+    # The page's ids come from an index alone; its items are then read as published, by primary key.
+    return page(trigger, list(db.session().scalars(query)))
+
+
+def page(trigger: Trigger, ids: list[int]) -> Response:
+    """The JSON answer listing these items in this order: each as published, else (never published) as it is now.
+
+    The answer is what Flask would make of the list of items, byte for byte: each stored text is the item
+    dumped with the app's JSON settings, so the texts are joined rather than parsed and dumped again.
+    """
+    texts = published(trigger, ids)
+    unpublished = [id_ for id_ in ids if id_ not in texts]
+    if unpublished:
+        texts.update((item["id"], text(item)) for item in trigger.render(unpublished))
+    listed = [texts[id_] for id_ in ids if id_ in texts]
+    if not _joinable(current_app):
+        return current_app.json.response([json.loads(each) for each in listed])
+    return current_app.response_class(f"[{','.join(listed)}]\n", mimetype=current_app.json.mimetype)
+
+
+def published(trigger: Trigger, ids: Collection[int]) -> dict[int, str]:
+    """The stored texts of these items of `trigger`, by id (those published)."""
+    if not ids:
+        return {}
+    table = TriggerItem.__table__
+    query = select(table.c.item_id, table.c.body).where(table.c.trigger == trigger.key,
+                                                          table.c.item_id.in_(list(ids)))
+    return {item_id: body for item_id, body in db.session().execute(query)}
+
+
+def text(item: dict[str, Any]) -> str:
+    """An item as the API's JSON writes it (keys sorted, compact, ASCII): what a poll answers for it."""
+    return json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def store(trigger: Trigger, account_id: int, items: list[dict[str, Any]], at: datetime) -> None:
+    """Keep these items of the account as published now: polls answer them so from now on (a later publication of
+    the same item replaces it: the item as of its latest event)."""
+    if not items:
+        return
+    rows = [{"trigger": trigger.key, "item_id": item["id"], "account_id": account_id,
+             "contact_id": _contact_id(item), "body": text(item), "published_at": at} for item in items]
+    insert = db.insert_new(TriggerItem.__table__)
+    db.session().execute(insert.on_conflict_do_update(
+        index_elements=["trigger", "item_id"], set_={"body": insert.excluded.body,
+                                                     "contact_id": insert.excluded.contact_id,
+                                                     "published_at": insert.excluded.published_at}), rows)
+
+
+def backfill(connection: Connection) -> None:
+    """Keep every item of every trigger as it is now (the migration that began keeping them does this once)."""
+    from triggers import TRIGGERS  # the triggers import this module
+
+    accounts = list(connection.scalars(select(Account.__table__.c.id)))
+    with Flask(__name__).app_context():
+        g.db_session = Session(bind=connection)
+        now = db.utcnow()
+        for trigger in TRIGGERS.values():
+            item_id = trigger.order[1]
+            for account_id in accounts:
+                last = None
+                while True:
+                    query = trigger.query(account_id).order_by(item_id).limit(BACKFILL_CHUNK)
+                    ids = list(connection.scalars(query if last is None else query.where(item_id > last)))
+                    if not ids:
+                        break
+                    store(trigger, account_id, trigger.render(ids), now)
+                    last = ids[-1]
+
+
+def _contact_id(item: dict[str, Any]) -> int | None:
+    contact = item.get("contact")
+    return contact.get("id") if isinstance(contact, dict) else None
+
+
+def _joinable(app: Flask) -> bool:
+    """Whether the app's JSON writes lists as stored texts joined with commas (not when it indents, in debug)."""
+    provider = app.json
+    compact = getattr(provider, "compact", None)
+    return (getattr(provider, "sort_keys", False) and getattr(provider, "ensure_ascii", False)
+            and (compact or (compact is None and not app.debug)))
 
 
 def by_ids(trigger: Trigger, account_id: int, ids: Iterable[int]) -> list[dict[str, Any]]:

@@ -16,11 +16,12 @@ from reengage.models.message import Message
 from reengage.models.rule import Rule
 from reengage.models.service import SERVICE_STATES, ServiceStatus
 from reengage.models.suppression import Suppression
+from reengage.models.trigger_item import TriggerItem
 from reengage.models.watch import Watch
 
 __all__ = [
     "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "ClockTick", "Connection", "Contact", "ContactIdentity",
     "DashboardSession", "Deal", "DealContact", "DealOutcome", "DealSignal", "Dropoff", "Enrollment", "Escalation",
     "Event", "Flow", "FlowRoute", "Hook", "HookDelivery", "Message", "ProductUpdate", "Rule", "ServiceStatus",
-    "Suppression", "Watch",
+    "Suppression", "TriggerItem", "Watch",
 ]
