@@ -76,6 +76,15 @@ def load(database_url: str, keys: list[tuple[int, str]], made: int, dropoffs: in
     from reengage.models import Contact, Dropoff
     from reengage.platform import db
 
+    try:  # the code before trigger items were kept has nothing to publish them with
+        from triggers import TRIGGERS, polling
+        from triggers.polling import store
+
+        def publish(account_id: int, ids: list[int]) -> None:
+            trigger = TRIGGERS["dropoff.detected"]
+            store(trigger, account_id, polling.by_ids(trigger, account_id, ids), newest)
+    except ImportError:
+        publish = None
     with app_for(database_url).app_context():
         contact_ids: dict[int, list[int]] = {}
         for account_id, contact_id in db.session().execute(select(Contact.account_id, Contact.id).order_by(Contact.id)):
@@ -93,7 +102,13 @@ def load(database_url: str, keys: list[tuple[int, str]], made: int, dropoffs: in
                              "occurred_at": at, "detected_at": at, "status": "dismissed", "segment": {},
                              "ready_at": at})
             with db.transaction() as session:
-                session.execute(insert(Dropoff), rows)
+                made_ids = session.execute(insert(Dropoff).returning(Dropoff.account_id, Dropoff.id), rows).all()
+                if publish is not None:  # as detection does: each dropoff kept as polls answer it
+                    by_account: dict[int, list[int]] = {}
+                    for account_id, dropoff_id in made_ids:
+                        by_account.setdefault(account_id, []).append(dropoff_id)
+                    for account_id, ids in by_account.items():
+                        publish(account_id, ids)
             made += len(rows)
         if database_url.startswith("postgresql"):
             with db.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

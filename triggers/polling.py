@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import ColumnElement, Connection, Select, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from reengage.models import Account, Contact, ContactIdentity, TriggerItem
@@ -102,25 +102,41 @@ def filters_schema(trigger: Trigger) -> Schema:
 
 def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> Response:
     """The account's newest items of `trigger` matching `args`, newest first, as the JSON answer."""
+    filters = tuple((declared.name, args[declared.name]) for declared in trigger.filters if declared.name in args)
+    statement = _page_statement(trigger, filters, "since" in args)
+    params = {"account_id": account_id, "limit": args.get("limit", DEFAULT_LIMIT), "since": args.get("since")}
+    found = db.session().connection().execute(statement, params).all()
+    return answer(trigger, [item_id for item_id, _ in found], {item_id: body for item_id, body in found if body})
+
+
+@functools.lru_cache(maxsize=512)
+def _page_statement(trigger: Trigger, filters: tuple[tuple[str, Any], ...], since: bool) -> Select[Any]:
+    """A page of the trigger's items, newest first, each with its text as published (built once per filter set).
+
+    The account, the limit and `since` are bound when it runs; the filters' values are part of the statement (a
+    filter may turn its value into a list), so each set of them is built once and kept.
+    """
     at, item_id = trigger.order
-    query = trigger.query(account_id)
-    for declared in trigger.filters:
-        if declared.name in args:
-            query = query.where(declared.where(args[declared.name]))
-    if "since" in args:
-        query = query.where(at >= args["since"])
-    query = query.order_by(at.desc(), item_id.desc()).limit(args.get("limit", DEFAULT_LIMIT))
-    # The page's ids come from an index alone; its items are then read as published, by primary key.
-    return page(trigger, list(db.session().scalars(query)))
+    declared = {each.name: each for each in trigger.filters}
+    query = trigger.query(bindparam("account_id"))  # type: ignore[arg-type]  # bound when the page is read
+    for name, value in filters:
+        query = query.where(declared[name].where(value))
+    if since:
+        query = query.where(at >= bindparam("since", type_=at.type))
+    items = TriggerItem.__table__
+    # The page's ids come from the trigger's index; each one's text by the published item's primary key.
+    return (query.add_columns(items.c.body)
+            .outerjoin(items, and_(items.c.trigger == trigger.key, items.c.item_id == item_id))
+            .order_by(at.desc(), item_id.desc()).limit(bindparam("limit")))
 
 
-def page(trigger: Trigger, ids: list[int]) -> Response:
-    """The JSON answer listing these items in this order: each as published, else (never published) as it is now.
+def answer(trigger: Trigger, ids: list[int], texts: dict[int, str]) -> Response:
+    """The JSON answer listing these items in this order: each as published (`texts`), else (never published) as it
+    is now.
 
     The answer is what Flask would make of the list of items, byte for byte: each stored text is the item
     dumped with the app's JSON settings, so the texts are joined rather than parsed and dumped again.
     """
-    texts = published(trigger, ids)
     unpublished = [id_ for id_ in ids if id_ not in texts]
     if unpublished:
         texts.update((item["id"], text(item)) for item in trigger.render(unpublished))
