@@ -36,7 +36,7 @@ _ITEM = dumper(EngagementItem())
 _COLUMNS = ("account_id", "contact_id", "type", "occurred_at", "received_at", "properties")
 
 
-def query(account_id: int) -> Select[tuple[int]]:
+def query(account_id: int) -> Select[int]:
     """The account's engagement events."""
     return select(Event.id).where(Event.account_id == account_id, ENGAGED)
 

@@ -42,7 +42,7 @@ _COLUMNS = ("contact_id", "scenario", "stage", "rule_key", "value_at_risk", "rev
             "recovered_at", "recovery_seconds", "credited_message_id")
 
 
-def query(account_id: int) -> Select[tuple[int]]:
+def query(account_id: int) -> Select[int]:
     """The account's recovered dropoffs."""
     return select(Dropoff.id).where(Dropoff.account_id == account_id, RECOVERED)  # a retracted one has none
 

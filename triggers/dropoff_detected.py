@@ -23,7 +23,7 @@ class DropoffItem(DropoffSchema):
 _ITEM = dumper(DropoffItem())
 
 
-def query(account_id: int) -> Select[tuple[int]]:
+def query(account_id: int) -> Select[int]:
     """The account's dropoffs."""
     return select(Dropoff.id).where(Dropoff.account_id == account_id)
 

@@ -34,7 +34,7 @@ class EscalationItem(Schema):
 _ITEM = dumper(EscalationItem())
 
 
-def query(account_id: int) -> Select[tuple[int]]:
+def query(account_id: int) -> Select[int]:
     """The account's escalations (joined to their deals, which the `owner` filter reads)."""
     return (select(Escalation.id).join(Deal, Deal.id == Escalation.deal_id)
             .where(Escalation.account_id == account_id))

@@ -47,7 +47,7 @@ _ITEM = dumper(MessageDueItem())
 _COLUMNS = ("enrollment_id", "flow_id", "contact_id", "phase", "step", "variant", "content", "due_at", "sent_at")
 
 
-def query(account_id: int) -> Select[tuple[int]]:
+def query(account_id: int) -> Select[int]:
     """The account's published webhook messages (joined to their flows, which the `flow` filter reads)."""
     return (select(Message.id).join(Flow, Flow.id == Message.flow_id)
             .where(Message.account_id == account_id, PUBLISHED_INDEXED, Message.status.in_(PUBLISHED)))

@@ -10,22 +10,20 @@ import json
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, select
+from sqlalchemy.orm import InstrumentedAttribute
 
-from reengage.models import Account, Contact, ContactIdentity, TriggerItem
+from reengage.models import Contact, ContactIdentity, TriggerItem
 from reengage.platform import db
 from reengage.platform.db import Base
 from reengage.schemas.describe import fields_of
 
 # How many items one poll answers: Zapier takes at most 100 new items per poll.
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
-# Items rendered at a time when every stored item is kept at once.
-BACKFILL_CHUNK = 500
 
 
 class Strict(Schema):
@@ -127,7 +125,7 @@ def _page_statement(trigger: Trigger, filters: tuple[tuple[str, Any], ...], sinc
     # The page's ids come from the trigger's index; each one's text by the published item's primary key.
     return (query.add_columns(items.c.body)
             .outerjoin(items, and_(items.c.trigger == trigger.key, items.c.item_id == item_id))
-            .order_by(at.desc(), item_id.desc()).limit(bindparam("limit")))
+            .order_by(at.desc(), item_id.desc()).limit(bindparam("limit", type_=Integer)))
 
 
 def answer(trigger: Trigger, ids: list[int], texts: dict[int, str]) -> Response:
@@ -142,8 +140,8 @@ def answer(trigger: Trigger, ids: list[int], texts: dict[int, str]) -> Response:
         texts.update((item["id"], text(item)) for item in trigger.render(unpublished))
     listed = [texts[id_] for id_ in ids if id_ in texts]
     if not _joinable(current_app):
-        return current_app.json.response([json.loads(each) for each in listed])
-    return current_app.response_class(f"[{','.join(listed)}]\n", mimetype=current_app.json.mimetype)
+        return cast(Response, current_app.json.response([json.loads(each) for each in listed]))
+    return Response(f"[{','.join(listed)}]\n", mimetype=getattr(current_app.json, "mimetype", "application/json"))
 
 
 def published(trigger: Trigger, ids: Collection[int]) -> dict[int, str]:
@@ -168,32 +166,11 @@ def store(trigger: Trigger, account_id: int, items: list[dict[str, Any]], at: da
         return
     rows = [{"trigger": trigger.key, "item_id": item["id"], "account_id": account_id,
              "contact_id": _contact_id(item), "body": text(item), "published_at": at} for item in items]
-    insert = db.insert_new(TriggerItem.__table__)
+    insert = db.insert_new(TriggerItem.__table__)  # type: ignore[no-untyped-call]  # a dialect's insert
     db.session().execute(insert.on_conflict_do_update(
         index_elements=["trigger", "item_id"], set_={"body": insert.excluded.body,
                                                      "contact_id": insert.excluded.contact_id,
                                                      "published_at": insert.excluded.published_at}), rows)
-
-
-def backfill(connection: Connection) -> None:
-    """Keep every item of every trigger as it is now (the migration that began keeping them does this once)."""
-    from triggers import TRIGGERS  # the triggers import this module
-
-    accounts = list(connection.scalars(select(Account.__table__.c.id)))
-    with Flask(__name__).app_context():
-        g.db_session = Session(bind=connection)
-        now = db.utcnow()
-        for trigger in TRIGGERS.values():
-            item_id = trigger.order[1]
-            for account_id in accounts:
-                last = None
-                while True:
-                    query = trigger.query(account_id).order_by(item_id).limit(BACKFILL_CHUNK)
-                    ids = list(connection.scalars(query if last is None else query.where(item_id > last)))
-                    if not ids:
-                        break
-                    store(trigger, account_id, trigger.render(ids), now)
-                    last = ids[-1]
 
 
 def _contact_id(item: dict[str, Any]) -> int | None:

@@ -35,7 +35,7 @@ class WinbackItem(DealSchema):
 _ITEM = dumper(WinbackItem())
 
 
-def query(account_id: int) -> Select[tuple[int]]:
+def query(account_id: int) -> Select[int]:
     """The account's ready deals (the partial index's predicate, word for word)."""
     return select(Deal.id).where(Deal.account_id == account_id, READY)
 

@@ -34,7 +34,7 @@ def upgrade() -> None:
     for column in FILTERED:
         op.create_index(f"ix_dropoffs_account_{column}_newest", "dropoffs", ["account_id", column, "detected_at", "id"])
     # Items made before this revision are kept as they are now: what polls showed of them until now.
-    from triggers.polling import backfill
+    from triggers import backfill
 
     backfill(op.get_bind())
 

@@ -18,7 +18,7 @@ Convert = Callable[[Any], Any]
 
 def dumper(schema: Schema) -> Dump:
     """A function answering `schema.dump(obj)` for one object, without marshmallow's per-value work."""
-    if schema.many or any(schema._hooks.values()):  # type: ignore[attr-defined]  # the hooks marshmallow registered
+    if schema.many or any(schema._hooks.values()):  # the hooks marshmallow registered (post_dump...)
         return lambda obj: schema.dump(obj, many=False)
     plan: list[tuple[str, str, Any, Convert | None, fields.Field[Any]]] = []
     for name, field in schema.dump_fields.items():
@@ -50,7 +50,7 @@ def _converter(field: fields.Field[Any]) -> Convert | None:
     kind = type(field)
     if isinstance(field, fields.Method | fields.Function) or getattr(field, "as_string", False):
         return None
-    if isinstance(field, fields.Integer) and kind._format_num is fields.Number._format_num:
+    if isinstance(field, fields.Integer) and getattr(kind, "_format_num", None) is fields.Number._format_num:
         return int
     if kind is fields.Float:
         return float
