@@ -103,8 +103,17 @@ def poll(trigger: Trigger, account_id: int, args: dict[str, Any]) -> Response:
     filters = tuple((declared.name, args[declared.name]) for declared in trigger.filters if declared.name in args)
     statement = _page_statement(trigger, filters, "since" in args)
     params = {"account_id": account_id, "limit": args.get("limit", DEFAULT_LIMIT), "since": args.get("since")}
-    found = db.session().connection().execute(statement, params).all()
+    found = _read(statement, params)
     return answer(trigger, [item_id for item_id, _ in found], {item_id: body for item_id, body in found if body})
+
+
+def _read(statement: Select[Any], params: dict[str, Any]) -> list[Any]:
+    """Run one read on its own: PostgreSQL answers it in one round trip (no BEGIN and ROLLBACK around it)."""
+    engine = db.engine()
+    if engine.dialect.name != "postgresql":
+        return list(db.session().connection().execute(statement, params).all())
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return list(connection.execute(statement, params).all())
 
 
 @functools.lru_cache(maxsize=512)
