@@ -4,7 +4,8 @@
 1. With dropoffs across 100 accounts at each size of `--sizes` (default 10,000 then 1,000,000, added to the
    same database), GET /v1/triggers/dropoff.detected?limit=100 against the no-op baseline (GET /v1/me:
    authentication only) in the same run: mean, p50, p99 and requests/s, the ratios to the baseline (target:
-   mean and p99 at most 4x) and, at the end, each size's poll against the first size's (target: at most 1.2x).
+   mean and p99 at most 4x) and, at the end, each size's poll against the first size's (target: at most 1.2x);
+   the same for a poll whose filter matches no dropoff.
    With `--before <checkout>` (e.g. the main branch's worktree) the same figures come from that code too,
    served on the same database in the same run.
 2. REST hook latency: a rule that waits 2 s, a hook on dropoff.detected aimed at a local receiver; the
@@ -33,6 +34,8 @@ BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
 ACCOUNTS, CONTACTS_PER_ACCOUNT, CHUNK = 100, 1000, 20_000
 POLL = "/v1/triggers/dropoff.detected?limit=100"
+# A filter no dropoff matches: without an index of its own it walks the account's every dropoff.
+EMPTY = "/v1/triggers/dropoff.detected?limit=100&stage=onboarding"
 
 
 def setup(database_url: str, folder: Path) -> list[tuple[int, str]]:
@@ -177,11 +180,14 @@ def measure(port: int, keys: list[str], requests: int) -> dict[str, tuple[float,
     hammer(port, [(POLL, key) for key in keys], 100)
     base, base_rate = hammer(port, [("/v1/me", key) for key in keys], requests)
     poll, poll_rate = hammer(port, [(POLL, key) for key in keys], requests)
-    return {"me": (*figures(base), base_rate), "poll": (*figures(poll), poll_rate)}
+    empty, empty_rate = hammer(port, [(EMPTY, key) for key in keys], requests)
+    return {"me": (*figures(base), base_rate), "poll": (*figures(poll), poll_rate),
+            "empty": (*figures(empty), empty_rate)}
 
 
 def show(label: str, size: int, got: dict[str, tuple[float, ...]]) -> None:
-    for name, path in (("me", "GET /v1/me"), ("poll", "poll dropoff.detected (100)")):
+    for name, path in (("me", "GET /v1/me"), ("poll", "poll dropoff.detected (100)"),
+                       ("empty", "poll, a filter matching none")):
         mean, p50, p99, rate = got[name]
         print(f"  {label:6} {size:>9,} {path:28} mean {mean:6.2f} ms  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
               f"{rate:6.0f} req/s")
@@ -274,6 +280,9 @@ def main() -> None:
                 then = results[label, size]["poll"]
                 print(f"{label}: poll at {size:,} against {sizes[0]:,}: mean {then[0] / first[0]:.2f}x  "
                       f"p99 {then[2] / first[2]:.2f}x (target <= 1.2x)")
+                none, then = results[label, sizes[0]]["empty"], results[label, size]["empty"]
+                print(f"{label}: filter matching none at {size:,} against {sizes[0]:,}: mean "
+                      f"{then[0] / none[0]:.2f}x  p99 {then[2] / none[2]:.2f}x")
         if args.hooks:
             server = start(ROOT, folder, port, url)
             try:
