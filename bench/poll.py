@@ -140,6 +140,16 @@ def start(code: Path, folder: Path, port: int, database_url: str) -> subprocess.
     raise SystemExit("server did not start")
 
 
+def stop(server: subprocess.Popen) -> None:
+    """Stop a server, killing it when it has not stopped within 30 s (a loaded machine slows its shutdown)."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def hammer(port: int, paths: list[tuple[str, str]], total: int, threads: int = 4) -> tuple[list[float], float]:
     """Send `total` GETs (path, key) over keep-alive connections from `threads` threads; (latencies ms, req/s)."""
     latencies: list[float] = []
@@ -271,8 +281,7 @@ def main() -> None:
                 try:
                     results[label, size] = measure(port, [key for _, key in keys], args.requests)
                 finally:
-                    server.terminate()
-                    server.wait(timeout=10)
+                    stop(server)
                 show(label, size, results[label, size])
         for label in codes:
             first = results[label, sizes[0]]["poll"]
@@ -288,8 +297,7 @@ def main() -> None:
             try:
                 delays = hook_latency(port, keys[0][1], args.hooks)
             finally:
-                server.terminate()
-                server.wait(timeout=10)
+                stop(server)
             if delays:
                 print(f"hook delivery after the deadline: {len(delays)}/{args.hooks} arrived, median "
                       f"{statistics.median(delays):.2f} s, max {max(delays):.2f} s (target median <= 2 s)")
