@@ -40,10 +40,11 @@ def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Pro
     db.init_app(app)
     queue.init_app(app)
     ingest.init_app(app, process=process_events)
-    # A REST hook delivers an item exactly as its trigger's poll shows it.
+    # A REST hook delivers an item exactly as its trigger's poll shows it: as it was when published.
     hooks.init_app(app, hooks.Renderer(
         items=lambda event, account_id, ids: polling.by_ids(TRIGGERS[event], account_id, ids),
-        matches=lambda event, item, filters: polling.matches(TRIGGERS[event], item, filters)))
+        matches=lambda event, item, filters: polling.matches(TRIGGERS[event], item, filters),
+        keep=lambda event, account_id, items, at: polling.store(TRIGGERS[event], account_id, items, at)))
     auth.init_app(app)
     ratelimit.init_app(app)
     connected = registry.init_app(app, providers)

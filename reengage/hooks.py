@@ -2,7 +2,7 @@
 
 A producer (detection, recovery, sending, the event processors) calls `publish` in the transaction
 that makes the items, so an item is never published without being stored, nor stored without being
-published. Each item is rendered by its trigger, exactly as a poll shows it, and stored once per hook
+published. Each item is rendered once by its trigger, kept as polls answer it, and stored once per hook
 (the app gives the renderer: `init_app`, as triggers sit above the engine);
 the clock hands due deliveries to jobs, which POST them (connectors.webhook) and record each attempt.
 """
@@ -46,6 +46,7 @@ class Renderer:
 
     items: Callable[[str, int, list[int]], list[dict[str, Any]]]  # (event, account id, item ids) -> items
     matches: Callable[[str, dict[str, Any], dict[str, Any]], bool]  # (event, item, a hook's filters)
+    keep: Callable[[str, int, list[dict[str, Any]], datetime], None]  # (event, account id, items, now): for polls
 
 
 def init_app(app: Flask, renderer: Renderer) -> None:
@@ -90,23 +91,23 @@ def subscribed(event: str, account_ids: set[int]) -> dict[int, list[Hook]]:
 
 
 def publish(event: str, ids_by_account: dict[int, list[int]], hooks: dict[int, list[Hook]] | None = None) -> int:
-    """Store a delivery of each item to each live hook on `event` whose filters it passes; answer how many.
+    """Keep each item as polls will answer it, and store a delivery of it to each live hook on `event` whose filters
+    it passes; answer how many deliveries.
 
     `hooks` is what `subscribed` answered, when the caller already asked.
     """
+    accounts = {account for account, ids in ids_by_account.items() if ids}
     if hooks is None:
-        hooks = subscribed(event, {account for account, ids in ids_by_account.items() if ids})
-    if not hooks:
-        return 0
+        hooks = subscribed(event, accounts)
     renderer: Renderer = current_app.extensions["hooks"]
     rows, at = [], db.utcnow()
-    for account_id, account_hooks in hooks.items():
-        if not ids_by_account.get(account_id):
-            continue
-        for item in renderer.items(event, account_id, ids_by_account[account_id]):
+    for account_id in accounts:
+        items = renderer.items(event, account_id, ids_by_account[account_id])
+        renderer.keep(event, account_id, items, at)
+        for item in items:
             rows += [{"hook_id": hook.id, "account_id": account_id, "item_id": str(item["id"]), "payload": item,
                       "status": "pending", "attempts": 0, "due_at": at, "history": [], "created_at": at}
-                     for hook in account_hooks if renderer.matches(event, item, hook.filters)]
+                     for hook in hooks.get(account_id, ()) if renderer.matches(event, item, hook.filters)]
     if rows:
         # A producer run twice publishes an item once per hook.
         db.session().execute(db.insert_new(table).on_conflict_do_nothing(), rows)

@@ -36,7 +36,7 @@ class FindDropoffQuery(Schema):
 
 def perform(account_id: int, args: dict[str, Any]) -> list[dict[str, Any]]:
     """The contact's dropoffs matching the filters, newest first, with the contact (as New Dropoff has them)."""
-    query = dropoff_detected.query(account_id)
+    query = dropoff_detected.query(account_id).join(Contact, Contact.id == Dropoff.contact_id)
     for name, column in CONTACT.items():
         if name in args:
             query = query.where(column == args[name])
@@ -45,7 +45,8 @@ def perform(account_id: int, args: dict[str, Any]) -> list[dict[str, Any]]:
     if "status" in args:
         query = query.where(Dropoff.status == args["status"])
     query = query.order_by(Dropoff.detected_at.desc(), Dropoff.id.desc()).limit(args["limit"])
-    return dropoff_detected.items(db.session().execute(query).all())
+    # As they are now (a search), not as published.
+    return dropoff_detected.render(list(db.session().scalars(query)))
 
 
 SEARCH = Search(

@@ -1,17 +1,17 @@
 """Contact Engaged: someone opened or clicked one of our emails, or replied to a message."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Select, select
 
 from reengage import samples
-from reengage.models import Contact, Event, Flow, Message
+from reengage.models import Event, Flow, Message
 from reengage.models.event import ENGAGED, ENGAGEMENT_TYPES
 from reengage.platform import db
+from reengage.schemas.compiled import dumper
 from reengage.schemas.contact import ContactSchema
-from triggers.polling import Filter, Trigger
+from triggers.polling import Filter, Trigger, contacts, rows
 
 KINDS = ("opened", "clicked", "replied")
 
@@ -32,40 +32,43 @@ class EngagementItem(Schema):
     contact = fields.Nested(ContactSchema)
 
 
-_ITEM = EngagementItem()
+_ITEM = dumper(EngagementItem())
+_COLUMNS = ("account_id", "contact_id", "type", "occurred_at", "received_at", "properties")
 
 
-def query(account_id: int) -> Select[Event, Contact]:
-    """The account's engagement events with their contacts."""
-    return (select(Event, Contact).join(Contact, Contact.id == Event.contact_id)
-            .where(Event.account_id == account_id, ENGAGED))
+def query(account_id: int) -> Select[int]:
+    """The account's engagement events."""
+    return select(Event.id).where(Event.account_id == account_id, ENGAGED)
 
 
-def items(rows: Sequence[Row[Event, Contact]]) -> list[dict[str, Any]]:
+def render(ids: list[int]) -> list[dict[str, Any]]:
     """Each engagement with the message it answered."""
-    wanted = {_message_id(event) for event, _ in rows} - {None}
+    found = rows(Event, ids, *_COLUMNS)
+    events = [found[id_] for id_ in ids if id_ in found]
+    people = contacts({event["contact_id"] for event in events})
+    wanted = {_message_id(event) for event in events} - {None}
     messages = {}
     if wanted:
         query = (select(Message.id, Message.phase, Message.step, Message.account_id, Flow.key)
                  .join(Flow, Flow.id == Message.flow_id).where(Message.id.in_(wanted)))
         messages = {row.id: row for row in db.session().execute(query)}
     answered = []
-    for event, contact in rows:
+    for event in events:
         message = messages.get(_message_id(event))
-        if message is not None and message.account_id != event.account_id:
+        if message is not None and message.account_id != event["account_id"]:
             message = None
-        url = (event.properties or {}).get("url")
-        answered.append(_ITEM.dump({
-            "id": event.id, "engagement": ENGAGEMENT_TYPES[event.type], "type": event.type,
-            "occurred_at": event.occurred_at, "received_at": event.received_at,
+        url = (event["properties"] or {}).get("url")
+        answered.append(_ITEM({
+            "id": event["id"], "engagement": ENGAGEMENT_TYPES[event["type"]], "type": event["type"],
+            "occurred_at": event["occurred_at"], "received_at": event["received_at"],
             "url": url if isinstance(url, str) else None, "message_id": message.id if message else None,
             "flow": message.key if message else None, "phase": message.phase if message else None,
-            "step": message.step if message else None, "contact": contact}))
+            "step": message.step if message else None, "contact": people[event["contact_id"]]}))
     return answered
 
 
-def _message_id(event: Event) -> int | None:
-    value = (event.properties or {}).get("message_id")
+def _message_id(event: dict[str, Any]) -> int | None:
+    value = (event["properties"] or {}).get("message_id")
     return value if isinstance(value, int) else None
 
 
@@ -93,5 +96,5 @@ TRIGGER = Trigger(
                     "engaged_at": "2026-11-22T10:00:00+00:00"},
     },
     query=query,
-    items=items,
+    render=render,
 )

@@ -1,17 +1,17 @@
 """Contact Recovered: a dropoff converted after all, with the revenue and the flow, phase and message credited."""
 
-from collections.abc import Sequence
 from typing import Any, cast
 
 from marshmallow import Schema, fields
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Select, select
 
 from reengage import samples
-from reengage.models import Contact, Dropoff, Enrollment, Flow, Message
+from reengage.models import Dropoff, Enrollment, Flow, Message
 from reengage.models.dropoff import RECOVERED
 from reengage.platform import db
+from reengage.schemas.compiled import dumper
 from reengage.schemas.contact import ContactSchema
-from triggers.polling import Filter, Trigger, equal
+from triggers.polling import Filter, Trigger, contacts, equal, rows
 
 
 class RecoveryItem(Schema):
@@ -37,27 +37,32 @@ class RecoveryItem(Schema):
     contact = fields.Nested(ContactSchema)
 
 
-_ITEM = RecoveryItem()
+_ITEM = dumper(RecoveryItem())
+_COLUMNS = ("contact_id", "scenario", "stage", "rule_key", "value_at_risk", "revenue", "currency", "occurred_at",
+            "recovered_at", "recovery_seconds", "credited_message_id")
 
 
-def query(account_id: int) -> Select[Dropoff, Contact]:
-    """The account's recovered dropoffs with their contacts."""
-    return (select(Dropoff, Contact).join(Contact, Contact.id == Dropoff.contact_id)
-            .where(Dropoff.account_id == account_id, RECOVERED))  # a retracted dropoff has no recovered_at
+def query(account_id: int) -> Select[int]:
+    """The account's recovered dropoffs."""
+    return select(Dropoff.id).where(Dropoff.account_id == account_id, RECOVERED)  # a retracted one has none
 
 
-def items(rows: Sequence[Row[Dropoff, Contact]]) -> list[dict[str, Any]]:
+def render(ids: list[int]) -> list[dict[str, Any]]:
     """Each recovery with the message it is credited to."""
-    credited = _credited([dropoff for dropoff, _ in rows])
-    return [_ITEM.dump({
-        "id": dropoff.id, "dropoff_id": dropoff.id, "scenario": dropoff.scenario, "stage": dropoff.stage,
-        "rule": dropoff.rule_key, "value_at_risk": dropoff.value_at_risk, "revenue": dropoff.revenue,
-        "currency": dropoff.currency, "occurred_at": dropoff.occurred_at, "recovered_at": dropoff.recovered_at,
-        "recovery_seconds": dropoff.recovery_seconds, **credited.get(dropoff.id, {}), "contact": contact,
-    }) for dropoff, contact in rows]
+    found = rows(Dropoff, ids, *_COLUMNS)
+    dropoffs = [found[id_] for id_ in ids if id_ in found]
+    credited = _credited(dropoffs)
+    people = contacts({dropoff["contact_id"] for dropoff in dropoffs})
+    return [_ITEM({
+        "id": dropoff["id"], "dropoff_id": dropoff["id"], "scenario": dropoff["scenario"], "stage": dropoff["stage"],
+        "rule": dropoff["rule_key"], "value_at_risk": dropoff["value_at_risk"], "revenue": dropoff["revenue"],
+        "currency": dropoff["currency"], "occurred_at": dropoff["occurred_at"],
+        "recovered_at": dropoff["recovered_at"], "recovery_seconds": dropoff["recovery_seconds"],
+        **credited.get(dropoff["id"], {}), "contact": people[dropoff["contact_id"]],
+    }) for dropoff in dropoffs]
 
 
-def _credited(dropoffs: list[Dropoff]) -> dict[int, dict[str, Any]]:
+def _credited(dropoffs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """Per dropoff: the message its recovery was credited to (reengage.results.tally), else the flow it was in."""
     if not dropoffs:
         return {}
@@ -66,11 +71,12 @@ def _credited(dropoffs: list[Dropoff]) -> dict[int, dict[str, Any]]:
     # A dropoff enrolled in several flows names its first; a credited message names its own.
     for dropoff_id, flow in session.execute(
             select(Enrollment.dropoff_id, Flow.key).join(Flow, Flow.id == Enrollment.flow_id)
-            .where(Enrollment.dropoff_id.in_([dropoff.id for dropoff in dropoffs])).order_by(Enrollment.id.desc())):
+            .where(Enrollment.dropoff_id.in_([dropoff["id"] for dropoff in dropoffs])).order_by(Enrollment.id.desc())):
         # Only enrollments of these dropoffs are read, so the nullable column holds an id here.
         credited[cast(int, dropoff_id)] = {"flow": flow, "phase": None, "step": None, "variant": None, "channel": None,
                                 "message_id": None}
-    by_message = {dropoff.credited_message_id: dropoff.id for dropoff in dropoffs if dropoff.credited_message_id}
+    by_message = {dropoff["credited_message_id"]: dropoff["id"] for dropoff in dropoffs
+                  if dropoff["credited_message_id"]}
     if by_message:
         for message in session.execute(
                 select(Message.id, Message.phase, Message.step, Message.variant, Message.channel, Flow.key)
@@ -107,5 +113,5 @@ TRIGGER = Trigger(
                     "engaged_at": "2026-11-22T10:00:00+00:00"},
     },
     query=query,
-    items=items,
+    render=render,
 )

@@ -1,17 +1,17 @@
 """New Dropoff: a contact was detected stopping short of a goal."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import fields, validate
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Select, select
 
 from reengage import samples
-from reengage.models import Contact, Dropoff
+from reengage.models import Dropoff
 from reengage.models.dropoff import INTENTS
+from reengage.schemas.compiled import dumper
 from reengage.schemas.contact import ContactSchema
 from reengage.schemas.dropoff import DropoffSchema
-from triggers.polling import Filter, Trigger, equal
+from triggers.polling import Filter, Trigger, contacts, equal, rows
 
 
 class DropoffItem(DropoffSchema):
@@ -20,18 +20,19 @@ class DropoffItem(DropoffSchema):
     contact = fields.Nested(ContactSchema)
 
 
-_DROPOFF, _CONTACT = DropoffSchema(), ContactSchema()
+_ITEM = dumper(DropoffItem())
 
 
-def query(account_id: int) -> Select[Dropoff, Contact]:
-    """The account's dropoffs with their contacts."""
-    return (select(Dropoff, Contact).join(Contact, Contact.id == Dropoff.contact_id)
-            .where(Dropoff.account_id == account_id))
+def query(account_id: int) -> Select[int]:
+    """The account's dropoffs."""
+    return select(Dropoff.id).where(Dropoff.account_id == account_id)
 
 
-def items(rows: Sequence[Row[Dropoff, Contact]]) -> list[dict[str, Any]]:
+def render(ids: list[int]) -> list[dict[str, Any]]:
     """Each dropoff with its contact."""
-    return [{**_DROPOFF.dump(dropoff), "contact": _CONTACT.dump(contact)} for dropoff, contact in rows]
+    dropoffs = rows(Dropoff, ids)
+    people = contacts({dropoff["contact_id"] for dropoff in dropoffs.values()})
+    return [_ITEM({**dropoffs[id_], "contact": people[dropoffs[id_]["contact_id"]]}) for id_ in ids if id_ in dropoffs]
 
 
 TRIGGER = Trigger(
@@ -51,5 +52,5 @@ TRIGGER = Trigger(
     item=DropoffItem,
     sample={**samples.DROPOFF, "contact": samples.CONTACT},
     query=query,
-    items=items,
+    render=render,
 )

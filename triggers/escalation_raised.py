@@ -1,15 +1,15 @@
 """Escalation Raised: a lost deal needs someone beyond its owner (an executive, a strategy review) or a flag."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Select, select
 
 from reengage.models import Deal, Escalation
+from reengage.schemas.compiled import dumper
 from reengage.schemas.deal import DealSchema
 from reengage.winback.strategy import ESCALATIONS
-from triggers.polling import Filter, Trigger, equal
+from triggers.polling import Filter, Trigger, equal, rows
 
 
 class EscalationDeal(DealSchema):
@@ -31,18 +31,23 @@ class EscalationItem(Schema):
     deal = fields.Nested(EscalationDeal)
 
 
-_ITEM = EscalationItem()
+_ITEM = dumper(EscalationItem())
 
 
-def query(account_id: int) -> Select[Escalation, Deal]:
-    return (select(Escalation, Deal).join(Deal, Deal.id == Escalation.deal_id)
+def query(account_id: int) -> Select[int]:
+    """The account's escalations (joined to their deals, which the `owner` filter reads)."""
+    return (select(Escalation.id).join(Deal, Deal.id == Escalation.deal_id)
             .where(Escalation.account_id == account_id))
 
 
-def items(rows: Sequence[Row[Escalation, Deal]]) -> list[dict[str, Any]]:
-    return [_ITEM.dump({"id": escalation.id, "kind": escalation.kind, "label": ESCALATIONS[escalation.kind],
-                        "reason": escalation.reason, "raised_at": escalation.raised_at, "deal": deal})
-            for escalation, deal in rows]
+def render(ids: list[int]) -> list[dict[str, Any]]:
+    """Each escalation with the deal it is about."""
+    escalations = rows(Escalation, ids)
+    deals = rows(Deal, {escalation["deal_id"] for escalation in escalations.values()}, *EscalationDeal.Meta.fields[1:])
+    return [_ITEM({"id": escalation["id"], "kind": escalation["kind"], "label": ESCALATIONS[escalation["kind"]],
+                   "reason": escalation["reason"], "raised_at": escalation["raised_at"],
+                   "deal": deals[escalation["deal_id"]]})
+            for escalation in (escalations[id_] for id_ in ids if id_ in escalations)]
 
 
 TRIGGER = Trigger(
@@ -66,5 +71,5 @@ TRIGGER = Trigger(
                  "category": "competition", "priority": "medium", "failed_attempts": 0, "competitor": "StreamCo"},
     },
     query=query,
-    items=items,
+    render=render,
 )

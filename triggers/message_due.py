@@ -1,17 +1,17 @@
 """Message Due: a webhook step of a flow is ready for Zapier, Make or your own code to deliver (SMS, Slack, mail)."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Select, select
 
 from reengage import samples
-from reengage.models import Contact, Flow, Message
+from reengage.models import Flow, Message
 from reengage.models.message import PUBLISHED as PUBLISHED_INDEXED
+from reengage.schemas.compiled import dumper
 from reengage.schemas.contact import ContactSchema
 from reengage.sequencing.definition import HINTS
-from triggers.polling import Filter, Trigger, equal
+from triggers.polling import Filter, Trigger, contacts, equal, rows
 
 # Sent and later states: the message was published and stays listed.
 PUBLISHED = ("sent", "delivered", "opened", "clicked")
@@ -43,23 +43,27 @@ class MessageDueItem(Schema):
     contact = fields.Nested(ContactSchema)
 
 
-_ITEM = MessageDueItem()
+_ITEM = dumper(MessageDueItem())
+_COLUMNS = ("enrollment_id", "flow_id", "contact_id", "phase", "step", "variant", "content", "due_at", "sent_at")
 
 
-def query(account_id: int) -> Select[Message, Contact, str]:
-    """The account's published webhook messages with their contacts and flow keys."""
-    return (select(Message, Contact, Flow.key).join(Contact, Contact.id == Message.contact_id)
-            .join(Flow, Flow.id == Message.flow_id)
+def query(account_id: int) -> Select[int]:
+    """The account's published webhook messages (joined to their flows, which the `flow` filter reads)."""
+    return (select(Message.id).join(Flow, Flow.id == Message.flow_id)
             .where(Message.account_id == account_id, PUBLISHED_INDEXED, Message.status.in_(PUBLISHED)))
 
 
-def items(rows: Sequence[Row[Message, Contact, str]]) -> list[dict[str, Any]]:
+def render(ids: list[int]) -> list[dict[str, Any]]:
     """Each message as a platform delivers it."""
-    return [_ITEM.dump({
-        "id": message.id, "enrollment_id": message.enrollment_id, "flow": flow_key, "phase": message.phase,
-        "step": message.step, "variant": message.variant, **_content(message.content),
-        "due_at": message.due_at, "published_at": message.sent_at, "contact": contact,
-    }) for message, contact, flow_key in rows]
+    found = rows(Message, ids, *_COLUMNS)
+    flows = {row["id"]: row["key"] for row in rows(Flow, {m["flow_id"] for m in found.values()}, "key").values()}
+    people = contacts({message["contact_id"] for message in found.values()})
+    return [_ITEM({
+        "id": message["id"], "enrollment_id": message["enrollment_id"], "flow": flows[message["flow_id"]],
+        "phase": message["phase"], "step": message["step"], "variant": message["variant"],
+        **_content(message["content"]), "due_at": message["due_at"], "published_at": message["sent_at"],
+        "contact": people[message["contact_id"]],
+    }) for message in (found[id_] for id_ in ids if id_ in found)]
 
 
 def _content(content: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +97,6 @@ TRIGGER = Trigger(
         "contact": {**samples.CONTACT, "properties": {}, "consent": {"sms": True}},
     },
     query=query,
-    items=items,
+    render=render,
     cursor_field="published_at",
 )

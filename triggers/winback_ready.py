@@ -1,19 +1,18 @@
 """Win-back Ready: a lost deal's re-engagement window opened with high or medium priority."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import fields, validate
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Select, select
 
 from reengage import samples
-from reengage.models import Contact, Deal
+from reengage.models import Deal
 from reengage.models.deal import PRIORITIES, READY
-from reengage.platform import db
+from reengage.schemas.compiled import dumper
 from reengage.schemas.contact import ContactSchema
 from reengage.schemas.deal import DealSchema
 from reengage.winback.analysis import CATEGORIES
-from triggers.polling import Filter, Trigger, equal
+from triggers.polling import Filter, Trigger, contacts, equal, rows
 
 
 class WinbackItem(DealSchema):
@@ -33,17 +32,19 @@ class WinbackItem(DealSchema):
     contact = fields.Nested(ContactSchema, allow_none=True)
 
 
-_ITEM = WinbackItem()
+_ITEM = dumper(WinbackItem())
 
 
-def query(account_id: int) -> Select[Deal, Contact]:
-    """The account's ready deals with their primary contacts (the partial index's predicate, word for word)."""
-    return (select(Deal, Contact).outerjoin(Contact, Contact.id == Deal.contact_id)
-            .where(Deal.account_id == account_id, READY))
+def query(account_id: int) -> Select[int]:
+    """The account's ready deals (the partial index's predicate, word for word)."""
+    return select(Deal.id).where(Deal.account_id == account_id, READY)
 
 
-def items(rows: Sequence[Row[Deal, Contact]]) -> list[dict[str, Any]]:
-    return [_ITEM.dump({**db.columns(deal), "contact": contact}) for deal, contact in rows]
+def render(ids: list[int]) -> list[dict[str, Any]]:
+    """Each deal with its primary contact (none when it has none)."""
+    deals = rows(Deal, ids)
+    people = contacts({deal["contact_id"] for deal in deals.values()} - {None})
+    return [_ITEM({**deals[id_], "contact": people.get(deals[id_]["contact_id"])}) for id_ in ids if id_ in deals]
 
 
 TRIGGER = Trigger(
@@ -75,5 +76,5 @@ TRIGGER = Trigger(
         "contact": samples.DEAL_CONTACT,
     },
     query=query,
-    items=items,
+    render=render,
 )

@@ -1,7 +1,7 @@
 """Dropoff rollups for metrics, kept by triggers on write, and each dropoff's `enrolled` flag they count
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0021
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from reengage.platform.db import Id
 
 revision: str = "0022"
-down_revision: str | None = "0018"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -232,13 +232,11 @@ def dropoff_rows(rules: dict[int, Rule], raising: Sequence[tuple[Any, Verdict]],
 
 
 def _publish(rows: list[dict[str, Any]], now: datetime) -> None:
-    """Hand the new dropoffs of accounts with dropoff.detected hooks to them (inserted without RETURNING)."""
+    """Publish the new dropoffs (inserted without RETURNING): kept for polls, handed to dropoff.detected hooks."""
     hooked = hooks.subscribed("dropoff.detected", {row["account_id"] for row in rows})
-    if not hooked:
-        return
     query = select(Dropoff.account_id, Dropoff.id).where(
-        Dropoff.account_id.in_(list(hooked)), Dropoff.detected_at == now,
-        Dropoff.contact_id.in_({row["contact_id"] for row in rows if row["account_id"] in hooked}))
+        Dropoff.account_id.in_({row["account_id"] for row in rows}), Dropoff.detected_at == now,
+        Dropoff.contact_id.in_({row["contact_id"] for row in rows}))
     ids: dict[int, list[int]] = {}
     for account_id, dropoff_id in db.session().execute(query):
         ids.setdefault(account_id, []).append(dropoff_id)

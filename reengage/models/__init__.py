@@ -17,11 +17,12 @@ from reengage.models.rollup import DropoffRollup
 from reengage.models.rule import Rule
 from reengage.models.service import SERVICE_STATES, ServiceStatus
 from reengage.models.suppression import Suppression
+from reengage.models.trigger_item import TriggerItem
 from reengage.models.watch import Watch
 
 __all__ = [
     "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "ClockTick", "Connection", "Contact", "ContactIdentity",
     "DashboardSession", "Deal", "DealContact", "DealOutcome", "DealSignal", "Dropoff", "DropoffRollup", "Enrollment",
     "Escalation", "Event", "Flow", "FlowRoute", "Hook", "HookDelivery", "Message", "ProductUpdate", "Rule",
-    "ServiceStatus", "Suppression", "Watch",
+    "ServiceStatus", "Suppression", "TriggerItem", "Watch",
 ]

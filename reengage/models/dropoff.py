@@ -15,6 +15,8 @@ ACTIVE = text("status IN ('open', 'enrolled')")
 TO_ROUTE = text("status = 'open' AND routed_at IS NULL")
 WAITING = text("waits_for_id IS NOT NULL")
 RECOVERED = text("recovered_at IS NOT NULL")
+# The columns polls filter dropoffs by, each with an index of its own.
+FILTERED = ("scenario", "stage", "intent", "rule_key")
 
 
 class Dropoff(Base):
@@ -26,6 +28,9 @@ class Dropoff(Base):
               postgresql_where=ACTIVE, sqlite_where=ACTIVE),
         # Polling triggers read the newest first through these: (time, id) is their order.
         Index("ix_dropoffs_account_newest", "account_id", "detected_at", "id"),
+        # ... and these when filtered (dropoff.detected's filters): a filter matching nothing finds nothing at once.
+        *(Index(f"ix_dropoffs_account_{column}_newest", "account_id", column, "detected_at", "id")
+          for column in FILTERED),
         Index("ix_dropoffs_account_recovered", "account_id", "recovered_at", "id", postgresql_where=RECOVERED,
               sqlite_where=RECOVERED),
         Index("ix_dropoffs_contact", "contact_id", "rule_id"),

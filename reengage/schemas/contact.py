@@ -1,6 +1,7 @@
 """Contacts as the API shows and finds them (as callers send them: reengage.intake.schemas)."""
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow.utils import get_value
 
 from reengage.intake.schemas import IDENTIFIERS
 from reengage.platform.fields import Email, Int64, Phone
@@ -31,7 +32,9 @@ class ContactSchema(Schema):
     engaged_at = fields.AwareDateTime(allow_none=True, metadata={"description": "The latest open or click."})
 
     def _name(self, contact) -> str | None:
-        return " ".join(part for part in (contact.first_name, contact.last_name) if part) or None
+        # A contact row (the ORM's) or its columns as a dict (what polls render).
+        parts = (get_value(contact, "first_name", None), get_value(contact, "last_name", None))
+        return " ".join(part for part in parts if part) or None
 
 
 class ContactQuerySchema(Schema):

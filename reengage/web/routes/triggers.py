@@ -47,8 +47,10 @@ def _route(trigger: Trigger) -> None:
 
     poll.__doc__ = f"{trigger.label}: {trigger.description}"
     view = blp.alt_response(200, schema=trigger.item(many=True), example=[trigger.sample], success=True,
-                            description="Newest first; at most `limit` items.")(poll)
-    view = blp.arguments(polling.query_schema(trigger), location="query")(view)
+                            description="Newest first; at most `limit` items, each as it was when published (its "
+                                        "event), as its REST hook delivery carried it.")(poll)
+    # An instance, so that webargs does not build the schema again on every poll.
+    view = blp.arguments(polling.query_schema(trigger)(), location="query")(view)
     blp.route(f"/triggers/{trigger.key}", endpoint=f"trigger_{trigger.key.replace('.', '_')}")(view)
 
 
