@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, func, select, text
 
@@ -74,10 +74,11 @@ class Preload:
         # The newest raised dropoff and the ended watches of each pair: the moments the rule already acted on.
         self.raised: dict[Pair, datetime] = {}
         self.ended: dict[Pair, list[tuple[datetime, datetime]]] = defaultdict(list)
+        # Filtered by rule, so rule_id is never null (mypy reads the column as nullable).
         dropoffs = select(Dropoff.rule_id, Dropoff.contact_id, Dropoff.status, Dropoff.occurred_at).where(
             Dropoff.rule_id.in_(rule_ids), Dropoff.contact_id.in_(contacts), Dropoff.status.in_(RAISED))
         for rule_id, contact_id, status, occurred_at in session.execute(dropoffs):
-            pair = (rule_id, contact_id)
+            pair = (cast(int, rule_id), contact_id)
             if status in ("open", "enrolled"):
                 self.no_active.discard(pair)
             if pair not in self.raised or self.raised[pair] < occurred_at:

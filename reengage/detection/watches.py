@@ -286,7 +286,7 @@ def events_between(rule: Rule, contact_id: int, match: str, types: list[str], si
                    until: datetime) -> list[tuple[datetime, str]]:
     """(occurred_at, type) of the stored events of `types` for this contact and match, in order."""
     preload = batch.current()
-    loaded = preload.between(contact_id, types, since, until) if preload is not None else None
+    loaded: Sequence[Any] | None = preload.between(contact_id, types, since, until) if preload is not None else None
     if loaded is None:
         query = (
             select(Event.occurred_at, Event.key, Event.type, Event.properties)
