@@ -12,20 +12,39 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import BindParameter, Row, bindparam, func, select, text
 
 from reengage.models import Dropoff, Event, Rule, Watch
 from reengage.platform import db
+from reengage.platform.db import UTCDateTime
 
-# How far before and after a batch's events their contacts' events are loaded; a rule reading further (a long
-# window, a wait counted from a time far ahead) reads the database for that event.
+# How far before a batch's events their contacts' events are loaded; a rule reading further back (a long window)
+# reads the database for that event. Events happen at most a day ahead of intake, so none is left out after.
 SPAN = timedelta(days=31)
 RAISED = ("open", "enrolled", "recovered")
 OPEN = text("watches.status = 'open'")
-ACTIVE = text("dropoffs.status IN ('open', 'enrolled')")
 Pair = tuple[int, int]
+events, watches_table, dropoffs = Event.__table__, Watch.__table__, Dropoff.__table__
+# Built once: these run for every chunk of events, and building a statement costs more than running it.
+ACCOUNTS: BindParameter[Any] = bindparam("accounts", expanding=True)
+CONTACTS: BindParameter[Any] = bindparam("contacts", expanding=True)
+RULES: BindParameter[Any] = bindparam("rules", expanding=True)
+TYPES: BindParameter[Any] = bindparam("types", expanding=True)
+EVENTS = (select(events.c.contact_id, events.c.occurred_at, events.c.key, events.c.type, events.c.properties,
+                 events.c.id, events.c.processed_at)
+          .where(events.c.account_id.in_(ACCOUNTS), events.c.contact_id.in_(CONTACTS), events.c.type.in_(TYPES),
+                 events.c.occurred_at >= bindparam("since", type_=UTCDateTime))
+          .order_by(events.c.contact_id, events.c.occurred_at, events.c.key))
+OPEN_WATCHES = (select(Watch).where(OPEN, Watch.rule_id.in_(RULES), Watch.contact_id.in_(CONTACTS))
+                .order_by(Watch.id).with_for_update())
+RAISED_DROPOFFS = select(dropoffs.c.rule_id, dropoffs.c.contact_id, dropoffs.c.status, dropoffs.c.occurred_at).where(
+    dropoffs.c.rule_id.in_(RULES), dropoffs.c.contact_id.in_(CONTACTS), dropoffs.c.status.in_(RAISED))
+ACTED = func.coalesce(watches_table.c.closed_at, watches_table.c.deadline)
+ENDED = select(watches_table.c.rule_id, watches_table.c.contact_id, watches_table.c.started_at, ACTED).where(
+    watches_table.c.rule_id.in_(RULES), watches_table.c.contact_id.in_(CONTACTS), watches_table.c.status != "open",
+    ACTED >= bindparam("earliest", type_=UTCDateTime))
 
 
 class Preload:
@@ -33,11 +52,12 @@ class Preload:
 
     def __init__(self, rules: dict[int, list[Rule]], claimed: Sequence[Row], reads: dict[int, list[str]]) -> None:
         session = db.session()
-        accounts = {event.account_id for event in claimed}
-        contacts = {event.contact_id for event in claimed}
+        connection = session.connection()
+        accounts = list({event.account_id for event in claimed})
+        contacts = list({event.contact_id for event in claimed})
         rule_ids = [rule.id for account in accounts for rule in rules.get(account, ())]
-        moments = [event.occurred_at for event in claimed]
-        self.since, self.until = min(moments) - SPAN, max(moments) + SPAN
+        earliest = min(event.occurred_at for event in claimed)
+        self.since = earliest - SPAN
         self.types = {name for rule_id in rule_ids for name in reads[rule_id]}
         self.pairs = {(rule.id, event.contact_id) for event in claimed for rule in rules.get(event.account_id, ())}
         # (occurred_at, key, type, properties) of each contact's events of the kinds its rules read, in order.
@@ -45,49 +65,31 @@ class Preload:
         # The newest processed event (outside this batch) of each contact and type: a later one makes an event late.
         self.processed: dict[tuple[int, str], datetime] = {}
         batch = {event.id for event in claimed}
-        query = (select(Event.contact_id, Event.occurred_at, Event.key, Event.type, Event.properties, Event.id,
-                        Event.processed_at)
-                 .where(Event.account_id.in_(accounts), Event.contact_id.in_(contacts), Event.type.in_(self.types),
-                        Event.occurred_at >= self.since, Event.occurred_at <= self.until)
-                 .order_by(Event.contact_id, Event.occurred_at, Event.key))
-        for contact_id, occurred_at, key, type_, properties, event_id, processed_at in session.execute(query):
+        found = connection.execute(EVENTS, {"accounts": accounts, "contacts": contacts, "types": list(self.types),
+                                            "since": self.since})
+        for contact_id, occurred_at, key, type_, properties, event_id, processed_at in found:
             self.events[contact_id].append((occurred_at, key, type_, properties))
             if processed_at is not None and event_id not in batch:
-                pair = (contact_id, type_)
-                if pair not in self.processed or self.processed[pair] < occurred_at:
-                    self.processed[pair] = occurred_at
-        # Processed events later than the window are known only by the query below, per contact and type.
-        beyond = (select(Event.contact_id, Event.type, func.max(Event.occurred_at))
-                  .where(Event.account_id.in_(accounts), Event.contact_id.in_(contacts), Event.type.in_(self.types),
-                         Event.occurred_at > self.until, Event.processed_at.is_not(None))
-                  .group_by(Event.contact_id, Event.type))
-        for contact_id, type_, newest in session.execute(beyond):
-            self.processed[(contact_id, type_)] = newest
+                newest = self.processed.get((contact_id, type_))
+                if newest is None or newest < occurred_at:
+                    self.processed[(contact_id, type_)] = occurred_at
+        pairs = {"rules": rule_ids, "contacts": contacts}
         # Open watches, held (on PostgreSQL) so the clock leaves them to this batch until it commits.
         self.watches: dict[Pair, dict[str, Watch]] = {pair: {} for pair in self.pairs}
-        found = (select(Watch).where(OPEN, Watch.rule_id.in_(rule_ids), Watch.contact_id.in_(contacts))
-                 .order_by(Watch.id).with_for_update())
-        for watch in session.scalars(found):
+        for watch in session.scalars(OPEN_WATCHES, pairs):
             self.watches.setdefault((watch.rule_id, watch.contact_id), {})[watch.match_value] = watch
         # Pairs known to have no active dropoff: a goal recovers nothing there.
         self.no_active = set(self.pairs)
         # The newest raised dropoff and the ended watches of each pair: the moments the rule already acted on.
         self.raised: dict[Pair, datetime] = {}
         self.ended: dict[Pair, list[tuple[datetime, datetime]]] = defaultdict(list)
-        # Filtered by rule, so rule_id is never null (mypy reads the column as nullable).
-        dropoffs = select(Dropoff.rule_id, Dropoff.contact_id, Dropoff.status, Dropoff.occurred_at).where(
-            Dropoff.rule_id.in_(rule_ids), Dropoff.contact_id.in_(contacts), Dropoff.status.in_(RAISED))
-        for rule_id, contact_id, status, occurred_at in session.execute(dropoffs):
-            pair = (cast(int, rule_id), contact_id)
+        for rule_id, contact_id, status, occurred_at in connection.execute(RAISED_DROPOFFS, pairs):
+            pair = (rule_id, contact_id)
             if status in ("open", "enrolled"):
                 self.no_active.discard(pair)
             if pair not in self.raised or self.raised[pair] < occurred_at:
                 self.raised[pair] = occurred_at
-        acted = func.coalesce(Watch.closed_at, Watch.deadline)
-        ended = select(Watch.rule_id, Watch.contact_id, Watch.started_at, acted).where(
-            Watch.rule_id.in_(rule_ids), Watch.contact_id.in_(contacts), Watch.status != "open",
-            acted >= min(moments))
-        for rule_id, contact_id, started_at, at in session.execute(ended):
+        for rule_id, contact_id, started_at, at in connection.execute(ENDED, {**pairs, "earliest": earliest}):
             self.ended[(rule_id, contact_id)].append((started_at, at))
 
     def late(self, rule: Rule, event: Row, types: Iterable[str]) -> bool:
@@ -105,7 +107,7 @@ class Preload:
                 until: datetime) -> list[tuple[datetime, str, str, Any]] | None:
         """The contact's loaded events of `types` in [since, until], in order; None when not loaded here."""
         wanted = set(types)
-        if contact_id not in self.events or since < self.since or until > self.until or not wanted <= self.types:
+        if contact_id not in self.events or since < self.since or not wanted <= self.types:
             return None
         return [item for item in self.events[contact_id] if since <= item[0] <= until and item[2] in wanted]
 
