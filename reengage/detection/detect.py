@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 
-from reengage.detection import rejudge, watches
+from reengage.detection import batch, rejudge, watches
 from reengage.detection.detectors import DETECTORS
 from reengage.models import Rule, Watch
 from reengage.platform import db, turns
@@ -28,22 +28,31 @@ def on_events(claimed: Sequence[Row]) -> None:
     query = select(Rule).where(Rule.account_id.in_(accounts), Rule.enabled.is_(True), Rule.kind.in_(DETECTORS))
     for rule in db.session().scalars(query.order_by(Rule.id)):
         rules[rule.account_id].append(rule)
-    batch, rejudged, now = {event.id for event in claimed}, set(), db.utcnow()
-    # Events of one instant in the sender's key order, as a replay takes them.
-    for event in sorted(claimed, key=lambda row: (row.occurred_at, row.key)):
-        for rule in rules.get(event.account_id, ()):
-            # A late event: the contact is judged again for the rule, from every event it reads, in order.
-            if (rule.id, event.contact_id) in rejudged:
-                continue
-            if rejudge.late(rule, event, batch):
-                rejudge.rejudge(rule, event.contact_id, now)
-                rejudged.add((rule.id, event.contact_id))
-                continue
-            detector = DETECTORS[rule.kind]
-            if event.type in detector.goals(rule.params):
-                watches.reach_goal(rule, event, verdict)
-            with watches.reading(event):
-                detector.on_event(rule, event)
+    if not rules:
+        return
+    reads = {rule.id: DETECTORS[rule.kind].reads(rule.params) for account in rules.values() for rule in account}
+    # A rule acts only on the event types it reads (its goals among them): the others pass it by at no cost.
+    read = {rule_id: set(types) for rule_id, types in reads.items()}
+    ids, rejudged, now = {event.id for event in claimed}, set(), db.utcnow()
+    with batch.preloaded(rules, claimed, reads) as preload:
+        # Events of one instant in the sender's key order, as a replay takes them.
+        for event in sorted(claimed, key=lambda row: (row.occurred_at, row.key)):
+            for rule in rules.get(event.account_id, ()):
+                if event.type not in read[rule.id]:
+                    continue
+                # A late event: the contact is judged again for the rule, from every event it reads, in order.
+                if (rule.id, event.contact_id) in rejudged:
+                    continue
+                if rejudge.late(rule, event, ids):
+                    preload.forget((rule.id, event.contact_id))
+                    rejudge.rejudge(rule, event.contact_id, now)
+                    rejudged.add((rule.id, event.contact_id))
+                    continue
+                detector = DETECTORS[rule.kind]
+                if event.type in detector.goals(rule.params):
+                    watches.reach_goal(rule, event, verdict)
+                with watches.reading(event):
+                    detector.on_event(rule, event)
 
 
 def expire_due(now: datetime, limit: int) -> int:

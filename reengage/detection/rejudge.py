@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, func, select
 
 from reengage import hooks
-from reengage.detection import watches
+from reengage.detection import batch, watches
 from reengage.detection.detectors import DETECTORS
 from reengage.models import Dropoff, Event, Rule, Watch
 from reengage.outcomes.recovery import recover, retract
 from reengage.platform import db
 
-RAISED = ("open", "enrolled", "recovered")
+RAISED = batch.RAISED
 
 
 @dataclass
@@ -34,19 +34,24 @@ class Found:
     goal: Row | None = None
 
 
-def late(rule: Rule, event: Row, batch: Collection[int]) -> bool:
+def late(rule: Rule, event: Row, ids: Collection[int]) -> bool:
     """Whether `rule` already acted on a moment of the contact at or after the one `event` happened at."""
     types = DETECTORS[rule.kind].reads(rule.params)
     if event.type not in types:
         return False
+    preload = batch.current()
+    if preload is not None and (rule.id, event.contact_id) in preload.pairs:
+        return preload.late(rule, event, types)
     session, at = db.session(), event.occurred_at
     later = select(Event.id).where(
         Event.account_id == rule.account_id, Event.contact_id == event.contact_id, Event.type.in_(types),
-        Event.occurred_at >= at, Event.processed_at.is_not(None), Event.id.not_in(list(batch))).limit(1)
+        Event.occurred_at >= at, Event.processed_at.is_not(None), Event.id.not_in(list(ids))).limit(1)
     raised = select(Dropoff.id).where(Dropoff.rule_id == rule.id, Dropoff.contact_id == event.contact_id,
                                       Dropoff.status.in_(RAISED), Dropoff.occurred_at >= at).limit(1)
+    # A watch ended by the clock acted at its deadline; one a goal closed, when the goal happened.
     ended = select(Watch.id).where(Watch.rule_id == rule.id, Watch.contact_id == event.contact_id,
-                                   Watch.status != "open", Watch.deadline >= at, Watch.started_at <= at).limit(1)
+                                   Watch.status != "open", func.coalesce(Watch.closed_at, Watch.deadline) >= at,
+                                   Watch.started_at <= at).limit(1)
     return any(session.scalar(query) is not None for query in (later, raised, ended))
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, insert, select, text, update
 
 from reengage import hooks
+from reengage.detection import batch
 from reengage.links.provider import of_kind
 from reengage.models import Connection, Contact, Dropoff, Event, Rule, ServiceStatus, Watch
 from reengage.outcomes.recovery import recover
@@ -68,7 +69,7 @@ def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, categ
                    details: dict[str, Any] | None = None, grace: timedelta = timedelta(0)) -> Watch:
     """The open watch of this rule, contact and match, opened by `event` or moved on by it; the clock acts on it
     `grace` after its deadline."""
-    db_session = db.session()
+    db_session, preload = db.session(), batch.current()
     watch = _open_watch(rule, event.contact_id, match)
     if watch is None:
         watch = Watch(account_id=rule.account_id, rule_id=rule.id, contact_id=event.contact_id, match_value=match,
@@ -76,12 +77,15 @@ def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, categ
                       due_at=deadline + grace,
                       value=_value(event), currency=event.currency, category=category, details=details or {})
         db_session.add(watch)
+        if preload is not None and (rule.id, event.contact_id) in preload.watches:
+            preload.watches[(rule.id, event.contact_id)][match] = watch
     elif event.occurred_at >= watch.started_at:
         watch.deadline = max(watch.deadline, deadline)
         watch.due_at = watch.deadline + grace
         watch.category = category or watch.category
         watch.details = {**watch.details, **(details or {})}
-    db_session.flush()
+    if preload is None:
+        db_session.flush()  # a batch writes its watches together (see end and batch.preloaded)
     return watch
 
 
@@ -102,6 +106,9 @@ def has_open(rule: Rule, contact_id: int, match: str) -> bool:
 
 
 def _open_watch(rule: Rule, contact_id: int, match: str) -> Watch | None:
+    preload = batch.current()
+    if preload is not None and (rule.id, contact_id) in preload.watches:
+        return preload.watches[(rule.id, contact_id)].get(match)
     return db.session().scalar(select(Watch).where(
         OPEN, Watch.rule_id == rule.id, Watch.contact_id == contact_id, Watch.match_value == match))
 
@@ -110,19 +117,28 @@ def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | N
     """Close the watches `event` reached in time; raise and recover the ones it reached late."""
     db_session = db.session()
     match = match_value(rule, event.properties)
-    reached = select(watches_table).where(OPEN, watches_table.c.rule_id == rule.id,
-                                          watches_table.c.contact_id == event.contact_id,
-                                          watches_table.c.started_at <= event.occurred_at)
-    dropoffs = select(Dropoff).where(ACTIVE, Dropoff.rule_id == rule.id, Dropoff.contact_id == event.contact_id,
-                                     Dropoff.started_at <= event.occurred_at)
-    if match is not None:
-        reached = reached.where(watches_table.c.match_value == match)
-        dropoffs = dropoffs.where(Dropoff.match_value == match)
-    rows = db_session.connection().execute(reached).all()
+    pair, preload = (rule.id, event.contact_id), batch.current()
+    rows: Sequence[Any]
+    if preload is not None and pair in preload.watches:
+        rows = [watch for watch in preload.watches[pair].values()
+                if watch.started_at <= event.occurred_at and match in (None, watch.match_value)]
+    else:
+        reached = select(watches_table).where(OPEN, watches_table.c.rule_id == rule.id,
+                                              watches_table.c.contact_id == event.contact_id,
+                                              watches_table.c.started_at <= event.occurred_at)
+        if match is not None:
+            reached = reached.where(watches_table.c.match_value == match)
+        rows = db_session.connection().execute(reached).all()
     in_time = [(watch, event.occurred_at) for watch in rows if watch.deadline >= event.occurred_at]
     # Past their deadline, but the clock had not come to them yet: raise, then recover below.
     late = [(watch, decide(rule, watch)) for watch in rows if watch.deadline < event.occurred_at]
     end({rule.id: rule}, in_time, late, event.occurred_at)
+    if preload is not None and pair in preload.no_active:
+        return  # no active dropoff to recover, known without asking
+    dropoffs = select(Dropoff).where(ACTIVE, Dropoff.rule_id == rule.id, Dropoff.contact_id == event.contact_id,
+                                     Dropoff.started_at <= event.occurred_at)
+    if match is not None:
+        dropoffs = dropoffs.where(Dropoff.match_value == match)
     for dropoff in db_session.scalars(dropoffs):
         recover(dropoff, event.occurred_at, event.value, event.currency)
 
@@ -162,10 +178,15 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
     A watch whose verdict is None ends without a dropoff, as does one whose contact already
     has an active dropoff for the rule and match value.
     """
+    db.session().flush()  # watches a batch opened and not yet written
     connection = db.session().connection()
     closes = [{"watch_id": watch.id, "at": at} for watch, at in closing]
     closes += [{"watch_id": watch.id, "at": watch.deadline} for watch, verdict in expiring if verdict is None]
     raising = [(watch, verdict) for watch, verdict in expiring if verdict is not None]
+    preload = batch.current()
+    if preload is not None:
+        preload.ended_now([(watch, at) for watch, at in closing] + [(watch, watch.deadline) for watch, _ in expiring],
+                          [watch for watch, _ in raising])
     if closes:
         connection.execute(CLOSE, closes)
     if not raising:
@@ -262,15 +283,19 @@ def first_between(rule: Rule, contact_id: int, match: str, types: list[str], sin
 def events_between(rule: Rule, contact_id: int, match: str, types: list[str], since: datetime,
                    until: datetime) -> list[tuple[datetime, str]]:
     """(occurred_at, type) of the stored events of `types` for this contact and match, in order."""
-    query = (
-        select(Event.occurred_at, Event.key, Event.type, Event.properties)
-        .where(Event.account_id == rule.account_id, Event.contact_id == contact_id, Event.type.in_(types),
-               Event.occurred_at >= since, Event.occurred_at <= until)
-        # Events of one instant in the sender's key order: the same whatever order they arrived in.
-        .order_by(Event.occurred_at, Event.key)
-    )
+    preload = batch.current()
+    loaded: Sequence[Any] | None = preload.between(contact_id, types, since, until) if preload is not None else None
+    if loaded is None:
+        query = (
+            select(Event.occurred_at, Event.key, Event.type, Event.properties)
+            .where(Event.account_id == rule.account_id, Event.contact_id == contact_id, Event.type.in_(types),
+                   Event.occurred_at >= since, Event.occurred_at <= until)
+            # Events of one instant in the sender's key order: the same whatever order they arrived in.
+            .order_by(Event.occurred_at, Event.key)
+        )
+        loaded = db.session().execute(query).all()
     found, horizon = [], _reading.get()
-    for occurred_at, key, type_, properties in db.session().execute(query):
+    for occurred_at, key, type_, properties in loaded:
         if horizon is not None and (occurred_at, key) > horizon:
             break
         theirs = match_value(rule, properties)

@@ -69,9 +69,18 @@ def on_events(claimed: Sequence[Row]) -> None:
             goals[(account_id, event_type)].append(flow_id)
     if not goals:
         return
-    for event in sorted(claimed, key=lambda row: (row.occurred_at, row.id)):
-        flow_ids = goals.get((event.account_id, event.type))
-        if not flow_ids:
+    reaching = [event for event in claimed if (event.account_id, event.type) in goals]
+    if not reaching:
+        return
+    # One query for the enrollments these goals could end: an event whose contact has none costs no query.
+    active = select(Enrollment.contact_id, Enrollment.flow_id).where(
+        Enrollment.account_id.in_({event.account_id for event in reaching}), Enrollment.status == "active",
+        Enrollment.contact_id.in_({event.contact_id for event in reaching}),
+        Enrollment.flow_id.in_({flow for flows in goals.values() for flow in flows}))
+    candidates = {(contact_id, flow_id) for contact_id, flow_id in db.session().execute(active)}
+    for event in sorted(reaching, key=lambda row: (row.occurred_at, row.id)):
+        flow_ids = goals[(event.account_id, event.type)]
+        if not any((event.contact_id, flow_id) in candidates for flow_id in flow_ids):
             continue
         ids = enrollments.active_ids(event.account_id, [event.contact_id], flow_ids, started_by=event.occurred_at)
         if not ids:

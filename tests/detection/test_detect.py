@@ -173,3 +173,35 @@ def test_two_clocks_at_once_raise_each_dropoff_once(app, client, acme, database_
         thread.join()
     assert sum(raised) == 40
     assert len(dropoffs(client, acme, "?limit=100")) == 40
+
+
+def test_a_start_after_a_goal_closed_the_watch_is_not_judged_again(app, client, acme, monkeypatch):
+    judged = []
+    monkeypatch.setattr(detect.rejudge, "rejudge", lambda rule, contact_id, now: judged.append(rule.key))
+    props = {"application_id": "app-1"}
+    send(client, acme, "s1", "application_started", properties=props)
+    send(client, acme, "g1", "application_completed", timedelta(hours=1), properties=props)
+    # The goal acted at its own time, not at the watch's deadline: a later start is news, not a late event.
+    send(client, acme, "s2", "application_started", timedelta(hours=2), properties=props)
+    assert judged == []
+    tick(app, timedelta(hours=26))
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["started_at"].startswith("2026-03-02T11:00:00") and dropoff["status"] == "open"
+
+
+def test_a_batch_of_one_contacts_journey_gets_the_verdicts_of_events_one_at_a_time(app, client, acme, globex):
+    journey = [("s1", "application_started", 0, "app-1"), ("g1", "application_completed", 1, "app-1"),
+               ("s2", "application_started", 2, "app-2"), ("s3", "application_started", 3, "app-1"),
+               ("g2", "application_completed", 30, "app-2")]
+    for key, type_, hours, match in journey:
+        send(client, acme, key, type_, timedelta(hours=hours), properties={"application_id": match})
+    batch = [event(key, type=type_, occurred_at=at(timedelta(hours=hours)), contact=DANA,
+                   properties={"application_id": match}) for key, type_, hours, match in reversed(journey)]
+    response = client.post("/v1/events", json={"events": batch}, headers=globex.headers)
+    assert response.status_code == 200, response.json
+    tick(app, timedelta(days=3))
+
+    def verdicts(tenant):
+        return sorted((d["match_value"], d["status"], d["started_at"], d["occurred_at"], d["recovered_at"])
+                      for d in dropoffs(client, tenant))
+    assert verdicts(acme) == verdicts(globex) and len(verdicts(acme)) == 2
