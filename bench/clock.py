@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import scoreboard  # noqa: E402  (bench/scoreboard.py)
 from ingest import fresh_postgres_database  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -94,6 +95,9 @@ def main() -> None:
               f"{done['dropoffs']:,} dropoffs, {done['sent']:,} messages sent")
     print(f"ratio postgresql / sqlite: {postgresql[0] / sqlite[0]:.2f} (target <= 1.5); "
           f"same outcome: {sqlite[2] == postgresql[2]}")
+    ratio = postgresql[0] / sqlite[0]
+    scoreboard.record("clock", "replayed journeys' ticks, PostgreSQL / SQLite", ratio, backend="both",
+                      size=f"{args.contacts:,} contacts, {sqlite[1]:,} ticks", target="<= 1.5x", met=ratio <= 1.5)
 
 
 if __name__ == "__main__":

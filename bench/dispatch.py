@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import scoreboard  # noqa: E402  (bench/scoreboard.py)
 from ingest import fresh_postgres_database  # noqa: E402
 from redis import Redis  # noqa: E402
 from rq import Queue  # noqa: E402
@@ -194,6 +195,11 @@ def backend(name: str, make_url, redis_url: str, enrollments: int, due: int, lat
         print(f"{WORKERS} workers sent {went:,} emails through SendGrid's SDK ({latency:g} ms latency) in "
               f"{seconds:6.2f} s: {went / seconds:,.0f} messages/s (target >= {target:,}); ratio to the outbox "
               f"{went / seconds / outbox:.2f}", flush=True)
+        kind = "postgresql" if name.lower().startswith("postgres") else "sqlite"
+        scoreboard.record("sending", f"SDK to a fake, {latency:g} ms latency, messages/s", went / seconds,
+                          backend=kind, size=f"{due:,} due", target=f">= {target:,}/s", met=went / seconds >= target)
+        scoreboard.record("sending", f"SDK ({latency:g} ms) / outbox path", went / seconds / outbox, backend=kind,
+                          size=f"{due:,} due")
 
 
 def main() -> None:

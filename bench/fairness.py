@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import scoreboard
 from ingest import BIN, event, free_port, start_server, stop_server
 from sqlalchemy import create_engine, text
 from templates import BOMBS, with_body
@@ -203,6 +204,12 @@ def main() -> None:
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
     print(f"p50 flooded / alone: {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x: {verdict}); "
           f"p99 flooded / alone: {flood_p99 / quiet_p99:.2f}x")
+    backend = "postgresql" if database_url else "sqlite"
+    flood = f"{args.threads} batch + {args.bomb_threads} bomb threads"
+    scoreboard.record("fairness", "other account's single-event p50, flooded / alone", ratio, backend=backend,
+                      size=flood, target=f"<= {TARGET_RATIO:.0f}x", met=ratio <= TARGET_RATIO)
+    scoreboard.record("fairness", "other account's single-event p99, flooded / alone", flood_p99 / quiet_p99,
+                      backend=backend, size=flood)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from redis import Redis
 from sqlalchemy import create_engine, func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import scoreboard  # bench/scoreboard.py, beside this script
+
 from reengage.models import Account, Contact
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,12 +281,25 @@ def report(result: dict) -> None:
               f"(target >= {TARGETS['single_vs_insert']} on PostgreSQL); "
               f"single / /livez: {single / row['noop']['requests_per_s']:.2f}x")
         print(f"batch events/s vs target {target:,}: {row['batch']['events_per_s'] / target:.2f}x")
+        at = f"{size:,} contacts"
+        vs_noop, vs_insert = single / row["bare_noop"]["requests_per_s"], single / row["bare_insert"]["requests_per_s"]
+        if backend == "sqlite":
+            scoreboard.record("intake", "single event / bare no-op", vs_noop, backend=backend, size=at,
+                              target=f">= {TARGETS['single_vs_noop']}x", met=vs_noop >= TARGETS["single_vs_noop"])
+        else:
+            scoreboard.record("intake", "single event / bare insert+commit", vs_insert, backend=backend, size=at,
+                              target=f">= {TARGETS['single_vs_insert']}x", met=vs_insert >= TARGETS["single_vs_insert"])
+        scoreboard.record("intake", "batch of 500, events/s", row["batch"]["events_per_s"], backend=backend, size=at,
+                          target=f">= {target:,}/s", met=row["batch"]["events_per_s"] >= target)
     if len(sizes) > 1:
         small, large = result["sizes"][sizes[0]], result["sizes"][sizes[-1]]
         cost = (small["single"]["requests_per_s"] / large["single"]["requests_per_s"])
         p50 = large["single"]["p50_ms"] / small["single"]["p50_ms"]
         print(f"flatness, {sizes[-1]:,} against {sizes[0]:,} contacts: single-event cost {cost:.2f}x "
               f"(1/rate), p50 {p50:.2f}x (target <= {TARGETS['flatness']})")
+        scoreboard.record("intake", "single-event cost, large / small", cost, backend=backend,
+                          size=f"{sizes[-1]:,} vs {sizes[0]:,}", target=f"<= {TARGETS['flatness']}x",
+                          met=cost <= TARGETS["flatness"])
 
 
 def main() -> None:

@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import scoreboard  # bench/scoreboard.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PER_DROPOFF, CHUNK = 4, 20_000
@@ -164,6 +166,9 @@ def main() -> None:
         speedup = f"; {scanned / seconds:.1f}x faster" if before else ""
         print(f"GET {path}: {before}{seconds * 1000:.0f} ms ({seconds / baseline:.0f}x baseline{speedup}; "
               f"target < {target:g} s: {verdict})")
+        scoreboard.record("metrics", f"GET {path.replace(PERIOD, 'a period')} (seconds)", seconds,
+                          backend="postgresql" if args.postgres else "sqlite",
+                          size=f"{args.messages:,} messages", target=f"< {target:g} s", met=seconds < target)
 
 
 if __name__ == "__main__":

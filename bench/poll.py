@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import scoreboard  # bench/scoreboard.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
@@ -195,7 +197,7 @@ def measure(port: int, keys: list[str], requests: int) -> dict[str, tuple[float,
             "empty": (*figures(empty), empty_rate)}
 
 
-def show(label: str, size: int, got: dict[str, tuple[float, ...]]) -> None:
+def show(label: str, size: int, got: dict[str, tuple[float, ...]], backend: str) -> None:
     for name, path in (("me", "GET /v1/me"), ("poll", "poll dropoff.detected (100)"),
                        ("empty", "poll, a filter matching none")):
         mean, p50, p99, rate = got[name]
@@ -203,6 +205,10 @@ def show(label: str, size: int, got: dict[str, tuple[float, ...]]) -> None:
               f"{rate:6.0f} req/s")
     (bm, _, b99, _), (pm, _, p99, _) = got["me"], got["poll"]
     print(f"  {label:6} {size:>9,} ratio poll/me: mean {pm / bm:.2f}x  p99 {p99 / b99:.2f}x (target <= 4x)")
+    if label == "after":
+        for which, ratio in (("mean", pm / bm), ("p99", p99 / b99)):
+            scoreboard.record("polling", f"100-item poll / GET /v1/me, {which}", ratio, backend=backend,
+                              size=f"{size:,} dropoffs", target="<= 4x", met=ratio <= 4)
 
 
 def hook_latency(port: int, key: str, count: int) -> list[float]:
@@ -282,13 +288,18 @@ def main() -> None:
                     results[label, size] = measure(port, [key for _, key in keys], args.requests)
                 finally:
                     stop(server)
-                show(label, size, results[label, size])
+                show(label, size, results[label, size], "postgresql" if args.postgres else "sqlite")
         for label in codes:
             first = results[label, sizes[0]]["poll"]
             for size in sizes[1:]:
                 then = results[label, size]["poll"]
                 print(f"{label}: poll at {size:,} against {sizes[0]:,}: mean {then[0] / first[0]:.2f}x  "
                       f"p99 {then[2] / first[2]:.2f}x (target <= 1.2x)")
+                if label == "after":
+                    scoreboard.record("polling", "poll cost, large / small (mean)", then[0] / first[0],
+                                      backend="postgresql" if args.postgres else "sqlite",
+                                      size=f"{size:,} vs {sizes[0]:,}", target="<= 1.2x",
+                                      met=then[0] / first[0] <= 1.2)
                 none, then = results[label, sizes[0]]["empty"], results[label, size]["empty"]
                 print(f"{label}: filter matching none at {size:,} against {sizes[0]:,}: mean "
                       f"{then[0] / none[0]:.2f}x  p99 {then[2] / none[2]:.2f}x")

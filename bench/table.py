@@ -2,8 +2,8 @@
 """The speed table: every speed benchmark run in turn, their figures gathered into one Markdown table.
 
 Each benchmark measures its own baselines in the same run (bare Flask no-op, a bare Core insert and commit,
-`GET /v1/me`, the outbox path) and records its ratios through bench/summary.py; this script runs them with
-BENCH_SUMMARY set and prints one row per figure, with the backend, the size of data, the target and whether it
+`GET /v1/me`, the outbox path) and records its ratios through bench/scoreboard.py; this script runs them with
+BENCH_FIGURES set and prints one row per figure, with the backend, the size of data, the target and whether it
 was met. README.md's "Speed" section carries the latest table. Run from the repository with its .venv:
 
     .venv/bin/python bench/table.py [--quick] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
@@ -32,11 +32,17 @@ def runs(quick: bool, postgres: str, redis: str) -> dict[str, list[str]]:
         "ingest": ["bench/ingest.py", "--contacts", size("1000,10000", "10000,100000"), "--seconds",
                    size("4", "9"), "--postgres", postgres],
         "fairness": ["bench/fairness.py", "--seconds", size("8", "15")],
-        "poll": ["bench/poll.py", "--dropoffs", size("10000", "1000000"), "--postgres", postgres],
-        "metrics": ["bench/metrics.py", "--messages", size("20000", "1000000"), "--postgres", postgres],
-        "dispatch": ["bench/dispatch.py", "--postgres", postgres, "--redis", redis]
-                    + (["--enrollments", "2000", "--due", "1000"] if quick else []),
-        "clock": ["bench/arrival.py", "--contacts", size("100", "300"), "--postgres", postgres],
+        "fairness-pg": ["bench/fairness.py", "--seconds", size("8", "15"), "--postgres", postgres],
+        "poll": ["bench/poll.py", "--sizes", size("2000,20000", "10000,1000000"), "--requests", size("500", "2000"),
+                 "--hooks", "0"],
+        "poll-pg": ["bench/poll.py", "--sizes", size("2000,20000", "10000,1000000"), "--requests", size("500", "2000"),
+                    "--hooks", "0", "--postgres", postgres],
+        "metrics": ["bench/metrics.py", "--messages", size("20000", "1000000"), "--runs", size("3", "5")],
+        "metrics-pg": ["bench/metrics.py", "--messages", size("20000", "1000000"), "--runs", size("3", "5"),
+                       "--postgres", postgres],
+        "dispatch": ["bench/dispatch.py", "--postgres", postgres, "--redis", redis, "--sends-only", "--enrollments",
+                     size("2000", "10000"), "--due", size("1000", "10000")],
+        "clock": ["bench/clock.py", "--contacts", size("100", "300"), "--postgres", postgres],
     }
 
 
@@ -65,18 +71,18 @@ def main() -> None:
     if unknown:
         parser.error(f"no benchmark {', '.join(sorted(unknown))}; choose from {', '.join(chosen)}")
     with tempfile.TemporaryDirectory() as scratch:
-        summary = Path(scratch) / "summary.jsonl"
-        summary.touch()
+        figures = Path(scratch) / "figures.jsonl"
+        figures.touch()
         failed = []
         for name in wanted:
             started = time.monotonic()
             print(f"== {name}: {' '.join(chosen[name])}", file=sys.stderr, flush=True)
             done = subprocess.run([sys.executable, *chosen[name]], cwd=ROOT, check=False,
-                                  env={**os.environ, "BENCH_SUMMARY": str(summary)})
+                                  env={**os.environ, "BENCH_FIGURES": str(figures)})
             print(f"== {name}: exit {done.returncode} after {time.monotonic() - started:.0f} s", file=sys.stderr)
             if done.returncode:
                 failed.append(name)
-        lines = [json.loads(line) for line in summary.read_text().splitlines() if line.strip()]
+        lines = [json.loads(line) for line in figures.read_text().splitlines() if line.strip()]
     print(table(lines))
     if failed:
         print(f"\nFailed to run: {', '.join(failed)}")
