@@ -14,7 +14,7 @@ CONTACT: dict[str, Any] = {
     "timezone": "America/Chicago", "country": "US", "properties": {"plan": "growth"},
     "consent": {"email": True}, "created_at": "2026-11-20T15:04:05+00:00",
     "updated_at": "2026-11-20T15:04:05+00:00", "last_event_at": "2026-11-20T15:04:05+00:00",
-    "engagement": 0, "engaged_at": None,
+    "engagement": 0, "engaged_at": None, "test": False,
 }
 # The contact after an update: what the contact search and Update Contact answer.
 UPDATED_CONTACT: dict[str, Any] = {**CONTACT, "updated_at": "2026-11-21T09:00:00+00:00"}
@@ -29,7 +29,7 @@ DROPOFF: dict[str, Any] = {
     "service": None,
     "ready_at": "2026-11-21T15:04:06+00:00",
     "segment": {"stage": "sales", "engagement": "medium", "events_30d": 3, "purchases": 0},
-    "deep_link": "https://app.example.com/resume/abc123", "routed_at": None, "route_note": None,
+    "deep_link": "https://app.example.com/resume/abc123", "routed_at": None, "route_note": None, "test": False,
 }
 
 # What a step's templates see (see `reengage.sending.personalise.context`), with everything known.
@@ -55,5 +55,5 @@ DEAL_CONTACT: dict[str, Any] = {
     "hubspot_id": "5101", "first_name": "Sarah", "last_name": "Johnson", "name": "Sarah Johnson",
     "timezone": None, "country": None, "properties": {}, "consent": {},
     "created_at": "2026-03-15T00:00:00+00:00", "updated_at": "2026-06-02T09:00:00+00:00",
-    "last_event_at": None, "engagement": 0, "engaged_at": None,
+    "last_event_at": None, "engagement": 0, "engaged_at": None, "test": False,
 }

@@ -30,6 +30,9 @@ class ContactSchema(Schema):
     engagement = Int64(metadata={"description": "Raised by opens (1) and clicks (3) of our emails.",
                                           "example": 4})
     engaged_at = fields.AwareDateTime(allow_none=True, metadata={"description": "The latest open or click."})
+    test = fields.Boolean(metadata={
+        "description": "Made by the console's \"try it now\": its dropoffs are tests, counted in no metric.",
+        "example": False})
 
     def _name(self, contact) -> str | None:
         # A contact row (the ORM's) or its columns as a dict (what polls render).

@@ -44,6 +44,9 @@ class DropoffSchema(Schema):
         "example": "https://app.example.com/resume/abc123"})
     routed_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When a flow was looked for."})
     route_note = fields.String(allow_none=True, metadata={"example": "enrolled in flow 'sales' (enrollment 12)"})
+    test = fields.Boolean(metadata={
+        "description": "Raised for a test contact (the console's \"try it now\"): counted in no metric. A Zap or "
+                       "scenario that must act on real dropoffs only filters on it.", "example": False})
 
 
 class DropoffQuerySchema(Schema):

@@ -139,8 +139,12 @@ def test_try_it_now_raises_a_test_dropoff_kept_out_of_metrics(app, client, acme)
     with app.app_context():
         clock.tick(app, at=db.utcnow() + timedelta(seconds=1))
     [dropoff] = client.get("/v1/dropoffs", headers=acme.headers).json
-    assert dropoff["status"] == "enrolled"
+    assert dropoff["status"] == "enrolled" and dropoff["test"] is True
     assert client.get("/v1/metrics", headers=acme.headers).json[0]["dropoffs"] == 0
+    # Polls and the contact say it is a test, so a Zap acting on real dropoffs only can filter it out.
+    [polled] = client.get("/v1/triggers/dropoff.detected", headers=acme.headers).json
+    assert polled["id"] == dropoff["id"] and polled["test"] is True and polled["contact"]["test"] is True
+    assert client.get("/v1/contacts?email=real@example.com", headers=acme.headers).json[0]["test"] is False
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "test contact" in page and "application_abandoned" in page and 'data-message="' in page
     contact_id = dropoff["contact_id"]
