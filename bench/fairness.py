@@ -29,8 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scoreboard
-from ingest import BIN, event, free_port, start_server, stop_server
-from sqlalchemy import create_engine, text
+from ingest import BIN, event, free_port, fresh_postgres_database, start_server, stop_server
 from templates import BOMBS, with_body
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,18 +118,6 @@ def new_flow(port: int, key: str) -> dict:
     return json.loads(answer)
 
 
-def fresh_postgres_database(url: str) -> str:
-    """A new, empty twin of `url`'s database (its name + `_fairness`), so the benchmark never touches test data."""
-    base, name = url.rsplit("/", 1)
-    twin = f"{name}_fairness"
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {twin} WITH (FORCE)"))  # a run before may hold a pool
-        connection.execute(text(f"CREATE DATABASE {twin}"))
-    engine.dispose()
-    return f"{base}/{twin}"
-
-
 def percentiles(latencies: list[float]) -> tuple[float, float]:
     cuts = statistics.quantiles(latencies, n=100)
     return cuts[49] * 1000, cuts[98] * 1000
@@ -189,7 +176,7 @@ def main() -> None:
     parser.add_argument("--event-batch-concurrency", type=int, default=None,
                         help="EVENT_BATCH_CONCURRENCY for the server (default: its own)")
     args = parser.parse_args()
-    database_url = fresh_postgres_database(args.postgres) if args.postgres else None
+    database_url = fresh_postgres_database(args.postgres, "fairness") if args.postgres else None
     result = run(args.seconds, args.threads, args.bomb_threads, args.event_rate_limit, args.event_batch_concurrency,
                  database_url)
     (quiet_p50, quiet_p99), (flood_p50, flood_p99) = result["quiet"], result["flood"]

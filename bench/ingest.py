@@ -251,10 +251,10 @@ def measure(load: "Load", bare: "Load", counter, contacts: int, seconds: float, 
     return out
 
 
-def fresh_postgres_database(url: str) -> str:
-    """A new, empty twin of `url`'s database (its name + `_bench`), so the benchmark never touches test data."""
+def fresh_postgres_database(url: str, suffix: str = "bench") -> str:
+    """A new, empty twin of `url`'s database (its name + `_` + `suffix`), so the benchmark never touches test data."""
     base, name = url.rsplit("/", 1)
-    bench = f"{name}_bench"
+    bench = f"{name}_{suffix}"
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {bench} WITH (FORCE)"))  # a run before may hold a pool

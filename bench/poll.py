@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import scoreboard  # bench/scoreboard.py, beside this script
+from ingest import fresh_postgres_database, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
@@ -140,16 +141,6 @@ def start(code: Path, folder: Path, port: int, database_url: str) -> subprocess.
             time.sleep(0.1)
     server.kill()
     raise SystemExit("server did not start")
-
-
-def stop(server: subprocess.Popen) -> None:
-    """Stop a server, killing it when it has not stopped within 30 s (a loaded machine slows its shutdown)."""
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def hammer(port: int, paths: list[tuple[str, str]], total: int, threads: int = 4) -> tuple[list[float], float]:
@@ -269,8 +260,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder, port = Path(name), 8700 + os.getpid() % 200
         if args.postgres:
-            from bench.ingest import fresh_postgres_database
-
             url = fresh_postgres_database(args.postgres)
         else:
             url = f"sqlite:///{folder / 'bench.db'}"
@@ -287,7 +276,7 @@ def main() -> None:
                 try:
                     results[label, size] = measure(port, [key for _, key in keys], args.requests)
                 finally:
-                    stop(server)
+                    stop_server(server)
                 show(label, size, results[label, size], "postgresql" if args.postgres else "sqlite")
         for label in codes:
             first = results[label, sizes[0]]["poll"]
@@ -308,7 +297,7 @@ def main() -> None:
             try:
                 delays = hook_latency(port, keys[0][1], args.hooks)
             finally:
-                stop(server)
+                stop_server(server)
             if delays:
                 print(f"hook delivery after the deadline: {len(delays)}/{args.hooks} arrived, median "
                       f"{statistics.median(delays):.2f} s, max {max(delays):.2f} s (target median <= 2 s)")

@@ -191,21 +191,15 @@ def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int],
         now = db.utcnow()
         claimed = set(db_session.connection().scalars(CLAIM_ALL, {"ids": [o.id for _, o in prepared], "now": now}))
         messages = {m.id: m for m in db_session.scalars(select(Message).where(Message.id.in_(claimed)))}
-        sent = []
+        done: list[tuple[Outgoing, Delivery | ConnectorError]] = []
         for channel, outgoing in prepared:
             if outgoing.id not in claimed:
                 continue
             try:
-                result: Delivery | ConnectorError = CHANNELS[channel].deliver(outgoing)
+                done.append((outgoing, CHANNELS[channel].deliver(outgoing)))
             except ConnectorError as error:
-                result = error
-            message = messages[outgoing.id]
-            if _record(message, result, now):
-                sent.append(message)
-                went.append(outgoing)
-            outcomes[message.status] = outcomes.get(message.status, 0) + 1
-            metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
-        _recorded(list(messages.values()), sent, now)
+                done.append((outgoing, error))
+        _record_all(messages, done, now, outcomes, went)
 
 
 def _settle_and_claim(done: list[tuple[Outgoing, Delivery | ConnectorError]], claim_ids: list[int],
@@ -220,18 +214,24 @@ def _settle_and_claim(done: list[tuple[Outgoing, Delivery | ConnectorError]], cl
             messages = {m.id: m for m in db_session.scalars(
                 select(Message).where(Message.id.in_([outgoing.id for outgoing, _ in done]))
                 .order_by(Message.id).with_for_update())}
-            newly = []
-            for outgoing, result in done:
-                message = messages[outgoing.id]
-                if _record(message, result, now):
-                    newly.append(message)
-                    went.append(outgoing)
-                outcomes[message.status] = outcomes.get(message.status, 0) + 1
-                metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
-            _recorded(list(messages.values()), newly, now)
+            _record_all(messages, done, now, outcomes, went)
         if not claim_ids:
             return set()
         return set(db_session.connection().scalars(CLAIM_ALL, {"ids": claim_ids, "now": now}))
+
+
+def _record_all(messages: dict[int, Message], done: list[tuple[Outgoing, Delivery | ConnectorError]], now: datetime,
+                outcomes: dict[str, int], went: list[Outgoing]) -> None:
+    """Store what became of each finished send, counted by outcome; the ones that newly went join `went`."""
+    newly = []
+    for outgoing, result in done:
+        message = messages[outgoing.id]
+        if _record(message, result, now):
+            newly.append(message)
+            went.append(outgoing)
+        outcomes[message.status] = outcomes.get(message.status, 0) + 1
+        metrics.MESSAGES_SENT.labels(message.status, message.channel, message.provider or "none").inc()
+    _recorded(list(messages.values()), newly, now)
 
 
 def _record(message: Message, result: Delivery | ConnectorError, now: datetime) -> bool:
