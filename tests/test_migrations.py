@@ -69,14 +69,7 @@ def test_recoveries_at_or_before_their_dropoff_become_retractions_and_come_back_
     engine = create_engine(url)
     stamp = "'2026-01-01 00:00:00'"
     with engine.begin() as connection:
-        connection.execute(text(f"INSERT INTO accounts (name, created_at) VALUES ('Old', {stamp})"))
-        connection.execute(text(
-            "INSERT INTO contacts (account_id, email, properties, consent, created_at, updated_at, engagement) "
-            f"VALUES (1, 'dana@example.com', '{{}}', '{{}}', {stamp}, {stamp}, 0)"))
-        connection.execute(text(
-            "INSERT INTO flows (account_id, key, name, description, phases, goal_events, holdout_percent, settings, "
-            f"enabled, created_at, updated_at) VALUES (1, 'sales', 'Sales', '', '[]', '[]', 0, '{{}}', 1, {stamp}, "
-            f"{stamp})"))
+        _account_contact_and_flow(connection, stamp)
         # Recovered 2 h before, exactly at, and 6 h after the dropoff's own time.
         for n, recovered in enumerate(("2026-01-02 07:00:00", "2026-01-02 09:00:00", "2026-01-02 15:00:00")):
             connection.execute(text(
@@ -114,14 +107,7 @@ def test_dropoffs_from_before_are_rolled_up_and_kept_so_and_the_rollups_go_on_do
     engine = create_engine(url)
     stamp = "'2026-01-01 00:00:00'"
     with engine.begin() as connection:
-        connection.execute(text(f"INSERT INTO accounts (name, created_at) VALUES ('Old', {stamp})"))
-        connection.execute(text(
-            "INSERT INTO contacts (account_id, email, properties, consent, created_at, updated_at, engagement) "
-            f"VALUES (1, 'dana@example.com', '{{}}', '{{}}', {stamp}, {stamp}, 0)"))
-        connection.execute(text(
-            "INSERT INTO flows (account_id, key, name, description, phases, goal_events, holdout_percent, settings, "
-            f"enabled, created_at, updated_at) VALUES (1, 'sales', 'Sales', '', '[]', '[]', 0, '{{}}', 1, {stamp}, "
-            f"{stamp})"))
+        _account_contact_and_flow(connection, stamp)
         # Two recovered dropoffs on one day (one enrolled, one held out), one retracted, one on the next day.
         for n, (detected, status, revenue, holdout) in enumerate((
                 ("2026-01-02 09:00:00", "recovered", 249.5, 0), ("2026-01-02 23:00:00", "recovered", 10, 1),
@@ -198,3 +184,17 @@ def test_trigger_items_and_the_filter_indexes_come_and_go_and_older_items_are_no
     tables = inspect(engine).get_table_names()
     engine.dispose()
     assert "trigger_items" not in tables
+
+
+def _account_contact_and_flow(connection, stamp: str) -> None:
+    """Account 1 with contact 1 and flow 1, written as rows of an older schema."""
+    from sqlalchemy import text
+
+    connection.execute(text(f"INSERT INTO accounts (name, created_at) VALUES ('Old', {stamp})"))
+    connection.execute(text(
+        "INSERT INTO contacts (account_id, email, properties, consent, created_at, updated_at, engagement) "
+        f"VALUES (1, 'dana@example.com', '{{}}', '{{}}', {stamp}, {stamp}, 0)"))
+    connection.execute(text(
+        "INSERT INTO flows (account_id, key, name, description, phases, goal_events, holdout_percent, settings, "
+        f"enabled, created_at, updated_at) VALUES (1, 'sales', 'Sales', '', '[]', '[]', 0, '{{}}', 1, {stamp}, "
+        f"{stamp})"))
