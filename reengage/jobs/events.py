@@ -8,6 +8,7 @@ between chunks; run in a web process, a job gives way to its requests between ch
 """
 
 import itertools
+import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -35,6 +36,9 @@ POSTGRES_CHUNK_FACTOR = 3
 FIRST_CHUNK, MAX_CHUNK = 10, 200
 # Tries of a chunk that a concurrent transaction deadlocked with, won a race against or changed under it.
 ATTEMPTS = 5
+# A retried chunk first waits up to this much a failed attempt so far, at random: processes that raced over the same
+# contacts part ways instead of meeting again at once.
+RETRY_PAUSE_SECONDS = 0.05
 PENDING = select(events.c.id, events.c.account_id).where(
     events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
 # Built once: these run for every batch of events, and building a statement costs more than running it.
@@ -130,4 +134,5 @@ def claim_and_process(event_ids: list[int]) -> int:
             # (processing another event of the same contact): nothing was kept, so again, on what is there now.
             if attempt == ATTEMPTS - 1 or not (isinstance(error, StaleDataError) or db.is_race(error)):
                 raise
+            time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * (attempt + 1)))
     raise AssertionError("unreachable")
