@@ -39,9 +39,12 @@ ATTEMPTS = 5
 # A retried chunk first waits up to this much a failed attempt so far, at random: processes that raced over the same
 # contacts part ways instead of meeting again at once.
 RETRY_PAUSE_SECONDS = 0.05
-# A transaction-scoped advisory lock on one contact's processing: the first key names what is locked (two 32-bit keys
-# are a space apart from intake's 64-bit ones); ids past 2^31 share a lock with a smaller one, which only waits more.
-HOLD_CONTACT = text("SELECT pg_advisory_xact_lock(7411, CAST(mod(CAST(:contact_id AS bigint), 2147483647) AS integer))")
+# Transaction-scoped advisory locks on contacts' processing, taken in the order of the keys given: the first key names
+# what is locked (two 32-bit keys are a space apart from intake's 64-bit ones); ids past 2^31 share a lock with a
+# smaller one, which only waits more.
+HOLD_CONTACTS = text("SELECT pg_advisory_xact_lock(7411, t.key) FROM unnest(CAST(:keys AS integer[])) "
+                     "WITH ORDINALITY AS t(key, n) ORDER BY t.n")
+CONTACT_LOCKS = 2**31 - 1
 PENDING = select(events.c.id, events.c.account_id).where(
     events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
 # Built once: these run for every batch of events, and building a statement costs more than running it.
@@ -121,14 +124,13 @@ def in_chunks(event_ids: list[int]) -> int:
 
 
 def hold_contacts(claimed: Sequence[Row]) -> None:
-    """On PostgreSQL, take the chunk's contacts for this transaction, in id order (so never in a deadlock): a chunk
+    """On PostgreSQL, take the chunk's contacts for this transaction, in key order (so never in a deadlock): a chunk
     of another process with events of the same contacts waits until this one commits, then reads what it wrote,
     instead of opening the same watches beside it. SQLite has one writer at a time already."""
     connection = db.session().connection()
-    if connection.dialect.name != "postgresql":
-        return
-    for contact_id in sorted({event.contact_id for event in claimed}):
-        connection.execute(HOLD_CONTACT, {"contact_id": contact_id})
+    if connection.dialect.name == "postgresql":
+        keys = sorted({event.contact_id % CONTACT_LOCKS for event in claimed})
+        connection.execute(HOLD_CONTACTS, {"keys": keys})
 
 
 def claim_and_process(event_ids: list[int]) -> int:

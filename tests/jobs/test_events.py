@@ -6,12 +6,14 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from app import create_app
-from reengage.jobs.events import process_events
+from reengage.jobs.events import CONTACT_LOCKS, hold_contacts, process_events
 from reengage.models import Contact, Event
 from reengage.platform import db
 from tests.support import event, settings
@@ -125,3 +127,19 @@ def test_events_are_kept_and_answered_when_the_queue_is_down(database_url, make_
     lose_processing(up, timedelta(minutes=5))
     clock.tick(up)
     assert processed(up) == [True]
+
+
+def test_a_chunk_holds_its_contacts_until_it_commits_on_postgresql(app, database_url):
+    """Another process's chunk with events of the same contacts waits for this one (it would open the same watches
+    beside it otherwise); contacts it does not name stay free."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time already")
+    other = create_engine(database_url)
+    free = text("SELECT pg_try_advisory_xact_lock(7411, :key)")
+    with app.app_context(), db.transaction():
+        hold_contacts([SimpleNamespace(contact_id=5), SimpleNamespace(contact_id=CONTACT_LOCKS + 9)])
+        with other.begin() as connection:
+            assert [connection.scalar(free, {"key": key}) for key in (5, 9, 6)] == [False, False, True]
+    with other.begin() as connection:
+        assert connection.scalar(free, {"key": 5}) is True  # given back at commit
+    other.dispose()
