@@ -153,16 +153,6 @@ def answer(trigger: Trigger, ids: list[int], texts: dict[int, str]) -> Response:
     return Response(f"[{','.join(listed)}]\n", mimetype=getattr(current_app.json, "mimetype", "application/json"))
 
 
-def published(trigger: Trigger, ids: Collection[int]) -> dict[int, str]:
-    """The stored texts of these items of `trigger`, by id (those published)."""
-    if not ids:
-        return {}
-    table = TriggerItem.__table__
-    query = select(table.c.item_id, table.c.body).where(table.c.trigger == trigger.key,
-                                                          table.c.item_id.in_(list(ids)))
-    return {item_id: body for item_id, body in db.session().execute(query)}
-
-
 def text(item: dict[str, Any]) -> str:
     """An item as the API's JSON writes it (keys sorted, compact, ASCII): what a poll answers for it."""
     return json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=True)

@@ -33,8 +33,7 @@ def figures(account_id: int, filters: dict[str, Any], by: str | None, undated: l
     if days is not None:
         _add_rolled(groups, account_id, filters, by, days)
     if edges:
-        _add_counted(groups, dropoff_key, [*undated, or_(*(
-            and_(Dropoff.detected_at >= low, Dropoff.detected_at < high) for low, high in edges))])
+        _add_counted(groups, dropoff_key, [*undated, _detected_within(edges)])
     groups = defaultdict(empty, {group: fig for group, fig in groups.items() if fig["dropoffs"]})
     for name, column in (("first_touch_seconds", Dropoff.first_touch_seconds),
                          ("recovery_seconds", Dropoff.recovery_seconds)):
@@ -48,18 +47,14 @@ def revenue(account_id: int, filters: dict[str, Any], undated: list) -> dict[str
     totals: dict[str | None, Decimal] = defaultdict(Decimal)
     days, edges = split(filters.get("from"), filters.get("to"))
     if days is not None:
-        where = [ROLLED.account_id == account_id,
-                 *(KEYS[name] == filters[name] for name in ("scenario", "stage", "rule") if name in filters)]
-        where += [ROLLED.day >= days[0]] if days[0] is not None else []
-        where += [ROLLED.day < days[1]] if days[1] is not None else []
-        for currency, total in db.session().execute(
-                select(ROLLED.currency, func.sum(ROLLED.revenue)).where(*where).group_by(ROLLED.currency)):
+        for currency, total in db.session().execute(select(ROLLED.currency, func.sum(ROLLED.revenue))
+                                                    .where(*_rolled(account_id, filters, days))
+                                                    .group_by(ROLLED.currency)):
             totals[currency or None] += Decimal(str(total or 0)) / REVENUE_SCALE
     if edges:
         for currency, total in db.session().execute(
-                select(Dropoff.currency, func.sum(Dropoff.revenue)).where(*undated, Dropoff.revenue.is_not(None), or_(
-                    *(and_(Dropoff.detected_at >= low, Dropoff.detected_at < high) for low, high in edges)))
-                .group_by(Dropoff.currency)):
+                select(Dropoff.currency, func.sum(Dropoff.revenue))
+                .where(*undated, Dropoff.revenue.is_not(None), _detected_within(edges)).group_by(Dropoff.currency)):
             totals[currency] += Decimal(str(total or 0))
     return totals
 
@@ -80,6 +75,22 @@ def split(start: datetime | None, end: datetime | None) -> tuple[tuple[date | No
     return (None if first is None else first.date(), None if last is None else last.date()), edges
 
 
+def _rolled(account_id: int, filters: dict[str, Any], days: tuple[date | None, date | None]) -> list:
+    """The account's rollup rows passing the filters on a dropoff's own dimensions, in these whole days."""
+    where = [ROLLED.account_id == account_id,
+             *(KEYS[name] == filters[name] for name in ("scenario", "stage", "rule") if name in filters)]
+    if days[0] is not None:
+        where.append(ROLLED.day >= days[0])
+    if days[1] is not None:
+        where.append(ROLLED.day < days[1])
+    return where
+
+
+def _detected_within(edges: list[tuple[datetime, datetime]]) -> Any:
+    """Dropoffs detected in one of these stretches (the partial days at a period's ends)."""
+    return or_(*(and_(Dropoff.detected_at >= low, Dropoff.detected_at < high) for low, high in edges))
+
+
 def _midnight_on_or_after(moment: datetime) -> datetime:
     moment = moment.astimezone(UTC)
     midnight = datetime.combine(moment.date(), time(), UTC)
@@ -89,14 +100,8 @@ def _midnight_on_or_after(moment: datetime) -> datetime:
 def _add_rolled(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[str, Any], by: str | None,
                 days: tuple[date | None, date | None]) -> None:
     key = KEYS[by] if by else ROLLED.account_id
-    where = [ROLLED.account_id == account_id,
-             *(KEYS[name] == filters[name] for name in ("scenario", "stage", "rule") if name in filters)]
-    if days[0] is not None:
-        where.append(ROLLED.day >= days[0])
-    if days[1] is not None:
-        where.append(ROLLED.day < days[1])
-    for group, *sums in db.session().execute(
-            select(key, *(func.sum(ROLLED[name]) for name in SUMS)).where(*where).group_by(key)):
+    for group, *sums in db.session().execute(select(key, *(func.sum(ROLLED[name]) for name in SUMS))
+                                             .where(*_rolled(account_id, filters, days)).group_by(key)):
         _add(groups[_plain(group)], dict(zip(SUMS, sums, strict=True)), Decimal(REVENUE_SCALE), Decimal(COST_SCALE))
 
 

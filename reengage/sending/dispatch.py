@@ -115,7 +115,7 @@ def _send_out(prepared: list[tuple[str, Outgoing, str | None]], outcomes: dict[s
     each provider's limit), recorded together."""
     if not prepared:
         return
-    claimed = _settle_and_claim([], [outgoing.id for _, outgoing, _ in prepared], outcomes, went)
+    claimed = _claim([outgoing.id for _, outgoing, _ in prepared])
     limits = current_app.config["SEND_CONCURRENCY"]
     gates = {provider: threading.BoundedSemaphore(limits.get(provider, 1)) for _, _, provider in prepared}
     flying: dict[Future, Outgoing] = {}
@@ -137,7 +137,7 @@ def _send_out(prepared: list[tuple[str, Outgoing, str | None]], outcomes: dict[s
                 stopped = stopped or error
     finally:
         # Also when the job is stopped while waiting (its timeout): the sends that finished are recorded.
-        _settle_and_claim(finished, [], outcomes, went)
+        _settle(finished, outcomes, went)
     if stopped is not None:
         raise stopped
 
@@ -202,22 +202,23 @@ def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int],
         _record_all(messages, done, now, outcomes, went)
 
 
-def _settle_and_claim(done: list[tuple[Outgoing, Delivery | ConnectorError]], claim_ids: list[int],
-                      outcomes: dict[str, int], went: list[Outgoing]) -> set[int]:
-    """In one transaction, record what became of finished sends and claim the next messages; the ids claimed."""
-    if not done and not claim_ids:
-        return set()
+def _claim(ids: list[int]) -> set[int]:
+    """Claim these queued messages for sending (`sending`, from now), in one transaction; the ids claimed."""
     with db.transaction() as db_session:
-        now = db.utcnow()
-        if done:
-            # Locked, in id order: the Event Webhook may be recording the same messages from their events.
-            messages = {m.id: m for m in db_session.scalars(
-                select(Message).where(Message.id.in_([outgoing.id for outgoing, _ in done]))
-                .order_by(Message.id).with_for_update())}
-            _record_all(messages, done, now, outcomes, went)
-        if not claim_ids:
-            return set()
-        return set(db_session.connection().scalars(CLAIM_ALL, {"ids": claim_ids, "now": now}))
+        return set(db_session.connection().scalars(CLAIM_ALL, {"ids": ids, "now": db.utcnow()}))
+
+
+def _settle(done: list[tuple[Outgoing, Delivery | ConnectorError]], outcomes: dict[str, int],
+            went: list[Outgoing]) -> None:
+    """Record what became of finished sends, in one transaction."""
+    if not done:
+        return
+    with db.transaction() as db_session:
+        # Locked, in id order: the Event Webhook may be recording the same messages from their events.
+        messages = {m.id: m for m in db_session.scalars(
+            select(Message).where(Message.id.in_([outgoing.id for outgoing, _ in done]))
+            .order_by(Message.id).with_for_update())}
+        _record_all(messages, done, db.utcnow(), outcomes, went)
 
 
 def _record_all(messages: dict[int, Message], done: list[tuple[Outgoing, Delivery | ConnectorError]], now: datetime,
