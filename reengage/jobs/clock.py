@@ -3,12 +3,12 @@
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, false, select
 
 from reengage import hooks
 from reengage.detection import detect
@@ -16,8 +16,9 @@ from reengage.jobs import crm, status, ticks
 from reengage.jobs.events import process_events
 from reengage.jobs.hooks import deliver_hooks
 from reengage.jobs.messages import send_messages
-from reengage.models import Deal, Enrollment, Event
-from reengage.models.deal import TO_PUSH
+from reengage.links.provider import of_kind
+from reengage.models import Connection, Deal, Enrollment, Event
+from reengage.models.deal import TO_OPEN, TO_PUSH
 from reengage.models.enrollment import CALLBACK_DUE
 from reengage.platform import db, queue, turns
 from reengage.sending import dispatch, recovery
@@ -34,10 +35,15 @@ MAX_MESSAGES_PER_TICK = 50_000
 HOOK_CHUNK = 20
 
 
+def _unprocessed(at: datetime) -> list[ColumnElement[bool]]:
+    """Events stored long enough ago that their processing must have been lost."""
+    grace = timedelta(seconds=current_app.config["EVENT_REPROCESS_AFTER_SECONDS"])
+    return [Event.processed_at.is_(None), Event.received_at < at - grace]
+
+
 def requeue_unprocessed_events(at: datetime) -> int:
     """Hand events that were stored but never processed (a lost job, a restart) to a job."""
-    grace = timedelta(seconds=current_app.config["EVENT_REPROCESS_AFTER_SECONDS"])
-    stale = [Event.processed_at.is_(None), Event.received_at < at - grace]
+    stale = _unprocessed(at)
     # In turns between accounts (each account's oldest first): one account's backlog does not fill the sweep.
     ids = list(db.session().scalars(turns.due_in_turns(Event.__table__, stale, [Event.received_at], BATCH)))
     db.session().commit()
@@ -151,6 +157,12 @@ def requeue_stalled_hooks(at: datetime) -> int:
     return len(ids)
 
 
+def _connected(kind: str) -> ColumnElement[bool]:
+    """Whether any account has a working connection to a provider of `kind` (a CRM, a status source)."""
+    providers = of_kind(kind)
+    return exists().where(Connection.provider.in_(providers), Connection.status != "broken") if providers else false()
+
+
 # Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
 TASKS: tuple[Callable[[datetime], int], ...] = (
     requeue_unprocessed_events, expire_watches, enroll_ready_dropoffs, dispatch_due_messages, requeue_stalled_messages,
@@ -159,6 +171,41 @@ TASKS: tuple[Callable[[datetime], int], ...] = (
     # Last, so that what this tick detected, sent or recovered is delivered in the same tick.
     deliver_due_hooks, requeue_stalled_hooks,
 )
+# Whether a task may have anything due (never false when it has): a tick asks all of these in one query and
+# skips the tasks that have nothing, so an idle tick is one transaction rather than one per task. A task not
+# listed runs on every tick.
+MAY_HAVE_WORK: dict[Callable[[datetime], int], Callable[[datetime], ColumnElement[bool]]] = {
+    requeue_unprocessed_events: lambda at: exists().where(*_unprocessed(at)),
+    expire_watches: lambda at: exists().where(*detect.OPEN_DUE),
+    enroll_ready_dropoffs: assignment.any_ready,
+    dispatch_due_messages: lambda at: exists().where(*dispatch.SCHEDULED_DUE),
+    requeue_stalled_messages: recovery.any_stalled,
+    complete_holdouts: lambda at: exists().where(enrollments.HELD_OUT_ACTIVE, Enrollment.ends_at <= at),
+    complete_workflow_callbacks: lambda at: exists().select_from(Enrollment).where(CALLBACK_DUE),
+    sync_closed_lost_deals: lambda at: _connected("crm"),
+    poll_service_statuses: lambda at: _connected("status"),
+    open_winback_windows: lambda at: exists().where(TO_OPEN, Deal.window_start <= at),
+    push_winback_drafts: lambda at: exists().select_from(Deal).where(TO_PUSH),
+    write_hubspot_outcomes: lambda at: _connected("crm"),
+    deliver_due_hooks: lambda at: exists().where(*hooks.PENDING_DUE),
+    requeue_stalled_hooks: hooks.any_stalled,
+}
+
+
+def with_work(at: datetime, tasks: Sequence[Callable[[datetime], int]]) -> set[Callable[[datetime], int]]:
+    """Those of `tasks` that may have something due as of `at` (all of them, if asking fails)."""
+    asked = [task for task in tasks if task in MAY_HAVE_WORK]
+    if not asked:
+        return set(tasks)
+    try:
+        answers = db.session().execute(select(*(MAY_HAVE_WORK[task](at) for task in asked)), {"now": at}).one()
+        db.session().commit()
+    except Exception:
+        log.exception("could not ask which clock tasks have work; running them all")
+        db.session().rollback()
+        return set(tasks)
+    return {task for task in tasks if task not in MAY_HAVE_WORK} | {
+        task for task, due in zip(asked, answers, strict=True) if due}
 
 
 def tick(app: Flask, at: datetime | None = None) -> dict[str, int]:
@@ -167,7 +214,15 @@ def tick(app: Flask, at: datetime | None = None) -> dict[str, int]:
     at = at or db.utcnow()
     handed_on: dict[str, int] = {}
     runs: list[ticks.TaskRun] = []
-    for task in TASKS:
+    busy: set[Callable[[datetime], int]] | None = None
+    for number, task in enumerate(TASKS):
+        if busy is None:  # asked again after a task did something: what it did may give later tasks work
+            with app.app_context():
+                busy = with_work(at, TASKS[number:])
+        if task not in busy:
+            handed_on[task.__name__] = 0
+            runs.append(ticks.TaskRun(task.__name__, 0, 0.0))
+            continue
         # A tick as of another time runs its jobs (when inline) as of that time too.
         with app.app_context(), db.as_of(at) if travelling else nullcontext():
             started, error = time.perf_counter(), None
@@ -178,6 +233,8 @@ def tick(app: Flask, at: datetime | None = None) -> dict[str, int]:
                 log.exception("clock task %s failed", task.__name__)
             runs.append(ticks.TaskRun(task.__name__, handed_on.get(task.__name__, 0), time.perf_counter() - started,
                                       error))
+        if handed_on.get(task.__name__) or error:
+            busy = None
     if not travelling:
         # Only ticks on the wall clock count as the clock being alive (readiness, clock lag).
         with app.app_context():

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 
 from reengage.channels import CHANNELS
 from reengage.models import Message
@@ -25,11 +25,25 @@ table = Message.__table__
 MAY_HAVE_GONE = "interrupted while sending; not retried, since it may already have gone"
 
 
+def _limits(now: datetime) -> tuple[datetime, datetime]:
+    """Messages queued before the first moment were never taken; those whose send started before the second were
+    cut off."""
+    config = current_app.config
+    return (now - timedelta(seconds=config["MESSAGE_REQUEUE_AFTER_SECONDS"]),
+            now - timedelta(seconds=config["MESSAGE_SENDING_TIMEOUT_SECONDS"]))
+
+
+def any_stalled(now: datetime) -> ColumnElement[bool]:
+    """Whether `stalled` would find anything (for the clock, which skips a task with nothing to do)."""
+    requeue_before, cut_before = _limits(now)
+    return exists().where(or_(and_(table.c.status == "queued", table.c.queued_at < requeue_before),
+                              and_(table.c.status == "sending", table.c.queued_at < cut_before)))
+
+
 def stalled(now: datetime, limit: int) -> list[int]:
     """Messages to hand to a job again: queued long ago and never taken, or cut off and safe to send again."""
     config = current_app.config
-    requeue_before = now - timedelta(seconds=config["MESSAGE_REQUEUE_AFTER_SECONDS"])
-    cut_before = now - timedelta(seconds=config["MESSAGE_SENDING_TIMEOUT_SECONDS"])
+    requeue_before, cut_before = _limits(now)
     confirm_before = now - timedelta(seconds=max(config["MESSAGE_CONFIRM_WINDOW_SECONDS"],
                                                  config["MESSAGE_SENDING_TIMEOUT_SECONDS"]))
     with db.transaction() as db_session:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy import ColumnElement, CursorResult, ScalarSelect, bindparam, exists, or_, select, update
 
 from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, FlowRoute
 from reengage.models.dropoff import TO_ROUTE, WAITING
@@ -74,11 +74,22 @@ def enroll_ready(now: datetime, limit: int) -> int:
     return len(dropoffs)
 
 
+def _ended() -> ScalarSelect[Any]:
+    """When the enrollment a waiting dropoff waits for ended (null while it runs)."""
+    return (select(Enrollment.ended_at).where(Enrollment.id == Dropoff.waits_for_id, Enrollment.ended_at.is_not(None))
+            .scalar_subquery())
+
+
+def any_ready(now: datetime) -> ColumnElement[bool]:
+    """Whether `wake_waiting` or `enroll_ready` would find anything (for the clock, which skips idle tasks)."""
+    return or_(exists().where(TO_ROUTE, Dropoff.ready_at <= now),
+               exists().where(WAITING, Dropoff.status == "open", _ended().is_not(None)))
+
+
 def wake_waiting(now: datetime) -> int:
     """Make dropoffs ready whose contact's enrollment they waited for has ended; answer how many."""
     with db.transaction() as db_session:
-        ended = (select(Enrollment.ended_at).where(Enrollment.id == Dropoff.waits_for_id,
-                                                   Enrollment.ended_at.is_not(None)).scalar_subquery())
+        ended = _ended()
         waking = (update(Dropoff).where(WAITING, Dropoff.status == "open", ended.is_not(None))
                   .values(ready_at=ended, waits_for_id=None).execution_options(synchronize_session=False))
         woken = cast(CursorResult[Any], db_session.execute(waking))

@@ -17,6 +17,8 @@ from reengage.settings import effective
 messages_table = Message.__table__
 # The source of an enrollment made only to carry one message sent by an action (send-phase-message).
 ONE_MESSAGE = "message"
+# Held-out enrollments still running: the clock completes them once their last would-be step has passed.
+HELD_OUT_ACTIVE = text("enrollments.status = 'active' AND enrollments.holdout")
 # Reasons that also put the contact on the channel's suppression list.
 SUPPRESSING = ("unsubscribed", "bounced", "spam_report")
 
@@ -143,9 +145,8 @@ def finish_if_done(enrollment: Enrollment, at: datetime) -> bool:
 def complete_holdouts(at: datetime, limit: int) -> int:
     """Complete held-out enrollments whose last would-be step has passed; answer how many."""
     with db.transaction() as db_session:
-        query = (select(Enrollment.id).where(text("enrollments.status = 'active' AND enrollments.holdout"),
-                                             Enrollment.ends_at <= at).order_by(Enrollment.ends_at).limit(limit)
-                 .with_for_update(skip_locked=True))
+        query = (select(Enrollment.id).where(HELD_OUT_ACTIVE, Enrollment.ends_at <= at).order_by(Enrollment.ends_at)
+                 .limit(limit).with_for_update(skip_locked=True))
         ids = list(db_session.scalars(query))
         if ids:
             db_session.execute(update(Enrollment.__table__).where(Enrollment.id.in_(ids))

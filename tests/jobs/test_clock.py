@@ -70,3 +70,42 @@ def test_sweeps_do_not_pile_up_in_redis_while_workers_are_down(database_url, mak
         assert waiting.count(b"clock-requeue-unprocessed-events") == 1 and len(waiting) == 2
     finally:
         connection.delete(f"rq:queue:{queue_name}", "rq:job:clock-requeue-unprocessed-events")
+
+
+def statements_of(app, run) -> list[str]:
+    """The SQL statements `run()` sends to the database."""
+    from sqlalchemy import event as sql_event
+
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, _parameters, _context, _many) -> None:
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine()
+    sql_event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        sql_event.remove(engine, "before_cursor_execute", count)
+    return sent
+
+
+def test_an_idle_tick_asks_once_which_tasks_have_work(app):
+    clock.tick(app)
+    sent = statements_of(app, lambda: clock.tick(app))
+    # One question for every task, then the tick's own record (each in a transaction of its own).
+    verbs = [statement.split()[0].upper() for statement in sent]
+    assert [verb for verb in verbs if verb not in ("BEGIN", "COMMIT")] == ["SELECT", "INSERT"]
+
+
+def test_tasks_run_when_asking_which_have_work_fails(client, app, acme, monkeypatch, caplog):
+    client.post("/v1/events", json=event("a"), headers=acme.headers)
+    lose_processing(app, timedelta(minutes=5))
+
+    def broken(_at):
+        raise RuntimeError("no answer")
+
+    monkeypatch.setitem(clock.MAY_HAVE_WORK, clock.expire_watches, broken)
+    assert clock.tick(app)["requeue_unprocessed_events"] == 1
+    assert "running them all" in caplog.text
