@@ -33,6 +33,8 @@ def runs(quick: bool, postgres: str, redis: str) -> dict[str, list[str]]:
                    size("4", "9"), "--postgres", postgres],
         "fairness": ["bench/fairness.py", "--seconds", size("8", "15")],
         "fairness-pg": ["bench/fairness.py", "--seconds", size("8", "15"), "--postgres", postgres],
+        "backlog": ["bench/backlog.py", "--rounds", size("2", "3")],
+        "backlog-pg": ["bench/backlog.py", "--rounds", size("2", "3"), "--postgres", postgres],
         "poll": ["bench/poll.py", "--sizes", size("2000,20000", "10000,1000000"), "--requests", size("500", "2000"),
                  "--hooks", "0"],
         "poll-pg": ["bench/poll.py", "--sizes", size("2000,20000", "10000,1000000"), "--requests", size("500", "2000"),
