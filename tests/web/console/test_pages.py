@@ -128,6 +128,7 @@ def test_try_it_now_raises_a_test_dropoff_kept_out_of_metrics(app, client, acme)
     client.post("/console/flows", data={"template": "sales", "csrf_token": token})
     refused = client.post("/console/try", data={"csrf_token": token, "rule": "nope", "email": "t@example.com"})
     assert refused.status_code == 422 and 'id="rule-problem"' in refused.get_data(as_text=True)
+    assert "No flow yet" not in refused.get_data(as_text=True)  # the flow cloned above is still known
     real = {"id": "e1", "type": "signup", "contact": {"email": "real@example.com"}}
     assert client.post("/v1/events", json=real, headers=acme.headers).status_code == 200
     taken = client.post("/console/try", data={"csrf_token": token, "rule": "application_abandoned",
