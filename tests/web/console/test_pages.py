@@ -1,5 +1,6 @@
 """The console over HTTP: signed in through the dashboard's session, forms checked by the API's own schemas."""
 
+import gzip
 import html
 import re
 from datetime import timedelta
@@ -188,6 +189,15 @@ def test_assets_are_compressed_and_cached(client, acme):
     assert "max-age=86400" in answer.headers["Cache-Control"]
     assert client.get("/console/assets/../routes/dashboard.py").status_code == 404
     assert client.get("/console/assets/nothing.js").status_code == 404
+    # The dashboard's too, and the charting library (4.8 MB as it is, about a third of that gzipped).
+    for path in ("/dashboard/assets/dashboard.css", "/dashboard/assets/dashboard.js", "/dashboard/assets/plotly.js"):
+        packed = client.get(path, headers={"Accept-Encoding": "gzip"})
+        plain = client.get(path)
+        assert packed.headers["Content-Encoding"] == "gzip" and "max-age=86400" in packed.headers["Cache-Control"]
+        assert "Content-Encoding" not in plain.headers and gzip.decompress(packed.data) == plain.data, path
+        assert packed.headers["Vary"] == "Accept-Encoding"
+    assert len(packed.data) < len(plain.data) / 2
+    assert client.get("/dashboard/assets/../dashboard.html").status_code == 404
 
 
 def test_rules_are_turned_off_and_their_waits_changed_with_the_kinds_own_checks(client, acme):
