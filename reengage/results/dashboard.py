@@ -21,9 +21,18 @@ UTC_ZONE = ZoneInfo("UTC")
 LATEST = 20
 COLOURS = {"dropoffs": "#9aa5b1", "enrolled": "#5b8def", "re_engaged": "#f0a431", "recovered": "#2e9e6a",
            "held_out": "#9aa5b1", "treated": "#2e9e6a", "clicked": "#5b8def", "revenue": "#7b5ea7"}
-LAYOUT = {"margin": {"l": 48, "r": 16, "t": 36, "b": 40}, "height": 300, "legend": {"orientation": "h", "y": -0.2},
+# The legend sits at the foot of the chart, below the axes' ticks and titles, whose margins grow to fit them
+# (automargin): no label is drawn over another at any width.
+LAYOUT = {"margin": {"l": 48, "r": 16, "t": 36, "b": 16}, "height": 300,
+          "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+          "xaxis": {"automargin": True}, "yaxis": {"automargin": True},
           "font": {"family": "system-ui, sans-serif", "size": 12}, "paper_bgcolor": "#ffffff",
           "plot_bgcolor": "#ffffff", "bargap": 0.25}
+
+
+def _axis(**settings: Any) -> dict[str, Any]:
+    """An axis whose margin grows to fit its ticks and title."""
+    return {"automargin": True, **settings}
 
 
 def overview(account_id: int, window: timedelta, start: datetime, now: datetime, days: int | None,
@@ -144,9 +153,9 @@ def _over_time(rows: list[dict[str, Any]], first: date, last: date, zone: str) -
         _bar("Dropped off", days, series("dropoffs"), COLOURS["dropoffs"]),
         _bar("Recovered", days, series("recovered"), COLOURS["recovered"]),
         *revenue,
-    ], "layout": {**LAYOUT, "barmode": "group", "xaxis": {"title": {"text": f"day detected ({zone})"}},
-                  "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "revenue"},
-                             "rangemode": "tozero"}}}
+    ], "layout": {**LAYOUT, "barmode": "group", "xaxis": _axis(title={"text": f"day detected ({zone})"}),
+                  "yaxis2": _axis(overlaying="y", side="right", showgrid=False, title={"text": "revenue"},
+                                  rangemode="tozero")}}
 
 
 def _rates(rows: list[dict[str, Any]], label: str) -> dict[str, Any] | None:
@@ -161,7 +170,7 @@ def _rates(rows: list[dict[str, Any]], label: str) -> dict[str, Any] | None:
         _bar("Recovered (credited)", names, [row["recovery_rate"] or 0 for row in rows], COLOURS["recovered"],
              customdata=[row["cost_per_recovery"] for row in rows],
              hovertemplate="%{y:.1%} recovered; cost per recovery %{customdata}<extra></extra>"),
-    ], "layout": {**LAYOUT, "barmode": "group", "yaxis": {"tickformat": ".0%"}}}
+    ], "layout": {**LAYOUT, "barmode": "group", "yaxis": _axis(tickformat=".0%")}}
 
 
 def _ab_test(test: dict[str, Any]) -> dict[str, Any]:
@@ -169,8 +178,7 @@ def _ab_test(test: dict[str, Any]) -> dict[str, Any]:
     return {"data": [
         _bar("Click rate", variants, [v["click_rate"] or 0 for v in test["variants"]], COLOURS["clicked"]),
         _bar("Recovery rate", variants, [v["recovery_rate"] or 0 for v in test["variants"]], COLOURS["recovered"]),
-    ], "layout": {**LAYOUT, "barmode": "group", "yaxis": {"tickformat": ".0%"},
-                  "title": {"text": f"{test['flow_name']}, step {test['step']}: {test['verdict']}"}}}
+    ], "layout": {**LAYOUT, "barmode": "group", "yaxis": _axis(tickformat=".0%")}}  # titled by the page
 
 
 def _holdout(results: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -181,4 +189,4 @@ def _holdout(results: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"data": [
         _bar("Held out", flows, [r["held_out"]["recovery_rate"] for r in results], COLOURS["held_out"]),
         _bar("Treated", flows, [r["treated"]["recovery_rate"] or 0 for r in results], COLOURS["treated"]),
-    ], "layout": {**LAYOUT, "barmode": "group", "yaxis": {"tickformat": ".0%", "title": {"text": "recovery rate"}}}}
+    ], "layout": {**LAYOUT, "barmode": "group", "yaxis": _axis(tickformat=".0%", title={"text": "recovery rate"})}}

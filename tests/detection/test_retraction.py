@@ -4,6 +4,7 @@ arrives, and the order events arrive in never changes the verdict."""
 import itertools
 from datetime import datetime, timedelta
 
+from tests.results.test_dashboard import sign_in
 from tests.support import event
 from tests.support.journeys import DANA, T, abandon, contact_id, setup_sales, tick
 
@@ -33,6 +34,11 @@ def test_a_late_goal_retracts_an_enrolled_dropoff_and_it_counts_nowhere(app, cli
     first = min(enrollment["messages"], key=lambda m: m["due_at"])
     tick(app, datetime.fromisoformat(first["due_at"]))
     assert client.get(f"/v1/messages/{first['id']}", headers=acme.headers).json["sent_at"] is not None
+    # Counted until then: in the A/B test of the step it went from, and on the dashboard.
+    assert [t["step"] for t in client.get("/v1/metrics/ab-tests", headers=acme.headers).json] == [first["step"]]
+    assert sign_in(client, acme.key).status_code == 302
+    board = client.get("/dashboard?from=2026-10-01&to=2026-11-30").get_data(as_text=True)
+    assert 'id="tile-dropoffs">1<' in board and f'href="/console/contacts/{enrollment["contact_id"]}"' in board
     # The application was completed two hours in; the event reaches us days later.
     post(client, acme, "g1", "application_completed", T + timedelta(hours=2), value=249, currency="USD")
     [dropoff] = dropoffs_of(client, acme, DANA)
@@ -46,6 +52,10 @@ def test_a_late_goal_retracts_an_enrolled_dropoff_and_it_counts_nowhere(app, cli
     assert client.get("/v1/metrics?group_by=channel", headers=acme.headers).json == []
     assert client.get("/v1/metrics/holdout", headers=acme.headers).json == []
     assert client.get("/v1/triggers/contact.recovered", headers=acme.headers).json == []
+    assert client.get("/v1/metrics/ab-tests", headers=acme.headers).json == []
+    board = client.get("/dashboard?from=2026-10-01&to=2026-11-30").get_data(as_text=True)
+    assert 'id="tile-dropoffs">0<' in board and 'id="tile-recovered">0<' in board
+    assert f'href="/console/contacts/{enrollment["contact_id"]}"' not in board and "No dropoffs yet." in board
     refused = client.post(f"/v1/dropoffs/{dropoff['id']}/dismiss", headers=acme.headers)
     assert refused.status_code == 409 and "retracted" in refused.json["error"]["message"]
 

@@ -12,6 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.support import require_service
+from tests.support.browser import audit, clashes
 from tests.support.journeys import abandon, setup_sales, tick
 from tests.support.results import click, convert
 
@@ -177,6 +178,16 @@ def test_the_charts_are_drawn_in_chromium(app, live, browser, history, tmp_path)
     assert len(browser.find_elements(By.CSS_SELECTOR, "#latest tbody tr")) == history["dropoffs"]
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
+    # Six contacts a side: the holdout lift is flagged, with no interval.
+    assert "too few to tell" in browser.find_element(By.CSS_SELECTOR, ".small-sample").find_element(
+        By.XPATH, "..").text
+    # No label drawn over another, on a wide screen or opened on a phone; the page passes axe-core and fits 375 px.
+    assert clashes(browser) == []
+    browser.set_window_size(375, 900)
+    browser.refresh()
+    WebDriverWait(browser, 60).until(lambda b: b.execute_script("return document.body.dataset.chartsDrawn"))
+    assert clashes(browser) == []
+    audit(browser, "dashboard-charts")
 
 
 def test_revenue_is_shown_per_currency_and_a_custom_range_is_read_in_the_account_zone(app, client, acme):
@@ -214,3 +225,14 @@ def test_revenue_is_shown_per_currency_and_a_custom_range_is_read_in_the_account
     assert bad.status_code == 422 and bad.json["error"]["details"]["fields"][0]["field"] == "to"
     backwards = client.get(f"/dashboard?from={detected}&to={detected - timedelta(days=1)}")
     assert backwards.status_code == 422
+
+
+def test_a_flow_without_a_holdout_says_so_plainly(app, client, acme):
+    from tests.support.journeys import DANA
+
+    setup_sales(client, acme)  # nobody held out
+    abandon(app, client, acme, DANA, at=datetime.now(UTC) - timedelta(days=3))
+    sign_in(client, acme.key)
+    text = client.get("/dashboard").get_data(as_text=True)
+    assert "No flow held anyone out in this period" in text  # no chart
+    assert "No holdout: nobody was held out of this flow." in text and "<td>no holdout</td>" in text

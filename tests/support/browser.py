@@ -8,6 +8,7 @@ from tests.support import require_service
 AXE = Path(__file__).resolve().parent / "axe"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 WIDTHS = (1400, 375)
+MAX_HEIGHT = 12000  # a page taller than this is photographed down to here
 # What axe-core may report: anything "serious" or "critical" fails the page.
 BLOCKING = ("serious", "critical")
 
@@ -35,13 +36,44 @@ def screenshots(browser, name: str) -> list[Path]:
     saved = []
     for width in WIDTHS:
         browser.set_window_size(width, 900)
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(width, min(max(height, 600), 6000))
+        # The window's height includes the browser's own bars (about 140 px, even headless): added back, so the
+        # screenshot holds the page's last lines too.
+        height, bars = browser.execute_script("return [document.documentElement.scrollHeight, "
+                                              "window.outerHeight - window.innerHeight]")
+        browser.set_window_size(width, min(max(height, 600), MAX_HEIGHT) + bars)
+        if browser.execute_script("return !!window.Plotly"):  # charts redraw for the new width a moment later
+            browser.execute_async_script("const done = arguments[arguments.length - 1]; setTimeout(done, 500);")
+        shown = browser.execute_script("return window.innerHeight")
+        assert shown >= min(height, MAX_HEIGHT), f"{name} at {width} px: {shown} of {height} px shown"
         path = SCREENSHOTS / f"{name}-{width}.png"
         browser.save_screenshot(str(path))
         saved.append(path)
     browser.set_window_size(WIDTHS[0], 1000)
     return saved
+
+
+# Every pair of texts drawn in one chart (ticks, axis titles, legend) that overlap, and any text cut off at its sides.
+CLASHES = """
+const found = [];
+document.querySelectorAll('[data-chart]').forEach(chart => {
+  const box = chart.getBoundingClientRect();
+  const texts = [...chart.querySelectorAll('svg text')].filter(t => t.textContent.trim())
+    .map(t => [t.textContent.trim(), t.getBoundingClientRect()]).filter(([, r]) => r.width > 0);
+  texts.forEach(([text, r], i) => {
+    if (r.left < box.left - 1 || r.right > box.right + 1) found.push([chart.dataset.chart, 'cut off', text]);
+    texts.slice(i + 1).forEach(([other, s]) => {
+      if (Math.min(r.right, s.right) - Math.max(r.left, s.left) > 1
+          && Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top) > 1) found.push([chart.dataset.chart, text, other]);
+    });
+  });
+});
+return found;
+"""
+
+
+def clashes(browser) -> list[list[str]]:
+    """The chart labels drawn over one another or cut off on the page shown."""
+    return browser.execute_script(CLASHES)
 
 
 def overflows(browser) -> int:

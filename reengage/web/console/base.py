@@ -5,10 +5,8 @@ errors (an ApiError naming fields, or a marshmallow ValidationError) into messag
 page shows each one beside its input instead of answering JSON.
 """
 
-import gzip
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,12 +18,10 @@ from reengage.models import Account
 from reengage.platform import db
 from reengage.platform.errors import ApiError, api_error, error_response, flatten
 from reengage.settings import effective
-from reengage.web import sessions
+from reengage.web import assets, sessions
 from reengage.web.routes.dashboard import SECURITY_HEADERS, csrf
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
-ASSETS = PAGES / "assets"
-ASSET_TYPES = {".css": "text/css", ".js": "text/javascript"}
 blp = Blueprint("console", __name__, url_prefix="/console", template_folder=PAGES)
 
 
@@ -98,22 +94,7 @@ def _missing(error: Exception):
 @blp.route("/assets/<name>")
 def asset(name: str):
     """A style sheet or script, gzipped when the browser takes it, cached for a day."""
-    found = _asset(name)
+    found = assets.file(name)
     if found is None:
         abort(404)
-    body, packed, mimetype = found
-    zipped = "gzip" in request.headers.get("Accept-Encoding", "")
-    response = Response(packed if zipped else body, mimetype=mimetype,
-                        headers={"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"})
-    if zipped:
-        response.headers["Content-Encoding"] = "gzip"
-    return response
-
-
-@cache
-def _asset(name: str) -> tuple[bytes, bytes, str] | None:
-    path = ASSETS / name
-    if path.suffix not in ASSET_TYPES or path.parent != ASSETS or not path.is_file():
-        return None
-    body = path.read_bytes()
-    return body, gzip.compress(body, mtime=0), ASSET_TYPES[path.suffix]
+    return found

@@ -60,6 +60,12 @@ def triable_rules(account_id: int) -> list[Rule]:
                                                         Rule.kind.in_(TRIABLE)).order_by(Rule.key)))
 
 
+def flow_names(account_id: int) -> list[str]:
+    """The account's flows, by name (none: the page says a dropoff would enroll nowhere)."""
+    return list(db.session().scalars(select(Flow.name).where(Flow.account_id == account_id,
+                                                             Flow.deleted_at.is_(None))))
+
+
 def try_it(account_id: int, data: dict[str, Any]) -> Contact:
     """Record the rule's start for a test contact, backdated past the wait: the next tick raises its dropoff."""
     rule = db.session().scalar(select(Rule).where(Rule.account_id == account_id, Rule.key == data["rule"],
@@ -90,8 +96,7 @@ def start():
     """The checklist and the try-it-now form."""
     account_id = account().id
     return page("start.html", steps=checklist(account_id), rules=triable_rules(account_id), problems={}, form={},
-                flows=db.session().scalars(select(Flow.name).where(Flow.account_id == account_id,
-                                                                   Flow.deleted_at.is_(None))).all())
+                flows=flow_names(account_id))
 
 
 @blp.route("/try", methods=["POST"])
@@ -101,7 +106,7 @@ def try_now():
     contact, problems = attempt(lambda: try_it(account_id, TryItSchema().load(_form())))
     if problems:
         return page("start.html", steps=checklist(account_id), rules=triable_rules(account_id), problems=problems,
-                    form=request.form, flows=[]), 422
+                    form=request.form, flows=flow_names(account_id)), 422
     return redirect(url_for("console.contact", contact_id=contact.id, started=1))
 
 

@@ -15,11 +15,11 @@ from flask import (
     Blueprint,
     Flask,
     Response,
+    abort,
     current_app,
     redirect,
     render_template,
     request,
-    send_from_directory,
     session,
     url_for,
 )
@@ -31,7 +31,7 @@ from reengage.models import Account
 from reengage.platform import auth, db
 from reengage.results import dashboard, metrics
 from reengage.settings import effective, metrics_of
-from reengage.web import sessions
+from reengage.web import assets, sessions
 from reengage.web.routes.metrics import csv_of
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -175,15 +175,19 @@ def sign_out():
 
 @blp.route("/assets/plotly.js", methods=["GET"])
 def plotly_js():
-    """The charting library, from the installed package; cached by the browser for a day."""
-    return Response(_plotly(), mimetype="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+    """The charting library, from the installed package; gzipped when the browser takes it, cached for a day."""
+    return assets.served(*_plotly(), "text/javascript")
 
 
 @blp.route("/assets/<name>", methods=["GET"])
 def asset(name: str):
-    return send_from_directory(PAGES / "assets", name, max_age=3600)
+    """The dashboard's style sheet and script, served as the console's are."""
+    found = assets.file(name)
+    if found is None:
+        abort(404)
+    return found
 
 
 @cache
-def _plotly() -> str:
-    return get_plotlyjs()
+def _plotly() -> tuple[bytes, bytes]:
+    return assets.pack(get_plotlyjs().encode())

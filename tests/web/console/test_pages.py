@@ -1,5 +1,6 @@
 """The console over HTTP: signed in through the dashboard's session, forms checked by the API's own schemas."""
 
+import gzip
 import html
 import re
 from datetime import timedelta
@@ -128,6 +129,7 @@ def test_try_it_now_raises_a_test_dropoff_kept_out_of_metrics(app, client, acme)
     client.post("/console/flows", data={"template": "sales", "csrf_token": token})
     refused = client.post("/console/try", data={"csrf_token": token, "rule": "nope", "email": "t@example.com"})
     assert refused.status_code == 422 and 'id="rule-problem"' in refused.get_data(as_text=True)
+    assert "No flow yet" not in refused.get_data(as_text=True)  # the flow cloned above is still known
     real = {"id": "e1", "type": "signup", "contact": {"email": "real@example.com"}}
     assert client.post("/v1/events", json=real, headers=acme.headers).status_code == 200
     taken = client.post("/console/try", data={"csrf_token": token, "rule": "application_abandoned",
@@ -187,6 +189,15 @@ def test_assets_are_compressed_and_cached(client, acme):
     assert "max-age=86400" in answer.headers["Cache-Control"]
     assert client.get("/console/assets/../routes/dashboard.py").status_code == 404
     assert client.get("/console/assets/nothing.js").status_code == 404
+    # The dashboard's too, and the charting library (4.8 MB as it is, about a third of that gzipped).
+    for path in ("/dashboard/assets/dashboard.css", "/dashboard/assets/dashboard.js", "/dashboard/assets/plotly.js"):
+        packed = client.get(path, headers={"Accept-Encoding": "gzip"})
+        plain = client.get(path)
+        assert packed.headers["Content-Encoding"] == "gzip" and "max-age=86400" in packed.headers["Cache-Control"]
+        assert "Content-Encoding" not in plain.headers and gzip.decompress(packed.data) == plain.data, path
+        assert packed.headers["Vary"] == "Accept-Encoding"
+    assert len(packed.data) < len(plain.data) / 2
+    assert client.get("/dashboard/assets/../dashboard.html").status_code == 404
 
 
 def test_rules_are_turned_off_and_their_waits_changed_with_the_kinds_own_checks(client, acme):
@@ -363,3 +374,44 @@ def test_a_flow_is_deleted_only_when_confirmed_and_its_enrollments_exit(app, cli
     assert client.get(f"/v1/flows/{flow_id}", headers=acme.headers).status_code == 404
     shown = client.get(f"/v1/enrollments/{enrollment['id']}", headers=acme.headers).json
     assert shown["status"] == "exited" and shown["exit_reason"] == "flow_deleted"
+
+
+def test_a_flows_settings_are_saved_through_the_apis_checks_and_it_is_turned_off_from_the_list(client, acme):
+    token = signed_in(client, acme)
+    flow_id = int(client.post("/console/flows", data={"template": "sales", "csrf_token": token})
+                  .headers["Location"].rsplit("/", 1)[1])
+    form = {"csrf_token": token, "name": "Sales, our way", "goal_events": "purchase_completed\ncall_attended",
+            "holdout_percent": "20", "enroll_on": ["rule:application_abandoned", "rule:call_no_show"],
+            "enroll_other": "scenario:sales.went_silent", "enabled": "on"}
+    too_many = client.post(f"/console/flows/{flow_id}", data={**form, "holdout_percent": "80"})
+    assert too_many.status_code == 422 and 'id="holdout_percent-problem"' in too_many.get_data(as_text=True)
+    unnamed = client.post(f"/console/flows/{flow_id}", data={**form, "name": ""})
+    assert unnamed.status_code == 422 and 'id="name-problem"' in unnamed.get_data(as_text=True)
+    assert client.post(f"/console/flows/{flow_id}", data=form).status_code == 302
+    flow = client.get(f"/v1/flows/{flow_id}", headers=acme.headers).json
+    assert flow["name"] == "Sales, our way" and flow["holdout_percent"] == 20
+    assert flow["goal_events"] == ["purchase_completed", "call_attended"]
+    assert sorted(flow["enroll_on"]) == ["rule:application_abandoned", "rule:call_no_show",
+                                         "scenario:sales.went_silent"]
+    off = client.post(f"/console/flows/{flow_id}", data={"csrf_token": token, "toggle": "off",
+                                                         "back": "/console/flows"})
+    assert off.status_code == 302 and off.headers["Location"] == "/console/flows"
+    assert client.get(f"/v1/flows/{flow_id}", headers=acme.headers).json["enabled"] is False
+    assert client.post(f"/console/flows/{flow_id}", data={"toggle": "on"}).status_code == 400  # no CSRF token
+
+
+def test_an_enrollment_is_exited_from_the_contacts_timeline(app, client, acme, globex):
+    from tests.support.journeys import DANA, abandon, setup_sales
+
+    setup_sales(client, acme)
+    enrollment = abandon(app, client, acme, DANA)
+    contact_id = enrollment["contact_id"]
+    token = signed_in(client, acme)
+    url = f"/console/contacts/{contact_id}/enrollments/{enrollment['id']}/exit"
+    assert f'action="{url}"' in client.get(f"/console/contacts/{contact_id}").get_data(as_text=True)
+    other = app.test_client()
+    assert other.post(url, data={"csrf_token": signed_in(other, globex)}).status_code == 404
+    assert client.post(url, data={"csrf_token": token}).status_code == 302
+    shown = client.get(f"/v1/enrollments/{enrollment['id']}", headers=acme.headers).json
+    assert shown["status"] == "exited" and shown["exit_reason"] == "manual"
+    assert "exited" in client.get(f"/console/contacts/{contact_id}").get_data(as_text=True)

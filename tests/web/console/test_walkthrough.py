@@ -10,28 +10,32 @@ from tests.support.browser import audit
 
 
 def test_a_new_account_reaches_a_first_message_through_the_console(app, served, browser, acme, globex, client):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    wait = WebDriverWait(browser, 30)
+    # A page still loading, or a preview replaced while it is read, is waited out rather than failing the walk.
+    wait = WebDriverWait(browser, 30, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
     def find(css):
-        return browser.find_element(By.CSS_SELECTOR, css)
+        return wait.until(lambda b: b.find_element(By.CSS_SELECTOR, css))
 
     def fill(css, text):
         field = find(css)
         field.clear()
         field.send_keys(text)
 
-    def sign_in(tenant):
+    def sign_in(tenant, name=None):
         browser.get(f"{served}/console")
         wait.until(lambda b: "/dashboard/sign-in?next=/console" in b.current_url)
+        if name:
+            audit(browser, name)
         fill("#api_key", tenant.key)
         find("form button[type=submit]").click()
         wait.until(lambda b: b.current_url.endswith("/console"))
 
-    sign_in(acme)
+    sign_in(acme, "sign-in")
     assert find("[data-step=flow]").get_attribute("class") == "todo"
     find("body").send_keys(Keys.TAB)  # the first stop of the keyboard skips to the page's content
     assert browser.switch_to.active_element.get_attribute("class") == "skip"
@@ -110,8 +114,9 @@ def test_a_new_account_reaches_a_first_message_through_the_console(app, served, 
     find("form[action='/console/try'] button").click()
     wait.until(lambda b: "/console/contacts/" in b.current_url)
     contact_url = browser.current_url.split("?")[0]
-    WebDriverWait(browser, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, "tr[data-message] td.status")
-                                     and b.find_element(By.CSS_SELECTOR, "tr[data-message] td.status").text == "sent")
+    WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, "tr[data-message] td.status")
+        and b.find_element(By.CSS_SELECTOR, "tr[data-message] td.status").text == "sent")
     assert "test contact" in find("h1").text and "application_abandoned" in find("#dropoffs-title + article").text
     audit(browser, "contact")
     find("tr[data-message] a").click()
