@@ -11,7 +11,7 @@ delivery against what the fake partners saw: the figures under "wrong" must all 
 
     .venv/bin/python bench/chaos.py [--enrollments 1100] [--kills 8] [--postgres URL] [--redis URL]
 
-The database named by --postgres is dropped and created again; the Redis database is flushed.
+A database beside --postgres's (its name + _bench) is dropped and created again; the --redis database is flushed.
 """
 
 import argparse

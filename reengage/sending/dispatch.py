@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
@@ -79,10 +79,12 @@ def send(message_ids: list[int]) -> dict[str, int]:
     """Send the given queued messages, each at most once; answer how many ended in each state.
 
     The checks run CHUNK at a time and leave the messages queued. Those that stay inside this server are claimed,
-    sent and recorded in one transaction. The others are claimed in one transaction (`sending`, with the time
-    their sends started), sent in parallel (up to SEND_CONCURRENCY at once per provider) and recorded in one
-    transaction, so a crash strands at most one chunk's sends, which reengage.sending.recovery settles by their
-    channel. Each account's connection and client are built once for the whole job.
+    sent and recorded in one transaction. The others go in parallel (up to SEND_CONCURRENCY at once per provider):
+    those whose provider's events settle a send cut off (emails) are claimed in one transaction (`sending`, with
+    the time their sends started) and recorded in one, so a crash strands at most one chunk of them, which
+    reengage.sending.recovery settles by their channel; those nothing could settle (a HubSpot task fails when cut
+    off) are each claimed as it leaves and recorded as it returns, so a crash strands only those in flight.
+    Each account's connection and client are built once for the whole job.
     """
     outcomes: dict[str, int] = {}
     with connections.reused():
@@ -111,8 +113,15 @@ def send(message_ids: list[int]) -> dict[str, int]:
 
 def _send_out(prepared: list[tuple[str, Outgoing, str | None]], outcomes: dict[str, int],
               went: list[Outgoing]) -> None:
-    """Send through their providers messages that leave this server: claimed together, sent in parallel (up to
-    each provider's limit), recorded together."""
+    """Send through their providers messages that leave this server, in parallel up to each provider's limit."""
+    settled = [item for item in prepared if CHANNELS[item[0]].interrupted != "fail"]
+    _send_together(settled, outcomes, went)
+    _send_each([item for item in prepared if CHANNELS[item[0]].interrupted == "fail"], outcomes, went)
+
+
+def _send_together(prepared: list[tuple[str, Outgoing, str | None]], outcomes: dict[str, int],
+                   went: list[Outgoing]) -> None:
+    """Claimed together, sent in parallel, recorded together: a send cut off is settled by its provider's events."""
     if not prepared:
         return
     claimed = _claim([outgoing.id for _, outgoing, _ in prepared])
@@ -140,6 +149,44 @@ def _send_out(prepared: list[tuple[str, Outgoing, str | None]], outcomes: dict[s
         _settle(finished, outcomes, went)
     if stopped is not None:
         raise stopped
+
+
+def _send_each(prepared: list[tuple[str, Outgoing, str | None]], outcomes: dict[str, int],
+               went: list[Outgoing]) -> None:
+    """Each claimed just before it leaves and recorded as soon as it returns, in parallel up to its provider's
+    limit: nothing could tell whether one cut off went, so a crash fails only those in flight, none that waited."""
+    limits = current_app.config["SEND_CONCURRENCY"]
+    flying: dict[Future, tuple[Outgoing, str | None]] = {}
+    stopped: list[BaseException] = []
+
+    def land(futures: set[Future]) -> None:
+        finished: list[tuple[Outgoing, Delivery | ConnectorError]] = []
+        for future in futures:
+            outgoing, _ = flying.pop(future)
+            try:
+                finished.append((outgoing, future.result()))
+            except ConnectorError as error:
+                finished.append((outgoing, error))
+            except Exception as error:
+                stopped.append(error)  # left `sending`, as a crash would leave it
+        _settle(finished, outcomes, went)
+
+    try:
+        for channel, outgoing, provider in prepared:
+            while sum(route == provider for _, route in flying.values()) >= limits.get(provider, 1):
+                land(wait(flying, return_when=FIRST_COMPLETED).done)
+            if stopped:
+                break  # the rest stay queued and are handed on again
+            if _claim([outgoing.id]):  # else taken by another job, or skipped by an exit since the checks
+                future = _senders().submit(contextvars.copy_context().run, CHANNELS[channel].deliver, outgoing)
+                flying[future] = (outgoing, provider)
+        while flying:
+            land(wait(flying, return_when=FIRST_COMPLETED).done)
+    finally:
+        # Also when the job is stopped while waiting (its timeout): the sends that finished are recorded.
+        land({future for future in flying if future.done()})
+    if stopped:
+        raise stopped[0]
 
 
 def _deliver(channel: Channel, outgoing: Outgoing, gate: threading.BoundedSemaphore) -> Delivery:

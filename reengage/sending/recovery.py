@@ -1,7 +1,8 @@
 """Recovery: messages whose job was lost go to a job again; sends cut off midway are settled by their channel.
 
-A send job claims one message at a time (`sending`, queued_at = when its send started), so a crash strands
-the one message whose send was under way. Once MESSAGE_SENDING_TIMEOUT_SECONDS have passed since then, its
+A send job claims its chunk's emails together and its HubSpot tasks one at a time (`sending`, queued_at = when
+the send started), so a crash strands at most a chunk's emails, or the tasks in flight. Once
+MESSAGE_SENDING_TIMEOUT_SECONDS have passed since then, its
 channel's `interrupted` policy decides: `resend` hands it on again (nothing left before its result was
 recorded), `fail` fails it (nothing would tell whether it went), `confirm` waits until
 MESSAGE_CONFIRM_WINDOW_SECONDS after the send started for the provider's events (an email's `processed`,

@@ -11,6 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for as many waiting connections as a send job opens at once (socketserver's default is 5): a full
+    # backlog drops the rest, which a client under load meets as connect timeouts.
+    request_queue_size = 128
+
+
 @dataclass
 class Recorded:
     """One request the server received."""
@@ -73,7 +79,7 @@ class FakeServer:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._scheme = "https" if tls else "http"
         if tls is not None:  # for clients that only speak https (simple-salesforce)
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)

@@ -19,7 +19,7 @@ def test_killed_workers_and_slow_partners_lose_repeat_or_misrecord_nothing(app, 
                       recovery={"MESSAGE_REQUEUE_AFTER_SECONDS": 2, "MESSAGE_SENDING_TIMEOUT_SECONDS": 3,
                                 "MESSAGE_CONFIRM_WINDOW_SECONDS": 6, "HOOK_REQUEUE_AFTER_SECONDS": 2,
                                 "HOOK_SENDING_TIMEOUT_SECONDS": 3, "HOOK_RETRY_AFTER_SECONDS": 1,
-                                "EVENT_REPROCESS_AFTER_SECONDS": 2})
+                                "EVENT_REPROCESS_AFTER_SECONDS": 2, "MESSAGE_RETRY_AFTER_SECONDS": 1})
     figures = chaos.run(database_url, redis_url, plan, queue=f"chaos-{uuid.uuid4().hex[:8]}")
     print(chaos.report(figures))
     assert {name: figures[name] for name in chaos.WRONG} == dict.fromkeys(chaos.WRONG, 0), chaos.report(figures)

@@ -1,13 +1,13 @@
 """Sends cut off midway: settled from SendGrid's events or sent again; siblings in flight keep an enrollment open."""
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from reengage.channels import CHANNELS, ConnectorError
+from reengage.channels import CHANNELS, ConnectorError, Delivery
 from reengage.models import Message
 from reengage.platform import db
 from tests.support.connections import connect
@@ -129,3 +129,37 @@ def test_a_message_retrying_is_not_skipped_when_a_sibling_finishes(app, client, 
     tick(app, datetime.fromisoformat(steps["1.pick-up"]["due_at"]))
     assert messages(client, acme, enrollment["id"])["1.pick-up"]["status"] == "sent" and len(sendgrid.sent) == 1
     assert client.get(f"/v1/enrollments/{enrollment['id']}", headers=acme.headers).json["status"] == "completed"
+
+
+def test_hubspot_tasks_are_claimed_one_at_a_time_so_a_crash_fails_only_the_one_in_flight(app, client, acme,
+                                                                                        monkeypatch):
+    client.post("/v1/flows", json={"template": "closed_lost", "enroll_on": []}, headers=acme.headers)
+    tasks = []
+    with db.as_of(datetime(2026, 10, 20, 13, 0, tzinfo=UTC)):
+        for n in range(4):
+            client.post("/v1/contacts", json={"external_id": f"b{n}", "email": f"b{n}@example.com"},
+                        headers=acme.headers)
+            enrolled = client.post("/v1/actions/enroll", json={"external_id": f"b{n}", "flow": "closed_lost"},
+                                   headers=acme.headers).json
+            tasks.append(messages(client, acme, enrolled["id"])["1.owner-close-note"])
+    [due] = {datetime.fromisoformat(task["due_at"]) for task in tasks}
+    cut, made, seen = tasks[1]["id"], [], {}
+
+    def create(outgoing):
+        if outgoing.id == cut and not seen:
+            with app.app_context():  # what a kill -9 now would leave: the job's other tasks
+                seen.update(db.session().execute(select(Message.id, Message.status).where(
+                    Message.id.in_([task["id"] for task in tasks]))).all())
+            raise JobTimeoutException("Task exceeded maximum timeout value")
+        made.append(outgoing.id)
+        return Delivery("hubspot", f"task-{outgoing.id}")
+
+    monkeypatch.setitem(CHANNELS, "hubspot_task", dataclasses.replace(CHANNELS["hubspot_task"], deliver=create))
+    tick(app, due)
+    assert [seen[task["id"]] for task in tasks] == ["sent", "sending", "queued", "queued"]
+    assert [shown(client, acme, task)["status"] for task in tasks] == ["sent", "sending", "queued", "queued"]
+    tick(app, due + timedelta(seconds=app.config["MESSAGE_REQUEUE_AFTER_SECONDS"] + 1))
+    after = [shown(client, acme, task) for task in tasks]
+    assert [task["status"] for task in after] == ["sent", "failed", "sent", "sent"]
+    assert "may already have gone" in after[1]["reason"]
+    assert sorted(made) == [tasks[0]["id"], tasks[2]["id"], tasks[3]["id"]]  # each made once

@@ -1,9 +1,10 @@
 """Maintenance dropoffs wait on Atomic's Company Search, looked up with a growing wait until it says operational."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from reengage.jobs import clock
 from tests.fakes.atomic import FakeAtomic
 from tests.support.detection import dropoffs, send, tick
 
@@ -61,3 +62,22 @@ def test_without_an_atomic_connection_nothing_waits(app, client, acme, atomic):
     send(client, acme, "e1", "Viewed Under Maintenance Page", properties=MAINTENANCE)
     tick(app, timedelta(hours=1))
     assert dropoffs(client, acme)[0]["ready_at"] is not None
+
+
+def test_a_dropoff_company_search_releases_is_enrolled_and_its_first_message_goes(app, client, acme, atomic):
+    client.post("/v1/flows", json={"template": "flow_failure_maintenance", "holdout_percent": 0},
+                headers=acme.headers)
+    connect(client, acme, atomic, first_poll_seconds=60, max_poll_seconds=600)
+    send(client, acme, "e1", "Viewed Under Maintenance Page", properties=MAINTENANCE)
+    start = timedelta(hours=1)
+    tick(app, start)
+    tick(app, start + timedelta(seconds=61))
+    assert client.get("/v1/enrollments", headers=acme.headers).json == []  # still under maintenance
+    atomic.companies["Acme Payroll"] = "operational"
+    tick(app, start + timedelta(seconds=61 + 121))
+    tick(app, start + timedelta(seconds=61 + 122))
+    [enrollment] = client.get("/v1/enrollments", headers=acme.headers).json
+    first = client.get(f"/v1/enrollments/{enrollment['id']}", headers=acme.headers).json["messages"][0]
+    clock.tick(app, at=datetime.fromisoformat(first["due_at"]))
+    [email] = client.get("/v1/outbox", headers=acme.headers).json
+    assert email["subject"] == "Acme Payroll is back online"
