@@ -42,14 +42,18 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
-def forms(word: str) -> frozenset[str]:
-    """The stem of a word and of the word it is made from ("risky" from "risk", "unaffordable" from "afford")."""
-    found = {stem(word)}
+def forms(word: str) -> tuple[str, ...]:
+    """The stem of a word, then of the word it is made from ("risky" from "risk", "unaffordable" from "afford").
+
+    In that order, always: where cues of two forms cover the same words, the word's own stem wins
+    ("financially" before "finance"), the same in every run.
+    """
+    found = [stem(word)]
     for prefix in ("un", "over", "in"):
         if word.startswith(prefix) and len(word) > len(prefix) + 3:
-            found.add(stem(word[len(prefix):]))
-    found.update(form[:-1] for form in list(found) if form.endswith("i") and len(form) > 3)
-    return frozenset(found)
+            found.append(stem(word[len(prefix):]))
+    found += [form[:-1] for form in found if form.endswith("i") and len(form) > 3]
+    return tuple(dict.fromkeys(found))
 
 
 def stem(word: str) -> str:
@@ -72,7 +76,7 @@ def _compiled() -> dict[str, list[tuple[str | None, float, tuple[str, ...]]]]:
     return cues
 
 
-def _match(pattern: tuple[str, ...], stems: list[frozenset[str]], start: int) -> int | None:
+def _match(pattern: tuple[str, ...], stems: list[tuple[str, ...]], start: int) -> int | None:
     """The end of `pattern` matched at `start`, else None."""
     at = start
     for i, part in enumerate(pattern):
