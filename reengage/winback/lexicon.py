@@ -3,6 +3,14 @@
 Phrases are written in plain words (matched by their stems); `*` stands for any one word, `~` for up to
 three; `:2` weighs a phrase twice. Phrases under None point nowhere: they only claim their words, so
 "nobody picked it up" is not a competitor picked.
+
+Where two categories meet, the labelled sets file a loss as follows. Trust is the buyer not believing the
+vendor: doubting its numbers or data, its survival (funding, size, being acquired), its honesty about price
+("hidden fees", "misled about pricing", "bait and switch" are trust; a price found too high, add-ons included,
+is price), its security record (a breach, an incident, claims not believed; a security review failed or a
+certificate missing is technical fit), what references, reviews and peers say, promises broken, and how its
+people treated them (sales, support, onboarding). A competitor cheaper for the same is price; a competitor
+chosen is competition.
 """
 
 CUES: dict[str | None, tuple[str, ...]] = {
@@ -97,15 +105,15 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "another product:3", "other product:3", "ended up with:3", "went to:2", "in favor of:3", "in favour of:3",
         "replaced us:3", "recommended:2", "lost out to:4", "gave it to:3", "stay on:3", "stayed on:3", "themselves:3",
         "favour:3", "favor:3", "favours:3", "went for:3", "signed up with:3", "what they have:3", "purchased:2",
-        "bought:2", "package:1", "other tool:3", "another tool:3", "existing tool:3", "current tool:3",
-        "existing vendor:3", "partner of:2", "competitor:4", "competitors:4", "competition:4", "competitive:4",
+        "bought:2", "package:1", "other tool:3", "another tool:3", "existing tool:3", "current tool:4",
+        "existing vendor:4", "partner of:2", "competitor:4", "competitors:4", "competition:4", "competitive:4",
         "competing:4", "rival:4", "incumbent:4", "other vendor:4", "another vendor:4", "another solution:3",
         "another provider:3", "alternative:3", "go with:3", "going with:3", "went with:3", "picked:3", "pick:3",
         "chose:3", "choose:3", "selected:3", "opted for:3", "opted to:2", "preferred:3", "switched to:3",
         "stayed with:3", "stay with:3", "stick with:3", "stuck with:3", "keep using:3", "renewed with:3",
         "signed with:3", "lost to:4", "extended their * contract:3", "in house:4", "develop it internally:4",
-        "build their own:4", "built it:3", "existing platform:3", "existing bi tool:3", "current provider:3",
-        "current vendor:3", "legacy system:3", "bake off:3", "shortlisted:3", "instead:2", "mandated:3",
+        "build their own:4", "built it:3", "existing platform:3", "existing bi tool:3", "current provider:4",
+        "current vendor:4", "legacy system:3", "bake off:3", "shortlisted:3", "instead:2", "mandated:3",
         "consolidated onto:3", "awarded:3", "vendor of choice:4", "locked into:3", "open source:3",
         "the other guys:4", "undercut:3", "bundled:3", "decided on:3", "moved forward with:3",
         "different direction:3", "other shortlisted:3", "lost the poc to:4", "won:2", "someone else:3",
@@ -117,7 +125,9 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "personally:2", "executive did not:3", "did not approve:2", "key person:4", "point person:4", "involved:2",
         "bought in:3", "never bought in:4", "cold feet:2", "left the team:4", "left the business:4",
         "stepped down:4", "pushing for us:4", "board member:3", "successor:4", "in charge:3", "reshuffle:4",
-        "shake up:4", "new people:3", "person who:2", "owner:2", "approve:1", "approval:1", "sabbatical:4", "buyer:2",
+        "shake up:4", "new people:3", "person who:2", "owner:2", "approve:1", "approval:1", "budget holder:5",
+        "budget holders:5",
+        "budget owner:5", "sabbatical:4", "buyer:2",
         "user left:3", "departure:4", "head of:2", "vp of:2", "supervisor:3", "the board:2", "consensus:3",
         "alignment:3", "aligned:3", "not interested:2", "internal:2", "internally:2", "drive it:3", "boss:2",
         "approval from:2", "departed:4", "took a job:4", "job elsewhere:4", "lost interest:3", "management team:3",
@@ -157,13 +167,56 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "latency:4", "timeouts:4", "crashed:4", "uptime:4", "on prem:4", "on premise:4", "private cloud:4",
         "single tenant:4", "multi tenant:4", "air gapped:4", "hosting:3", "hosted in:4", "data residency:4",
         "data must stay:4", "deployment:3", "install:3", "servers:4", "azure:3", "aws:3", "database:3", "saml:4",
-        "okta:3", "identity provider:3", "vpn:4", "rate limits:4", "sdk:4", "sync:3", "compatible:4",
+        "okta:3", "ping:3", "onelogin:3", "auth0:3", "sso:3", "active directory:4", "ldap:4",
+        "scim:4", "identity provider:3", "vpn:4", "rate limits:4", "sdk:4", "sync:3", "compatible:4",
         "incompatible:4", "itdept:3", "engineering work:4", "data volume:4", "volume:3", "load testing:4",
         "load tests:4", "it environment:4", "data migration:4", "no internet:4", "flaky:3", "broke on:3",
+        "memory leak:4",
         "failed the ~ review:4", "did not pass the:3", "sso setup:4", "fit:2", "data processing:3",
         "third party cookies:4", "warehouse:2", "custom fields:2", "dataset:2",
     ),
     "trust": (
+        # Their numbers and data not believed.
+        "trust:5", "distrust:5", "mistrust:5", "trustworthy:5", "inflated:4", "inaccurate:4",
+        "inaccuracies:4", "data accuracy:4", "accuracy of our:4", "too good to be true:5", "cherry picked:5",
+        "exaggerated:4", "questioned our:4", "wary:3", "suspicious:4",
+        "red flag:4", "red flags:4", "shady:5", "sketchy:5", "dodgy:5", "fishy:4", "gut feeling:4", "spooked:4",
+        "nervous:2", "skittish:4", "second thoughts about us:4", "questioned:3", "fantasy:4", "unrealistic:3",
+        "unbelievable:4", "unconvinced:4", "not straight:5", "straight with:5", "straight answer:4",
+        "straight answers:4", "wrong:2", "lost faith:5", "lost confidence:5", "lost their confidence:5",
+        "did not believe:5", "blindsided:5", "deceptive:5", "deceived:5", "one sided:4",
+        "changed the terms:4", "changed the * terms:4", "put * off:3",
+        # The vendor's survival.
+        "out of business:5", "go under:5", "going under:5", "bankrupt:5", "bankruptcy:5", "insolvent:5",
+        "runway:4", "burn rate:4", "our funding:4", "our financials:4", "financial health:5",
+        "financially unstable:5", "financially stable:5", "our layoffs:5", "be around:4", "still be here:4",
+        "fold:3", "still exist:4", "fly by night:5", "get acquired:4", "how long we last:5", "a risky bet:4",
+        # Honesty about price: hidden fees are a trust matter, a price too high is not.
+        "hiding:4", "hidden:4", "hidden fees:5", "hidden costs:5", "hidden charges:5", "surprise fees:5",
+        "surprise charges:5", "not upfront:5", "upfront about:4", "bait and switch:5", "fine print:4",
+        "small print:4", "misleading:4", "transparency:4", "price kept changing:5", "quote kept changing:5",
+        "terms kept changing:5", "moved the goalposts:5",
+        # Security record, as distinct from security requirements (technical fit).
+        "data leak:5", "leaked:4", "hacked:4", "security incident:5", "headlines:4", "in the news:4",
+        "security record:5", "security track record:5",
+        # What others say.
+        "capterra:4", "trustpilot:4", "reddit:3", "horror stories:5", "bad press:5", "negative press:5",
+        "lawsuit:4", "sued:4", "reference check:5", "reference checks:5", "known for:3", "notorious:4", "bad rep:4",
+        "burnt:4",
+        # Promises broken, and untruths.
+        "let * down:5", "let down:5", "went back on:5", "reneged:5", "backtracked:4", "did not keep:4",
+        "did not honour:5", "did not honor:5", "did not follow through:5", "follow through:4", "our word:4",
+        "our commitments:4", "misrepresented:5", "lied:5", "lying:5", "false claims:5", "false promises:5",
+        "vaporware:4", "walked back:4",
+        # How our people treated them: sales, support, onboarding.
+        "onboarding team:4", "our onboarding:4", "onboarding experience:4", "bad onboarding:5", "poor onboarding:5",
+        "our implementation:4", "our customer success:4", "our csm:4", "our support team:4", "support ticket:4",
+        "support tickets:4", "customer service:4", "poor service:5", "bad service:5", "botched:5",
+        "messed up:4", "mishandled:4", "how we handled:4", "we ghosted:5", "never got back:5", "got back to them:4",
+        "slow to reply:5", "slow to answer:5", "slow to get back:5", "slow to follow up:5", "the rep:3",
+        "sales rep:4", "sales guy:4", "our sales team:4", "condescending:5", "unprofessional:5", "personality clash:5",
+        "chemistry:4", "did not click:4", "clashed with:4", "vibe:3", "felt like a number:5", "not valued:4",
+        "disrespected:4",
         "company future:4", "our future:4", "our company:2", "survive:4",
         "understand their needs:4", "sales process:4", "put off by:3", "aggressive:4",
         "security claims:4", "claims:3", "over promised:4", "uneasy:4", "young vendor:4", "young:3",
@@ -178,7 +231,7 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "complained:3", "our team:2", "thought we:2", "doubt:4", "doubts:4", "track record:4", "confident:4",
         "comfortable:3", "bad blood:4", "dispute:3", "patience:4", "survive:4", "being acquired:3", "lukewarm:3",
         "feedback:2", "honest:4", "incident:3", "followed up:3", "credible:4", "the ae:3", "response times during:2",
-        "worried:2", "concerns:2", "concerned:2", "reliability:3", "reliable:3", "trust:4", "relationship:4",
+        "worried:2", "concerns:2", "concerned:2", "reliability:3", "reliable:3", "relationship:4",
         "reputation:4", "references:4", "reference call:4", "credibility:4", "confidence:4", "faith:4",
         "not be around:4", "too small:3", "too young:4", "startup:3", "established:3", "stability:4", "viability:4",
         "risk:2", "reviews:3", "g2:3", "word of mouth:4", "warned:3", "bad experience:4", "support experience:4",
@@ -189,7 +242,7 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "customers of their size:4", "vouch:4", "escalation:3", "outage:4", "breach:4", "burned:4",
         "broken promises:4", "adversarial:4", "communication:3", "understand their business:4", "priority for us:4",
         "personal connection:4", "lock in:4", "peers:3", "billing error:4", "mix up:2", "on our side:3",
-        "did not believe:4", "did not like:3", "demo * failed:4", "with their customer data:3",
+        "did not like:3", "demo * failed:4", "with their customer data:3",
     ),
     None: (
         "pick it up", "picked it up", "no decision", "no response", "no info", "no feedback", "pushed back on",
@@ -203,5 +256,6 @@ IRREGULAR = {"went": "go", "gone": "go", "chose": "choose", "chosen": "choose", 
              "took": "take", "built": "build", "broke": "break", "broken": "break", "sold": "sell", "felt": "feel",
              "stuck": "stick", "won": "win", "told": "tell", "held": "hold", "kept": "keep", "made": "make",
              "pricey": "price", "costly": "cost"}
-# Words kept whole: "missing" is a gap, "missed" (a date, a call) is not.
-WHOLE = frozenset({"missing", "missed"})
+# Words kept whole: "missing" is a gap, "missed" (a date, a call) is not; "months" is not "monthly" (a price),
+# "approval" (a person's) not "approvals" (a feature), "business" not "busy".
+WHOLE = frozenset({"missing", "missed", "monthly", "approvals", "busy"})
