@@ -167,7 +167,7 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "latency:4", "timeouts:4", "crashed:4", "uptime:4", "on prem:4", "on premise:4", "private cloud:4",
         "single tenant:4", "multi tenant:4", "air gapped:4", "hosting:3", "hosted in:4", "data residency:4",
         "data must stay:4", "deployment:3", "install:3", "servers:4", "azure:3", "aws:3", "database:3", "saml:4",
-        "okta:3", "ping:3", "onelogin:3", "auth0:3", "sso:3", "active directory:4", "ldap:4",
+        "okta:3", "ping:3", "onelogin:3", "auth0:3", "active directory:4", "ldap:4",
         "scim:4", "identity provider:3", "vpn:4", "rate limits:4", "sdk:4", "sync:3", "compatible:4",
         "incompatible:4", "itdept:3", "engineering work:4", "data volume:4", "volume:3", "load testing:4",
         "load tests:4", "it environment:4", "data migration:4", "no internet:4", "flaky:3", "broke on:3",
