@@ -15,6 +15,17 @@ chosen is competition.
 
 CUES: dict[str | None, tuple[str, ...]] = {
     "price": (
+        # Widened with the words people use for the same: budgets run dry, uplifts, minimums, seats.
+        "no money:4", "no money left:5", "agree on price:6", "could not agree on price:7", "agree on pricing:6",
+        "costs nothing:4", "costs them nothing:5", "money left:4", "out of money:4", "ran out of budget:5",
+        "over budget:4", "out of budget:4",
+        "% less:3", "percent less:3", "price ~ competitive:6", "pricing ~ competitive:6", "uplift:3",
+        "renewal increase:3", "minimum contract:4", "contract size:3", "minimum:2", "affordable:3", "pricy:3",
+        "steep:2", "markup:3", "surcharge:3", "overage:3", "overages:3", "outlay:3", "expenditure:3",
+        "austerity:3", "belt tightening:4", "funding cut:3", "cost savings:3", "subscription cost:3",
+        "seat price:3", "license cost:3", "licence cost:3", "license fee:3", "licence fee:3", "costs too much:4",
+        "too pricey:4", "tco:3", "cost of ownership:3", "discounting:3", "counter offer:2", "haggle:3",
+        "negotiation:2", "negotiations:2", "budget cut:4", "budget cuts:4", "cut the budget:4", "cheapskate:3",
         "price:3", "pricing:3", "cost:3", "costs:3", "spend:3", "budget:3", "expensive:3", "double the:2",
         "discount:3", "lost on cost:5", "on cost:3", "on price:3", "financially:3", "only had budget:5", "budget for:3",
         "po:2", "purchase order:3", "amount:2", "licensing model:3", "licensing:2", "money went:4",
@@ -39,6 +50,14 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "half our price:2", "twice what:2", "starter plan", "enterprise tier",
     ),
     "feature_gap": (
+        # Widened: what a product lacks, however it is said.
+        "add in:3", "addon:3", "drag and drop:3", "editor:2", "builder:2", "widget:2", "connector:2",
+        "invoicing:2", "workflows:2", "too simple:3", "simplistic:3", "not powerful enough:3", "not robust enough:2",
+        "and we do not:3", "and we did not:3", "we have none:3", "we have no:3", "no option:3", "no option to:3",
+        "wishlist:3", "wish list:3", "must haves:3", "dealbreaker feature:3", "customisable:2", "customizable:2",
+        "configurable:2", "rigid:3", "inflexible:3", "workaround:3", "workarounds:3", "manually:2",
+        "conversation intelligence:2", "not supported:3", "unsupported:3", "does not allow:3", "no way of:3",
+        "only on the:1", "missing piece:3", "shortcoming:3", "shortcomings:3", "functionality gap:4",
         "two factor:3", "not available yet:4", "native:2", "end users:1",
         "bulk import:4", "bulk export:4", "feature set:3",
         "do not provide:3", "has no:3", "no custom fields:3", "did not offer:3", "does not offer:3", "not offered:3",
@@ -68,6 +87,13 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "billing model:2", "their multi entity setup:2", "multiple warehouses:2", "scheduled exports:2", "api for:2",
     ),
     "timing": (
+        # Widened: the when, said many ways.
+        "ping me:4", "in * months:3", "in * weeks:3", "in * quarters:3", "reach out in:3", "touch base:3",
+        "once it settles:3", "settles:2", "settled:2", "calm down:3", "swamped:3", "slammed:3", "overloaded:3",
+        "too busy:3", "no time:3", "timeframe:3", "time frame:3", "fiscal year:3", "next fiscal:3",
+        "this fiscal:3", "not a priority:3", "low priority:3", "lower priority:3", "distracted:2", "pending:2",
+        "hiatus:3", "punted:3", "punt:3", "kicked the can:3", "maybe next:3", "try again:3", "until after:3",
+        "closer to:2", "not in the cards:2", "wait and see:3", "end of quarter:3", "sometime:2",
         "restart:3", "autumn:2", "in the autumn:3", "the fall:2", "new year:2",
         "fires to fight:4", "other fires:4", "too much going on:4", "bigger priorities:4",
         "urgent:3", "not urgent:4", "not a rush:3", "no rush:3",
@@ -95,13 +121,22 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "migration:1", "hiring freeze:3",
     ),
     "competition": (
+        # Widened: another product chosen, named or not.
+        "in one product:3", "one product:2", "single platform:3", "single vendor:3", "one vendor:3",
+        "consolidate:3", "consolidation:3", "built * internally:4", "build internally:4", "diy:4",
+        "do it themselves:4", "spreadsheets:2", "excel:2", "google sheets:2", "lost against:4", "went w:3",
+        "chosen:3", "signed with:3", "contract with:2", "onto:1", "switched:3", "migrating to:3",
+        "salesforce:2", "hubspot:2", "zendesk:2", "freshworks:2", "freshdesk:2", "gong:2", "looker:2",
+        "tableau:2", "pipedrive:2", "zoho:2", "intercom:2", "servicenow:2", "microsoft:2", "oracle:2",
+        "monday:1", "asana:2", "jira:2", "notion:2", "clari:2", "outreach:2", "salesloft:2", "marketo:2",
+        "klaviyo:2", "mailchimp:2", "dynamics:2", "power bi:2", "workday:2", "netsuite:2", "sap:2",
         "homegrown:4", "home grown:4", "keep what they have:4",
         "standardised on:4", "standardized on:4", "standardise:3", "standardize:3", "consolidating:3",
         "signed a deal with:4", "renewed their existing:4", "existing contract:3", "renewed:3", "went another way:4",
         "bigger vendor:3", "niche player:3", "preferred vendor:4", "approved vendor:3", "their own solution:4",
         "a different vendor:4", "a different tool:4", "a different platform:4",
         "vendor:2", "platform:1", "solution:1", "provider:2", "suite:2", "all in one:3", "status quo:3",
-        "stayed put:3", "old vendor:3", "against:2", "final two:3", "final round:3", "another platform:3",
+        "stayed put:3", "old vendor:3", "against:1", "final two:3", "final round:3", "another platform:3",
         "another product:3", "other product:3", "ended up with:3", "went to:2", "in favor of:3", "in favour of:3",
         "replaced us:3", "recommended:2", "lost out to:4", "gave it to:3", "stay on:3", "stayed on:3", "themselves:3",
         "favour:3", "favor:3", "favours:3", "went for:3", "signed up with:3", "what they have:3", "purchased:2",
@@ -120,6 +155,14 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "deeper pockets:2", "elsewhere:2", "offered the:2", "had the:2", "steep discount:2",
     ),
     "internal_champion": (
+        # Widened: the people inside, their politics and their leaving.
+        "political:4", "political reasons:5", "new role:4", "different role:4",
+        "agree on:3", "could not agree:4", "who owns:4", "ownership:3", "owns:2",
+        "decided against:2", "gatekeeper:4", "blocker:2", "naysayer:4", "detractor:4", "skeptic:2",
+        "our contact:3", "our champion:5", "no champion:5", "exited:3", "let go of:3", "out on leave:4",
+        "parental leave:4", "medical leave:4", "out of office:3", "ooo:3", "reshuffled:4", "re org:4",
+        "org change:4", "org changes:4", "new boss:4", "new hire:3", "onboarded a new:3", "no buy in:4",
+        "push back from:3", "vetoed by:5", "overruled:4", "overrode:4", "killed it:3", "killed the:3",
         "on board:3", "buying committee:4", "committee:3", "review everything:3", "new coo:4", "new vp:4",
         "lost her job:4", "lost his job:4", "lost their job:4", "budget authority:4", "authority:3", "founder:3",
         "personally:2", "executive did not:3", "did not approve:2", "key person:4", "point person:4", "involved:2",
@@ -134,7 +177,7 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "priority list:2", "owner of the:2", "did not want to change:3", "unreachable:3", "new management:4",
         "new owner:3", "new team:2", "champion:4", "championed:4", "sponsor:4", "sponsorship:4", "sponsored:4",
         "left the company:4", "left:3", "left for:4", "decision maker:4", "stakeholder:3", "stakeholders:3",
-        "buy in:3", "sign off:3", "executive:2", "exec:2", "leadership:3", "management:2", "reorg:4",
+        "buy in:3", "sign off:3", "executive:2", "exec:2", "leadership:3", "management:2", "reorg:3",
         "restructuring:3", "new vp:4", "new ceo:4", "new cfo:4", "new cio:4", "new cmo:4", "new cto:4",
         "new director:4", "new head:4", "new manager:4", "new leadership:4", "her boss:3", "his boss:3", "resigned:4",
         "quit:4", "retired:4", "fired:4", "laid off:4", "let go:4", "promoted:3", "replaced:3", "replacement:3",
@@ -146,6 +189,12 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "her own tools:3", "ceo:1", "cio:1", "coo:1", "cmo:1", "cfo:1", "vp:1", "economic buyer:1",
     ),
     "technical_fit": (
+        # Widened: their systems and ours not fitting.
+        "vpc:4", "load times:4", "page load:4", "loading:3", "lag:3", "laggy:3", "sluggish:3", "downtime:4",
+        "buggy:4", "glitch:3", "glitches:3", "glitchy:3", "unstable:3", "instability:3", "crash:4",
+        "behind the firewall:4", "their own cloud:4", "sandboxing:3", "api rate:4", "webhook:3", "webhooks:3",
+        "schema:3", "legacy stack:4", "mainframe:4", "sap integration:4", "erp:3", "interoperability:4",
+        "configuration:2", "tech debt:3", "technical debt:3", "pen tested:4", "dpa:3", "sox:3", "iso:3",
         "stay in:3", "has to stay:4", "penetration test:4", "api limits:4", "pen testing:4", "data centre:4",
         "itdept team:4", "vendor risk assessment:5", "risk assessment:4", "tech fit:4",
         "timing out:4", "timed out:4", "times out:4", "time out:4",
@@ -176,6 +225,13 @@ CUES: dict[str | None, tuple[str, ...]] = {
         "third party cookies:4", "warehouse:2", "custom fields:2", "dataset:2",
     ),
     "trust": (
+        # Widened: doubts about us, said plainly.
+        "early stage:4", "bet on:3", "bet on us:4", "worried we:4", "afraid we:4", "concerned we:4",
+        "not convinced we:5", "not sure we:4", "think we are too:4", "rocky:4", "bumpy:4", "nightmare:3",
+        "previous experience:4", "last time:3", "history with us:4", "returned calls:5", "return calls:5",
+        "returned their calls:5", "never returned:5", "never called back:5", "never replied:5", "independent:3",
+        "run out of cash:5", "out of cash:3", "rough go live:4", "go live:2", "painful:3", "burned before:5",
+        "did not trust:5", "trusting:4", "believe us:5", "convince them:3", "credible:4", "stable enough:4",
         # Their numbers and data not believed.
         "trust:5", "distrust:5", "mistrust:5", "trustworthy:5", "inflated:4", "inaccurate:4",
         "inaccuracies:4", "data accuracy:4", "accuracy of our:4", "too good to be true:5", "cherry picked:5",
@@ -246,7 +302,8 @@ CUES: dict[str | None, tuple[str, ...]] = {
     ),
     None: (
         "pick it up", "picked it up", "no decision", "no response", "no info", "no feedback", "pushed back on",
-        "pushed back hard on",
+        "pushed back hard on", "after proposal", "after the proposal", "went dark", "ghosted us", "gone quiet",
+        "radio silence", "no reply", "no answer",
     ),
 }
 
