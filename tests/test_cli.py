@@ -60,3 +60,40 @@ def test_every_app_built_shares_the_commands_unchanged(database_url):
     before = cli.accounts.commands["create"].callback
     create_app(settings(database_url))
     assert cli.accounts.commands["create"].callback is before
+
+
+
+def test_the_clock_stops_cleanly_on_sigterm(tmp_path):
+    """Process managers and containers stop a process with SIGTERM; the clock must not wait to be killed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+
+    from reengage.platform import db
+
+    url = f"sqlite:///{tmp_path / 'clock.db'}"
+    db.upgrade(url)
+    env = {name: value for name, value in os.environ.items() if name not in ("REDIS_URL", "PUBLIC_URL")}
+    env.update(DATABASE_URL=url, SECRET_KEY="clock-test", FLASK_APP="app:app", CLOCK_INTERVAL_SECONDS="0.2",
+               PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    clock = subprocess.Popen([Path(sys.executable).parent / "flask", "clock"], cwd=tmp_path, env=env,
+                             stdout=subprocess.DEVNULL, stderr=(tmp_path / "clock.log").open("w"))
+    engine = create_engine(url)
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # until it has ticked
+            with engine.connect() as connection:
+                if connection.scalar(text("SELECT count(*) FROM clock_ticks")):
+                    break
+            assert clock.poll() is None and time.monotonic() < deadline, (tmp_path / "clock.log").read_text()
+            time.sleep(0.1)
+        clock.send_signal(signal.SIGTERM)
+        assert clock.wait(timeout=10) == 0, (tmp_path / "clock.log").read_text()[-2000:]
+    finally:
+        clock.kill()
+        engine.dispose()
