@@ -6,6 +6,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export WORK=${CONTAINER_WORK:-/var/tmp/reengage-ci}
 mkdir -p "$WORK"
+# One run at a time on a machine: runs share the compose project, its volumes, the images and the cache. The
+# lock is held by flock alone (-o), so no container process outlives the run holding it.
+[ -n "${STACK_LOCKED:-}" ] || STACK_LOCKED=1 exec flock -o "$WORK/lock" "$0" "$@"
 # shellcheck source=images.sh
 source "$ROOT/.ci/images.sh"
 tools; configure; base; standins
