@@ -1,5 +1,6 @@
 """Liveness and readiness: what a load balancer and an orchestrator read."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import create_engine, text
@@ -32,7 +33,8 @@ def test_healthz_is_503_once_the_clock_stops_ticking(app, client):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable" and response.json["down"] == ["clock"]
-    assert "no tick for 0:00:31" in response.json["reason"] and "flask clock" in response.json["reason"]
+    # 31 s and however long the request took to come, on a busy machine.
+    assert re.search(r"no tick for 0:00:3\d", response.json["reason"]) and "flask clock" in response.json["reason"]
     clock.tick(app)
     assert client.get("/healthz").status_code == 200
 
