@@ -149,11 +149,13 @@ def _over_time(rows: list[dict[str, Any]], first: date, last: date, zone: str) -
                                  for day in days],
                 "line": {"color": COLOURS["revenue"], "dash": ("dot", "dash", "dashdot", "longdash")[n % 4]}}
                for n, currency in enumerate(currencies)]
+    # A day's label centred on the right edge would be drawn over the revenue axis' ticks: it is left out.
+    days_axis = _axis(title={"text": f"day detected ({zone})"}, ticklabeloverflow="hide past domain")
     return {"data": [
         _bar("Dropped off", days, series("dropoffs"), COLOURS["dropoffs"]),
         _bar("Recovered", days, series("recovered"), COLOURS["recovered"]),
         *revenue,
-    ], "layout": {**LAYOUT, "barmode": "group", "xaxis": _axis(title={"text": f"day detected ({zone})"}),
+    ], "layout": {**LAYOUT, "barmode": "group", "xaxis": days_axis,
                   "yaxis2": _axis(overlaying="y", side="right", showgrid=False, title={"text": "revenue"},
                                   rangemode="tozero")}}
 
