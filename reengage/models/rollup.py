@@ -1,4 +1,4 @@
-"""Dropoff rollups: the figures metrics sum, per account, UTC day of detection and dropoff dimension.
+"""Rollups: the figures metrics sum, per account, UTC day of detection and dropoff dimension (and message dimension).
 
 Database triggers on `dropoffs` keep them (migration 0022): every insert, update or delete of a dropoff
 takes its old figures out of its group and adds its new ones, by upsert increments in the same transaction,
@@ -41,3 +41,36 @@ class DropoffRollup(Base):
     machine_opened: Mapped[int] = mapped_column(Integer)
     cost: Mapped[int] = mapped_column(BigInteger)
     re_engaged: Mapped[int] = mapped_column(Integer)
+
+
+class MessageRollup(Base):
+    """The summed figures of the sent messages of one account's counted dropoffs detected on one UTC day, per the
+    dropoff's dimension values and the message's, and the recoveries credited to those messages.
+
+    Kept by database triggers on `messages`, `dropoffs` and `enrollments` (migration 0023), as the dropoff rollups
+    are: a message counts once it went, for its enrollment's dropoff, while that dropoff counts.
+    """
+
+    __tablename__ = "message_rollups"
+
+    account_id: Mapped[int] = mapped_column(Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    scenario: Mapped[str] = mapped_column(String(100), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(100), primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    # The flow by id (a flow's key is joined when read), the step and its phase, the channel, the variant ('').
+    flow_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    step: Mapped[str] = mapped_column(String(120), primary_key=True)
+    phase: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(20), primary_key=True)
+    messages_sent: Mapped[int] = mapped_column(Integer)
+    delivered: Mapped[int] = mapped_column(Integer)
+    opened: Mapped[int] = mapped_column(Integer)
+    clicked: Mapped[int] = mapped_column(Integer)
+    machine_opened: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[int] = mapped_column(BigInteger)
+    # Recoveries credited to these messages (reengage.outcomes.tally.credit) and their revenue.
+    recovered: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[int] = mapped_column(BigInteger)
