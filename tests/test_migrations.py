@@ -174,18 +174,25 @@ def test_messages_from_before_are_rolled_up_and_kept_so_and_the_rollups_go_on_do
         connection.execute(text("UPDATE dropoffs SET credited_message_id = 1"))
     command.upgrade(config, "0023")
     query = "SELECT step, messages_sent, opened, cost, recovered, revenue FROM message_rollups ORDER BY step"
+    reach = "SELECT dimension, phase, first_touch_us, engaged FROM dropoff_touches ORDER BY dimension, phase"
     with engine.begin() as connection:
         assert [tuple(row) for row in connection.execute(text(query))] == [("1.mail", 1, 1, 2000, 1, 100000)]
+        assert [tuple(row) for row in connection.execute(text(reach))] == [
+            ("channel", 0, 3600 * 10**6, 1), ("flow", 0, 3600 * 10**6, 1), ("phase", 1, 3600 * 10**6, 1),
+            ("variant", 0, 3600 * 10**6, 1)]
         # Kept on write from then on: the second message goes, then the dropoff is retracted.
         connection.execute(text("UPDATE messages SET sent_at = '2026-01-04 10:00:00' WHERE id = 2"))
         assert [tuple(row) for row in connection.execute(text(query))] == [
             ("1.mail", 1, 1, 2000, 1, 100000), ("2.mail", 1, 0, 2000, 0, 0)]
+        assert ("phase", 2, (2 * 86400 + 3600) * 10**6, 0) in connection.execute(text(reach)).all()
         connection.execute(text("UPDATE dropoffs SET status = 'retracted' WHERE id = 1"))
         assert [tuple(row) for row in connection.execute(text(query))] == [
             ("1.mail", 0, 0, 0, 0, 0), ("2.mail", 0, 0, 0, 0, 0)]
+        assert connection.execute(text(reach)).all() == []
     command.downgrade(config, "0022")
     with engine.connect() as connection:
         assert not inspect(connection).has_table("message_rollups")
+        assert not inspect(connection).has_table("dropoff_touches")
         connection.execute(text("UPDATE messages SET opened_at = NULL"))
     engine.dispose()
 

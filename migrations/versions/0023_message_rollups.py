@@ -112,9 +112,48 @@ def _backfill(dialect: str) -> None:
 
 
 def _changed(columns: tuple[str, ...], dialect: str) -> str:
+    """Whether an update moved the dropoff's group or its figures: of its statuses only retraction counts."""
     differs = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
-    return " OR ".join([*(f"OLD.{c} {differs} NEW.{c}" for c in columns),
+    return " OR ".join([*(f"OLD.{c} {differs} NEW.{c}" for c in columns if c != "status"),
                         "(OLD.status = 'retracted') <> (NEW.status = 'retracted')"])
+
+
+# Each counted dropoff's reach per value of each message dimension: rebuilt from its few messages when they change.
+DIMENSIONS = {"flow": "m.flow_id", "phase": "m.phase", "channel": "m.channel", "variant": "coalesce(m.variant, '')"}
+UNSET = {"flow": "0", "phase": "0", "channel": "''", "variant": "''"}
+TOUCH_KEY = ("dropoff_id", "dimension", "flow_id", "phase", "channel", "variant")
+TOUCH_COLUMNS = (*TOUCH_KEY, "account_id", "detected_at", "scenario", "stage", "rule_key", "first_touch_us", "engaged")
+TOUCH_READ = ("enrollment_id", "flow_id", "phase", "channel", "variant", "sent_at", "opened_at", "clicked_at")
+
+
+def _microseconds(later: str, earlier: str, dialect: str) -> str:
+    if dialect == "postgresql":
+        return f"CAST(extract(epoch FROM {later} - {earlier}) * 1000000 AS bigint)"
+    return " - ".join(f"(CAST(strftime('%s', {at}) AS INTEGER) * 1000000 + CAST(substr({at}, 21, 6) AS INTEGER))"
+                      for at in (later, earlier))
+
+
+def _reach(where: str, dialect: str) -> str:
+    """The reach of the dropoffs passing `where`, inserted."""
+    selects = " UNION ALL ".join(
+        f"SELECT d.id, '{name}', {', '.join(value if other == name else UNSET[other] for other in DIMENSIONS)}, "
+        "d.account_id, d.detected_at, d.scenario, d.stage, d.rule_key, "
+        f"{_microseconds('min(m.sent_at)', 'd.detected_at', dialect)}, "
+        "max(CASE WHEN m.opened_at IS NOT NULL OR m.clicked_at IS NOT NULL THEN 1 ELSE 0 END) "
+        "FROM dropoffs d JOIN enrollments e ON e.dropoff_id = d.id JOIN messages m ON m.enrollment_id = e.id "
+        f"WHERE {where} AND m.sent_at IS NOT NULL AND {_counted('d')} "
+        f"GROUP BY d.id, d.account_id, d.detected_at, d.scenario, d.stage, d.rule_key, {value}"
+        for name, value in DIMENSIONS.items())
+    return f"INSERT INTO dropoff_touches ({', '.join(TOUCH_COLUMNS)}) {selects}"
+
+
+def _touch(dropoff: str, dialect: str) -> str:
+    """Rebuild the reach of dropoff `dropoff` (an SQL expression for its id)."""
+    return f"DELETE FROM dropoff_touches WHERE dropoff_id = {dropoff}; {_reach(f'd.id = {dropoff}', dialect)}"
+
+
+def _of(message: str) -> str:
+    return f"(SELECT dropoff_id FROM enrollments WHERE id = {message}.enrollment_id)"
 
 
 # Deletions take a row's figures out BEFORE the row goes: whichever of a message, its enrollment, its dropoff
@@ -136,6 +175,18 @@ SQLITE_TRIGGERS = {
     "message_rollups_enrollment_delete": ("BEFORE DELETE ON enrollments", lambda d: [_of_enrollment("OLD", "-1", d)]),
     "message_rollups_enrollment_move": ("AFTER UPDATE OF dropoff_id ON enrollments",
                                         lambda d: [_of_enrollment("OLD", "-1", d), _of_enrollment("NEW", "1", d)]),
+    "dropoff_touches_message_new": ("AFTER INSERT ON messages", lambda d: [_touch(_of("NEW"), d)]),
+    "dropoff_touches_message_update": (f"AFTER UPDATE OF {', '.join(TOUCH_READ)} ON messages",
+                                       lambda d: [_touch(_of("NEW"), d)]),
+    "dropoff_touches_message_moved": ("AFTER UPDATE OF enrollment_id ON messages "
+                                      "WHEN OLD.enrollment_id IS NOT NEW.enrollment_id",
+                                      lambda d: [_touch(_of("OLD"), d)]),
+    "dropoff_touches_message_delete": ("AFTER DELETE ON messages", lambda d: [_touch(_of("OLD"), d)]),
+    "dropoff_touches_dropoff_move": (f"AFTER UPDATE OF {', '.join(DROPOFF_READ)} ON dropoffs "
+                                     f"WHEN {_changed(DROPOFF_READ, 'sqlite')}", lambda d: [_touch("NEW.id", d)]),
+    "dropoff_touches_enrollment_move": ("AFTER UPDATE OF dropoff_id ON enrollments",
+                                        lambda d: [_touch("OLD.dropoff_id", d), _touch("NEW.dropoff_id", d)]),
+    "dropoff_touches_enrollment_delete": ("AFTER DELETE ON enrollments", lambda d: [_touch("OLD.dropoff_id", d)]),
 }
 POSTGRESQL_FUNCTIONS = {
     "message_rollups_message": lambda d: f"""
@@ -151,6 +202,19 @@ POSTGRESQL_FUNCTIONS = {
     "message_rollups_enrollment": lambda d: f"""
         {_of_enrollment('OLD', '-1', d)};
         IF TG_OP = 'UPDATE' THEN {_of_enrollment('NEW', '1', d)}; END IF;""",
+    "dropoff_touches_message": lambda d: f"""
+        IF TG_OP = 'DELETE' THEN PERFORM dropoff_touches_refresh({_of('OLD')});
+        ELSE
+            PERFORM dropoff_touches_refresh({_of('NEW')});
+            IF TG_OP = 'UPDATE' AND OLD.enrollment_id IS DISTINCT FROM NEW.enrollment_id THEN
+                PERFORM dropoff_touches_refresh({_of('OLD')});
+            END IF;
+        END IF;""",
+    "dropoff_touches_dropoff": lambda d: f"""
+        IF {_changed(DROPOFF_READ, d)} THEN PERFORM dropoff_touches_refresh(NEW.id); END IF;""",
+    "dropoff_touches_enrollment": lambda d: """
+        PERFORM dropoff_touches_refresh(OLD.dropoff_id);
+        IF TG_OP = 'UPDATE' THEN PERFORM dropoff_touches_refresh(NEW.dropoff_id); END IF;""",
 }
 POSTGRESQL_TRIGGERS = {
     "message_rollups_message_change": f"AFTER INSERT OR UPDATE OF {', '.join(MESSAGE_READ)} ON messages",
@@ -159,6 +223,9 @@ POSTGRESQL_TRIGGERS = {
     "message_rollups_dropoff_delete": "BEFORE DELETE ON dropoffs",
     "message_rollups_enrollment_change": "AFTER UPDATE OF dropoff_id ON enrollments",
     "message_rollups_enrollment_delete": "BEFORE DELETE ON enrollments",
+    "dropoff_touches_message_change": f"AFTER INSERT OR DELETE OR UPDATE OF {', '.join(TOUCH_READ)} ON messages",
+    "dropoff_touches_dropoff_change": f"AFTER UPDATE OF {', '.join(DROPOFF_READ)} ON dropoffs",
+    "dropoff_touches_enrollment_change": "AFTER DELETE OR UPDATE OF dropoff_id ON enrollments",
 }
 
 
@@ -181,11 +248,30 @@ def upgrade() -> None:
     )
     op.create_index("ix_dropoffs_credited_message", "dropoffs", ["credited_message_id"], postgresql_where=CREDITED,
                     sqlite_where=CREDITED)
+    op.create_table(
+        "dropoff_touches",
+        sa.Column("dropoff_id", Id, sa.ForeignKey("dropoffs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("dimension", sa.String(10), nullable=False),
+        sa.Column("flow_id", Id, nullable=False),
+        sa.Column("phase", sa.Integer, nullable=False),
+        sa.Column("channel", sa.String(20), nullable=False),
+        sa.Column("variant", sa.String(20), nullable=False),
+        sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
+        *(sa.Column(name, sa.String(100), nullable=False) for name in ("scenario", "stage", "rule_key")),
+        sa.Column("first_touch_us", sa.BigInteger, nullable=False),
+        sa.Column("engaged", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint(*TOUCH_KEY),
+    )
+    op.create_index("ix_dropoff_touches_account", "dropoff_touches", ["account_id", "dimension", "detected_at"])
     _backfill(dialect)
+    op.execute(_reach("1 = 1", dialect))
     if dialect != "postgresql":
         for name, (when, statements) in SQLITE_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {when} BEGIN {'; '.join(statements(dialect))}; END")
         return
+    op.execute("CREATE OR REPLACE FUNCTION dropoff_touches_refresh(target bigint) RETURNS void LANGUAGE plpgsql AS "
+               f"$$ BEGIN {_touch('target', dialect)}; END $$")
     for name, body in POSTGRESQL_FUNCTIONS.items():
         op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                    f"BEGIN {body(dialect)} RETURN OLD; END $$")
@@ -200,8 +286,10 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {name} ON {when.rsplit(' ', 1)[1]}")
         for name in POSTGRESQL_FUNCTIONS:
             op.execute(f"DROP FUNCTION {name}()")
+        op.execute("DROP FUNCTION dropoff_touches_refresh(bigint)")
     else:
         for name in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER {name}")
+    op.drop_table("dropoff_touches")
     op.drop_index("ix_dropoffs_credited_message", "dropoffs")
     op.drop_table("message_rollups")

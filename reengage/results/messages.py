@@ -3,15 +3,13 @@
 The sums (messages sent, delivered, opened, clicked, machine-opened, their cost, and the recoveries credited
 to them) come from the message rollups (reengage.models.rollup) for a period's whole UTC days and from the
 messages for its partial days, as the dropoff rollups do (reengage.results.rollups). What is counted once
-per dropoff a group's messages reached (how many, how many were re-engaged, the median time to the first
-of them) and the median time to the recoveries credited to a group cannot be summed from rollups: the
-database works them out per group and hands back only the counts and the middle values.
+per dropoff a group's messages reached, and the median times, come from reengage.results.reach.
 """
 
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, case, cast, func, or_, select
+from sqlalchemy import BigInteger, Integer, cast, func, select
 
 from reengage.models import Dropoff, Enrollment, Flow, Message, MessageRollup
 from reengage.models.rollup import COST_SCALE, REVENUE_SCALE
@@ -28,10 +26,10 @@ SUMS = ("messages_sent", "delivered", "opened", "clicked", "machine_opened", "co
 def figures(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[str, Any], key, undated: list,
             scoped: list, rolled: bool) -> None:
     """Add each group's message figures (`key` groups the messages) for the dropoffs passing `scoped` (`undated`:
-    the same but for the period); grouped by a message's dimension, also the dropoffs reached and the
-    recoveries credited. `rolled`: whole days from the rollups (else every day from the messages)."""
+    the same but for the period); grouped by a message's dimension, also the recoveries credited to them.
+    `rolled`: whole days from the rollups (else every day from the messages)."""
     by_message = filters.get("group_by") in DIMENSIONS
-    chosen = [column == filters[name] for name, column in DIMENSIONS.items() if name in filters]
+    chosen = choose(filters)
     days, edges = rollups.split(filters.get("from"), filters.get("to")) if rolled else (None, None)
     if days is not None:
         _add_rolled(groups, account_id, filters, days)
@@ -39,7 +37,11 @@ def figures(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[st
         _add_sent(groups, key, [*scoped, *chosen], by_message)
     elif edges:
         _add_sent(groups, key, [*undated, rollups.detected_within(edges), *chosen], by_message)
-    _add_reached(groups, key, [*scoped, *chosen], by_message)
+
+
+def choose(filters: dict[str, Any]) -> list:
+    """The messages passing the filters on a message's dimensions."""
+    return [column == filters[name] for name, column in DIMENSIONS.items() if name in filters]
 
 
 def sent(*columns):
@@ -91,7 +93,7 @@ def _add_rolled(groups, account_id: int, filters: dict[str, Any], days: tuple) -
     for group, *sums in db.session().execute(query.group_by(key)):
         if not any(sums):  # rows whose messages all stopped counting (their dropoff was retracted, say)
             continue
-        figures = groups[_plain(group, by)]
+        figures = groups[plain(group, by)]
         for name, value in zip(names, sums, strict=True):
             scale = {"cost": COST_SCALE, "revenue": REVENUE_SCALE}.get(name)
             figures[name] += Decimal(str(value or 0)) / scale if scale else int(value or 0)
@@ -104,7 +106,7 @@ def _add_sent(groups, key, where: list, by_message: bool) -> None:
             key, func.count(), func.count(Message.delivered_at), func.count(Message.opened_at),
             func.count(Message.clicked_at), exact_sum(Message.cost, COST_SCALE),
             func.count(Message.machine_opened_at)).where(*where).group_by(key)):
-        figures = groups[_plain(group)]
+        figures = groups[plain(group)]
         for name, value in (("messages_sent", count), ("delivered", delivered), ("opened", opened),
                             ("clicked", clicked), ("machine_opened", machine_opened)):
             figures[name] += value
@@ -112,28 +114,8 @@ def _add_sent(groups, key, where: list, by_message: bool) -> None:
     if by_message:
         for group, count, revenue in session.execute(_credited(key, func.count(),
                                                                exact_sum(Dropoff.revenue, REVENUE_SCALE), where)):
-            groups[_plain(group)]["recovered"] += count
-            groups[_plain(group)]["revenue"] += Decimal(str(revenue or 0))
-
-
-def _add_reached(groups, key, where: list, by_message: bool) -> None:
-    """Per group, the dropoffs its messages reached, those re-engaged and the middle times to the first message;
-    grouped by a message's dimension, the middle times to the recoveries credited to it."""
-    engaged = func.max(case((or_(Message.opened_at.is_not(None), Message.clicked_at.is_not(None)), 1), else_=0))
-    first = microseconds(func.min(Message.sent_at), Dropoff.detected_at)
-    per = sent(key.label("grouped"), first.label("value"), engaged.label("engaged")).where(*where).group_by(
-        key, Enrollment.dropoff_id, Dropoff.detected_at).subquery()
-    for group, middle, size, engaged_ in rollups.middle_rows(per.c.grouped, per.c.value, [], func.sum(per.c.engaged)):
-        figures = groups[_plain(group)]
-        figures["first_touch_seconds"] = [value / 1_000_000 for value in middle]
-        figures["re_engaged"] += int(engaged_)
-        if by_message:
-            figures["dropoffs"] += size
-            figures["enrolled"] += size
-    if by_message:
-        credited = [Message.id == Dropoff.credited_message_id, Flow.id == Message.flow_id, *where]
-        for group, middle in rollups.middles(key, Dropoff.recovery_seconds, credited).items():
-            groups[_plain(group)]["recovery_seconds"] = middle
+            groups[plain(group)]["recovered"] += count
+            groups[plain(group)]["revenue"] += Decimal(str(revenue or 0))
 
 
 def _credited(key, *columns_and_where):
@@ -142,7 +124,7 @@ def _credited(key, *columns_and_where):
             .join(Flow, Flow.id == Message.flow_id).where(*where).group_by(key))
 
 
-def _plain(group: Any, by: str | None = None) -> Any:
+def plain(group: Any, by: str | None = None) -> Any:
     """A group as the scan of the messages names it: the day as ISO text, no variant as None."""
     if by == "variant" and group == "":
         return None

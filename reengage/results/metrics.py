@@ -18,7 +18,7 @@ from sqlalchemy import case, distinct, func, null, or_, select
 
 from reengage.models import Dropoff, Enrollment
 from reengage.platform import db
-from reengage.results import messages, rollups
+from reengage.results import messages, reach, rollups
 
 # Whether figures come from the rollups (the benchmark and the tests turn it off to time and compare the scan they
 # replace, in the same run).
@@ -43,12 +43,14 @@ def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
     where, undated = scope(account_id, filters), dimensions(account_id, filters)
     by = filters.get("group_by")
     tallied = by not in MESSAGE_DIMENSIONS and not any(name in filters for name in MESSAGE_DIMENSIONS)
-    key = (MESSAGE_DIMENSIONS.get(by) or DROPOFF_DIMENSIONS.get(by) or _day()) if by else Dropoff.account_id
+    key = ((MESSAGE_DIMENSIONS.get(by) or DROPOFF_DIMENSIONS.get(by) or rollups.day(Dropoff.detected_at)) if by
+           else Dropoff.account_id)
     groups: dict[Any, dict[str, Any]] = defaultdict(_empty)
     if by not in MESSAGE_DIMENSIONS:
         groups = _by_dropoff(account_id, filters, key, undated, where, tallied)
     if not tallied:
         messages.figures(groups, account_id, filters, key, undated, where, ROLLUPS)
+        reach.figures(groups, account_id, filters, key, where, ROLLUPS)
     rows = [_finish(group, figures, by) for group, figures in groups.items()]
     if by:
         return sorted(rows, key=lambda r: (-r["dropoffs"], str(r["group"])))
@@ -115,13 +117,6 @@ def dimensions(account_id: int, filters: dict[str, Any]) -> list:
     """
     return [Dropoff.account_id == account_id, Dropoff.test.is_(False), Dropoff.status != "retracted",
             *(column == filters[name] for name, column in DROPOFF_DIMENSIONS.items() if name in filters)]
-
-
-def _day():
-    """The UTC date a dropoff was detected (PostgreSQL would take the session's time zone)."""
-    if db.session().get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", Dropoff.detected_at))
-    return func.date(Dropoff.detected_at)
 
 
 def _empty() -> dict[str, Any]:

@@ -145,6 +145,13 @@ def middle_rows(key, column, where: list, *totals) -> list[tuple]:
     return [tuple(row) for row in rows.values()]
 
 
+def day(column):
+    """The UTC date of a moment `column` (PostgreSQL would take the session's time zone)."""
+    if db.session().get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
 def plain(group: Any) -> Any:
     """A day as the ISO text both backends agree on (SQLite's date() is text, the rollup's a date)."""
     return group.isoformat() if isinstance(group, date) else group
