@@ -30,10 +30,12 @@ MESSAGE_DIMENSIONS = messages.DIMENSIONS
 MESSAGE_FIGURES = ("messages_sent", "delivered", "opened", "clicked", "machine_opened", "cost", "re_engaged",
                    "first_touch_seconds")
 GROUPS = (*DROPOFF_DIMENSIONS, "day", *MESSAGE_DIMENSIONS)
+MEDIANS = ("first_touch_seconds", "recovery_seconds")
 
 
-def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row of figures per group (one row in all without `group_by`), largest groups first.
+def metrics(account_id: int, filters: dict[str, Any], medians: tuple[str, ...] = MEDIANS) -> list[dict[str, Any]]:
+    """One row of figures per group (one row in all without `group_by`), largest groups first; the median times
+    not in `medians` (a page that shows none) are None.
 
     Counting is done by the database (GROUP BY). The figures of the dropoffs come from the dropoff rollups
     (reengage.results.rollups), which sum each dropoff's tally of its messages (reengage.outcomes.tally) per
@@ -47,22 +49,23 @@ def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
            else Dropoff.account_id)
     groups: dict[Any, dict[str, Any]] = defaultdict(_empty)
     if by not in MESSAGE_DIMENSIONS:
-        groups = _by_dropoff(account_id, filters, key, undated, where, tallied)
+        groups = _by_dropoff(account_id, filters, key, undated, where, tallied, medians)
     if not tallied:
         messages.figures(groups, account_id, filters, key, undated, where, ROLLUPS)
-        reach.figures(groups, account_id, filters, key, where, ROLLUPS)
-    rows = [_finish(group, figures, by) for group, figures in groups.items()]
+        reach.figures(groups, account_id, filters, key, where, ROLLUPS, medians)
+    rows = [_finish(group, {**figures, **{name: [] for name in MEDIANS if name not in medians}}, by)
+            for group, figures in groups.items()]
     if by:
         return sorted(rows, key=lambda r: (-r["dropoffs"], str(r["group"])))
     return rows or [_finish(None, _empty(), None)]
 
 
-def _by_dropoff(account_id: int, filters: dict[str, Any], key, undated: list, where: list,
-                tallied: bool) -> dict[Any, dict[str, Any]]:
+def _by_dropoff(account_id: int, filters: dict[str, Any], key, undated: list, where: list, tallied: bool,
+                medians: tuple[str, ...]) -> dict[Any, dict[str, Any]]:
     """Each group's figures of its dropoffs; with a message filter, none of their messages' (those come after)."""
     if ROLLUPS:
         groups = rollups.figures(account_id, filters, filters.get("group_by"), undated, where, key, _empty,
-                                 ("first_touch_seconds", "recovery_seconds") if tallied else ("recovery_seconds",))
+                                 tuple(name for name in medians if tallied or name == "recovery_seconds"))
         if not tallied:
             for figures in groups.values():
                 figures.update({name: _empty()[name] for name in MESSAGE_FIGURES})

@@ -10,9 +10,10 @@ orders each group's values and hands back only its size, its re-engaged count an
 
 from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import case, func, or_, select
 
 from reengage.models import Dropoff, DropoffTouch, Enrollment, Flow, Message
+from reengage.platform import db
 from reengage.results import messages, rollups
 
 TOUCHED = DropoffTouch.__table__.c
@@ -21,16 +22,18 @@ KEYS = {"flow": Flow.key, "phase": TOUCHED.phase, "channel": TOUCHED.channel, "v
 
 
 def figures(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[str, Any], key, scoped: list,
-            rolled: bool) -> None:
+            rolled: bool, medians: tuple[str, ...]) -> None:
     """Add each group's reach for the dropoffs passing `scoped` and the message filters (`key` groups the
-    messages); `rolled`: from the dropoffs' reach when one message dimension alone is involved."""
+    messages), and the `medians` asked for; `rolled`: from the dropoffs' reach when one message dimension alone
+    is involved."""
+    middle = "first_touch_seconds" in medians
     by = filters.get("group_by")
     by_message = by in messages.DIMENSIONS
     involved = {name for name in messages.DIMENSIONS if name in filters or name == by}
     if rolled and len(involved) == 1:
-        rows = _touched(account_id, filters, involved.pop())
+        rows = _touched(account_id, filters, involved.pop(), middle)
     else:
-        rows = _sent(key, [*scoped, *messages.choose(filters)])
+        rows = _sent(key, [*scoped, *messages.choose(filters)], middle)
     for group, middle, size, engaged in rows:
         figures = groups[messages.plain(group, by)]
         figures["first_touch_seconds"] = [value / 1_000_000 for value in middle]
@@ -38,14 +41,14 @@ def figures(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[st
         if by_message:
             figures["dropoffs"] += size
             figures["enrolled"] += size
-    if by_message:
+    if by_message and "recovery_seconds" in medians:
         credited = [Message.id == Dropoff.credited_message_id, Flow.id == Message.flow_id, *scoped,
                     *messages.choose(filters)]
         for group, middle in rollups.middles(key, Dropoff.recovery_seconds, credited).items():
             groups[messages.plain(group)]["recovery_seconds"] = middle
 
 
-def _touched(account_id: int, filters: dict[str, Any], dimension: str) -> list[tuple]:
+def _touched(account_id: int, filters: dict[str, Any], dimension: str, middle: bool) -> list[tuple]:
     """Per group, from the reach of the dropoffs by `dimension`'s values."""
     by = filters.get("group_by")
     key = (rollups.day(TOUCHED.detected_at) if by == "day" else KEYS[by]) if by else TOUCHED.account_id
@@ -57,13 +60,21 @@ def _touched(account_id: int, filters: dict[str, Any], dimension: str) -> list[t
         where.append(TOUCHED.detected_at < filters["to"])
     if dimension == "flow":
         where.append(Flow.id == TOUCHED.flow_id)
-    return rollups.middle_rows(key, TOUCHED.first_touch_us, where, func.sum(TOUCHED.engaged))
+    return _per_group(key, TOUCHED.first_touch_us, where, TOUCHED.engaged, middle)
 
 
-def _sent(key, where: list) -> list[tuple]:
+def _sent(key, where: list, middle: bool) -> list[tuple]:
     """Per group, from its sent messages, each dropoff's first and whether any was opened or clicked."""
     engaged = func.max(case((or_(Message.opened_at.is_not(None), Message.clicked_at.is_not(None)), 1), else_=0))
     first = messages.microseconds(func.min(Message.sent_at), Dropoff.detected_at)
     per = messages.sent(key.label("grouped"), first.label("value"), engaged.label("engaged")).where(*where).group_by(
         key, Enrollment.dropoff_id, Dropoff.detected_at).subquery()
-    return rollups.middle_rows(per.c.grouped, per.c.value, [], func.sum(per.c.engaged))
+    return _per_group(per.c.grouped, per.c.value, [], per.c.engaged, middle)
+
+
+def _per_group(key, value, where: list, engaged, middle: bool) -> list[tuple]:
+    """Per group: its middle value or two (none unless `middle`), its size and how many were engaged."""
+    if middle:
+        return rollups.middle_rows(key, value, where, func.sum(engaged))
+    return [(group, [], size, total) for group, size, total in db.session().execute(
+        select(key, func.count(), func.sum(engaged)).where(*where).group_by(key))]

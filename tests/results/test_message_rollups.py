@@ -168,3 +168,18 @@ def test_the_rollups_hold_only_counted_sent_messages_and_credits(app, history):
             Dropoff.credited_message_id.is_not(None), *counted))
         rolled = session.execute(select(func.sum(MessageRollup.messages_sent), func.sum(MessageRollup.recovered))).one()
         assert tuple(rolled) == (sent, credited)
+
+
+@pytest.mark.parametrize("filters", [{"group_by": "phase"}, {"group_by": "variant", "phase": 1}, {"phase": 2}, {}])
+def test_medians_left_out_change_no_other_figure(app, history, filters):
+    """The dashboard's charts show no median: leaving them out gives the same rows with those None."""
+    with app.app_context():
+        for rolled in (True, False):
+            metrics.ROLLUPS = rolled
+            try:
+                whole = metrics.metrics(history[0].id, filters)
+                assert metrics.metrics(history[0].id, filters, medians=()) == [
+                    {**row, "median_time_to_first_touch_seconds": None, "median_time_to_recovery_seconds": None}
+                    for row in whole]
+            finally:
+                metrics.ROLLUPS = True
