@@ -117,7 +117,8 @@ def daily(account_id: int, period: dict[str, Any], zone: ZoneInfo) -> list[dict[
         hour, quarter = func.to_char(utc, "YYYY-MM-DD HH24"), func.floor(func.extract("minute", utc) / 15)
     else:
         hour = func.strftime("%Y-%m-%d %H", Dropoff.detected_at)
-        quarter = func.cast(func.strftime("%M", Dropoff.detected_at), Integer) / 15
+        # Whole quarters: `/` would divide as reals, leaving a group per minute.
+        quarter = func.cast(func.strftime("%M", Dropoff.detected_at), Integer) // 15
     days: dict[str, dict[str, Any]] = {}
     for bucket, part, currency, count, recovered, revenue in db.session().execute(
             select(hour, quarter, Dropoff.currency, func.count(), func.count(Dropoff.recovered_at),
