@@ -270,11 +270,14 @@ def upgrade() -> None:
         for name, (when, statements) in SQLITE_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {when} BEGIN {'; '.join(statements(dialect))}; END")
         return
-    op.execute("CREATE OR REPLACE FUNCTION dropoff_touches_refresh(target bigint) RETURNS void LANGUAGE plpgsql AS "
+    # Every statement in these finds its rows through an index. Without this a plan cached while the tables were
+    # nearly empty (a new database filled in one long transaction, before any ANALYZE) could keep scanning them.
+    op.execute("CREATE OR REPLACE FUNCTION dropoff_touches_refresh(target bigint) RETURNS void LANGUAGE plpgsql "
+               "SET enable_seqscan = off AS "
                f"$$ BEGIN {_touch('target', dialect)}; END $$")
     for name, body in POSTGRESQL_FUNCTIONS.items():
-        op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   f"BEGIN {body(dialect)} RETURN OLD; END $$")
+        op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan = off "
+                   f"AS $$ BEGIN {body(dialect)} RETURN OLD; END $$")
     for name, when in POSTGRESQL_TRIGGERS.items():
         function = name.rsplit("_", 1)[0]
         op.execute(f"CREATE TRIGGER {name} {when} FOR EACH ROW EXECUTE FUNCTION {function}()")
