@@ -23,7 +23,8 @@ from tests.support import require_service, settings
 TABLES = ("trigger_items", "escalations", "deal_outcomes", "deal_signals", "deal_contacts", "deals", "product_updates",
           "hook_deliveries", "hooks", "connections", "messages", "enrollments", "suppressions", "flow_routes",
           "flows", "dropoffs", "watches", "rules", "service_statuses", "events", "contact_identities", "contacts",
-          "dashboard_sessions", "api_keys", "dropoff_rollups", "accounts", "clock_ticks")
+          "dashboard_sessions", "api_keys", "dropoff_rollups", "message_rollups", "dropoff_touches", "accounts",
+          "clock_ticks")
 
 
 

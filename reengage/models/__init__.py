@@ -13,7 +13,7 @@ from reengage.models.flow import Flow, FlowRoute
 from reengage.models.hook import Hook, HookDelivery
 from reengage.models.identity import ContactIdentity
 from reengage.models.message import Message
-from reengage.models.rollup import DropoffRollup
+from reengage.models.rollup import DropoffRollup, DropoffTouch, MessageRollup
 from reengage.models.rule import Rule
 from reengage.models.service import SERVICE_STATES, ServiceStatus
 from reengage.models.suppression import Suppression
@@ -22,7 +22,7 @@ from reengage.models.watch import Watch
 
 __all__ = [
     "CONSENT_CHANNELS", "SERVICE_STATES", "Account", "ApiKey", "ClockTick", "Connection", "Contact", "ContactIdentity",
-    "DashboardSession", "Deal", "DealContact", "DealOutcome", "DealSignal", "Dropoff", "DropoffRollup", "Enrollment",
-    "Escalation", "Event", "Flow", "FlowRoute", "Hook", "HookDelivery", "Message", "ProductUpdate", "Rule",
-    "ServiceStatus", "Suppression", "TriggerItem", "Watch",
+    "DashboardSession", "Deal", "DealContact", "DealOutcome", "DealSignal", "Dropoff", "DropoffRollup", "DropoffTouch",
+    "Enrollment", "Escalation", "Event", "Flow", "FlowRoute", "Hook", "HookDelivery", "Message", "MessageRollup",
+    "ProductUpdate", "Rule", "ServiceStatus", "Suppression", "TriggerItem", "Watch",
 ]

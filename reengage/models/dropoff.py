@@ -15,6 +15,7 @@ ACTIVE = text("status IN ('open', 'enrolled')")
 TO_ROUTE = text("status = 'open' AND routed_at IS NULL")
 WAITING = text("waits_for_id IS NOT NULL")
 RECOVERED = text("recovered_at IS NOT NULL")
+CREDITED = text("credited_message_id IS NOT NULL")
 # The columns polls filter dropoffs by, each with an index of its own.
 FILTERED = ("scenario", "stage", "intent", "rule_key")
 
@@ -33,6 +34,8 @@ class Dropoff(Base):
           for column in FILTERED),
         Index("ix_dropoffs_account_recovered", "account_id", "recovered_at", "id", postgresql_where=RECOVERED,
               sqlite_where=RECOVERED),
+        # A message's credited recoveries (its deletion takes them out of the message rollups) through this one.
+        Index("ix_dropoffs_credited_message", "credited_message_id", postgresql_where=CREDITED, sqlite_where=CREDITED),
         Index("ix_dropoffs_contact", "contact_id", "rule_id"),
         # The clock enrolls ready dropoffs through this index: a tick costs what is ready.
         Index("ix_dropoffs_to_route", "ready_at", postgresql_where=TO_ROUTE, sqlite_where=TO_ROUTE),

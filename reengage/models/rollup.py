@@ -1,4 +1,4 @@
-"""Dropoff rollups: the figures metrics sum, per account, UTC day of detection and dropoff dimension.
+"""Rollups: the figures metrics sum, per account, UTC day of detection and dropoff dimension (and message dimension).
 
 Database triggers on `dropoffs` keep them (migration 0022): every insert, update or delete of a dropoff
 takes its old figures out of its group and adds its new ones, by upsert increments in the same transaction,
@@ -7,12 +7,12 @@ while it is neither a test nor retracted. Amounts are kept as whole units of the
 (revenue in 1/10,000, cost in 1/1,000,000), so sums are exact on every backend.
 """
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reengage.platform.db import Base, Id
+from reengage.platform.db import Base, Id, UTCDateTime
 
 REVENUE_SCALE = 10_000
 COST_SCALE = 1_000_000
@@ -41,3 +41,66 @@ class DropoffRollup(Base):
     machine_opened: Mapped[int] = mapped_column(Integer)
     cost: Mapped[int] = mapped_column(BigInteger)
     re_engaged: Mapped[int] = mapped_column(Integer)
+
+
+class MessageRollup(Base):
+    """The summed figures of the sent messages of one account's counted dropoffs detected on one UTC day, per the
+    dropoff's dimension values and the message's, and the recoveries credited to those messages.
+
+    Kept by database triggers on `messages`, `dropoffs` and `enrollments` (migration 0023), as the dropoff rollups
+    are: a message counts once it went, for its enrollment's dropoff, while that dropoff counts.
+    """
+
+    __tablename__ = "message_rollups"
+
+    account_id: Mapped[int] = mapped_column(Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    scenario: Mapped[str] = mapped_column(String(100), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(100), primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    # The flow by id (a flow's key is joined when read), the step and its phase, the channel, the variant ('').
+    flow_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    step: Mapped[str] = mapped_column(String(120), primary_key=True)
+    phase: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(20), primary_key=True)
+    messages_sent: Mapped[int] = mapped_column(Integer)
+    delivered: Mapped[int] = mapped_column(Integer)
+    opened: Mapped[int] = mapped_column(Integer)
+    clicked: Mapped[int] = mapped_column(Integer)
+    machine_opened: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[int] = mapped_column(BigInteger)
+    # Recoveries credited to these messages (reengage.outcomes.tally.credit) and their revenue.
+    recovered: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[int] = mapped_column(BigInteger)
+
+
+class DropoffTouch(Base):
+    """A counted dropoff's reach by one value of one message dimension (flow, phase, channel or variant): how long
+    after detection the first of its sent messages there went, and whether any there was opened or clicked.
+
+    What a group by a message's dimension counts once per dropoff (the dropoffs reached, those re-engaged, the
+    median time to the first touch) is read from these, one row per dropoff and group, instead of from every
+    message. Database triggers (migration 0023) rebuild a dropoff's rows from its few messages whenever one of
+    them, its enrollments or the dropoff change; a dropoff that does not count has none.
+    """
+
+    __tablename__ = "dropoff_touches"
+    __table_args__ = (Index("ix_dropoff_touches_account", "account_id", "dimension", "detected_at"),)
+
+    dropoff_id: Mapped[int] = mapped_column(Id, ForeignKey("dropoffs.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # The value in `dimension`'s own column; the others hold 0 or ''. No variant is ''.
+    flow_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    phase: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # The dropoff's, to filter and group by.
+    account_id: Mapped[int] = mapped_column(Id, ForeignKey("accounts.id", ondelete="CASCADE"))
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scenario: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(100))
+    rule_key: Mapped[str] = mapped_column(String(100))
+    first_touch_us: Mapped[int] = mapped_column(BigInteger)
+    engaged: Mapped[int] = mapped_column(Integer)

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from reengage.models import Dropoff, Enrollment, Flow, Message
+from reengage.models import Dropoff, Enrollment, Flow
 from reengage.platform import db
-from reengage.results import stats
+from reengage.results import metrics, stats, variants
 from reengage.results.metrics import scope
 
 CONTROL = "A"
@@ -29,41 +29,17 @@ CONTROL = "A"
 
 def ab_tests(account_id: int, filters: dict[str, Any], window: timedelta) -> list[dict[str, Any]]:
     """One entry per flow step with variants: each variant's figures and its comparison with the control."""
-    where = [*scope(account_id, filters), Message.sent_at.is_not(None), Message.variant.is_not(None)]
-    if "flow" in filters:
-        where.append(Flow.key == filters["flow"])
-
-    def sent(*columns):
-        return (select(*columns).select_from(Message).join(Enrollment, Enrollment.id == Message.enrollment_id)
-                .join(Dropoff, Dropoff.id == Enrollment.dropoff_id).join(Flow, Flow.id == Message.flow_id)
-                .where(*where))
-
-    session = db.session()
-    steps: dict[tuple, dict[str, dict[str, Any]]] = defaultdict(dict)
-    names: dict[str, str] = {}
-    for flow, name, step, phase, variant, count, clicked in session.execute(sent(
-            Flow.key, Flow.name, Message.step, Message.phase, Message.variant, func.count(),
-            func.count(Message.clicked_at)).group_by(Flow.key, Flow.name, Message.step, Message.phase,
-                                                     Message.variant)):
-        names[flow] = name
-        steps[(flow, phase, step)][variant] = {**_unsent(variant), "sent": count, "clicked": clicked}
-    for flow, step, phase, variant, sent_at, recovered_at, revenue, currency in session.execute(sent(
-            Flow.key, Message.step, Message.phase, Message.variant, Message.sent_at, Dropoff.recovered_at,
-            Dropoff.revenue, Dropoff.currency).where(Dropoff.recovered_at >= Message.sent_at)):
-        if recovered_at - sent_at <= window:
-            figures = steps[(flow, phase, step)][variant]
-            figures["recovered"] += 1
-            # Kept per currency: amounts in different currencies are never added up.
-            figures["revenue"][currency] = figures["revenue"].get(currency, Decimal(0)) + (revenue or Decimal(0))
-    return [_ab_test(flow, names[flow], phase, step, variants) for (flow, phase, step), variants in sorted(
+    steps, names = variants.counted(account_id, filters, metrics.dimensions(account_id, filters),
+                                    scope(account_id, filters), window, metrics.ROLLUPS)
+    return [_ab_test(flow, names[flow], phase, step, counted) for (flow, phase, step), counted in sorted(
         steps.items())]
 
 
-def _ab_test(flow: str, name: str, phase: int, step: str, variants: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    control = variants.get(CONTROL, _unsent(CONTROL))
+def _ab_test(flow: str, name: str, phase: int, step: str, counted: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    control = counted.get(CONTROL, variants.unsent(CONTROL))
     rows = []
-    for key in sorted(variants, key=lambda v: (v != CONTROL, v)):
-        figures = variants[key]
+    for key in sorted(counted, key=lambda v: (v != CONTROL, v)):
+        figures = counted[key]
         revenues = sorted(figures["revenue"].items(), key=lambda item: item[0] or "")
         row = {**figures, "revenue": float(sum(total for _, total in revenues)) if len(revenues) <= 1 else None,
                "revenue_by_currency": [{"currency": currency, "revenue": float(total)} for currency, total in revenues],
@@ -82,10 +58,6 @@ def _ab_test(flow: str, name: str, phase: int, step: str, variants: dict[str, di
     verdict = decided["verdict"] if decided else "no difference yet"
     return {"flow": flow, "flow_name": name, "phase": phase, "step": step, "control": CONTROL, "verdict": verdict,
             "variants": rows}
-
-
-def _unsent(variant: str) -> dict[str, Any]:
-    return {"variant": variant, "sent": 0, "clicked": 0, "recovered": 0, "revenue": {}}
 
 
 def _test(compared: stats.Comparison) -> dict[str, Any]:

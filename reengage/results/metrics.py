@@ -16,111 +16,90 @@ from typing import Any
 
 from sqlalchemy import case, distinct, func, null, or_, select
 
-from reengage.models import Dropoff, Enrollment, Flow, Message
+from reengage.models import Dropoff, Enrollment
 from reengage.platform import db
-from reengage.results import rollups
+from reengage.results import messages, reach, rollups
 
-# Whether figures by a dropoff's own dimensions come from the rollups (the benchmark turns it off to time the
-# scan they replace, in the same run).
+# Whether figures come from the rollups (the benchmark and the tests turn it off to time and compare the scan they
+# replace, in the same run).
 ROLLUPS = True
 # What metrics filter and group by: a dropoff's own dimensions (and the day it was detected), and a message's.
 DROPOFF_DIMENSIONS = {"scenario": Dropoff.scenario, "stage": Dropoff.stage, "rule": Dropoff.rule_key}
-MESSAGE_DIMENSIONS = {"flow": Flow.key, "phase": Message.phase, "channel": Message.channel, "variant": Message.variant}
+MESSAGE_DIMENSIONS = messages.DIMENSIONS
+# What a group's messages make: with a message filter, these come from the messages passing it.
+MESSAGE_FIGURES = ("messages_sent", "delivered", "opened", "clicked", "machine_opened", "cost", "re_engaged",
+                   "first_touch_seconds")
 GROUPS = (*DROPOFF_DIMENSIONS, "day", *MESSAGE_DIMENSIONS)
+MEDIANS = ("first_touch_seconds", "recovery_seconds")
 
 
-def metrics(account_id: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row of figures per group (one row in all without `group_by`), largest groups first.
+def metrics(account_id: int, filters: dict[str, Any], medians: tuple[str, ...] = MEDIANS) -> list[dict[str, Any]]:
+    """One row of figures per group (one row in all without `group_by`), largest groups first; the median times
+    not in `medians` (a page that shows none) are None.
 
-    Counting is done by the database (GROUP BY). Without a message dimension (to group or filter by), the
-    figures come from the dropoff rollups (reengage.results.rollups), which sum each dropoff's tally of its
-    messages (reengage.outcomes.tally) per UTC day; otherwise from the messages themselves.
+    Counting is done by the database (GROUP BY). The figures of the dropoffs come from the dropoff rollups
+    (reengage.results.rollups), which sum each dropoff's tally of its messages (reengage.outcomes.tally) per
+    UTC day; with a message dimension (to group or filter by), the message figures come from the message
+    rollups (reengage.results.messages).
     """
-    where = scope(account_id, filters)
+    where, undated = scope(account_id, filters), dimensions(account_id, filters)
     by = filters.get("group_by")
-    by_message = by in MESSAGE_DIMENSIONS
-    tallied = not by_message and not any(name in filters for name in MESSAGE_DIMENSIONS)
-    key = (MESSAGE_DIMENSIONS.get(by) or DROPOFF_DIMENSIONS.get(by) or _day()) if by else Dropoff.account_id
+    tallied = by not in MESSAGE_DIMENSIONS and not any(name in filters for name in MESSAGE_DIMENSIONS)
+    key = ((MESSAGE_DIMENSIONS.get(by) or DROPOFF_DIMENSIONS.get(by) or rollups.day(Dropoff.detected_at)) if by
+           else Dropoff.account_id)
     groups: dict[Any, dict[str, Any]] = defaultdict(_empty)
-    session = db.session()
-    if tallied and ROLLUPS:
-        groups = rollups.figures(account_id, filters, by, dimensions(account_id, filters), where, key, _empty)
-    elif not tallied:
-        _from_messages(groups, key, where, filters)
-    if not by_message and not (tallied and ROLLUPS):
-        tally = (func.sum(Dropoff.messages_sent), func.sum(Dropoff.messages_delivered),
-                 func.sum(Dropoff.messages_opened), func.sum(Dropoff.messages_clicked), func.sum(Dropoff.message_cost),
-                 func.sum(Dropoff.messages_machine_opened),
-                 func.count(case((Dropoff.re_engaged, 1)))) if tallied else ()
-        for group, count, recovered, revenue, *tallies in session.execute(select(
-                key, func.count(), func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue), *tally)
-                .where(*where).group_by(key)):
-            figures = groups[group]
-            figures["dropoffs"], figures["recovered"] = count, recovered
-            figures["revenue"] = Decimal(str(revenue or 0))
-            if tallied:
-                sent, delivered, opened, clicked, cost, machine_opened, re_engaged = tallies
-                figures.update(messages_sent=sent or 0, delivered=delivered or 0, opened=opened or 0,
-                               clicked=clicked or 0, cost=Decimal(str(cost or 0)), re_engaged=re_engaged,
-                               machine_opened=machine_opened or 0)
-        for group, count in session.execute(select(key, func.count(distinct(Enrollment.dropoff_id))).join(
-                Dropoff, Dropoff.id == Enrollment.dropoff_id).where(*where, Enrollment.holdout.is_(False))
-                .group_by(key)):
-            groups[group]["enrolled"] = count
-        touched = Dropoff.first_touch_seconds if tallied else null()
-        for group, first_touch, recovery in session.execute(select(key, touched, Dropoff.recovery_seconds).where(
-                *where, or_(touched.is_not(None), Dropoff.recovery_seconds.is_not(None)))):
-            figures = groups[group]
-            if first_touch is not None:
-                figures["first_touch_seconds"].append(first_touch)
-            if recovery is not None:
-                figures["recovery_seconds"].append(recovery)
-    rows = [_finish(group, figures, by) for group, figures in groups.items()]
+    if by not in MESSAGE_DIMENSIONS:
+        groups = _by_dropoff(account_id, filters, key, undated, where, tallied, medians)
+    if not tallied:
+        messages.figures(groups, account_id, filters, key, undated, where, ROLLUPS)
+        reach.figures(groups, account_id, filters, key, where, ROLLUPS, medians)
+    rows = [_finish(group, {**figures, **{name: [] for name in MEDIANS if name not in medians}}, by)
+            for group, figures in groups.items()]
     if by:
         return sorted(rows, key=lambda r: (-r["dropoffs"], str(r["group"])))
     return rows or [_finish(None, _empty(), None)]
 
 
-def _from_messages(groups: dict[Any, dict[str, Any]], key, where: list, filters: dict[str, Any]) -> None:
-    """The message figures of each group from the sent messages passing the message filters; grouped by a
-    message dimension, also the dropoffs they reached and the recoveries credited to them."""
-    by_message = filters.get("group_by") in MESSAGE_DIMENSIONS
-    message_where = [column == filters[name] for name, column in MESSAGE_DIMENSIONS.items() if name in filters]
-
-    def sent(*columns):
-        return (select(*columns).select_from(Message).join(Enrollment, Enrollment.id == Message.enrollment_id)
-                .join(Dropoff, Dropoff.id == Enrollment.dropoff_id).join(Flow, Flow.id == Message.flow_id)
-                .where(*where, Message.sent_at.is_not(None), *message_where))
-
+def _by_dropoff(account_id: int, filters: dict[str, Any], key, undated: list, where: list, tallied: bool,
+                medians: tuple[str, ...]) -> dict[Any, dict[str, Any]]:
+    """Each group's figures of its dropoffs; with a message filter, none of their messages' (those come after)."""
+    if ROLLUPS:
+        groups = rollups.figures(account_id, filters, filters.get("group_by"), undated, where, key, _empty,
+                                 tuple(name for name in medians if tallied or name == "recovery_seconds"))
+        if not tallied:
+            for figures in groups.values():
+                figures.update({name: _empty()[name] for name in MESSAGE_FIGURES})
+        return groups
+    groups = defaultdict(_empty)
     session = db.session()
-    for group, count, delivered, opened, clicked, cost, machine_opened in session.execute(sent(
-            key, func.count(), func.count(Message.delivered_at), func.count(Message.opened_at),
-            func.count(Message.clicked_at), func.sum(Message.cost), func.count(Message.machine_opened_at))
+    tally = (func.sum(Dropoff.messages_sent), func.sum(Dropoff.messages_delivered),
+             func.sum(Dropoff.messages_opened), func.sum(Dropoff.messages_clicked), func.sum(Dropoff.message_cost),
+             func.sum(Dropoff.messages_machine_opened),
+             func.count(case((Dropoff.re_engaged, 1)))) if tallied else ()
+    for group, count, recovered, revenue, *tallies in session.execute(select(
+            key, func.count(), func.count(Dropoff.recovered_at), func.sum(Dropoff.revenue), *tally)
+            .where(*where).group_by(key)):
+        figures = groups[rollups.plain(group)]
+        figures["dropoffs"], figures["recovered"] = count, recovered
+        figures["revenue"] = Decimal(str(revenue or 0))
+        if tallied:
+            sent, delivered, opened, clicked, cost, machine_opened, re_engaged = tallies
+            figures.update(messages_sent=sent or 0, delivered=delivered or 0, opened=opened or 0,
+                           clicked=clicked or 0, cost=Decimal(str(cost or 0)), re_engaged=re_engaged,
+                           machine_opened=machine_opened or 0)
+    for group, count in session.execute(select(key, func.count(distinct(Enrollment.dropoff_id))).join(
+            Dropoff, Dropoff.id == Enrollment.dropoff_id).where(*where, Enrollment.holdout.is_(False))
             .group_by(key)):
-        figures = groups[group]
-        figures.update(messages_sent=count, delivered=delivered, opened=opened, clicked=clicked,
-                       cost=Decimal(str(cost or 0)), machine_opened=machine_opened)
-    engaged = func.max(case((or_(Message.opened_at.is_not(None), Message.clicked_at.is_not(None)), 1), else_=0))
-    for group, detected_at, first, was_engaged in session.execute(sent(
-            key, Dropoff.detected_at, func.min(Message.sent_at), engaged).group_by(key, Enrollment.dropoff_id,
-                                                                                    Dropoff.detected_at)):
-        figures = groups[group]
-        figures["first_touch_seconds"].append((first - detected_at).total_seconds())
-        figures["re_engaged"] += was_engaged
-        if by_message:
-            figures["dropoffs"] += 1
-            figures["enrolled"] += 1
-    if by_message:
-        # Each recovery counts for the message it was credited to, when that message passes the filters.
-        for group, revenue, seconds in session.execute(
-                select(key, Dropoff.revenue, Dropoff.recovery_seconds).select_from(Dropoff)
-                .join(Message, Message.id == Dropoff.credited_message_id).join(Flow, Flow.id == Message.flow_id)
-                .where(*where, *message_where)):
-            figures = groups[group]
-            figures["recovered"] += 1
-            figures["revenue"] += revenue or Decimal(0)
-            if seconds is not None:
-                figures["recovery_seconds"].append(seconds)
+        groups[rollups.plain(group)]["enrolled"] = count
+    touched = Dropoff.first_touch_seconds if tallied else null()
+    for group, first_touch, recovery in session.execute(select(key, touched, Dropoff.recovery_seconds).where(
+            *where, or_(touched.is_not(None), Dropoff.recovery_seconds.is_not(None)))):
+        figures = groups[rollups.plain(group)]
+        if first_touch is not None:
+            figures["first_touch_seconds"].append(first_touch)
+        if recovery is not None:
+            figures["recovery_seconds"].append(recovery)
+    return groups
 
 
 def scope(account_id: int, filters: dict[str, Any]) -> list:
@@ -141,13 +120,6 @@ def dimensions(account_id: int, filters: dict[str, Any]) -> list:
     """
     return [Dropoff.account_id == account_id, Dropoff.test.is_(False), Dropoff.status != "retracted",
             *(column == filters[name] for name, column in DROPOFF_DIMENSIONS.items() if name in filters)]
-
-
-def _day():
-    """The UTC date a dropoff was detected (PostgreSQL would take the session's time zone)."""
-    if db.session().get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", Dropoff.detected_at))
-    return func.date(Dropoff.detected_at)
 
 
 def _empty() -> dict[str, Any]:

@@ -24,7 +24,7 @@ SUMS = ("dropoffs", "enrolled", "recovered", "revenue", "messages_sent", "delive
 
 
 def figures(account_id: int, filters: dict[str, Any], by: str | None, undated: list, scoped: list, dropoff_key,
-            empty) -> dict[Any, dict[str, Any]]:
+            empty, medians: tuple[str, ...] = ("first_touch_seconds", "recovery_seconds")) -> dict[Any, dict[str, Any]]:
     """Each group's figures (as reengage.results.metrics builds them) for the dropoffs in `scoped` (`undated`: the
     same but for the period), the period's whole days from the rollups and its partial days from the dropoffs;
     `dropoff_key` groups the dropoffs. Each median figure holds the middle value or two of its group."""
@@ -33,12 +33,11 @@ def figures(account_id: int, filters: dict[str, Any], by: str | None, undated: l
     if days is not None:
         _add_rolled(groups, account_id, filters, by, days)
     if edges:
-        _add_counted(groups, dropoff_key, [*undated, _detected_within(edges)])
+        _add_counted(groups, dropoff_key, [*undated, detected_within(edges)])
     groups = defaultdict(empty, {group: fig for group, fig in groups.items() if fig["dropoffs"]})
-    for name, column in (("first_touch_seconds", Dropoff.first_touch_seconds),
-                         ("recovery_seconds", Dropoff.recovery_seconds)):
-        for group, middle in middles(dropoff_key, column, scoped).items():
-            groups[_plain(group)][name] = middle
+    for name in medians:
+        for group, middle in middles(dropoff_key, getattr(Dropoff, name), scoped).items():
+            groups[plain(group)][name] = middle
     return groups
 
 
@@ -54,7 +53,7 @@ def revenue(account_id: int, filters: dict[str, Any], undated: list) -> dict[str
     if edges:
         for currency, total in db.session().execute(
                 select(Dropoff.currency, func.sum(Dropoff.revenue))
-                .where(*undated, Dropoff.revenue.is_not(None), _detected_within(edges)).group_by(Dropoff.currency)):
+                .where(*undated, Dropoff.revenue.is_not(None), detected_within(edges)).group_by(Dropoff.currency)):
             totals[currency] += Decimal(str(total or 0))
     return totals
 
@@ -86,7 +85,7 @@ def _rolled(account_id: int, filters: dict[str, Any], days: tuple[date | None, d
     return where
 
 
-def _detected_within(edges: list[tuple[datetime, datetime]]) -> Any:
+def detected_within(edges: list[tuple[datetime, datetime]]) -> Any:
     """Dropoffs detected in one of these stretches (the partial days at a period's ends)."""
     return or_(*(and_(Dropoff.detected_at >= low, Dropoff.detected_at < high) for low, high in edges))
 
@@ -102,7 +101,7 @@ def _add_rolled(groups: dict[Any, dict[str, Any]], account_id: int, filters: dic
     key = KEYS[by] if by else ROLLED.account_id
     for group, *sums in db.session().execute(select(key, *(func.sum(ROLLED[name]) for name in SUMS))
                                              .where(*_rolled(account_id, filters, days)).group_by(key)):
-        _add(groups[_plain(group)], dict(zip(SUMS, sums, strict=True)), Decimal(REVENUE_SCALE), Decimal(COST_SCALE))
+        _add(groups[plain(group)], dict(zip(SUMS, sums, strict=True)), Decimal(REVENUE_SCALE), Decimal(COST_SCALE))
 
 
 def _add_counted(groups: dict[Any, dict[str, Any]], key, where: list) -> None:
@@ -112,7 +111,7 @@ def _add_counted(groups: dict[Any, dict[str, Any]], key, where: list) -> None:
               func.sum(Dropoff.messages_machine_opened), func.sum(Dropoff.message_cost),
               func.count(case((Dropoff.re_engaged, 1))))
     for group, *sums in db.session().execute(select(key, *counts).where(*where).group_by(key)):
-        _add(groups[_plain(group)], dict(zip(SUMS, sums, strict=True)), Decimal(1), Decimal(1))
+        _add(groups[plain(group)], dict(zip(SUMS, sums, strict=True)), Decimal(1), Decimal(1))
 
 
 def _add(figures: dict[str, Any], sums: dict[str, Any], revenue_scale: Decimal, cost_scale: Decimal) -> None:
@@ -128,18 +127,31 @@ def _add(figures: dict[str, Any], sums: dict[str, Any], revenue_scale: Decimal, 
 def middles(key, column, where: list) -> dict[Any, list]:
     """The middle value (odd count) or two (even) of `column` in each group, whose median is the group's: the
     database orders each group, and only those come back."""
+    return {group: middle for group, middle, *_ in middle_rows(key, column, where)}
+
+
+def middle_rows(key, column, where: list, *totals) -> list[tuple]:
+    """Per group: its middle value or two of `column`, its size and each of `totals` (aggregates over the group)."""
     ordered = select(key.label("grouped"), column.label("value"),
                      func.row_number().over(partition_by=key, order_by=column).label("position"),
-                     func.count().over(partition_by=key).label("size")).where(*where, column.is_not(None)).subquery()
+                     func.count().over(partition_by=key).label("size"),
+                     *(total.over(partition_by=key) for total in totals)).where(*where, column.is_not(None)).subquery()
     position, size = ordered.c.position, ordered.c.size
-    middle: dict[Any, list] = defaultdict(list)
-    for group, value in db.session().execute(
-            select(ordered.c.grouped, ordered.c.value).where(position * 2 >= size, position * 2 <= size + 2)
-            .order_by(ordered.c.grouped, position)):
-        middle[group].append(value)
-    return middle
+    rows: dict[Any, list] = {}
+    for group, value, *more in db.session().execute(
+            select(ordered.c.grouped, ordered.c.value, *list(ordered.c)[3:]).where(
+                position * 2 >= size, position * 2 <= size + 2).order_by(ordered.c.grouped, position)):
+        rows.setdefault(group, [group, [], *more])[1].append(value)
+    return [tuple(row) for row in rows.values()]
 
 
-def _plain(group: Any) -> Any:
+def day(column):
+    """The UTC date of a moment `column` (PostgreSQL would take the session's time zone)."""
+    if db.session().get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def plain(group: Any) -> Any:
     """A day as the ISO text both backends agree on (SQLite's date() is text, the rollup's a date)."""
     return group.isoformat() if isinstance(group, date) else group

@@ -1,0 +1,66 @@
+"""What each variant of a flow's step got, for the A/B tests (reengage.results.experiments).
+
+Messages sent and clicked come from the message rollups for a period's whole UTC days and from the
+messages for its partial days (reengage.results.messages). Recoveries within the attribution window
+depend on the window asked with, so they are counted from the recovered dropoffs' messages alone.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from reengage.models import Dropoff, Flow, Message, MessageRollup
+from reengage.models.rollup import REVENUE_SCALE
+from reengage.platform import db
+from reengage.results import messages, rollups
+
+ROLLED = MessageRollup.__table__.c
+STEP = (Flow.key, Message.step, Message.phase, Message.variant)
+
+
+def counted(account_id: int, filters: dict[str, Any], undated: list, scoped: list, window: timedelta,
+            rolled: bool) -> tuple[dict[tuple, dict[str, dict[str, Any]]], dict[str, str]]:
+    """Per (flow, phase, step), each variant's messages sent and clicked, its recoveries within `window` after it
+    went and their revenue per currency; and each flow's name. `undated`/`scoped`: the dropoffs passing the
+    filters in any period / in the period; `rolled`: whole days from the rollups."""
+    flow = [Flow.key == filters["flow"]] if "flow" in filters else []
+    steps: dict[tuple, dict[str, dict[str, Any]]] = defaultdict(dict)
+    names: dict[str, str] = {}
+    days, edges = rollups.split(filters.get("from"), filters.get("to")) if rolled else (None, None)
+    rows = []
+    if days is not None:
+        rows += db.session().execute(
+            select(Flow.key, Flow.name, ROLLED.step, ROLLED.phase, ROLLED.variant, func.sum(ROLLED.messages_sent),
+                   func.sum(ROLLED.clicked)).join_from(MessageRollup, Flow, Flow.id == ROLLED.flow_id)
+            .where(*messages.rolled(account_id, filters, days), ROLLED.variant != "")
+            .group_by(Flow.key, Flow.name, ROLLED.step, ROLLED.phase, ROLLED.variant)
+            .having(func.sum(ROLLED.messages_sent) > 0)).all()
+    for where in ([scoped] if not rolled else [[*undated, rollups.detected_within(edges)]] if edges else []):
+        rows += db.session().execute(messages.sent(
+            Flow.key, Flow.name, Message.step, Message.phase, Message.variant, func.count(),
+            func.count(Message.clicked_at)).where(*where, *flow, Message.variant.is_not(None))
+            .group_by(Flow.key, Flow.name, Message.step, Message.phase, Message.variant)).all()
+    for key, name, step, phase, variant, count, clicked in rows:
+        names[key] = name
+        figures = steps[(key, phase, step)].setdefault(variant, unsent(variant))
+        figures["sent"] += int(count)
+        figures["clicked"] += int(clicked or 0)
+    went = messages.microseconds(Dropoff.recovered_at, Message.sent_at)
+    for key, step, phase, variant, currency, count, revenue in db.session().execute(messages.sent(
+            *STEP, Dropoff.currency, func.count(), messages.exact_sum(Dropoff.revenue, REVENUE_SCALE))
+            .where(*scoped, *flow, Message.variant.is_not(None), Dropoff.recovered_at.is_not(None),
+                   Dropoff.recovered_at >= Message.sent_at, went <= window // timedelta(microseconds=1))
+            .group_by(*STEP, Dropoff.currency)):
+        figures = steps[(key, phase, step)].setdefault(variant, unsent(variant))
+        figures["recovered"] += count
+        # Kept per currency: amounts in different currencies are never added up.
+        figures["revenue"][currency] = figures["revenue"].get(currency, Decimal(0)) + Decimal(str(revenue or 0))
+    return steps, names
+
+
+def unsent(variant: str) -> dict[str, Any]:
+    """A variant's figures before any of its messages went."""
+    return {"variant": variant, "sent": 0, "clicked": 0, "recovered": 0, "revenue": {}}
