@@ -34,9 +34,9 @@ def figures(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[st
         rows = _touched(account_id, filters, involved.pop(), middle)
     else:
         rows = _sent(key, [*scoped, *messages.choose(filters)], middle)
-    for group, middle, size, engaged in rows:
+    for group, values, size, engaged in rows:
         figures = groups[messages.plain(group, by)]
-        figures["first_touch_seconds"] = [value / 1_000_000 for value in middle]
+        figures["first_touch_seconds"] = [value / 1_000_000 for value in values]
         figures["re_engaged"] += int(engaged)
         if by_message:
             figures["dropoffs"] += size
@@ -44,8 +44,8 @@ def figures(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[st
     if by_message and "recovery_seconds" in medians:
         credited = [Message.id == Dropoff.credited_message_id, Flow.id == Message.flow_id, *scoped,
                     *messages.choose(filters)]
-        for group, middle in rollups.middles(key, Dropoff.recovery_seconds, credited).items():
-            groups[messages.plain(group)]["recovery_seconds"] = middle
+        for group, recovery in rollups.middles(key, Dropoff.recovery_seconds, credited).items():
+            groups[messages.plain(group)]["recovery_seconds"] = recovery
 
 
 def _touched(account_id: int, filters: dict[str, Any], dimension: str, middle: bool) -> list[tuple]:

@@ -30,7 +30,7 @@ def counted(account_id: int, filters: dict[str, Any], undated: list, scoped: lis
     steps: dict[tuple, dict[str, dict[str, Any]]] = defaultdict(dict)
     names: dict[str, str] = {}
     days, edges = rollups.split(filters.get("from"), filters.get("to")) if rolled else (None, None)
-    rows = []
+    rows: list[Any] = []
     if days is not None:
         rows += db.session().execute(
             select(Flow.key, Flow.name, ROLLED.step, ROLLED.phase, ROLLED.variant, func.sum(ROLLED.messages_sent),
