@@ -15,7 +15,6 @@ repository with its .venv:
 import argparse
 import itertools
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scoreboard
-from fairness import Client, create_key
+from fairness import Client, create_key, percentiles
 from ingest import BIN, environment, event, free_port, fresh_postgres_database, start_server, stop_server
 from sqlalchemy import create_engine, text
 
@@ -79,11 +78,6 @@ def wait_processed(poster: threading.Thread, engine, done: threading.Event) -> N
     while unprocessed(engine):
         time.sleep(0.05)
     done.set()
-
-
-def percentiles(latencies: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(latencies, n=100)
-    return cuts[49] * 1000, cuts[98] * 1000
 
 
 def run(backlog: int, seconds: float, rounds: int, database_url: str | None) -> dict:

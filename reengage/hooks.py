@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, select, update
 
 from connectors import webhook
 from connectors.errors import ConnectorError
 from reengage.models import Hook, HookDelivery
 from reengage.models.event import ENGAGEMENT_TYPES
-from reengage.platform import db, metrics, vault
+from reengage.platform import db, metrics, stalls, vault
 
 table = HookDelivery.__table__
 PENDING_DUE = (table.c.status == "pending", table.c.due_at <= bindparam("now"))
@@ -135,26 +135,20 @@ def claim_due(now: datetime, limit: int) -> list[int]:
     return ids
 
 
-def _limits(now: datetime) -> tuple[datetime, datetime]:
-    """Deliveries queued before the first moment were never taken; those whose POST started before the second were
-    cut off."""
-    config = current_app.config
-    return (now - timedelta(seconds=config["HOOK_REQUEUE_AFTER_SECONDS"]),
-            now - timedelta(seconds=config["HOOK_SENDING_TIMEOUT_SECONDS"]))
+# How long a delivery may stay queued, and sending, before it counts as stalled.
+STALLS = ("HOOK_REQUEUE_AFTER_SECONDS", "HOOK_SENDING_TIMEOUT_SECONDS")
 
 
 def any_stalled(now: datetime) -> ColumnElement[bool]:
     """Whether `stalled` would find anything (for the clock, which skips a task with nothing to do)."""
-    before, cut_before = _limits(now)
-    return exists().where(or_(and_(table.c.status == "queued", table.c.queued_at < before),
-                              and_(table.c.status == "sending", table.c.queued_at < cut_before)))
+    return stalls.any_stalled(table, now, *STALLS)
 
 
 def stalled(now: datetime, limit: int) -> list[int]:
     """Deliveries handed to a job long ago and never taken: queued again. Those cut off mid-POST wait for their
     next attempt (its pause as after a failure), or fail when that was their last."""
     config = current_app.config
-    before, cut_before = _limits(now)
+    before, cut_before = stalls.limits(now, *STALLS)
     with db.transaction() as db_session:
         connection = db_session.connection()
         ids = list(connection.scalars(select(table.c.id).where(table.c.status == "queued", table.c.queued_at < before)

@@ -14,11 +14,11 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, select, update
 
 from reengage.channels import CHANNELS
 from reengage.models import Message
-from reengage.platform import db
+from reengage.platform import db, stalls
 from reengage.sequencing import enrollments
 
 log = logging.getLogger(__name__)
@@ -26,25 +26,19 @@ table = Message.__table__
 MAY_HAVE_GONE = "interrupted while sending; not retried, since it may already have gone"
 
 
-def _limits(now: datetime) -> tuple[datetime, datetime]:
-    """Messages queued before the first moment were never taken; those whose send started before the second were
-    cut off."""
-    config = current_app.config
-    return (now - timedelta(seconds=config["MESSAGE_REQUEUE_AFTER_SECONDS"]),
-            now - timedelta(seconds=config["MESSAGE_SENDING_TIMEOUT_SECONDS"]))
+# How long a message may stay queued, and sending, before it counts as stalled.
+STALLS = ("MESSAGE_REQUEUE_AFTER_SECONDS", "MESSAGE_SENDING_TIMEOUT_SECONDS")
 
 
 def any_stalled(now: datetime) -> ColumnElement[bool]:
     """Whether `stalled` would find anything (for the clock, which skips a task with nothing to do)."""
-    requeue_before, cut_before = _limits(now)
-    return exists().where(or_(and_(table.c.status == "queued", table.c.queued_at < requeue_before),
-                              and_(table.c.status == "sending", table.c.queued_at < cut_before)))
+    return stalls.any_stalled(table, now, *STALLS)
 
 
 def stalled(now: datetime, limit: int) -> list[int]:
     """Messages to hand to a job again: queued long ago and never taken, or cut off and safe to send again."""
     config = current_app.config
-    requeue_before, cut_before = _limits(now)
+    requeue_before, cut_before = stalls.limits(now, *STALLS)
     confirm_before = now - timedelta(seconds=max(config["MESSAGE_CONFIRM_WINDOW_SECONDS"],
                                                  config["MESSAGE_SENDING_TIMEOUT_SECONDS"]))
     with db.transaction() as db_session:
