@@ -42,9 +42,16 @@ def test_a_failing_task_does_not_stop_the_others(app, monkeypatch, caplog):
 
 
 def test_clock_thread_stops_when_told(app):
+    import threading
+
     app.config["CLOCK_INTERVAL_SECONDS"] = 0.01
     stop = clock.start_thread(app)
     stop.set()
+    # Its tick under way ends, then the thread (before the database is emptied for the next test).
+    for thread in threading.enumerate():
+        if thread.name == "clock":
+            thread.join(timeout=30)
+    assert not [thread for thread in threading.enumerate() if thread.name == "clock"]
 
 
 def test_sweeps_do_not_pile_up_in_redis_while_workers_are_down(database_url, make_account, redis_url):
