@@ -18,32 +18,44 @@ REVENUE_SCALE = 10_000
 COST_SCALE = 1_000_000
 
 
-class DropoffRollup(Base):
-    """The summed figures of one account's counted dropoffs detected on one UTC day, per dimension values."""
+class _DropoffGroup:
+    """The key of a rollup row: an account's counted dropoffs detected on one UTC day, per dimension values (first
+    among its table's columns, in this order, as the migrations create them)."""
 
-    __tablename__ = "dropoff_rollups"
-
-    account_id: Mapped[int] = mapped_column(Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    scenario: Mapped[str] = mapped_column(String(100), primary_key=True)
-    stage: Mapped[str] = mapped_column(String(100), primary_key=True)
-    rule_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True,
+                                            sort_order=-1)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-1)
+    scenario: Mapped[str] = mapped_column(String(100), primary_key=True, sort_order=-1)
+    stage: Mapped[str] = mapped_column(String(100), primary_key=True, sort_order=-1)
+    rule_key: Mapped[str] = mapped_column(String(100), primary_key=True, sort_order=-1)
     # The dropoff's currency ('' for none): revenue is never added up across currencies.
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    dropoffs: Mapped[int] = mapped_column(Integer)
-    enrolled: Mapped[int] = mapped_column(Integer)
-    recovered: Mapped[int] = mapped_column(Integer)
-    revenue: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True, sort_order=-1)
+
+
+class _SentFigures:
+    """What a group's sent messages add up to."""
+
     messages_sent: Mapped[int] = mapped_column(Integer)
     delivered: Mapped[int] = mapped_column(Integer)
     opened: Mapped[int] = mapped_column(Integer)
     clicked: Mapped[int] = mapped_column(Integer)
     machine_opened: Mapped[int] = mapped_column(Integer)
     cost: Mapped[int] = mapped_column(BigInteger)
+
+
+class DropoffRollup(_DropoffGroup, _SentFigures, Base):
+    """The summed figures of one account's counted dropoffs detected on one UTC day, per dimension values."""
+
+    __tablename__ = "dropoff_rollups"
+
+    dropoffs: Mapped[int] = mapped_column(Integer)
+    enrolled: Mapped[int] = mapped_column(Integer)
+    recovered: Mapped[int] = mapped_column(Integer)
+    revenue: Mapped[int] = mapped_column(BigInteger)
     re_engaged: Mapped[int] = mapped_column(Integer)
 
 
-class MessageRollup(Base):
+class MessageRollup(_DropoffGroup, _SentFigures, Base):
     """The summed figures of the sent messages of one account's counted dropoffs detected on one UTC day, per the
     dropoff's dimension values and the message's, and the recoveries credited to those messages.
 
@@ -53,24 +65,12 @@ class MessageRollup(Base):
 
     __tablename__ = "message_rollups"
 
-    account_id: Mapped[int] = mapped_column(Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    scenario: Mapped[str] = mapped_column(String(100), primary_key=True)
-    stage: Mapped[str] = mapped_column(String(100), primary_key=True)
-    rule_key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     # The flow by id (a flow's key is joined when read), the step and its phase, the channel, the variant ('').
     flow_id: Mapped[int] = mapped_column(Id, primary_key=True)
     step: Mapped[str] = mapped_column(String(120), primary_key=True)
     phase: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     variant: Mapped[str] = mapped_column(String(20), primary_key=True)
-    messages_sent: Mapped[int] = mapped_column(Integer)
-    delivered: Mapped[int] = mapped_column(Integer)
-    opened: Mapped[int] = mapped_column(Integer)
-    clicked: Mapped[int] = mapped_column(Integer)
-    machine_opened: Mapped[int] = mapped_column(Integer)
-    cost: Mapped[int] = mapped_column(BigInteger)
     # Recoveries credited to these messages (reengage.outcomes.tally.credit) and their revenue.
     recovered: Mapped[int] = mapped_column(Integer)
     revenue: Mapped[int] = mapped_column(BigInteger)
