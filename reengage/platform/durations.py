@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 import isodate
 
@@ -9,8 +10,10 @@ SHORT = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+@lru_cache(maxsize=1024)
 def parse(text: str) -> timedelta:
-    """The duration `text` names; ValueError when it names none (or a calendar span of months)."""
+    """The duration `text` names; ValueError when it names none (or a calendar span of months). Kept per text:
+    every message sent reads its flow's cap and phases, from a handful of texts."""
     short = SHORT.match(text)
     if short:
         return timedelta(**{UNITS[short.group(2).lower()]: int(short.group(1))})

@@ -1,5 +1,7 @@
 """One-click unsubscribe links: signed tokens naming the account, contact and channel."""
 
+from functools import lru_cache
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -8,8 +10,13 @@ SALT = "reengage.unsubscribe"
 
 def _serializer() -> URLSafeSerializer:
     # itsdangerous takes keys oldest first and signs with the last; links signed under an older key still work.
-    keys = [*reversed(current_app.config.get("SECRET_KEY_FALLBACKS", ())), current_app.config["SECRET_KEY"]]
-    return URLSafeSerializer(keys, salt=SALT)
+    return _keyed((*reversed(current_app.config.get("SECRET_KEY_FALLBACKS", ())), current_app.config["SECRET_KEY"]))
+
+
+@lru_cache(maxsize=8)
+def _keyed(keys: tuple[str, ...]) -> URLSafeSerializer:
+    """One serializer per set of keys: a send signs a link per message, and building one derives its keys anew."""
+    return URLSafeSerializer(list(keys), salt=SALT)
 
 
 def token(account_id: int, contact_id: int, channel: str, message_id: int | None = None) -> str:

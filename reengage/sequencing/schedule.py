@@ -1,7 +1,8 @@
 """Settings in effect for one flow and contact, and the send time of each step they give."""
 
 from bisect import insort
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from reengage.models import Contact
@@ -16,11 +17,17 @@ def calendar(settings: dict, contact: Contact) -> timing.Calendar:
         country = settings["country"] if settings["country"] and timing.supported_country(settings["country"]) else None
     return timing.Calendar(
         zone=ZoneInfo(contact.timezone or settings["timezone"]),
-        start=datetime.strptime(window["start"], "%H:%M").time(),
-        end=datetime.strptime(window["end"], "%H:%M").time(),
+        start=_clock(window["start"]),
+        end=_clock(window["end"]),
         days=frozenset(timing.WEEKDAYS.index(day) for day in window["days"]),
         country=country,
     )
+
+
+@lru_cache(maxsize=256)
+def _clock(text: str) -> time:
+    """A send window's "HH:MM" as a time of day (read for every message sent, from a handful of values)."""
+    return datetime.strptime(text, "%H:%M").time()
 
 
 def cap(settings: dict) -> timing.Cap:

@@ -119,5 +119,5 @@ def test_without_sendgrid_email_stays_in_the_outbox(app, client, acme):
 
 
 def test_eu_residency_sends_through_the_eu_host():
-    assert SendGrid("SG.key.abcdefghij", "eu")._api.host == "https://api.eu.sendgrid.com"
-    assert SendGrid("SG.key.abcdefghij")._api.host == "https://api.sendgrid.com"
+    assert SendGrid("SG.key.abcdefghij", "eu").host == "https://api.eu.sendgrid.com"
+    assert SendGrid("SG.key.abcdefghij").host == "https://api.sendgrid.com"
