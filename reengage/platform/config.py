@@ -97,9 +97,10 @@ DEFAULTS: dict[str, Any] = {
     "EVENT_RATE_LIMIT": "60000 per minute",
     # Event requests of one account in progress at once in one web process; more are answered 429 at once.
     "EVENT_BATCH_CONCURRENCY": 1,
-    # Sends one job has in flight at once through each provider ("sendgrid=16,hubspot=1" in the environment);
-    # a provider not named sends one at a time.
-    "SEND_CONCURRENCY": {"sendgrid": 16, "hubspot": 1},
+    # Sends one job has in flight at once through each provider ("sendgrid=50,hubspot=1" in the environment);
+    # a provider not named sends one at a time. SendGrid's mail send publishes no per-second limit (a 429 is
+    # retried after its reset), so a job's whole chunk of emails goes at once.
+    "SEND_CONCURRENCY": {"sendgrid": 50, "hubspot": 1},
 }
 
 # The recovery delays and attempt limits, each settable from the environment (whole seconds, counts).
