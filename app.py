@@ -13,7 +13,7 @@ from reengage.jobs.events import process_events
 from reengage.links.provider import Provider
 from reengage.platform import auth, config, db, errors, fields, inputs, logs, queue
 from reengage.providers import registry
-from reengage.web import api, console, ratelimit, telemetry
+from reengage.web import api, console, ratelimit, render_limit, telemetry
 from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, health, rules
 from triggers import TRIGGERS, polling
 
@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Pro
         matches=lambda event, item, filters: polling.matches(TRIGGERS[event], item, filters),
         keep=lambda event, account_id, items, at: polling.store(TRIGGERS[event], account_id, items, at)))
     auth.init_app(app)
+    render_limit.init_app(app)  # before the rate limits: see its init_app
     ratelimit.init_app(app)
     connected = registry.init_app(app, providers)
     crm.init_app(app)

@@ -90,6 +90,9 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Template renders refused as over the render budget (template bombs), per account (limits' notation); once
+    # spent, the account's requests that would render a template are answered 429 until the window moves on.
+    "TEMPLATE_REFUSAL_LIMIT": "10 per minute",
     # Failed dashboard sign-ins per client address (limits' notation); more wait for Retry-After.
     "DASHBOARD_SIGN_IN_LIMIT": "10 per 15 minutes",
     # Events per account, a batch of N counting N, so one account's batches cannot starve the others; it must
@@ -113,7 +116,8 @@ ENV_VARS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "LOG_LEVEL", "LOG_FORMAT"
             "PUBLIC_URL", "SENDGRID_API_HOST", "HUBSPOT_API_HOST", "SALESFORCE_LOGIN_URL", "ATOMIC_API_URL",
             "CONNECTOR_TIMEOUT_SECONDS", "HOOK_REQUIRE_HTTPS", "HOOK_ALLOWED_NETWORKS", "RATE_LIMIT",
             "EVENT_RATE_LIMIT", "CLOCK_INTERVAL_SECONDS", "CLOCK_STALE_INTERVALS", "CLOCK_STALE_MIN_SECONDS",
-            "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX", "RQ_QUEUE", "SEND_CONCURRENCY", *RECOVERY_SETTINGS)
+            "EVENT_BATCH_CONCURRENCY", "HUBSPOT_BLOCK_MAX", "RQ_QUEUE", "SEND_CONCURRENCY", "TEMPLATE_REFUSAL_LIMIT",
+            *RECOVERY_SETTINGS)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 NUMBER_SETTINGS = {"MAX_CONTENT_LENGTH": int, "API_KEY_CACHE_SECONDS": float, "CONNECTOR_TIMEOUT_SECONDS": float,
                    "CLOCK_INTERVAL_SECONDS": float, "CLOCK_STALE_INTERVALS": float, "CLOCK_STALE_MIN_SECONDS": float,

@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, Template, TemplateError
 from markupsafe import escape
 
+from reengage.platform.errors import ApiError
 from reengage.platform.sandbox import BudgetedEnvironment, OverBudget, budgeted, budgeted_filter
 
 # Rendered text longer than this is cut: a template loop cannot make a message of megabytes.
@@ -75,6 +76,8 @@ def render(source: str | None, context: dict[str, Any], field: str = "template")
         return ""
     try:
         text = _rendered(compiled(source), context)
+    except ApiError:
+        raise  # the render was held back (an account over its refusals): the caller is answered that
     except Exception as error:  # the sandbox raises SecurityError, TypeError, ZeroDivisionError, OverBudget...
         raise Unrenderable(field, _reason(error)) from error
     return text[:MAX_LENGTH].strip()
@@ -92,6 +95,8 @@ def problem(source: str, contexts: list[dict[str, Any]]) -> str | None:
     for context in contexts:
         try:
             _rendered(template, context)
+        except ApiError:
+            raise
         except Exception as error:
             return _reason(error)
     return None

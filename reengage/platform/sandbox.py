@@ -19,6 +19,7 @@ from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, has_app_context
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import LoopContext, Macro
@@ -42,6 +43,9 @@ MAX_BITS = 10_000
 # printf widths and precisions: `%-20s`, `%(name)08.2f`, `%*d`.
 PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 NUMBERS = re.compile(r"\d+")
+# Where an app keeps what may hold back renders and counts the refused ones (reengage.web.render_limit): an
+# object with before() (raises to hold a render back) and refused().
+GUARD = "reengage.render_guard"
 
 
 class OverBudget(Exception):
@@ -76,14 +80,35 @@ class Budget:
 _budget: ContextVar[Budget] = ContextVar("render_budget")
 
 
+_unguarded: ContextVar[bool] = ContextVar("render_unguarded", default=False)
+
+
+@contextmanager
+def unguarded() -> Iterator[None]:
+    """Renders inside the block are neither held back nor counted by the app's guard (messages being sent)."""
+    token = _unguarded.set(True)
+    try:
+        yield
+    finally:
+        _unguarded.reset(token)
+
+
 @contextmanager
 def budgeted() -> Iterator[Budget]:
-    """A fresh budget for the templates rendered inside the block."""
+    """A fresh budget for the templates rendered inside the block; the app's guard, if any, may hold it back
+    first and is told when the budget is passed (not inside `unguarded`)."""
+    guard = current_app.extensions.get(GUARD) if has_app_context() and not _unguarded.get() else None
+    if guard is not None:
+        guard.before()
     now = time.monotonic()
     token = _budget.set(Budget(MAX_STEPS, now + MAX_SECONDS, MAX_STEPS, now))
     busy.heavy()  # requests in progress need not wait for a render: it gives way to them (see charge)
     try:
         yield _budget.get()
+    except OverBudget:
+        if guard is not None:
+            guard.refused()
+        raise
     finally:
         _budget.reset(token)
 

@@ -1,16 +1,19 @@
 """The render budget: every template bomb is refused with a 422 naming its field, wherever a template is rendered."""
 
 import resource
+import time
 from datetime import timedelta
 from uuid import uuid4
 
 import pytest
+from jinja2 import Template
 from sqlalchemy import update
 
 from reengage.models import Flow
-from reengage.platform import db, rendering
+from reengage.platform import db, rendering, sandbox
 from reengage.platform.sandbox import MAX_SIZE, MAX_STEPS, PAUSE_STEPS
 from reengage.samples import TEMPLATE_CONTEXTS
+from reengage.web import render_limit
 from tests.support.journeys import DANA, T, setup_sales
 
 WORKDAY = T + timedelta(hours=2)
@@ -179,3 +182,56 @@ def test_a_long_render_gives_way_to_other_requests_and_a_short_one_never(app, mo
         assert pauses == []
         assert rendering.problem(BOMBS["nested loops"], TEMPLATE_CONTEXTS)
     assert len(pauses) >= MAX_STEPS // PAUSE_STEPS - 1
+
+
+@pytest.fixture
+def strict(app):
+    """Two refused renders a second allowed per account (TEMPLATE_REFUSAL_LIMIT)."""
+    app.extensions[sandbox.GUARD] = render_limit.RefusalLimit("2 per 1 second", None)
+
+
+def test_an_account_whose_templates_keep_passing_the_budget_is_held_back(strict, client, make_account, monkeypatch):
+    bomber, other = make_account("Bomber"), make_account("Other")
+    flow, others = setup_sales(client, bomber), setup_sales(client, other)
+    for n in range(2):  # a template known bad is answered from what was found, so each bomb is new
+        refused = client.patch(f"/v1/flows/{flow['id']}", headers=bomber.headers,
+                               json={"phases": with_body(flow, f"{BOMBS['nested loops']} {n}")})
+        assert refused.status_code == 422 and [f for f, _ in fields_of(refused)] == ["phases[0].steps[1].body"]
+    renders = []
+    monkeypatch.setattr(Template, "render", lambda template, *args, **kwargs: renders.append(template) or "")
+    held = client.patch(f"/v1/flows/{flow['id']}", headers=bomber.headers,
+                        json={"phases": with_body(flow, f"{BOMBS['nested loops']} 2")})
+    assert held.status_code == 429 and held.json["error"]["code"] == "rate_limited"
+    assert "render budget" in held.json["error"]["message"] and 1 <= int(held.headers["Retry-After"]) <= 1
+    fine = client.patch(f"/v1/flows/{flow['id']}", headers=bomber.headers,
+                        json={"phases": with_body(flow, "Hi {{ contact.first_name }}!")})
+    assert fine.status_code == 429 and renders == []  # nothing of the account's is rendered meanwhile
+    monkeypatch.undo()
+    # Another account is not held back: its bomb is refused as before, its changes go through.
+    assert client.patch(f"/v1/flows/{others['id']}", json={"phases": with_body(others, BOMBS["lipsum"] + " 9")},
+                        headers=other.headers).status_code == 422
+    assert client.patch(f"/v1/flows/{others['id']}", json={"phases": with_body(others, "Hi")},
+                        headers=other.headers).status_code == 200
+    time.sleep(1.1)  # the window moves on
+    fixed = client.patch(f"/v1/flows/{flow['id']}", headers=bomber.headers,
+                         json={"phases": with_body(flow, "Hi {{ contact.first_name }}!")})
+    assert fixed.status_code == 200, fixed.json
+
+
+def test_a_held_back_account_still_sends_and_its_sends_fail_alone(strict, client, acme):
+    tenant = acme
+    flow = setup_sales(client, tenant)
+    client.patch(f"/v1/flows/{flow['id']}", json={"phases": with_body(flow, DATA_BOMB)}, headers=tenant.headers)
+    client.post("/v1/actions/update-contact", json={**DANA, "properties": {"n": 100000}}, headers=tenant.headers)
+    for n in range(2):
+        client.patch(f"/v1/flows/{flow['id']}", json={"phases": with_body(flow, f"{BOMBS['lipsum']} {n}")},
+                     headers=tenant.headers)
+    step = flow["phases"][0]["steps"][1]["key"]
+    assert client.post("/v1/actions/render", json={"flow": "sales", "step": f"1.{step}"},
+                       headers=tenant.headers).status_code == 429
+    with db.as_of(WORKDAY):
+        response = client.post("/v1/actions/send-phase-message", headers=tenant.headers,
+                               json={"external_id": "dana", "flow": "sales", "step": step, "idempotency_key": "h"})
+    # The send is not held back: it renders (over its budget here, so it fails with the reason) and is not counted.
+    assert response.status_code == 200 and response.json["status"] == "failed"
+    assert response.json["reason"].startswith("could not render: body: Refused: over the render budget")
