@@ -4,12 +4,15 @@ import os
 
 from gunicorn.glogging import Logger
 
-from reengage.platform import logs
+from reengage.platform import busy, logs
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
+# Chunks of bulk work (parts of large event batches, chunks of event processing) the web processes run at once;
+# the rest wait their turn, so single events and other light requests keep the remaining cores.
+BULK_CONCURRENCY = int(os.environ.get("BULK_CONCURRENCY") or max(1, (os.cpu_count() or 2) // 2))
 # Zapier and HubSpot give up after 30 s; answer (or fail) before they do.
 timeout = 30
 # The application logs every request itself (with its id, account and duration); gunicorn's own access log is
@@ -44,10 +47,17 @@ logger_class = RedactingLogger
 
 
 def on_starting(server) -> None:
-    """Create the folder where worker processes leave their metrics (PROMETHEUS_MULTIPROC_DIR), if asked for one."""
+    """Create the folder where worker processes leave their metrics (PROMETHEUS_MULTIPROC_DIR), if asked for one,
+    and the memory where they count their light requests in progress (heavy work gives way to those of every one)."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         os.makedirs(folder, exist_ok=True)
+    busy.share(BULK_CONCURRENCY)
+
+
+def child_exit(server, worker) -> None:
+    """A worker that ended has nothing in progress any more."""
+    busy.forget(worker.pid)
 
 
 def post_worker_init(worker) -> None:

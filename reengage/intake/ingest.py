@@ -111,7 +111,8 @@ def ingest(account_id: int, events: list[dict[str, Any]], path: str, token: Arri
         busy.give_way(took)
         started = time.monotonic()
         try:
-            results.extend(group.submit(Submission(Batch(account_id, part, path, start), len(part))))
+            with busy.bulk():
+                results.extend(group.submit(Submission(Batch(account_id, part, path, start), len(part))))
         except ApiError:
             raise
         except Exception as error:

@@ -115,7 +115,8 @@ def in_chunks(event_ids: list[int]) -> int:
     while left:
         chunk, left = left[:size], left[size:]
         started = time.perf_counter()
-        processed += claim_and_process(chunk)
+        with busy.bulk():
+            processed += claim_and_process(chunk)
         took = max(time.perf_counter() - started, 1e-4)
         size = max(1, min(MAX_CHUNK, int(len(chunk) * seconds / took)))
         if left:

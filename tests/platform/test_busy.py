@@ -1,7 +1,12 @@
 """Background work gives way to requests in progress on other threads, never to its own."""
 
+import multiprocessing
+import multiprocessing.synchronize
+import os
 import threading
 import time
+
+import pytest
 
 from reengage.platform import busy
 
@@ -86,3 +91,90 @@ def test_heavy_work_gives_way_to_light_requests_but_not_to_other_heavy_work():
 def test_a_job_gives_way_to_heavy_requests_too():
     assert waits_for(heavy_other=True, heavy_self=None)
     assert waits_for(heavy_other=False, heavy_self=None)
+
+
+@pytest.fixture
+def shared(monkeypatch):
+    """Counts shared with processes forked from here, as gunicorn's master shares them; one bulk chunk at a time."""
+    monkeypatch.setattr(busy, "_shared", None)
+    monkeypatch.setattr(busy, "_bulk", None)
+    busy.share(1)
+
+
+def in_another_process(work, ready: multiprocessing.synchronize.Event) -> multiprocessing.Process:
+    """`work` run in a forked process (as a gunicorn worker is), once it has begun."""
+    process = multiprocessing.get_context("fork").Process(target=work)
+    process.start()
+    assert ready.wait(5)
+    return process
+
+
+def test_heavy_work_gives_way_to_a_light_request_of_another_process(shared):
+    ready = multiprocessing.get_context("fork").Event()
+
+    def light_request() -> None:
+        busy.enter()
+        ready.set()
+        time.sleep(0.4)
+        busy.leave()
+
+    other = in_another_process(light_request, ready)
+    busy.enter()
+    busy.heavy()
+    try:
+        waited = busy.give_way(3)
+    finally:
+        busy.leave()
+        other.join(5)
+    assert 0.25 < waited < 2.5  # until the other process answered, not the whole allowance
+
+
+def test_heavy_work_does_not_wait_for_heavy_work_of_another_process(shared):
+    ready, done = multiprocessing.get_context("fork").Event(), multiprocessing.get_context("fork").Event()
+
+    def heavy_request() -> None:
+        busy.enter()
+        busy.heavy()
+        ready.set()
+        done.wait(5)
+        busy.leave()
+
+    other = in_another_process(heavy_request, ready)
+    busy.enter()
+    busy.heavy()
+    try:
+        assert busy.give_way(0.5) < 0.3
+    finally:
+        busy.leave()
+        done.set()
+        other.join(5)
+
+
+def test_a_process_that_ended_mid_request_is_not_waited_for(shared):
+    ready = multiprocessing.get_context("fork").Event()
+
+    def dies_serving() -> None:
+        busy.enter()
+        ready.set()
+        os._exit(0)  # killed with the request in progress: nothing ever leaves it
+
+    other = in_another_process(dies_serving, ready)
+    other.join(5)
+    busy.forget(other.pid)  # as gunicorn's master does when a worker exits
+    assert busy.give_way(0.5) < 0.3
+
+
+def test_bulk_chunks_of_processes_take_turns(shared):
+    ready = multiprocessing.get_context("fork").Event()
+
+    def holds_a_chunk() -> None:
+        with busy.bulk():
+            ready.set()
+            time.sleep(0.4)
+
+    other = in_another_process(holds_a_chunk, ready)
+    started = time.perf_counter()
+    with busy.bulk(), busy.bulk():  # one inside another (a job run inline) takes no second turn
+        waited = time.perf_counter() - started
+    other.join(5)
+    assert 0.25 < waited < busy.BULK_WAIT_SECONDS + 0.5
