@@ -109,45 +109,34 @@ def in_another_process(work, ready: multiprocessing.synchronize.Event) -> multip
     return process
 
 
-def test_heavy_work_gives_way_to_a_light_request_of_another_process(shared):
+def heavy_work_waits_for_another_process(heavy_other: bool) -> float:
+    """Seconds a heavy request's give_way waits while another process serves a request (light or heavy) for 0.4 s."""
     ready = multiprocessing.get_context("fork").Event()
 
-    def light_request() -> None:
+    def request() -> None:
         busy.enter()
+        if heavy_other:
+            busy.heavy()
         ready.set()
         time.sleep(0.4)
         busy.leave()
 
-    other = in_another_process(light_request, ready)
+    other = in_another_process(request, ready)
     busy.enter()
     busy.heavy()
     try:
-        waited = busy.give_way(3)
+        return busy.give_way(3)
     finally:
         busy.leave()
         other.join(5)
-    assert 0.25 < waited < 2.5  # until the other process answered, not the whole allowance
+
+
+def test_heavy_work_gives_way_to_a_light_request_of_another_process(shared):
+    assert 0.25 < heavy_work_waits_for_another_process(heavy_other=False) < 2.5  # until answered, not the allowance
 
 
 def test_heavy_work_does_not_wait_for_heavy_work_of_another_process(shared):
-    ready, done = multiprocessing.get_context("fork").Event(), multiprocessing.get_context("fork").Event()
-
-    def heavy_request() -> None:
-        busy.enter()
-        busy.heavy()
-        ready.set()
-        done.wait(5)
-        busy.leave()
-
-    other = in_another_process(heavy_request, ready)
-    busy.enter()
-    busy.heavy()
-    try:
-        assert busy.give_way(0.5) < 0.3
-    finally:
-        busy.leave()
-        done.set()
-        other.join(5)
+    assert heavy_work_waits_for_another_process(heavy_other=True) < 0.2
 
 
 def test_a_process_that_ended_mid_request_is_not_waited_for(shared):
