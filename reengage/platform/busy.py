@@ -17,6 +17,7 @@ single event half a core while the other process parses and writes a flood. Each
 own slot, and the master clears a slot when its process ends, so a crashed worker leaves no count behind.
 """
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+log = logging.getLogger(__name__)
 _lock = threading.Condition()
 _serving: dict[int, bool] = {}  # threads with a request in progress: whether it is heavy
 # Light requests in progress per process (a slot per process id, modulo SLOTS), when shared between processes.
@@ -42,8 +44,11 @@ def share(bulk_chunks: int) -> None:
     """Count light requests in memory shared with the processes forked after this, and let `bulk_chunks` chunks of
     bulk work run at once among them (gunicorn's master calls it)."""
     global _shared, _bulk
-    _shared = multiprocessing.Array("i", SLOTS)
-    _bulk = multiprocessing.BoundedSemaphore(bulk_chunks)
+    try:
+        _shared, _bulk = multiprocessing.Array("i", SLOTS), multiprocessing.BoundedSemaphore(bulk_chunks)
+    except OSError as error:  # no shared memory (a container without /dev/shm): each process on its own, as before
+        log.warning("heavy work gives way within its own process only: no shared memory (%s)", error)
+        _shared = _bulk = None
 
 
 @contextmanager
