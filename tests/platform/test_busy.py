@@ -167,3 +167,17 @@ def test_bulk_chunks_of_processes_take_turns(shared):
         waited = time.perf_counter() - started
     other.join(5)
     assert 0.25 < waited < busy.BULK_WAIT_SECONDS + 0.5
+
+
+def test_without_shared_memory_each_process_gives_way_on_its_own(monkeypatch, caplog):
+    monkeypatch.setattr(busy, "_shared", None)
+    monkeypatch.setattr(busy, "_bulk", None)
+
+    def no_shared_memory(*args, **kwargs):
+        raise FileNotFoundError("/dev/shm")
+
+    monkeypatch.setattr(multiprocessing, "Array", no_shared_memory)
+    busy.share(1)
+    assert busy._shared is None and "own process only" in caplog.text
+    with busy.bulk():  # no turns to take
+        assert busy.give_way(0.5) < 0.3
