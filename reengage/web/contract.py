@@ -36,7 +36,9 @@ ERRORS = {
     "400": ("InvalidJson", "The body is not valid JSON (`invalid_json`)."),
     "401": ("Unauthorized", "The API key (or a webhook's signature) is missing, wrong, stale or revoked."),
     "404": ("NotFound", "Nothing of this account has this id or key (`not_found`); an id above 2^63-1 included."),
-    "429": ("RateLimited", "The account's request budget (`RATE_LIMIT`) is spent (`rate_limited`)."),
+    "429": ("RateLimited", "The account's request budget (`RATE_LIMIT`) is spent, or, where templates are rendered, "
+                           "its templates refused as over the render budget (`TEMPLATE_REFUSAL_LIMIT`) are "
+                           "(`rate_limited`)."),
 }
 RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer", "minimum": 0}}
 WITH_BODY = ("post", "put", "patch")
