@@ -10,14 +10,7 @@ budget and never counts. Counted in Redis when REDIS_URL is set (every web proce
 else in this process. Renders outside a request (sends in a worker) are never held back.
 """
 
-import math
-import time
-
 from flask import Flask, Response, g, has_request_context
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
-from redis.exceptions import RedisError
 
 from reengage.platform import sandbox
 from reengage.platform.errors import ApiError
@@ -31,36 +24,26 @@ class RefusalLimit:
 
     def __init__(self, limit: str, storage_uri: str | None):
         try:
-            self.text, self.limit = limit, parse(limit)
+            self.throttle = counters.Throttle(limit, storage_uri, NAMESPACE)
         except ValueError:
             raise RuntimeError(f"TEMPLATE_REFUSAL_LIMIT must be in limits' notation, not {limit!r}") from None
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri or f"{counters.SCHEME}://"))
+        self.text = limit
 
     def before(self) -> None:
         """Refuse (429) a render for an account whose refusals are spent."""
         account = _account()
-        if account is None:
-            return
-        try:
-            if self.limiter.test(self.limit, NAMESPACE, account):
-                return
-            reset = self.limiter.get_window_stats(self.limit, NAMESPACE, account).reset_time
-        except RedisError:
-            return  # as with the API's limits, a Redis outage leaves rendering open
-        wait = max(1, math.ceil(reset - time.time()))
-        g.render_retry_after = wait  # kept over Flask-Limiter's own Retry-After (see init_app)
-        raise ApiError(429, "rate_limited", (
-            f"Too many templates over the render budget for this account (the limit is {self.text}); fix the "
-            f"template and try again after Retry-After seconds."), headers={"Retry-After": str(wait)})
+        wait = 0 if account is None else self.throttle.wait(account)
+        if wait:
+            g.render_retry_after = wait  # kept over Flask-Limiter's own Retry-After (see init_app)
+            raise ApiError(429, "rate_limited", (
+                f"Too many templates over the render budget for this account (the limit is {self.text}); fix the "
+                f"template and try again after Retry-After seconds."), headers={"Retry-After": str(wait)})
 
     def refused(self) -> None:
         """Count a render refused as over its budget."""
         account = _account()
         if account is not None:
-            try:
-                self.limiter.hit(self.limit, NAMESPACE, account)
-            except RedisError:
-                pass
+            self.throttle.hit(account)
 
 
 def _account() -> str | None:

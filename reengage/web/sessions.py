@@ -1,16 +1,10 @@
 """Dashboard sessions: a random id in the signed cookie names a row on the server, so signing out ends
-the session even for a copy of the cookie; and a bound on failed sign-ins per client address."""
+the session even for a copy of the cookie (failed sign-ins are bounded by reengage.web.counters.Throttle)."""
 
 import hashlib
-import math
 import secrets
-import time
 
 from flask import current_app
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
-from redis.exceptions import RedisError
 from sqlalchemy import delete, select
 
 from reengage.models import ApiKey, DashboardSession
@@ -49,28 +43,3 @@ def close_session(token: object) -> None:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-class SignInThrottle:
-    """Failed sign-ins per client address within DASHBOARD_SIGN_IN_LIMIT; shared through Redis when set."""
-
-    def __init__(self, limit: str, storage_uri: str | None):
-        self.limit = parse(limit)
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri or "memory://"))
-
-    def wait(self, address: str) -> int:
-        """Seconds until `address` may try again; 0 when it may now."""
-        try:
-            if self.limiter.test(self.limit, "dashboard-sign-in", address):
-                return 0
-            reset = self.limiter.get_window_stats(self.limit, "dashboard-sign-in", address).reset_time
-        except RedisError:
-            return 0  # as with the API's limits, a Redis outage leaves sign-in open rather than shut
-        return max(1, math.ceil(reset - time.time()))
-
-    def failed(self, address: str) -> None:
-        """Count one failed attempt from `address`."""
-        try:
-            self.limiter.hit(self.limit, "dashboard-sign-in", address)
-        except RedisError:
-            pass

@@ -31,7 +31,7 @@ from reengage.models import Account
 from reengage.platform import auth, db
 from reengage.results import dashboard, metrics
 from reengage.settings import effective, metrics_of
-from reengage.web import assets, sessions
+from reengage.web import assets, counters, sessions
 from reengage.web.routes.metrics import csv_of
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -71,8 +71,9 @@ def init_app(app: Flask) -> None:
     # The API, authenticated by key on every call, needs no CSRF token.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
-    app.extensions["dashboard_sign_in"] = sessions.SignInThrottle(app.config["DASHBOARD_SIGN_IN_LIMIT"],
-                                                                  app.config["REDIS_URL"])
+    # Failed sign-ins per client address within DASHBOARD_SIGN_IN_LIMIT.
+    app.extensions["dashboard_sign_in"] = counters.Throttle(app.config["DASHBOARD_SIGN_IN_LIMIT"],
+                                                            app.config["REDIS_URL"], "dashboard-sign-in")
 
 
 @blp.after_request
@@ -155,7 +156,7 @@ def sign_in():
     key = (request.form.get("api_key") or "").strip()
     caller = auth.lookup(auth.prefix_of(key), auth.hash_key(key)) if key.startswith(auth.KEY_PREFIX) else None
     if caller is None:
-        throttle.failed(address)
+        throttle.hit(address)
         problem = "Enter an API key." if not key else "That API key is not valid or has been revoked."
         return render_template("sign_in.html", problem=problem, next=_next()), 401
     session.clear()
