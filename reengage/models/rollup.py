@@ -87,7 +87,9 @@ class DropoffTouch(Base):
     """
 
     __tablename__ = "dropoff_touches"
-    __table_args__ = (Index("ix_dropoff_touches_account", "account_id", "dimension", "detected_at"),)
+    # Each group (one dimension's value, the others unset) in order of time to first touch, with what its counts read.
+    __table_args__ = (Index("ix_dropoff_touches_group", "account_id", "dimension", "flow_id", "phase", "channel",
+                            "variant", "first_touch_us", "engaged", "detected_at"),)
 
     dropoff_id: Mapped[int] = mapped_column(Id, ForeignKey("dropoffs.id", ondelete="CASCADE"), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(10), primary_key=True)

@@ -4,8 +4,9 @@ message there; and the median time to the recoveries credited to the group.
 
 None of these can be summed from rollups. When one message dimension alone is grouped or filtered by, they
 are read from each counted dropoff's reach by that dimension's values (reengage.models.rollup.DropoffTouch),
-one row per dropoff and group; with more than one, from the group's sent messages. Either way the database
-orders each group's values and hands back only its size, its re-engaged count and its middle value or two.
+one row per dropoff and group; with more than one, from the group's sent messages. Either way only each group's
+size, its re-engaged count and its middle value or two come back: the reach's index holds each group's times in
+order, so a group's middle is read at an offset into it; otherwise the database orders each group's values.
 """
 
 from typing import Any
@@ -19,6 +20,9 @@ from reengage.results import messages, rollups
 TOUCHED = DropoffTouch.__table__.c
 KEYS = {"flow": Flow.key, "phase": TOUCHED.phase, "channel": TOUCHED.channel, "variant": TOUCHED.variant,
         "scenario": TOUCHED.scenario, "stage": TOUCHED.stage, "rule": TOUCHED.rule_key}
+# Each message dimension's own column in the reach, and what the others hold in a row of another dimension.
+OWN = {"flow": TOUCHED.flow_id, "phase": TOUCHED.phase, "channel": TOUCHED.channel, "variant": TOUCHED.variant}
+UNSET = {"flow": 0, "phase": 0, "channel": "", "variant": ""}
 
 
 def figures(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[str, Any], key, scoped: list,
@@ -60,7 +64,24 @@ def _touched(account_id: int, filters: dict[str, Any], dimension: str, middle: b
         where.append(TOUCHED.detected_at < filters["to"])
     if dimension == "flow":
         where.append(Flow.id == TOUCHED.flow_id)
+    # Said outright, the unset columns let the database read a group's rows in the index's order.
+    where += [OWN[other] == UNSET[other] for other in OWN if other != dimension]
+    if middle and by in (None, dimension):
+        return _in_order(key, OWN[dimension], where)
     return _per_group(key, TOUCHED.first_touch_us, where, TOUCHED.engaged, middle)
+
+
+def _in_order(key, own, where: list) -> list[tuple]:
+    """Per group (each one value of the dimension's own column): its middle value or two, read at an offset into
+    the group's index order, its size and how many were engaged."""
+    session = db.session()
+    grouped = (key,) if key is own else (key, own)  # grouping by a column twice costs the database a sort
+    sizes = session.execute(select(key, own, func.count(), func.sum(TOUCHED.engaged)).where(*where)
+                            .group_by(*grouped)).all()
+    if len({group for group, *_ in sizes}) < len(sizes):  # a flow's key held by more than one flow
+        return _per_group(key, TOUCHED.first_touch_us, where, TOUCHED.engaged, True)
+    return [(group, rollups.middle_of(TOUCHED.first_touch_us, [*where, own == value], size), size, engaged)
+            for group, value, size, engaged in sizes]
 
 
 def _sent(key, where: list, middle: bool) -> list[tuple]:

@@ -2,8 +2,9 @@
 
 The rollups hold whole UTC days of detection. A period's whole days are summed from them; the parts of a
 day at either end of the period (at most two, when `from` or `to` is not a UTC midnight) are counted from
-their dropoffs. Medians are exact: the database sorts each group's values and hands back only the middle
-one or two, read through the index on the account and detection time.
+their dropoffs. Medians are exact and only each group's middle value or two come back: in all or by a dropoff's
+own dimension, read at an offset into the index holding the account's times in order (reengage.models.dropoff
+MEDIAN_ORDER); by day, the database sorts each day's values.
 """
 
 from collections import defaultdict
@@ -36,9 +37,19 @@ def figures(account_id: int, filters: dict[str, Any], by: str | None, undated: l
         _add_counted(groups, dropoff_key, [*undated, detected_within(edges)])
     groups = defaultdict(empty, {group: fig for group, fig in groups.items() if fig["dropoffs"]})
     for name in medians:
-        for group, middle in middles(dropoff_key, getattr(Dropoff, name), scoped).items():
+        column = getattr(Dropoff, name)
+        found = middles(dropoff_key, column, scoped) if by == "day" else in_order(dropoff_key, column, scoped)
+        for group, middle in found.items():
             groups[plain(group)][name] = middle
     return groups
+
+
+def in_order(key, column, where: list) -> dict[Any, list]:
+    """The middle value or two of `column` in each group (by `key`), each read at an offset into the index of the
+    dropoffs having `column` in its order, which holds every column of `key` and `where` beside it."""
+    held = [*where, column.is_not(None)]
+    sizes = db.session().execute(select(key, func.count()).where(*held).group_by(key)).all()
+    return {group: middle_of(column, [*held, key == group], size) for group, size in sizes}
 
 
 def revenue(account_id: int, filters: dict[str, Any], undated: list) -> dict[str | None, Decimal]:
@@ -143,6 +154,13 @@ def middle_rows(key, column, where: list, *totals) -> list[tuple]:
                 position * 2 >= size, position * 2 <= size + 2).order_by(ordered.c.grouped, position)):
         rows.setdefault(group, [group, [], *more])[1].append(value)
     return [tuple(row) for row in rows.values()]
+
+
+def middle_of(column, where: list, size: int) -> list:
+    """The middle value (odd `size`) or two (even) of `column` over the `size` rows passing `where`, read at an
+    offset in the column's order (cheap where an index holds the rows in that order)."""
+    return list(db.session().scalars(select(column).where(*where).order_by(column)
+                                     .offset((size - 1) // 2).limit(2 - size % 2)))
 
 
 def day(column):

@@ -3,10 +3,12 @@
 import fcntl
 import os
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from reengage.platform import db
 from reengage.platform.db import WriteLock
 from tests.support import event
 
@@ -134,3 +136,30 @@ def test_a_nested_hold_keeps_the_lock_until_the_outer_one_ends(tmp_path):
             taken = False
     os.close(probe)
     assert not taken
+
+
+def test_reads_side_by_side_each_have_a_session_of_their_own_and_the_callers_moment(app):
+    moment = datetime(2031, 5, 4, 3, 2, 1, tzinfo=UTC)
+    started = threading.Barrier(2, timeout=10)
+
+    def read(name: str):
+        def run():
+            started.wait()  # both at once: SIDE_BY_SIDE reads run together
+            return name, id(db.session()), threading.get_ident(), db.utcnow(), db.session().scalar(text("SELECT 1"))
+        return run
+
+    with app.app_context(), db.as_of(moment):
+        mine = id(db.session())
+        read_back = db.reads_side_by_side({"one": read("one"), "two": read("two")})
+    assert [row[0] for row in read_back.values()] == ["one", "two"]
+    assert len({row[1] for row in read_back.values()} | {mine}) == 3
+    assert len({row[2] for row in read_back.values()}) == 2
+    assert all(row[3] == moment and row[4] == 1 for row in read_back.values())
+
+
+def test_a_read_side_by_side_that_fails_fails_the_caller(app):
+    def broken():
+        raise LookupError("no such figure")
+
+    with app.app_context(), pytest.raises(LookupError, match="no such figure"):
+        db.reads_side_by_side({"fine": lambda: 1, "broken": broken})
