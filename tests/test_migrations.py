@@ -211,6 +211,11 @@ def test_the_rollup_triggers_are_there_at_head(database_url):
                 "('dropoffs'::regclass, 'enrollments'::regclass, 'messages'::regclass)")))
             expected = {"dropoff_rollups_row", "dropoff_rollups_update", "dropoff_enrolled_change",
                         *message_rollups.POSTGRESQL_TRIGGERS}
+            # Each with the condition that keeps its function from being called for rows it has nothing to do for.
+            conditioned = importlib.import_module("migrations.versions.0026_rollup_trigger_conditions").TRIGGERS
+            expected |= set(conditioned)
+            assert set(connection.scalars(text(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgqual IS NOT NULL"))) >= set(conditioned)
         else:
             names = set(connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
             expected = {"dropoff_rollups_insert", "dropoff_rollups_delete", "dropoff_rollups_update",
