@@ -5,11 +5,11 @@ Revises: 0024
 Create Date: 2026-12-06
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 from alembic import op
+
+from reengage.platform.db import revision as earlier
 
 revision: str = "0025"
 down_revision: str | None = "0024"
@@ -17,16 +17,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _reach_of_0023():
-    """Migration 0023, where the reach and its triggers are defined (loaded by path: its name is not an identifier)."""
-    path = Path(__file__).with_name("0023_message_rollups.py")
-    spec = importlib.util.spec_from_file_location("message_rollups_0023", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-REACH = _reach_of_0023()
+# Migration 0023 defines the reach and its triggers.
+REACH = earlier("0023_message_rollups")
 
 
 def _joined(m: str, dialect: str) -> str:

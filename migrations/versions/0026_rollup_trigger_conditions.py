@@ -11,11 +11,11 @@ leaves the function uncalled. The functions are unchanged: each still checks for
 their conditions already, or cost little without them.
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 from alembic import op
+
+from reengage.platform.db import revision as earlier
 
 revision: str = "0026"
 down_revision: str | None = "0025"
@@ -23,15 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _revision(name: str):
-    """An earlier revision's module, loaded by path (its name is not an identifier)."""
-    spec = importlib.util.spec_from_file_location(f"revision_{name}", Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-DROPOFF_ROLLUPS, MESSAGE_ROLLUPS = _revision("0022_dropoff_rollups"), _revision("0023_message_rollups")
+DROPOFF_ROLLUPS, MESSAGE_ROLLUPS = earlier("0022_dropoff_rollups"), earlier("0023_message_rollups")
 WENT = "(OLD.sent_at IS NOT NULL OR NEW.sent_at IS NOT NULL)"
 # name: (events, table, condition or None, function). Names kept from 0022 and 0023 are replaced in place.
 TRIGGERS = {

@@ -2,6 +2,7 @@
 
 import contextvars
 import fcntl
+import importlib.util
 import os
 import threading
 import time
@@ -11,6 +12,7 @@ from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar, TypeVar
 
 from alembic import command
@@ -204,6 +206,16 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["db"]()
     return g.db_session
+
+
+def revision(name: str) -> ModuleType:
+    """The migration module `name` (its file name without `.py`), loaded by path: a later revision builds on what an
+    earlier one defined (a revision's name starts with its number, so it cannot be imported by name)."""
+    spec = importlib.util.spec_from_file_location(f"revision_{name}", MIGRATIONS / "versions" / f"{name}.py")
+    assert spec is not None and spec.loader is not None, name
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def reads_side_by_side(reads: dict[str, Callable[[], Any]]) -> dict[str, Any]:
