@@ -49,7 +49,11 @@ running() { podman ps --filter "label=io.podman.compose.project=reengage-ci" --f
 [ "$(running worker)" = 2 ] && [ "$(running clock)" = 2 ] || { echo "expected 2 workers and 2 clocks"; podman ps -a; exit 1; }
 
 web=$(podman ps --filter "label=io.podman.compose.project=reengage-ci" --filter "label=com.docker.compose.service=web" --format '{{.Names}}' | head -1)
-key=$(podman exec "$web" flask accounts create Acme --key-only)
+# A lookup of a service's name from a new exec session can fail while the network's DNS catches up (seen once
+# with the tests running beside): the account is asked for again, as nothing was written when it could not connect.
+key=""
+for _ in 1 2 3 4 5; do key=$(podman exec "$web" flask accounts create Acme --key-only) && break; sleep 2; done
+[ -n "$key" ] || { echo "could not create an account in the stack"; exit 1; }
 api() { curl -fsS "http://127.0.0.1:$WEB_PORT$1" -H "Authorization: Bearer $key" -H "Content-Type: application/json" "${@:2}"; }
 api /v1/rules -d '{"key": "trial_abandoned", "scenario": "onboarding.started_then_stopped", "kind": "inactivity",
                    "params": {"start_events": ["trial_started"], "goal_events": ["trial_activated"], "wait": "2s"}}' >/dev/null
