@@ -4,9 +4,10 @@ message there; and the median time to the recoveries credited to the group.
 
 None of these can be summed from rollups. When one message dimension alone is grouped or filtered by, they
 are read from each counted dropoff's reach by that dimension's values (reengage.models.rollup.DropoffTouch),
-one row per dropoff and group; with more than one, from the group's sent messages. Either way only each group's
-size, its re-engaged count and its middle value or two come back: the reach's index holds each group's times in
-order, so a group's middle is read at an offset into it; otherwise the database orders each group's values.
+one row per dropoff and group; with more than one (or a flow key that more than one flow held), from the
+group's sent messages. Either way only each group's size, its re-engaged count and its middle value or two come
+back: the reach's index holds each group's times in order, so a group's middle is read at an offset into it;
+otherwise the database orders each group's values.
 """
 
 from typing import Any
@@ -34,7 +35,7 @@ def figures(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[st
     by = filters.get("group_by")
     by_message = by in messages.DIMENSIONS
     involved = {name for name in messages.DIMENSIONS if name in filters or name == by}
-    if rolled and len(involved) == 1:
+    if rolled and len(involved) == 1 and not (involved == {"flow"} and _key_shared(account_id, filters.get("flow"))):
         rows = _touched(account_id, filters, involved.pop(), middle)
     else:
         rows = _sent(key, [*scoped, *messages.choose(filters)], middle)
@@ -50,6 +51,14 @@ def figures(groups: dict[Any, dict[str, Any]], account_id: int, filters: dict[st
                     *messages.choose(filters)]
         for group, recovery in rollups.middles(key, Dropoff.recovery_seconds, credited).items():
             groups[messages.plain(group)]["recovery_seconds"] = recovery
+
+
+def _key_shared(account_id: int, key: str | None) -> bool:
+    """Whether a flow key (this one; any, when None) is held by more than one of the account's flows (a deleted
+    flow's key taken by a new one). The reach is kept per flow, so a dropoff both reached would count twice there."""
+    return db.session().scalar(
+        select(Flow.key).where(Flow.account_id == account_id, *([Flow.key == key] if key else []))
+        .group_by(Flow.key).having(func.count() > 1).limit(1)) is not None
 
 
 def _touched(account_id: int, filters: dict[str, Any], dimension: str, middle: bool) -> list[tuple]:
@@ -72,14 +81,12 @@ def _touched(account_id: int, filters: dict[str, Any], dimension: str, middle: b
 
 
 def _in_order(key, own, where: list) -> list[tuple]:
-    """Per group (each one value of the dimension's own column): its middle value or two, read at an offset into
-    the group's index order, its size and how many were engaged."""
+    """Per group (each one value of the dimension's own column: a flow's key is held by one flow here): its middle
+    value or two, read at an offset into the group's index order, its size and how many were engaged."""
     session = db.session()
     grouped = (key,) if key is own else (key, own)  # grouping by a column twice costs the database a sort
     sizes = session.execute(select(key, own, func.count(), func.sum(TOUCHED.engaged)).where(*where)
                             .group_by(*grouped)).all()
-    if len({group for group, *_ in sizes}) < len(sizes):  # a flow's key held by more than one flow
-        return _per_group(key, TOUCHED.first_touch_us, where, TOUCHED.engaged, True)
     return [(group, rollups.middle_of(TOUCHED.first_touch_us, [*where, own == value], size), size, engaged)
             for group, value, size, engaged in sizes]
 

@@ -171,6 +171,21 @@ def test_the_rollups_hold_only_counted_sent_messages_and_credits(app, history):
         assert tuple(rolled) == (sent, credited)
 
 
+def test_a_flow_key_held_by_a_deleted_flow_and_a_live_one_is_one_group(app, history):
+    """A deleted flow's key may be taken by a new flow: grouped or filtered by flow, both flows' dropoffs are one
+    group, its median taken over all of them."""
+    acme, _ = history
+    with app.app_context():
+        with db.transaction() as session:
+            session.execute(update(Flow).where(Flow.account_id == acme.id, Flow.key == "trial").values(
+                key="sales", deleted_at=START))
+        for filters in ({"group_by": "flow"}, {"flow": "sales"}, {"flow": "sales", "stage": "s1"}):
+            rolled, scanned = both(metrics.metrics, acme.id, filters)
+            assert rolled == scanned, filters
+        [group] = metrics.metrics(acme.id, {"group_by": "flow"})
+        assert group["group"] == "sales" and group["median_time_to_first_touch_seconds"] is not None
+
+
 def test_the_reach_kept_as_messages_go_is_the_reach_rebuilt_from_them(app, history):
     """Sends join a dropoff's reach in place; built again from every sent message, it holds the same rows."""
     message_rollups = importlib.import_module("migrations.versions.0023_message_rollups")
