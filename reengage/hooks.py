@@ -27,7 +27,7 @@ from reengage.models.event import ENGAGEMENT_TYPES
 from reengage.platform import db, metrics, stalls, vault
 
 table = HookDelivery.__table__
-PENDING_DUE = (table.c.status == "pending", table.c.due_at <= bindparam("now"))
+PENDING_DUE = (table.c.status == db.constant("pending"), table.c.due_at <= bindparam("now"))
 DUE = (select(table.c.id).where(*PENDING_DUE)
        .order_by(table.c.due_at).limit(bindparam("limit")).with_for_update(skip_locked=True))
 # A POST starts: the delivery is `sending` from now (queued_at is then when its POST started).
@@ -139,9 +139,13 @@ def claim_due(now: datetime, limit: int) -> list[int]:
 STALLS = ("HOOK_REQUEUE_AFTER_SECONDS", "HOOK_SENDING_TIMEOUT_SECONDS")
 
 
-def any_stalled(now: datetime) -> ColumnElement[bool]:
-    """Whether `stalled` would find anything (for the clock, which skips a task with nothing to do)."""
-    return stalls.any_stalled(table, now, *STALLS)
+# Whether `stalled` would find anything, asked with `stall_limits` (for the clock, which skips idle tasks).
+ANY_STALLED: ColumnElement[bool] = stalls.any_stalled(table)
+
+
+def stall_limits(now: datetime) -> dict[str, datetime]:
+    """The values ANY_STALLED is asked with as of `now`."""
+    return stalls.as_of(table, now, *STALLS)
 
 
 def stalled(now: datetime, limit: int) -> list[int]:

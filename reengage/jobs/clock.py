@@ -1,14 +1,16 @@
 """The clock: finds work that has come due in the database and hands it to jobs."""
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import ColumnElement, exists, false, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, select
 
 from reengage import hooks
 from reengage.detection import detect
@@ -35,17 +37,19 @@ MAX_MESSAGES_PER_TICK = 50_000
 HOOK_CHUNK = 20
 
 
-def _unprocessed(at: datetime) -> list[ColumnElement[bool]]:
-    """Events stored long enough ago that their processing must have been lost."""
-    grace = timedelta(seconds=current_app.config["EVENT_REPROCESS_AFTER_SECONDS"])
-    return [Event.processed_at.is_(None), Event.received_at < at - grace]
+# Events stored long enough ago (before `stale_before`) that their processing must have been lost.
+UNPROCESSED = [Event.processed_at.is_(None), Event.received_at < bindparam("stale_before")]
+# In turns between accounts (each account's oldest first): one account's backlog does not fill the sweep.
+UNPROCESSED_IN_TURNS = turns.due_in_turns(Event.__table__, UNPROCESSED, [Event.received_at], bindparam("limit"))
+
+
+def _stale_before(at: datetime) -> datetime:
+    return at - timedelta(seconds=current_app.config["EVENT_REPROCESS_AFTER_SECONDS"])
 
 
 def requeue_unprocessed_events(at: datetime) -> int:
     """Hand events that were stored but never processed (a lost job, a restart) to a job."""
-    stale = _unprocessed(at)
-    # In turns between accounts (each account's oldest first): one account's backlog does not fill the sweep.
-    ids = list(db.session().scalars(turns.due_in_turns(Event.__table__, stale, [Event.received_at], BATCH)))
+    ids = list(db.session().scalars(UNPROCESSED_IN_TURNS, {"stale_before": _stale_before(at), "limit": BATCH}))
     db.session().commit()
     if ids:
         # One id for the sweep: while workers are down, ticks do not pile up copies of it.
@@ -158,9 +162,10 @@ def requeue_stalled_hooks(at: datetime) -> int:
 
 
 def _connected(kind: str) -> ColumnElement[bool]:
-    """Whether any account has a working connection to a provider of `kind` (a CRM, a status source)."""
-    providers = of_kind(kind)
-    return exists().where(Connection.provider.in_(providers), Connection.status != "broken") if providers else false()
+    """Whether any account has a working connection to a provider of `kind` (a CRM, a status source), asked with
+    the app's providers of that kind."""
+    return exists().where(Connection.provider.in_(bindparam(f"{kind}_providers", expanding=True)),
+                          Connection.status != db.constant("broken"))
 
 
 # Every task runs on every tick, in this order; each finds its due rows through an index on their due time.
@@ -171,25 +176,39 @@ TASKS: tuple[Callable[[datetime], int], ...] = (
     # Last, so that what this tick detected, sent or recovered is delivered in the same tick.
     deliver_due_hooks, requeue_stalled_hooks,
 )
-# Whether a task may have anything due (never false when it has): a tick asks all of these in one query and
-# skips the tasks that have nothing, so an idle tick is one transaction rather than one per task. A task not
-# listed runs on every tick.
-MAY_HAVE_WORK: dict[Callable[[datetime], int], Callable[[datetime], ColumnElement[bool]]] = {
-    requeue_unprocessed_events: lambda at: exists().where(*_unprocessed(at)),
-    expire_watches: lambda at: exists().where(*detect.OPEN_DUE),
-    enroll_ready_dropoffs: assignment.any_ready,
-    dispatch_due_messages: lambda at: exists().where(*dispatch.SCHEDULED_DUE),
-    requeue_stalled_messages: recovery.any_stalled,
-    complete_holdouts: lambda at: exists().where(enrollments.HELD_OUT_ACTIVE, Enrollment.ends_at <= at),
-    complete_workflow_callbacks: lambda at: exists().select_from(Enrollment).where(CALLBACK_DUE),
-    sync_closed_lost_deals: lambda at: _connected("crm"),
-    poll_service_statuses: lambda at: _connected("status"),
-    open_winback_windows: lambda at: exists().where(TO_OPEN, Deal.window_start <= at),
-    push_winback_drafts: lambda at: exists().select_from(Deal).where(TO_PUSH),
-    write_hubspot_outcomes: lambda at: _connected("crm"),
-    deliver_due_hooks: lambda at: exists().where(*hooks.PENDING_DUE),
-    requeue_stalled_hooks: hooks.any_stalled,
+# Whether a task may have anything due (never false when it has): a tick asks all of these in one query, with the
+# values `_asked_with` gives, and skips the tasks that have nothing, so an idle tick is one transaction rather
+# than one per task. A task not listed runs on every tick. Built once, like the question asking them (`_question`),
+# since building them was most of an idle tick's time; the query's text stays the same, so PostgreSQL plans it once.
+MAY_HAVE_WORK: dict[Callable[[datetime], int], ColumnElement[bool]] = {
+    requeue_unprocessed_events: exists().where(*UNPROCESSED),
+    expire_watches: exists().where(*detect.OPEN_DUE),
+    enroll_ready_dropoffs: assignment.ANY_READY,
+    dispatch_due_messages: exists().where(*dispatch.SCHEDULED_DUE),
+    requeue_stalled_messages: recovery.ANY_STALLED,
+    complete_holdouts: exists().where(enrollments.HELD_OUT_ACTIVE, Enrollment.ends_at <= bindparam("now")),
+    complete_workflow_callbacks: exists().select_from(Enrollment).where(CALLBACK_DUE),
+    sync_closed_lost_deals: _connected("crm"),
+    poll_service_statuses: _connected("status"),
+    open_winback_windows: exists().where(TO_OPEN, Deal.window_start <= bindparam("now")),
+    push_winback_drafts: exists().select_from(Deal).where(TO_PUSH),
+    write_hubspot_outcomes: _connected("crm"),
+    deliver_due_hooks: exists().where(*hooks.PENDING_DUE),
+    requeue_stalled_hooks: hooks.ANY_STALLED,
 }
+
+
+def _asked_with(at: datetime) -> dict[str, Any]:
+    """The values the conditions of MAY_HAVE_WORK are asked with as of `at`."""
+    return {"now": at, "stale_before": _stale_before(at), "crm_providers": of_kind("crm"),
+            "status_providers": of_kind("status"), **recovery.stall_limits(at), **hooks.stall_limits(at)}
+
+
+@functools.lru_cache(maxsize=len(TASKS) * 2)
+def _question(asked: tuple[tuple[str, ColumnElement[bool]], ...]) -> Select[Any]:
+    """One query answering each (task name, condition) of `asked` in a column of its own."""
+    columns: list[ColumnElement[Any]] = [condition.label(name) for name, condition in asked]
+    return select(*columns)
 
 
 def with_work(at: datetime, tasks: Sequence[Callable[[datetime], int]]) -> set[Callable[[datetime], int]]:
@@ -198,7 +217,8 @@ def with_work(at: datetime, tasks: Sequence[Callable[[datetime], int]]) -> set[C
     if not asked:
         return set(tasks)
     try:
-        answers = db.session().execute(select(*(MAY_HAVE_WORK[task](at) for task in asked)), {"now": at}).one()
+        question = _question(tuple((task.__name__, MAY_HAVE_WORK[task]) for task in asked))
+        answers = db.session().execute(question, _asked_with(at)).one()
         db.session().commit()
     except Exception:
         log.exception("could not ask which clock tasks have work; running them all")

@@ -30,12 +30,14 @@ def sent(messages: list[Message], now: datetime) -> None:
     if not messages:
         return
     session = db.session()
-    costs = {account.id: metrics_of(account)["costs"] for account in session.scalars(
-        select(Account).where(Account.id.in_({m.account_id for m in messages})))}
-    enrolled = {m.enrollment_id for m in messages}
-    dropoff_of = {row.id: (row.dropoff_id, row.detected_at) for row in session.execute(
-        select(Enrollment.id, Enrollment.dropoff_id, Dropoff.detected_at)
-        .join(Dropoff, Dropoff.id == Enrollment.dropoff_id).where(Enrollment.id.in_(enrolled)))}
+    # Read without writing the messages' pending changes first: with their cost they go in one UPDATE a message.
+    with session.no_autoflush:
+        costs = {account.id: metrics_of(account)["costs"] for account in session.scalars(
+            select(Account).where(Account.id.in_({m.account_id for m in messages})))}
+        enrolled = {m.enrollment_id for m in messages}
+        dropoff_of = {row.id: (row.dropoff_id, row.detected_at) for row in session.execute(
+            select(Enrollment.id, Enrollment.dropoff_id, Dropoff.detected_at)
+            .join(Dropoff, Dropoff.id == Enrollment.dropoff_id).where(Enrollment.id.in_(enrolled)))}
     tallies: dict[int, list] = defaultdict(lambda: [0, Decimal(0)])
     detected = {}
     for message in messages:

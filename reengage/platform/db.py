@@ -18,7 +18,19 @@ from typing import Any, ClassVar, TypeVar
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, Table, create_engine, event, make_url
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    BindParameter,
+    DateTime,
+    Engine,
+    Integer,
+    Table,
+    create_engine,
+    event,
+    literal,
+    make_url,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -264,6 +276,13 @@ def transaction(urgent: bool = False) -> Iterator[Session]:
 def columns(row: Base) -> dict[str, Any]:
     """A model instance's column values by name (for a schema to dump with extra keys)."""
     return {name: getattr(row, name) for name in row.__table__.columns.keys()}
+
+
+def constant(value: Any) -> BindParameter[Any]:
+    """`value` written into the statement's text, not sent beside it: PostgreSQL plans a statement run again and
+    again (psycopg prepares it by its fifth run) once for every run only when a partial index's condition, such as
+    `status = 'scheduled'`, can be read in its text; with the value as a parameter it plans each run anew."""
+    return literal(value, literal_execute=True)
 
 
 def insert_new(table):

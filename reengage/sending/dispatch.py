@@ -27,7 +27,7 @@ from reengage.sequencing import enrollments
 
 log = logging.getLogger(__name__)
 table = Message.__table__
-SCHEDULED_DUE = [table.c.status == "scheduled", table.c.due_at <= bindparam("now")]
+SCHEDULED_DUE = [table.c.status == db.constant("scheduled"), table.c.due_at <= bindparam("now")]
 # Due messages in turns between accounts (each account's earliest first), then claimed with row locks.
 DUE = turns.due_in_turns(table, SCHEDULED_DUE, [table.c.due_at], bindparam("limit"))
 STILL_DUE = turns.lock_still(table, SCHEDULED_DUE, bindparam("ids", expanding=True))

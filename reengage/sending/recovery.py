@@ -30,9 +30,13 @@ MAY_HAVE_GONE = "interrupted while sending; not retried, since it may already ha
 STALLS = ("MESSAGE_REQUEUE_AFTER_SECONDS", "MESSAGE_SENDING_TIMEOUT_SECONDS")
 
 
-def any_stalled(now: datetime) -> ColumnElement[bool]:
-    """Whether `stalled` would find anything (for the clock, which skips a task with nothing to do)."""
-    return stalls.any_stalled(table, now, *STALLS)
+# Whether `stalled` would find anything, asked with `stall_limits` (for the clock, which skips idle tasks).
+ANY_STALLED: ColumnElement[bool] = stalls.any_stalled(table)
+
+
+def stall_limits(now: datetime) -> dict[str, datetime]:
+    """The values ANY_STALLED is asked with as of `now`."""
+    return stalls.as_of(table, now, *STALLS)
 
 
 def stalled(now: datetime, limit: int) -> list[int]:

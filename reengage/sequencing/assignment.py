@@ -48,22 +48,26 @@ def enroll_ready(now: datetime, limit: int) -> int:
             select(Account.id, Account.settings).where(Account.id.in_(accounts))).all())
         contacts = {contact.id: contact for contact in db_session.scalars(
             select(Contact).where(Contact.id.in_({dropoff.contact_id for dropoff in dropoffs})))}
+        routed: list[tuple[Dropoff, Flow]] = []
         for dropoff in dropoffs:
             dropoff.routed_at = now
             mapped = routes.get(dropoff.account_id, {})
             flow = next((mapped[s] for s in selectors(dropoff) if s in mapped), None)
             if flow is None:
                 dropoff.route_note = "no enabled flow is mapped to this dropoff's rule, scenario or family"
-                continue
-            try:
-                enrollment, created = enrollments.enroll(flow, contacts[dropoff.contact_id], dropoff, now, "dropoff",
-                                                         settings.get(dropoff.account_id) or {})
-            except enrollments.Refused as refused:
+            else:
+                routed.append((dropoff, flow))
+        outcomes = enrollments.enroll_all([
+            enrollments.Entry(flow, contacts[dropoff.contact_id], dropoff, "dropoff",
+                              settings.get(dropoff.account_id) or {}) for dropoff, flow in routed], now)
+        for (dropoff, flow), outcome in zip(routed, outcomes, strict=True):
+            if isinstance(outcome, enrollments.Refused):
                 # Ready again when the cooldown passes.
-                dropoff.routed_at, dropoff.ready_at = None, refused.until
-                dropoff.route_note = (f"flow {flow.key!r} cooling down until {refused.until.isoformat()}; "
+                dropoff.routed_at, dropoff.ready_at = None, outcome.until
+                dropoff.route_note = (f"flow {flow.key!r} cooling down until {outcome.until.isoformat()}; "
                                       "looked at again then")
                 continue
+            enrollment, created = outcome
             if created or enrollment.dropoff_id == dropoff.id:
                 dropoff.route_note = f"enrolled in flow {flow.key!r} (enrollment {enrollment.id})"
                 continue
@@ -80,10 +84,10 @@ def _ended() -> ScalarSelect[Any]:
             .scalar_subquery())
 
 
-def any_ready(now: datetime) -> ColumnElement[bool]:
-    """Whether `wake_waiting` or `enroll_ready` would find anything (for the clock, which skips idle tasks)."""
-    return or_(exists().where(TO_ROUTE, Dropoff.ready_at <= now),
-               exists().where(WAITING, Dropoff.status == "open", _ended().is_not(None)))
+# Whether `wake_waiting` or `enroll_ready` would find anything as of `now` (for the clock, which skips idle tasks).
+ANY_READY: ColumnElement[bool] = or_(
+    exists().where(TO_ROUTE, Dropoff.ready_at <= bindparam("now")),
+    exists().where(WAITING, Dropoff.status == db.constant("open"), _ended().is_not(None)))
 
 
 def wake_waiting(now: datetime) -> int:

@@ -1,7 +1,9 @@
 """Enrollments: putting a contact in a flow with every step scheduled, and taking them out again."""
 
 import hashlib
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -9,7 +11,7 @@ from sqlalchemy import CursorResult, func, insert, select, text, update
 
 from reengage.models import Account, Contact, Dropoff, Enrollment, Flow, Message, Suppression
 from reengage.models.message import PENDING, UNFINISHED
-from reengage.platform import db, durations
+from reengage.platform import db, durations, timing
 from reengage.platform.errors import ApiError
 from reengage.sequencing import placement, schedule, sendtime
 from reengage.settings import effective
@@ -52,6 +54,31 @@ def steps(flow: Flow) -> list[tuple[int, dict]]:
     return [(number, step) for number, phase in enumerate(flow.phases, start=1) for step in phase["steps"]]
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A contact to enroll in a flow: for a dropoff (when one led to it), from a source, under account settings."""
+
+    flow: Flow
+    contact: Contact
+    dropoff: Dropoff | None
+    source: str
+    account_settings: dict
+
+
+@dataclass
+class _Start:
+    """What enrolling an entry decided, kept until its enrollment has an id to schedule its messages under."""
+
+    index: int
+    entry: Entry
+    enrollment: Enrollment
+    carried: bool
+    holdout: bool
+    calendar: timing.Calendar
+    hour: int | None
+    plan: list[tuple[int, dict]]
+
+
 def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, source: str,
            account_settings: dict) -> tuple[Enrollment, bool]:
     """Enroll `contact` in `flow` as of `at`, scheduling every step; (the enrollment, whether it is new).
@@ -60,20 +87,100 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
     an action (ONE_MESSAGE), which takes the flow's steps; within the flow's cooldown after the last
     enrollment that ran the flow ended, Refused is raised.
     """
+    outcome = enroll_all([Entry(flow, contact, dropoff, source, account_settings)], at)[0]
+    if isinstance(outcome, Refused):
+        raise outcome
+    return outcome
+
+
+def enroll_all(entries: Sequence[Entry], at: datetime) -> list[tuple[Enrollment, bool] | Refused]:
+    """`enroll` each entry as of `at`, in order, with a few statements for them all; each one's outcome (Refused
+    when it is refused).
+
+    Entries naming one flow and contact go in waves, one after another: a later one meets the enrollment
+    the earlier one made, as when enrolled one at a time.
+    """
+    outcomes: dict[int, tuple[Enrollment, bool] | Refused] = {}
+    waiting = list(enumerate(entries))
+    while waiting:
+        wave: list[tuple[int, Entry]] = []
+        later: list[tuple[int, Entry]] = []
+        keys: set[tuple[int, int]] = set()
+        for index, entry in waiting:
+            key = (entry.flow.id, entry.contact.id)
+            (later if key in keys else wave).append((index, entry))
+            keys.add(key)
+        outcomes.update(_enroll_wave(wave, at))
+        waiting = later
+    return [outcomes[index] for index in range(len(entries))]
+
+
+def _enroll_wave(wave: list[tuple[int, Entry]], at: datetime) -> dict[int, tuple[Enrollment, bool] | Refused]:
+    """Enroll entries of distinct flows and contacts: their enrollments, messages and placement written together."""
     db_session = db.session()
-    active = db_session.scalar(select(Enrollment).where(
-        Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.status == "active"))
-    carrier = active if active is not None and active.source == ONE_MESSAGE else None
-    if active is not None and carrier is None and not finish_if_done(active, at):
-        return active, False
-    settings = effective(account_settings, flow)
+    of_these = (Enrollment.contact_id.in_({entry.contact.id for _, entry in wave}),
+                Enrollment.flow_id.in_({entry.flow.id for _, entry in wave}))
+    active = {(enrollment.flow_id, enrollment.contact_id): enrollment for enrollment in db_session.scalars(
+        select(Enrollment).where(*of_these, Enrollment.status == "active"))}
     # A single message sent by an action ran no sequence, so it starts no cooldown.
-    last_end = db_session.scalar(select(func.max(Enrollment.ended_at)).where(
-        Enrollment.flow_id == flow.id, Enrollment.contact_id == contact.id, Enrollment.source != ONE_MESSAGE))
-    if last_end is not None and at < last_end + schedule.cooldown(settings):
-        until = last_end + schedule.cooldown(settings)
-        raise Refused(f"Contact {contact.id} left flow {flow.key!r} at {last_end.isoformat()}; it may start again "
-                      f"after the {settings['cooldown']} cooldown, at {until.isoformat()}.", until)
+    last_ends: dict[tuple[int, int], datetime] = {
+        (flow_id, contact_id): ended for flow_id, contact_id, ended in db_session.execute(
+            select(Enrollment.flow_id, Enrollment.contact_id, func.max(Enrollment.ended_at))
+            .where(*of_these, Enrollment.source != ONE_MESSAGE).group_by(Enrollment.flow_id, Enrollment.contact_id))
+        if ended is not None}
+    outcomes: dict[int, tuple[Enrollment, bool] | Refused] = {}
+    starts: list[_Start] = []
+    for index, entry in wave:
+        flow, contact = entry.flow, entry.contact
+        current = active.get((flow.id, contact.id))
+        carrier = current if current is not None and current.source == ONE_MESSAGE else None
+        last_end = last_ends.get((flow.id, contact.id))
+        if current is not None and carrier is None:
+            if not finish_if_done(current, at):
+                outcomes[index] = (current, False)
+                continue
+            ended = cast(datetime, current.ended_at)  # set as it was finished
+            last_end = ended if last_end is None else max(last_end, ended)
+        settings = effective(entry.account_settings, flow)
+        if last_end is not None and at < last_end + schedule.cooldown(settings):
+            until = last_end + schedule.cooldown(settings)
+            outcomes[index] = Refused(f"Contact {contact.id} left flow {flow.key!r} at {last_end.isoformat()}; it may "
+                                      f"start again after the {settings['cooldown']} cooldown, at {until.isoformat()}.",
+                                      until)
+            continue
+        starts.append(_start(index, entry, carrier, settings, at))
+    db_session.flush()
+    # Steps the single message already is (sent by the action under the step's own name) are not scheduled again.
+    taken: dict[int, set[str]] = defaultdict(set)
+    carried = [start.enrollment.id for start in starts if start.carried]
+    if carried:
+        for enrollment_id, step in db_session.execute(
+                select(Message.enrollment_id, Message.step).where(Message.enrollment_id.in_(carried))):
+            taken[enrollment_id].add(step)
+    rows: list[dict[str, Any]] = []
+    to_place: dict[tuple[int, str], tuple[Contact, dict]] = {}
+    for start in starts:
+        scheduled = _messages(start, taken[start.enrollment.id], at)
+        rows.extend(scheduled)
+        if start.holdout:
+            start.enrollment.ends_at = max((row["due_at"] for row in scheduled), default=at)
+        else:
+            for row in scheduled:
+                to_place[(start.entry.contact.id, row["channel"])] = (start.entry.contact, start.entry.account_settings)
+        dropoff = start.entry.dropoff
+        if dropoff is not None and dropoff.status == "open":
+            dropoff.status = "enrolled"
+        outcomes[start.index] = (start.enrollment, True)
+    if rows:
+        db_session.execute(insert(messages_table), rows)
+    placement.replan_all([(contact, channel, account_settings)
+                          for (_, channel), (contact, account_settings) in sorted(to_place.items())], at)
+    return outcomes
+
+
+def _start(index: int, entry: Entry, carrier: Enrollment | None, settings: dict, at: datetime) -> _Start:
+    """Decide the entry's group, variants and send hour, and add its enrollment (or take over the carrier)."""
+    flow, contact = entry.flow, entry.contact
     # A contact who already had a message of this flow is no clean holdout member.
     holdout = carrier is None and bucket(flow.key, contact.id, "holdout") < flow.holdout_percent
     plan = steps(flow)
@@ -81,8 +188,8 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
         bucket(flow.key, number, step["key"], contact.id) % (1 + len(step["variants"]))]
         for number, step in plan if step.get("variants")}
     calendar = schedule.calendar(settings, contact)
-    learning = settings["send_time"]["learn"] and not holdout
-    if learning:
+    hour = None
+    if settings["send_time"]["learn"] and not holdout:
         group = sendtime.FIRST_SLOT if bucket(flow.key, contact.id, "send_time") < settings["send_time"][
             "holdout_percent"] else sendtime.LEARNED
         hour, hour_source = sendtime.best_hour(contact, calendar, at) if group == sendtime.LEARNED else (
@@ -91,37 +198,34 @@ def enroll(flow: Flow, contact: Contact, dropoff: Dropoff | None, at: datetime, 
         variants = {**variants, "send_time": group, "send_hour": f"{hour:02d}:00 ({hour_source})"}
     enrollment = carrier or Enrollment(account_id=flow.account_id, flow_id=flow.id, contact_id=contact.id,
                                        holdout=holdout, started_at=at, status="active")
-    enrollment.dropoff_id, enrollment.variants, enrollment.source = dropoff.id if dropoff else None, variants, source
-    db_session.add(enrollment)
-    db_session.flush()
-    # Steps the single message already is (sent by the action under the step's own name) are not scheduled again.
-    taken = set(db_session.scalars(select(Message.step).where(Message.enrollment_id == enrollment.id)))
-    plan = [(number, step) for number, step in plan if f"{number}.{step['key']}" not in taken]
+    enrollment.dropoff_id = entry.dropoff.id if entry.dropoff else None
+    enrollment.variants, enrollment.source = variants, entry.source
+    db.session().add(enrollment)
+    return _Start(index, entry, enrollment, carrier is not None, holdout, calendar, hour, plan)
+
+
+def _messages(start: _Start, taken: set[str], at: datetime) -> list[dict[str, Any]]:
+    """The rows of the messages an enrollment schedules (its steps but those `taken`), earliest offset first."""
+    entry, enrollment = start.entry, start.enrollment
+    flow, contact = entry.flow, entry.contact
+    plan = [(number, step) for number, step in start.plan if f"{number}.{step['key']}" not in taken]
+    variants = enrollment.variants
     rows = []
     for number, step in sorted(plan, key=lambda item: durations.offset(item[1]["offset"])):
         key = f"{number}.{step['key']}"
         offset = durations.offset(step["offset"])
-        planned = calendar.planned(at, offset)
-        if learning and sendtime.applies(offset):
-            planned = sendtime.at_hour(calendar, planned, hour)
+        planned = start.calendar.planned(at, offset)
+        if start.hour is not None and sendtime.applies(offset):
+            planned = sendtime.at_hour(start.calendar, planned, start.hour)
         # When it would have gone, for comparing the groups: held-out rows never count against the cap. The
         # others are placed below, with the contact's other scheduled messages on the channel.
-        due, why = calendar.next_open(planned) if holdout else (planned, None)
+        due, why = start.calendar.next_open(planned) if start.holdout else (planned, None)
         rows.append({"account_id": flow.account_id, "enrollment_id": enrollment.id, "flow_id": flow.id,
                      "contact_id": contact.id, "step": key, "phase": number, "channel": step["channel"],
-                     "variant": variants.get(key), "status": "held_out" if holdout else "scheduled",
-                     "reason": "holdout group" if holdout else None, "planned_at": planned, "due_at": due,
+                     "variant": variants.get(key), "status": "held_out" if start.holdout else "scheduled",
+                     "reason": "holdout group" if start.holdout else None, "planned_at": planned, "due_at": due,
                      "moved_because": why, "attempts": 0, "content": {}, "created_at": at, "updated_at": at})
-    if rows:
-        db_session.execute(insert(messages_table), rows)
-    if not holdout:
-        for channel in sorted({row["channel"] for row in rows}):
-            placement.replan(contact, channel, account_settings, at)
-    if holdout:
-        enrollment.ends_at = max((row["due_at"] for row in rows), default=at)
-    if dropoff is not None and dropoff.status == "open":
-        dropoff.status = "enrolled"
-    return enrollment, True
+    return rows
 
 
 def pending(enrollment_id: int) -> int:

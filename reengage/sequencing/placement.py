@@ -7,6 +7,8 @@ the phase that ends first (the older deadline), then the planned time. Messages 
 """
 
 from bisect import insort
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -28,15 +30,35 @@ def bounds(started_at: datetime, number: int, calendar: timing.Calendar, now: da
 
 def replan(contact: Contact, channel: str, account_settings: dict, now: datetime) -> None:
     """Place every scheduled message of `contact` on `channel` again, the most urgent first."""
+    replan_all([(contact, channel, account_settings)], now)
+
+
+def replan_all(targets: Sequence[tuple[Contact, str, dict]], now: datetime) -> None:
+    """`replan` each (contact, channel, account settings) of `targets`, their messages read and written together."""
+    if not targets:
+        return
     session = db.session()
-    rows = session.execute(
-        select(Message, Enrollment.started_at, Flow).join(Enrollment, Enrollment.id == Message.enrollment_id)
-        .join(Flow, Flow.id == Message.flow_id)
-        .where(Message.contact_id == contact.id, Message.channel == channel, Message.status == "scheduled")).all()
-    moment = func.coalesce(Message.sent_at, Message.due_at)
-    taken = sorted(session.scalars(select(moment).where(
-        Message.contact_id == contact.id, Message.channel == channel, Message.status.in_(COUNTED),
-        Message.status != "scheduled")))
+    wanted = {(contact.id, channel) for contact, channel, _ in targets}
+    of_these = (Message.contact_id.in_({contact_id for contact_id, _ in wanted}),
+                Message.channel.in_({channel for _, channel in wanted}))
+    scheduled: dict[tuple[int, str], list[tuple[Message, datetime, Flow]]] = defaultdict(list)
+    for message, started_at, flow in session.execute(
+            select(Message, Enrollment.started_at, Flow).join(Enrollment, Enrollment.id == Message.enrollment_id)
+            .join(Flow, Flow.id == Message.flow_id).where(*of_these, Message.status == "scheduled")).all():
+        scheduled[(message.contact_id, message.channel)].append((message, started_at, flow))
+    taken: dict[tuple[int, str], list[datetime]] = defaultdict(list)
+    for contact_id, channel, moment in session.execute(
+            select(Message.contact_id, Message.channel, func.coalesce(Message.sent_at, Message.due_at))
+            .where(*of_these, Message.status.in_(COUNTED), Message.status != "scheduled")):
+        taken[(contact_id, channel)].append(moment)
+    for contact, channel, account_settings in targets:
+        _place(contact, account_settings, scheduled[(contact.id, channel)], sorted(taken[(contact.id, channel)]), now)
+    session.flush()
+
+
+def _place(contact: Contact, account_settings: dict, rows: list[tuple[Message, datetime, Flow]],
+           taken: list[datetime], now: datetime) -> None:
+    """Set the due time of each of `rows` (a contact's scheduled messages on a channel), around those `taken`."""
     calendars: dict[int, tuple[timing.Calendar, timing.Cap]] = {}
     placed = []
     for message, started_at, flow in rows:
@@ -51,4 +73,3 @@ def replan(contact: Contact, channel: str, account_settings: dict, now: datetime
         due, why = timing.place(max(message.planned_at, now), calendar, cap, taken, within)
         message.due_at, message.moved_because = due, why
         insort(taken, due)
-    session.flush()

@@ -2,9 +2,12 @@
 
 from datetime import datetime, timedelta
 
+from reengage.jobs import clock
 from reengage.platform import db
+from reengage.sequencing import assignment
+from tests.jobs.test_clock import statements_of
 from tests.support import event
-from tests.support.journeys import DANA, T, tick
+from tests.support.journeys import DANA, T, setup_sales, tick
 
 
 def lose(client, tenant, key, deal_id, at, reason):
@@ -58,3 +61,35 @@ def test_a_waiting_dropoff_dismissed_is_not_enrolled_when_the_run_ends(app, clie
         client.post("/v1/actions/exit", json={"external_id": "dana", "flow": "closed_lost"}, headers=acme.headers)
     tick(app, T + timedelta(days=2))
     assert len(client.get("/v1/enrollments", headers=acme.headers).json) == 1
+
+
+def test_ready_dropoffs_are_enrolled_together_in_as_many_statements_however_many_they_are(app, client, acme,
+                                                                                         monkeypatch):
+    setup_sales(client, acme)
+    monkeypatch.setattr(clock, "TASKS", tuple(task for task in clock.TASKS if task is not clock.enroll_ready_dropoffs))
+
+    def enroll(names: list[str], at: datetime) -> list[str]:
+        for name in names:
+            body = event(f"s-{name}", type="application_started", occurred_at=at.isoformat(),
+                         contact={"external_id": name, "email": f"{name}@example.com"})
+            assert client.post("/v1/events", json=body, headers=acme.headers).status_code == 200
+        tick(app, at + timedelta(hours=24))  # raises their dropoffs, which wait for the enrolling below
+
+        def run() -> None:
+            with app.app_context():
+                assert assignment.enroll_ready(at + timedelta(hours=24, minutes=1), 1000) == len(names)
+
+        return statements_of(app, run)
+
+    few = enroll(["ann", "bob"], T)
+    many = enroll([f"c{n}" for n in range(9)], T + timedelta(days=1))
+    # SQLite's new enrollments go in a statement each, in process (PostgreSQL's in one): the round trips that
+    # matter are the others, which must not grow with the dropoffs.
+    def round_trips(sent: list[str]) -> int:
+        return sum(not statement.startswith("INSERT INTO enrollments") for statement in sent)
+
+    assert round_trips(many) == round_trips(few)
+    dropoffs = client.get("/v1/dropoffs?limit=100", headers=acme.headers).json
+    assert len(dropoffs) == 11 and {dropoff["status"] for dropoff in dropoffs} == {"enrolled"}
+    enrolled = client.get("/v1/enrollments?limit=100", headers=acme.headers).json
+    assert sorted(run["dropoff_id"] for run in enrolled) == sorted(dropoff["id"] for dropoff in dropoffs)
