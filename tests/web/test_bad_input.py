@@ -67,6 +67,21 @@ def test_unstorable_text_in_a_json_body_names_the_field(client, acme, text):
     assert UNSTORABLE in response.json["error"]["message"]
 
 
+@pytest.mark.parametrize("written", [b"\\u0000", b"\\uD800", b"\\udFfF", b"\xed\xa0\x80", b"ok \xed\xbf\xbf"])
+def test_unstorable_text_however_written_in_the_body_names_the_field(client, acme, written):
+    # Escaped in either case, or a surrogate encoded as UTF-8 bytes (which JSON parsing lets through).
+    body = b'{"external_id": "u-1", "first_name": "' + written + b'"}'
+    response = client.post("/v1/contacts", data=body, content_type="application/json", headers=acme.headers)
+    assert response.status_code == 422 and fields_of(response) == ["first_name"]
+
+
+def test_a_surrogate_pair_and_escapes_that_only_look_alike_are_stored(client, acme):
+    body = rb'{"external_id": "u-1", "first_name": "\uD83D\uDE00 \\u0000"}'
+    response = client.post("/v1/contacts", data=body, content_type="application/json", headers=acme.headers)
+    assert response.status_code == 200, response.json
+    assert response.json["first_name"] == "\U0001F600 \\u0000"
+
+
 def test_unstorable_text_deep_in_free_form_json_names_its_path(client, acme):
     response = client.post("/v1/events", json=event(properties={"plan": {"tags": ["fine", "x\u0000"]}}),
                            headers=acme.headers)
