@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
@@ -33,6 +33,8 @@ from tests.fakes.eventful import EventfulSendGrid, SlowReceiver
 from tests.support.connections import SENDGRID
 
 ROOT = Path(__file__).resolve().parents[2]
+# How far ahead webhook messages are held back until the run releases them (`release_webhooks`).
+HELD = timedelta(days=1)
 FINAL = ("sent", "delivered", "opened", "clicked", "dropped", "bounced", "failed", "skipped")
 
 
@@ -51,7 +53,9 @@ class Plan:
     connector_timeout: float = 10.0
     workers: int = 2
     kills: int = 8  # spread evenly over the sends
-    hook_kill: bool = True  # then every worker is killed at once while a REST hook POST waits for its answer
+    # Then every worker is killed at once while a REST hook POST waits for its answer: the webhook messages are held
+    # back until the kills during the sends are done, so their POSTs come after them however fast the sends go.
+    hook_kill: bool = True
     settle_seconds: int = 600  # how long to wait for everything to settle
     recovery: dict[str, int] = field(default_factory=lambda: {
         "MESSAGE_REQUEUE_AFTER_SECONDS": 5, "MESSAGE_SENDING_TIMEOUT_SECONDS": 15, "MESSAGE_CONFIRM_WINDOW_SECONDS": 30,
@@ -98,12 +102,20 @@ def seed(app, plan: Plan, server_url: str, hook_target: str) -> tuple[int, str]:
                 steps.append(("1.text-nudge", "webhook", 0))
             rows += [{"account_id": account_id, "enrollment_id": enrollment, "flow_id": flow_id, "contact_id": contact,
                       "step": step, "phase": int(step[0]), "channel": channel, "status": "scheduled",
-                      "planned_at": now + timedelta(seconds=delay), "due_at": now + timedelta(seconds=delay),
+                      "planned_at": now + timedelta(seconds=delay),
+                      "due_at": now + (HELD if channel == "webhook" and plan.hook_kill else timedelta(seconds=delay)),
                       "attempts": 0, "content": {}, "created_at": now, "updated_at": now}
                      for step, channel, delay in steps]
         connection.execute(insert(Message), rows)
     webhook = client.get("/v1/connections/sendgrid", headers=headers).json["event_webhook_url"]
     return account_id, server_url + webhook.removeprefix(app.config["PUBLIC_URL"])
+
+
+def release_webhooks(app) -> None:
+    """Make the held-back webhook messages due now."""
+    with app.app_context(), db.transaction() as session:
+        session.execute(update(Message).where(Message.channel == "webhook", Message.status == "scheduled")
+                        .values(due_at=db.utcnow()))
 
 
 def marked(app, plan: Plan) -> tuple[set[int], set[int]]:
@@ -178,6 +190,8 @@ def run(database_url: str, redis_url: str, plan: Plan, queue: str = "chaos") -> 
             workers[victim].wait()
             workers[victim] = worker(env, queue)
             kills, last_kill = kills + 1, time.monotonic()
+        if plan.hook_kill:
+            release_webhooks(app)
         while plan.hook_kill and not receiver.waiting and time.monotonic() - started < plan.settle_seconds:
             time.sleep(0.02)
         if plan.hook_kill and receiver.waiting:
