@@ -2,12 +2,13 @@
 
 from datetime import timedelta
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, select, text, update
 
 from reengage.jobs import clock
-from reengage.models import Event
+from reengage.models import Event, Message
 from reengage.platform import db
 from tests.support import event
+from tests.support.journeys import DANA, T, abandon, messages, setup_sales
 from tests.support.processing import lose_processing
 
 
@@ -114,3 +115,19 @@ def test_tasks_run_when_asking_which_have_work_fails(client, app, acme, monkeypa
     monkeypatch.setitem(clock.MAY_HAVE_WORK, clock.expire_watches, exists().where(text("no_such_column = 1")))
     assert clock.tick(app)["requeue_unprocessed_events"] == 1
     assert "running them all" in caplog.text
+
+
+def test_the_question_finds_a_stalled_message_from_its_own_states_limit_on(app, client, acme):
+    setup_sales(client, acme)
+    enrollment = abandon(app, client, acme, DANA)
+    message_id = messages(client, acme, enrollment["id"])["1.pick-up"]["id"]
+    # Queued and never taken: stalled after MESSAGE_REQUEUE_AFTER_SECONDS; cut off mid-send: after the timeout.
+    limits = {"queued": "MESSAGE_REQUEUE_AFTER_SECONDS", "sending": "MESSAGE_SENDING_TIMEOUT_SECONDS"}
+    for status, setting in limits.items():
+        with app.app_context(), db.transaction() as db_session:
+            db_session.execute(update(Message).where(Message.id == message_id).values(status=status, queued_at=T))
+        limit = timedelta(seconds=app.config[setting])
+        for at, stalled in ((T + limit - timedelta(seconds=1), False), (T + limit + timedelta(seconds=1), True)):
+            with app.app_context():
+                asked = clock.with_work(at, (clock.requeue_stalled_messages,))
+            assert (clock.requeue_stalled_messages in asked) is stalled, (status, at)
