@@ -218,11 +218,10 @@ def with_work(at: datetime, tasks: Sequence[Callable[[datetime], int]]) -> set[C
         return set(tasks)
     try:
         question = _question(tuple((task.__name__, MAY_HAVE_WORK[task]) for task in asked))
-        answers = db.session().execute(question, _asked_with(at)).one()
-        db.session().commit()
+        with db.single_read() as connection:
+            answers = connection.execute(question, _asked_with(at)).one()
     except Exception:
         log.exception("could not ask which clock tasks have work; running them all")
-        db.session().rollback()
         return set(tasks)
     return {task for task in tasks if task not in MAY_HAVE_WORK} | {
         task for task, due in zip(asked, answers, strict=True) if due}
