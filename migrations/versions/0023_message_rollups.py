@@ -54,14 +54,18 @@ def _upsert(select: str) -> str:
             f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}")
 
 
-def _sent(m: str, sign: str, dialect: str, *, summed: bool) -> str:
-    """Sent message(s) `m`'s figures times `sign`: one row's, or their sums per group."""
+def _sent_figures(m: str, sign: str, dialect: str, *, summed: bool) -> list[str]:
+    """Sent message(s) `m`'s figures times `sign`, in the order of FIGURES: one row's, or their sums per group."""
     counts = [f"CASE WHEN {m}.sent_at IS NOT NULL THEN 1 ELSE 0 END",
               *(f"CASE WHEN {m}.{column} IS NOT NULL THEN 1 ELSE 0 END"
                 for column in ("delivered_at", "opened_at", "clicked_at", "machine_opened_at")),
               _scaled(f"{m}.cost", 1_000_000, dialect)]
     counts = [f"{sign} * sum({sql})" if summed else f"{sign} * {sql}" for sql in counts]
-    return ", ".join([*counts, "0", "0"])
+    return [*counts, "0", "0"]
+
+
+def _sent(m: str, sign: str, dialect: str, *, summed: bool) -> str:
+    return ", ".join(_sent_figures(m, sign, dialect, summed=summed))
 
 
 def _message(m: str, sign: str, dialect: str) -> str:

@@ -41,14 +41,17 @@ def _joined(m: str, dialect: str) -> str:
             f"engaged = {greatest}(dropoff_touches.engaged, excluded.engaged)")
 
 
-def _message_function(dialect: str) -> str:
+def _message_function(dialect: str, stays: str | None = None) -> str:
+    """The PostgreSQL function's body; a message updated in a way that passes `stays` joins the reach in place too."""
+    joins = f"""
+        ELSIF {stays} THEN {_joined('NEW', dialect)};""" if stays else ""
     return f"""
         IF TG_OP = 'DELETE' THEN
             IF OLD.sent_at IS NOT NULL THEN PERFORM dropoff_touches_refresh({REACH._of('OLD')}); END IF;
         ELSIF TG_OP = 'INSERT' THEN
             IF NEW.sent_at IS NOT NULL THEN {_joined('NEW', dialect)}; END IF;
         ELSIF OLD.sent_at IS NULL THEN
-            IF NEW.sent_at IS NOT NULL THEN {_joined('NEW', dialect)}; END IF;
+            IF NEW.sent_at IS NOT NULL THEN {_joined('NEW', dialect)}; END IF;{joins}
         ELSE
             PERFORM dropoff_touches_refresh({REACH._of('NEW')});
             IF OLD.enrollment_id IS DISTINCT FROM NEW.enrollment_id THEN

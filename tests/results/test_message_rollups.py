@@ -80,6 +80,14 @@ def _replay(session, draw: random.Random) -> None:
         if 0.5 < roll < 0.6:
             message.machine_opened_at = message.sent_at + timedelta(seconds=1)
     session.flush()
+    # Writes the product does not make, which the rollups follow all the same: a sent message moved to another
+    # variant, others taken back (no longer sent), opens and clicks taken back.
+    went = list(session.scalars(select(Message.id).where(Message.sent_at.is_not(None)).order_by(Message.id)))
+    opened = list(session.scalars(select(Message.id).where(Message.opened_at.is_not(None)).order_by(Message.id)))
+    session.execute(update(Message).where(Message.id.in_(opened[2::7])).values(opened_at=None, clicked_at=None))
+    session.execute(update(Message).where(Message.id.in_(went[0::31])).values(variant="C", delivered_at=None))
+    session.execute(update(Message).where(Message.id.in_(went[1::37])).values(
+        sent_at=None, status="failed", opened_at=None, clicked_at=None))
     for dropoff in session.scalars(select(Dropoff).order_by(Dropoff.id)).all():
         if draw.random() < 0.45:
             sent = session.execute(select(Message.id, Message.sent_at).join(

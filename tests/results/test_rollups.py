@@ -60,6 +60,9 @@ def generated(app, acme, globex):
             session.execute(update(Dropoff).where(Dropoff.id.in_(moved)).values(
                 scenario="sales.moved", messages_sent=Dropoff.messages_sent + 1, re_engaged=True, currency="GBP"))
             session.execute(update(Dropoff).where(Dropoff.id.in_(dismissed)).values(status="dismissed"))
+            session.execute(update(Dropoff).where(Dropoff.id.in_(ids[6::8])).values(
+                messages_sent=Dropoff.messages_sent + 2, message_cost=Dropoff.message_cost + Decimal("0.25"),
+                messages_opened=Dropoff.messages_opened + 1, re_engaged=True))
             session.execute(update(Enrollment).where(Enrollment.dropoff_id.in_(enrolled)).values(holdout=False))
             session.execute(delete(Enrollment).where(Enrollment.dropoff_id.in_(ids[5::9])))
             session.execute(delete(Dropoff).where(Dropoff.id.in_(erased)))
