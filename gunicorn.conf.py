@@ -4,7 +4,7 @@ import os
 
 from gunicorn.glogging import Logger
 
-from reengage.platform import busy, logs
+from reengage.platform import busy, logs, process
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -61,9 +61,11 @@ def child_exit(server, worker) -> None:
 
 
 def post_worker_init(worker) -> None:
-    """Without Redis there is no separate clock process: each web worker runs one."""
+    """A worker has built the app: what it built stays out of the garbage collector's full passes. Without Redis
+    there is no separate clock process: each web worker runs one."""
     from reengage.jobs import clock
 
+    process.started()
     app = worker.wsgi
     if not app.config.get("REDIS_URL") and app.config["CLOCK_IN_PROCESS"]:
         clock.start_thread(app)

@@ -6,13 +6,16 @@ two hours later) posted through the API, then the clock ticking every `--step-mi
 as of those times (jobs run inline, email to the outbox): watches expire into dropoffs, dropoffs are
 enrolled, messages come due and are sent. Prints the ticks' total time on each backend, what they did,
 and the ratio PostgreSQL / SQLite (target <= 1.5), the medians of `--rounds` runs of each, one after the other
-(a noisy moment of the machine falls on both). Run from the repository with its .venv:
+(a noisy moment of the machine falls on both). Like `flask clock`, a round keeps what was built before its
+ticks out of the garbage collector's full passes (reengage.platform.process); the collector's time within the
+ticks is printed too. Run from the repository with its .venv:
 
     .venv/bin/python bench/clock.py [--contacts 300] [--days 4] [--step-minutes 15] [--rounds 3]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]   (its database gets a _bench twin)
 """
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -32,7 +35,7 @@ from app import create_app  # noqa: E402
 from reengage import accounts  # noqa: E402
 from reengage.jobs import clock  # noqa: E402
 from reengage.models import Account, Dropoff, Message  # noqa: E402
-from reengage.platform import db  # noqa: E402
+from reengage.platform import db, process  # noqa: E402
 from reengage.platform.timing import WEEKDAYS  # noqa: E402
 
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -51,8 +54,22 @@ def journeys(contacts: int) -> list[dict]:
     return posted
 
 
+class Collecting:
+    """A gc callback: the time the garbage collector took, in seconds."""
+
+    def __init__(self) -> None:
+        self.seconds, self._began = 0.0, 0.0
+
+    def __call__(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._began
+
+
 def run(url: str, contacts: int, days: int, step: timedelta) -> tuple[float, int, dict[str, int]]:
-    """Seconds the ticks took in all, how many ticks, and the dropoffs and messages sent at the end."""
+    """Seconds the ticks took in all, how many ticks, and the dropoffs and messages sent at the end (and the
+    milliseconds of garbage collection within the ticks)."""
     db.upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "JOBS_INLINE": True, "REDIS_URL": None,
                       "LOG_LEVEL": "WARNING", "RATE_LIMIT": "1000000 per minute", "API_KEY_CACHE_SECONDS": 60})
@@ -67,13 +84,21 @@ def run(url: str, contacts: int, days: int, step: timedelta) -> tuple[float, int
         answer = client.post("/v1/events", json=body, headers=headers)
         assert answer.status_code == 200, answer.json
     ticks, spent, at = 0, 0.0, START
-    while at <= START + timedelta(days=days):
-        started = time.perf_counter()
-        clock.tick(app, at=at)
-        spent += time.perf_counter() - started
-        ticks, at = ticks + 1, at + step
+    collecting = Collecting()
+    process.started()  # as `flask clock` does once its app is built
+    gc.callbacks.append(collecting)
+    try:
+        while at <= START + timedelta(days=days):
+            started = time.perf_counter()
+            clock.tick(app, at=at)
+            spent += time.perf_counter() - started
+            ticks, at = ticks + 1, at + step
+    finally:
+        gc.callbacks.remove(collecting)
+        gc.unfreeze()  # the next round's app stands for another process's
     with app.app_context():
-        done = {"dropoffs": db.session().scalar(select(func.count()).select_from(Dropoff)),
+        done = {"collecting_ms": round(collecting.seconds * 1000),
+                "dropoffs": db.session().scalar(select(func.count()).select_from(Dropoff)),
                 "sent": db.session().scalar(select(func.count()).select_from(Message).where(Message.status == "sent")),
                 "accounts": db.session().scalar(select(func.count()).select_from(Account))}
         db.engine().dispose()
@@ -100,10 +125,12 @@ def main() -> None:
         seconds, ticks, outcome = statistics.median(r[0] for r in done), done[0][1], done[0][2]
         print(f"{name:>10}: {ticks:,} ticks in {seconds:6.2f} s, median of {', '.join(f'{r[0]:.2f}' for r in done)} "
               f"({seconds / ticks * 1000:6.1f} ms a tick); {outcome['dropoffs']:,} dropoffs, "
-              f"{outcome['sent']:,} messages sent")
+              f"{outcome['sent']:,} messages sent; garbage collection "
+              f"{', '.join(str(r[2]['collecting_ms']) for r in done)} ms")
     ratios = [pg[0] / lite[0] for lite, pg in zip(runs["sqlite"], runs["postgresql"], strict=True)]
     ratio = statistics.median(r[0] for r in runs["postgresql"]) / statistics.median(r[0] for r in runs["sqlite"])
-    same = all(r[2] == runs["sqlite"][0][2] for done in runs.values() for r in done)
+    same = all({**r[2], "collecting_ms": 0} == {**runs["sqlite"][0][2], "collecting_ms": 0}
+               for done in runs.values() for r in done)
     print(f"ratio postgresql / sqlite (medians): {ratio:.2f} (target <= 1.5); each round: "
           f"{', '.join(f'{r:.2f}' for r in ratios)}; same outcome: {same}")
     scoreboard.record("clock", "replayed journeys' ticks, PostgreSQL / SQLite", ratio, backend="both",

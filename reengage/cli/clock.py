@@ -7,11 +7,13 @@ import click
 from flask import current_app
 
 from reengage.jobs import clock
+from reengage.platform import process
 
 
 @click.command("clock")
 def run_clock() -> None:
     """Run the clock in the foreground until interrupted (Ctrl+C) or told to stop (SIGTERM)."""
+    process.started()
     stop = threading.Event()
     # SIGTERM is how process managers and containers stop a process; as a container's first process the clock
     # would otherwise ignore it and be killed once the grace period ran out.

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, has_app_context
 from flask.cli import ScriptInfo
 
+from reengage.platform import process
+
 
 def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False,
         item_seconds: Callable[[Mapping[str, Any]], float] | None = None):
@@ -37,4 +39,6 @@ def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False,
 def worker_app() -> Flask:
     """The app of a worker process, built on its first job (never at import), found as `flask` commands find it."""
     # By FLASK_APP, else app.py in the working directory: jobs sit below the app factory and do not import it.
-    return ScriptInfo(os.environ.get("FLASK_APP"), set_debug_flag=False).load_app()
+    app = ScriptInfo(os.environ.get("FLASK_APP"), set_debug_flag=False).load_app()
+    process.started()
+    return app
