@@ -224,12 +224,12 @@ def session() -> Session:
 @contextmanager
 def single_read() -> Iterator[Connection]:
     """A connection for one read that needs no transaction around it. On PostgreSQL the read goes alone, in one
-    round trip, where BEGIN, the read and COMMIT take three; SQLite's transaction costs nothing across a process
-    boundary, and its connections keep to the transactions they are given."""
-    connection = engine().connect()
-    if connection.dialect.name != "sqlite":
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-    with connection:
+    round trip, where BEGIN, the read and COMMIT take three. SQLite's transaction costs nothing in process, and this
+    module begins its transactions itself (make_engine): an autocommit connection would go back to the pool reset to
+    the driver's own way."""
+    with engine().connect() as connection:
+        if connection.dialect.name != "sqlite":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
 
 
