@@ -4,11 +4,12 @@
 Fills a new database by replaying the clock benchmark's journeys (`--contacts` applications, half of them
 completed; the rest become dropoffs, are enrolled and sent two messages each), then times each kind of write
 the product makes to rows the rollups follow, all of those rows at once, in a transaction rolled back: the
-tallies a send adds to its dropoff, a dropoff's status, messages opened, and clicked and delivered. The time is
-the triggers' own, as PostgreSQL's EXPLAIN ANALYZE reports it (a dropoff's status moves no rollup unless it is
-retracted, which takes its figures out of every group it was in), so the machine's noise between runs of the whole
-journey stays out of it. With `--before REV` the same writes are timed at that revision too (the database
-migrated down and up again between rounds), the median of `--rounds` each. Run from the repository with its .venv:
+tallies a send adds to its dropoff, its enrolled flag (an enrollment sets it), its retraction (which takes its
+figures out of every group it was in; a dropoff's other statuses move no rollup), messages opened, and clicked and
+delivered. The time is the triggers' own, as PostgreSQL's EXPLAIN ANALYZE reports it, so the machine's noise
+between runs of the whole journey stays out of it. With `--before REV` the same writes are timed at that revision
+too (the database migrated down and up again between rounds), the median of `--rounds` each. Run from the
+repository with its .venv:
 
     .venv/bin/python bench/triggers.py [--contacts 300] [--rounds 5] [--before 0026]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]   (its database gets a _triggers twin)
@@ -67,7 +68,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     url = fresh_postgres_database(args.postgres, "triggers")
-    _, _, done = journeys.run(url, args.contacts, 4, timedelta(minutes=15))
+    _, _, _, done = journeys.run(url, args.contacts, 4, timedelta(minutes=15))
     print(f"{done['dropoffs']:,} dropoffs, {done['sent']:,} messages sent")
     config = db.alembic_config(url)
     revisions = ["head", *([args.before] if args.before else [])]

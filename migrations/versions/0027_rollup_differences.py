@@ -6,8 +6,8 @@ Revises: 0026
 Create Date: 2026-12-06
 
 The rollup functions took a changed row's old figures out of its group and put its new ones in: two upserts for
-every tally a send adds to its dropoff, for a dropoff becoming enrolled or changing status, for a message opened
-or clicked. When the group and whether the row counts are the same before and after, one upsert of the
+every tally a send adds to its dropoff, for a dropoff becoming enrolled, for a message delivered, opened or
+clicked. When the group and whether the row counts are the same before and after, one upsert of the
 difference does the same. A message that had not gone before an update held nothing to take out: its function now
 skips that statement. A sent message opened or clicked (when it stays where it was, sent at the same moment) joins
 its dropoff's reach in place, as a send does, where its dropoff's reach was rebuilt from all its messages. SQLite's
@@ -28,20 +28,27 @@ depends_on: str | Sequence[str] | None = None
 DROPOFF_ROLLUPS, MESSAGE_ROLLUPS = earlier("0022_dropoff_rollups"), earlier("0023_message_rollups")
 TOUCHES = earlier("0025_touches_as_sent")
 DIALECT = "postgresql"
+
+
+def _same(*columns: str) -> list[str]:
+    return [f"OLD.{column} IS NOT DISTINCT FROM NEW.{column}" for column in columns]
+
+
 # A dropoff stays in its group, counted or not as before, unless one of these moved (of its status, retraction).
 DROPOFF_STAYS = f"NOT ({MESSAGE_ROLLUPS._changed(MESSAGE_ROLLUPS.DROPOFF_READ, DIALECT)})"
 # A message stays in its group when it went before and after and its enrollment and dimensions are the same.
-MESSAGE_STAYS = " AND ".join(["OLD.sent_at IS NOT NULL", "NEW.sent_at IS NOT NULL", *(
-    f"OLD.{column} IS NOT DISTINCT FROM NEW.{column}"
-    for column in ("enrollment_id", "flow_id", "step", "phase", "channel", "variant"))])
-
+MESSAGE_STAYS = " AND ".join(["OLD.sent_at IS NOT NULL", "NEW.sent_at IS NOT NULL",
+                              *_same("enrollment_id", "flow_id", "step", "phase", "channel", "variant")])
 # A sent message stays in its dropoff's reach where it was when it went at the same moment, with the same enrollment
 # and dimensions, and was not engaged before unless it is still: its row's first touch stands, engagement only grows.
 ENGAGED = "({m}.opened_at IS NOT NULL OR {m}.clicked_at IS NOT NULL)"
-REACH_STAYS = " AND ".join(["OLD.sent_at = NEW.sent_at", *(
-    f"OLD.{column} IS NOT DISTINCT FROM NEW.{column}" for column in ("enrollment_id", "flow_id", "phase", "channel",
-                                                                    "variant")),
-    f"(NOT {ENGAGED.format(m='OLD')} OR {ENGAGED.format(m='NEW')})"])
+REACH_STAYS = " AND ".join(["OLD.sent_at = NEW.sent_at", *_same("enrollment_id", "flow_id", "phase", "channel",
+                                                                 "variant"),
+                            f"(NOT {ENGAGED.format(m='OLD')} OR {ENGAGED.format(m='NEW')})"])
+# 0022's dropoff_rollups_apply: the old figures taken out of their group, the new put in theirs.
+MOVE_DROPOFF = f"""
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN {DROPOFF_ROLLUPS._add('OLD', '-1', DIALECT)}; END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN {DROPOFF_ROLLUPS._add('NEW', '1', DIALECT)}; END IF;"""
 
 
 def _difference(new: list[str], old: list[str]) -> list[str]:
@@ -72,9 +79,7 @@ def _message_difference() -> str:
 FUNCTIONS = {
     "dropoff_rollups_apply": ("", f"""
         IF TG_OP = 'UPDATE' AND {DROPOFF_STAYS} THEN {_dropoff_difference()};
-        ELSE
-            IF TG_OP IN ('UPDATE', 'DELETE') THEN {DROPOFF_ROLLUPS._add('OLD', '-1', DIALECT)}; END IF;
-            IF TG_OP IN ('INSERT', 'UPDATE') THEN {DROPOFF_ROLLUPS._add('NEW', '1', DIALECT)}; END IF;
+        ELSE {MOVE_DROPOFF}
         END IF;
         RETURN NULL;"""),
     "message_rollups_message": ("SET enable_seqscan = off", f"""
@@ -92,10 +97,7 @@ FUNCTIONS = {
 }
 # What 0022, 0023 and 0025 defined them as.
 BEFORE = {
-    "dropoff_rollups_apply": ("", f"""
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN {DROPOFF_ROLLUPS._add('OLD', '-1', DIALECT)}; END IF;
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN {DROPOFF_ROLLUPS._add('NEW', '1', DIALECT)}; END IF;
-        RETURN NULL;"""),
+    "dropoff_rollups_apply": ("", f"{MOVE_DROPOFF} RETURN NULL;"),
     "message_rollups_message": ("SET enable_seqscan = off",
                                 f"{MESSAGE_ROLLUPS.POSTGRESQL_FUNCTIONS['message_rollups_message'](DIALECT)} "
                                 "RETURN OLD;"),

@@ -163,3 +163,20 @@ def test_a_read_side_by_side_that_fails_fails_the_caller(app):
 
     with app.app_context(), pytest.raises(LookupError, match="no such figure"):
         db.reads_side_by_side({"fine": lambda: 1, "broken": broken})
+
+
+def test_a_single_read_hands_its_connection_back_to_transactions_that_still_roll_back(app):
+    """On PostgreSQL the read goes outside a transaction; the pooled connection it used must not carry that into the
+    next write transaction, which would then keep whatever it wrote before failing."""
+    with app.app_context():
+        db.engine().dispose()  # the pool then holds only the connection the read opens
+        with db.single_read() as connection:
+            read_on = connection.connection.dbapi_connection
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+            if connection.dialect.name == "postgresql":
+                assert read_on.autocommit
+        with pytest.raises(RuntimeError), db.transaction() as session:
+            assert session.connection().connection.dbapi_connection is read_on
+            session.execute(text("INSERT INTO accounts (name, created_at) VALUES ('Half-written', CURRENT_TIMESTAMP)"))
+            raise RuntimeError("failed halfway")
+        assert db.session().scalar(text("SELECT count(*) FROM accounts WHERE name = 'Half-written'")) == 0
