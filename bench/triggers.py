@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""Rollup trigger benchmark: what the triggers that keep the rollups cost each kind of write on PostgreSQL.
+"""Rollup trigger benchmark: what the triggers that keep the rollups cost each kind of write.
 
 Fills a new database by replaying the clock benchmark's journeys (`--contacts` applications, half of them
 completed; the rest become dropoffs, are enrolled and sent two messages each), then times each kind of write
 the product makes to rows the rollups follow, all of those rows at once, in a transaction rolled back: the
 tallies a send adds to its dropoff, its enrolled flag (an enrollment sets it), its retraction (which takes its
-figures out of every group it was in; a dropoff's other statuses move no rollup), messages opened, and clicked and
-delivered. The time is the triggers' own, as PostgreSQL's EXPLAIN ANALYZE reports it, so the machine's noise
-between runs of the whole journey stays out of it. With `--before REV` the same writes are timed at that revision
-too (the database migrated down and up again between rounds), the median of `--rounds` each. Run from the
-repository with its .venv:
+figures out of every group it was in; a dropoff's other statuses move no rollup), messages delivered, opened, and
+clicked and delivered. On PostgreSQL the time is the triggers' own, as EXPLAIN ANALYZE reports it, so the machine's
+noise between runs of the whole journey stays out of it; on SQLite (`--sqlite`), in process, it is the whole
+statement's (the rows' own writes are the same at every revision). With `--before REV` the same writes are timed
+at that revision too (the database migrated down and up again between rounds), the median of `--rounds` each. Run
+from the repository with its .venv:
 
-    .venv/bin/python bench/triggers.py [--contacts 300] [--rounds 5] [--before 0026]
+    .venv/bin/python bench/triggers.py [--contacts 300] [--rounds 5] [--before 0026] [--sqlite]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]   (its database gets a _triggers twin)
 """
 
@@ -19,6 +20,8 @@ import argparse
 import re
 import statistics
 import sys
+import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,6 +41,7 @@ WRITES = {
                                        "message_cost = message_cost + 0.001 WHERE status <> 'retracted'",
     "a dropoff's enrolled flag": "UPDATE dropoffs SET enrolled = NOT enrolled WHERE status <> 'retracted'",
     "a dropoff retracted (its groups rebuilt)": "UPDATE dropoffs SET status = 'retracted' WHERE status <> 'retracted'",
+    "a sent message delivered": "UPDATE messages SET delivered_at = sent_at WHERE sent_at IS NOT NULL",
     "a sent message opened": "UPDATE messages SET opened_at = sent_at WHERE sent_at IS NOT NULL",
     "a sent message delivered and clicked": "UPDATE messages SET delivered_at = sent_at, clicked_at = sent_at "
                                             "WHERE sent_at IS NOT NULL",
@@ -46,11 +50,19 @@ TRIGGER_TIME = re.compile(r"^Trigger .*: time=([\d.]+) calls=(\d+)")
 
 
 def timed(url: str) -> dict[str, tuple[float, int]]:
-    """Each write's trigger time in milliseconds and the rows it wrote (the most calls of one trigger)."""
+    """Each write's time in milliseconds (its triggers' on PostgreSQL, the whole statement's on SQLite) and the rows
+    it wrote."""
     engine = create_engine(url)
     spent: dict[str, tuple[float, int]] = {}
     with engine.connect() as connection:
         for name, sql in WRITES.items():
+            if engine.dialect.name == "sqlite":
+                for _ in range(2):  # the second time: the statement and its triggers compiled once already
+                    started = time.perf_counter()
+                    written = connection.execute(text(sql)).rowcount
+                    spent[name] = ((time.perf_counter() - started) * 1000, written)
+                    connection.rollback()
+                continue
             plan = [line for line, in connection.execute(text(f"EXPLAIN (ANALYZE) {sql}"))]
             connection.rollback()
             found = [TRIGGER_TIME.match(line) for line in plan]
@@ -66,8 +78,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--before", help="a revision to time the same writes at, for comparison")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--sqlite", action="store_true", help="time the writes on SQLite instead, in process")
     args = parser.parse_args()
-    url = fresh_postgres_database(args.postgres, "triggers")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/triggers.db" if args.sqlite else fresh_postgres_database(args.postgres, "triggers")
+        measure(url, args)
+
+
+def measure(url: str, args: argparse.Namespace) -> None:
     _, _, _, done = journeys.run(url, args.contacts, 4, timedelta(minutes=15))
     print(f"{done['dropoffs']:,} dropoffs, {done['sent']:,} messages sent")
     config = db.alembic_config(url)
@@ -85,7 +103,7 @@ def main() -> None:
                 command.upgrade(config, "head")
     for name in WRITES:
         now = statistics.median(times["head"][name])
-        line = f"{name:>40} ({rows[name]:,} rows): triggers {now:7.1f} ms"
+        line = f"{name:>40} ({rows[name]:,} rows): {'statement' if args.sqlite else 'triggers'} {now:7.1f} ms"
         if args.before:
             before = statistics.median(times[args.before][name])
             ratio = f" ({now / before:.2f}x)" if before else ""

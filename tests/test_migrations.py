@@ -221,7 +221,8 @@ def test_the_rollup_triggers_are_there_at_head(database_url):
             expected = {"dropoff_rollups_insert", "dropoff_rollups_delete", "dropoff_rollups_update",
                         "dropoff_enrolled_insert", "dropoff_enrolled_delete", "dropoff_enrolled_update",
                         *message_rollups.SQLITE_TRIGGERS,
-                        *importlib.import_module("migrations.versions.0025_touches_as_sent").SQLITE_TRIGGERS}
+                        *importlib.import_module("migrations.versions.0025_touches_as_sent").SQLITE_TRIGGERS,
+                        *importlib.import_module("migrations.versions.0028_reach_in_place_sqlite").TRIGGERS}
     engine.dispose()
     assert expected <= names
 

@@ -30,21 +30,35 @@ TOUCHES = earlier("0025_touches_as_sent")
 DIALECT = "postgresql"
 
 
-def _same(*columns: str) -> list[str]:
-    return [f"OLD.{column} IS NOT DISTINCT FROM NEW.{column}" for column in columns]
+def _same(*columns: str, dialect: str = DIALECT) -> list[str]:
+    same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
+    return [f"OLD.{column} {same} NEW.{column}" for column in columns]
 
 
 # A dropoff stays in its group, counted or not as before, unless one of these moved (of its status, retraction).
 DROPOFF_STAYS = f"NOT ({MESSAGE_ROLLUPS._changed(MESSAGE_ROLLUPS.DROPOFF_READ, DIALECT)})"
-# A message stays in its group when it went before and after and its enrollment and dimensions are the same.
-MESSAGE_STAYS = " AND ".join(["OLD.sent_at IS NOT NULL", "NEW.sent_at IS NOT NULL",
-                              *_same("enrollment_id", "flow_id", "step", "phase", "channel", "variant")])
-# A sent message stays in its dropoff's reach where it was when it went at the same moment, with the same enrollment
-# and dimensions, and was not engaged before unless it is still: its row's first touch stands, engagement only grows.
+
+
+def message_stays(dialect: str) -> str:
+    """Whether a message stays in its group: it went before and after, with the same enrollment and dimensions."""
+    return " AND ".join(["OLD.sent_at IS NOT NULL", "NEW.sent_at IS NOT NULL",
+                         *_same("enrollment_id", "flow_id", "step", "phase", "channel", "variant", dialect=dialect)])
+
+
+MESSAGE_STAYS = message_stays(DIALECT)
 ENGAGED = "({m}.opened_at IS NOT NULL OR {m}.clicked_at IS NOT NULL)"
-REACH_STAYS = " AND ".join(["OLD.sent_at = NEW.sent_at", *_same("enrollment_id", "flow_id", "phase", "channel",
-                                                                 "variant"),
-                            f"(NOT {ENGAGED.format(m='OLD')} OR {ENGAGED.format(m='NEW')})"])
+
+
+def reach_stays(dialect: str) -> str:
+    """Whether a sent message stays in its dropoff's reach where it was: it went at the same moment, with the same
+    enrollment and dimensions, and was not engaged before unless it is still (its row's first touch stands,
+    engagement only grows). False, never null, on SQLite, where it is a trigger's condition."""
+    went = "OLD.sent_at = NEW.sent_at" if dialect == "postgresql" else "OLD.sent_at IS NEW.sent_at"
+    return " AND ".join([went, *_same("enrollment_id", "flow_id", "phase", "channel", "variant", dialect=dialect),
+                         f"(NOT {ENGAGED.format(m='OLD')} OR {ENGAGED.format(m='NEW')})"])
+
+
+REACH_STAYS = reach_stays(DIALECT)
 # 0022's dropoff_rollups_apply: the old figures taken out of their group, the new put in theirs.
 MOVE_DROPOFF = f"""
             IF TG_OP IN ('UPDATE', 'DELETE') THEN {DROPOFF_ROLLUPS._add('OLD', '-1', DIALECT)}; END IF;
@@ -66,12 +80,12 @@ def _dropoff_difference() -> str:
             f"ON CONFLICT ({', '.join(DROPOFF_ROLLUPS.KEY)}) DO UPDATE SET {updates}")
 
 
-def _message_difference() -> str:
+def message_difference(dialect: str) -> str:
     """What the update of a sent message that stays in its group adds to it, when its dropoff counts."""
-    figures = _difference(MESSAGE_ROLLUPS._sent_figures("NEW", "1", DIALECT, summed=False),
-                          MESSAGE_ROLLUPS._sent_figures("OLD", "-1", DIALECT, summed=False))
+    figures = _difference(MESSAGE_ROLLUPS._sent_figures("NEW", "1", dialect, summed=False),
+                          MESSAGE_ROLLUPS._sent_figures("OLD", "-1", dialect, summed=False))
     return MESSAGE_ROLLUPS._upsert(
-        f"SELECT {MESSAGE_ROLLUPS._group('d', 'NEW', DIALECT)}, {', '.join(figures)} "
+        f"SELECT {MESSAGE_ROLLUPS._group('d', 'NEW', dialect)}, {', '.join(figures)} "
         f"FROM enrollments e JOIN dropoffs d ON d.id = e.dropoff_id "
         f"WHERE e.id = NEW.enrollment_id AND {MESSAGE_ROLLUPS._counted('d')}")
 
@@ -83,7 +97,7 @@ FUNCTIONS = {
         END IF;
         RETURN NULL;"""),
     "message_rollups_message": ("SET enable_seqscan = off", f"""
-        IF TG_OP = 'UPDATE' AND {MESSAGE_STAYS} THEN {_message_difference()};
+        IF TG_OP = 'UPDATE' AND {MESSAGE_STAYS} THEN {message_difference(DIALECT)};
         ELSE
             IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.sent_at IS NOT NULL) THEN
                 {MESSAGE_ROLLUPS._message('OLD', '-1', DIALECT)};
