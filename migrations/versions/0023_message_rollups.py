@@ -128,6 +128,9 @@ UNSET = {"flow": "0", "phase": "0", "channel": "''", "variant": "''"}
 TOUCH_KEY = ("dropoff_id", "dimension", "flow_id", "phase", "channel", "variant")
 TOUCH_COLUMNS = (*TOUCH_KEY, "account_id", "detected_at", "scenario", "stage", "rule_key", "first_touch_us", "engaged")
 TOUCH_READ = ("enrollment_id", "flow_id", "phase", "channel", "variant", "sent_at", "opened_at", "clicked_at")
+# The kinds of reach row (each row's `dimension`): the message dimensions its rows hold, the others unset. Here one
+# kind per dimension; a later revision adds to them.
+KINDS = {name: (name,) for name in DIMENSIONS}
 
 
 def _microseconds(later: str, earlier: str, dialect: str) -> str:
@@ -137,27 +140,34 @@ def _microseconds(later: str, earlier: str, dialect: str) -> str:
                       for at in (later, earlier))
 
 
-def _reach(where: str, dialect: str) -> str:
-    """The reach of the dropoffs passing `where`, inserted."""
+def _reach(where: str, dialect: str, kinds: dict[str, tuple[str, ...]] = KINDS) -> str:
+    """The reach of the dropoffs passing `where`, of these kinds, inserted."""
     selects = " UNION ALL ".join(
-        f"SELECT d.id, '{name}', {', '.join(value if other == name else UNSET[other] for other in DIMENSIONS)}, "
+        f"SELECT d.id, '{kind}', "
+        f"{', '.join(value if other in owned else UNSET[other] for other, value in DIMENSIONS.items())}, "
         "d.account_id, d.detected_at, d.scenario, d.stage, d.rule_key, "
         f"{_microseconds('min(m.sent_at)', 'd.detected_at', dialect)}, "
         "max(CASE WHEN m.opened_at IS NOT NULL OR m.clicked_at IS NOT NULL THEN 1 ELSE 0 END) "
         "FROM dropoffs d JOIN enrollments e ON e.dropoff_id = d.id JOIN messages m ON m.enrollment_id = e.id "
         f"WHERE {where} AND m.sent_at IS NOT NULL AND {_counted('d')} "
-        f"GROUP BY d.id, d.account_id, d.detected_at, d.scenario, d.stage, d.rule_key, {value}"
-        for name, value in DIMENSIONS.items())
+        f"GROUP BY d.id, d.account_id, d.detected_at, d.scenario, d.stage, d.rule_key, "
+        f"{', '.join(DIMENSIONS[name] for name in owned)}"
+        for kind, owned in kinds.items())
     return f"INSERT INTO dropoff_touches ({', '.join(TOUCH_COLUMNS)}) {selects}"
 
 
-def _touch(dropoff: str, dialect: str) -> str:
+def _touch(dropoff: str, dialect: str, kinds: dict[str, tuple[str, ...]] = KINDS) -> str:
     """Rebuild the reach of dropoff `dropoff` (an SQL expression for its id)."""
-    return f"DELETE FROM dropoff_touches WHERE dropoff_id = {dropoff}; {_reach(f'd.id = {dropoff}', dialect)}"
+    return f"DELETE FROM dropoff_touches WHERE dropoff_id = {dropoff}; {_reach(f'd.id = {dropoff}', dialect, kinds)}"
 
 
 def _of(message: str) -> str:
     return f"(SELECT dropoff_id FROM enrollments WHERE id = {message}.enrollment_id)"
+
+
+def _touching(*dropoffs: str):
+    """A trigger's statements (for a dialect, of the reach's kinds) rebuilding the reach of each of `dropoffs`."""
+    return lambda dialect, kinds=KINDS: [_touch(dropoff, dialect, kinds) for dropoff in dropoffs]
 
 
 # Deletions take a row's figures out BEFORE the row goes: whichever of a message, its enrollment, its dropoff
@@ -179,18 +189,17 @@ SQLITE_TRIGGERS = {
     "message_rollups_enrollment_delete": ("BEFORE DELETE ON enrollments", lambda d: [_of_enrollment("OLD", "-1", d)]),
     "message_rollups_enrollment_move": ("AFTER UPDATE OF dropoff_id ON enrollments",
                                         lambda d: [_of_enrollment("OLD", "-1", d), _of_enrollment("NEW", "1", d)]),
-    "dropoff_touches_message_new": ("AFTER INSERT ON messages", lambda d: [_touch(_of("NEW"), d)]),
+    "dropoff_touches_message_new": ("AFTER INSERT ON messages", _touching(_of("NEW"))),
     "dropoff_touches_message_update": (f"AFTER UPDATE OF {', '.join(TOUCH_READ)} ON messages",
-                                       lambda d: [_touch(_of("NEW"), d)]),
+                                       _touching(_of("NEW"))),
     "dropoff_touches_message_moved": ("AFTER UPDATE OF enrollment_id ON messages "
-                                      "WHEN OLD.enrollment_id IS NOT NEW.enrollment_id",
-                                      lambda d: [_touch(_of("OLD"), d)]),
-    "dropoff_touches_message_delete": ("AFTER DELETE ON messages", lambda d: [_touch(_of("OLD"), d)]),
+                                      "WHEN OLD.enrollment_id IS NOT NEW.enrollment_id", _touching(_of("OLD"))),
+    "dropoff_touches_message_delete": ("AFTER DELETE ON messages", _touching(_of("OLD"))),
     "dropoff_touches_dropoff_move": (f"AFTER UPDATE OF {', '.join(DROPOFF_READ)} ON dropoffs "
-                                     f"WHEN {_changed(DROPOFF_READ, 'sqlite')}", lambda d: [_touch("NEW.id", d)]),
+                                     f"WHEN {_changed(DROPOFF_READ, 'sqlite')}", _touching("NEW.id")),
     "dropoff_touches_enrollment_move": ("AFTER UPDATE OF dropoff_id ON enrollments",
-                                        lambda d: [_touch("OLD.dropoff_id", d), _touch("NEW.dropoff_id", d)]),
-    "dropoff_touches_enrollment_delete": ("AFTER DELETE ON enrollments", lambda d: [_touch("OLD.dropoff_id", d)]),
+                                        _touching("OLD.dropoff_id", "NEW.dropoff_id")),
+    "dropoff_touches_enrollment_delete": ("AFTER DELETE ON enrollments", _touching("OLD.dropoff_id")),
 }
 POSTGRESQL_FUNCTIONS = {
     "message_rollups_message": lambda d: f"""

@@ -21,15 +21,17 @@ depends_on: str | Sequence[str] | None = None
 REACH = earlier("0023_message_rollups")
 
 
-def _joined(m: str, dialect: str) -> str:
-    """Sent message `m` (NEW) taken into its dropoff's reach: a group it is the first of gets a row; in one it is
-    not, the earliest first touch stays and engagement only grows. Rebuilding the reach gives the same rows."""
+def _joined(m: str, dialect: str, kinds: dict[str, tuple[str, ...]] = REACH.KINDS) -> str:
+    """Sent message `m` (NEW) taken into its dropoff's reach (rows of these kinds): a group it is the first of gets a
+    row; in one it is not, the earliest first touch stays and engagement only grows. Rebuilding the reach gives the
+    same rows."""
     least, greatest = ("least", "greatest") if dialect == "postgresql" else ("min", "max")
     values = " UNION ALL ".join(
-        f"SELECT '{name}' AS dimension, " + ", ".join(
-            f"{(value.replace('m.', f'{m}.') if other == name else REACH.UNSET[other])} AS {column}"
-            for other, column in zip(REACH.DIMENSIONS, ("flow_id", "phase", "channel", "variant"), strict=True))
-        for name, value in REACH.DIMENSIONS.items())
+        f"SELECT '{kind}' AS dimension, " + ", ".join(
+            f"{(value.replace('m.', f'{m}.') if other in owned else REACH.UNSET[other])} AS {column}"
+            for (other, value), column in zip(REACH.DIMENSIONS.items(), ("flow_id", "phase", "channel", "variant"),
+                                              strict=True))
+        for kind, owned in kinds.items())
     return (f"INSERT INTO dropoff_touches ({', '.join(REACH.TOUCH_COLUMNS)}) "
             "SELECT d.id, v.dimension, v.flow_id, v.phase, v.channel, v.variant, d.account_id, d.detected_at, "
             f"d.scenario, d.stage, d.rule_key, {REACH._microseconds(f'{m}.sent_at', 'd.detected_at', dialect)}, "
@@ -41,17 +43,18 @@ def _joined(m: str, dialect: str) -> str:
             f"engaged = {greatest}(dropoff_touches.engaged, excluded.engaged)")
 
 
-def _message_function(dialect: str, stays: str | None = None) -> str:
-    """The PostgreSQL function's body; a message updated in a way that passes `stays` joins the reach in place too."""
+def _message_function(dialect: str, stays: str | None = None, kinds: dict[str, tuple[str, ...]] = REACH.KINDS) -> str:
+    """The PostgreSQL function's body (keeping reach rows of these kinds); a message updated in a way that passes
+    `stays` joins the reach in place too."""
     joins = f"""
-        ELSIF {stays} THEN {_joined('NEW', dialect)};""" if stays else ""
+        ELSIF {stays} THEN {_joined('NEW', dialect, kinds)};""" if stays else ""
     return f"""
         IF TG_OP = 'DELETE' THEN
             IF OLD.sent_at IS NOT NULL THEN PERFORM dropoff_touches_refresh({REACH._of('OLD')}); END IF;
         ELSIF TG_OP = 'INSERT' THEN
-            IF NEW.sent_at IS NOT NULL THEN {_joined('NEW', dialect)}; END IF;
+            IF NEW.sent_at IS NOT NULL THEN {_joined('NEW', dialect, kinds)}; END IF;
         ELSIF OLD.sent_at IS NULL THEN
-            IF NEW.sent_at IS NOT NULL THEN {_joined('NEW', dialect)}; END IF;{joins}
+            IF NEW.sent_at IS NOT NULL THEN {_joined('NEW', dialect, kinds)}; END IF;{joins}
         ELSE
             PERFORM dropoff_touches_refresh({REACH._of('NEW')});
             IF OLD.enrollment_id IS DISTINCT FROM NEW.enrollment_id THEN
@@ -61,19 +64,22 @@ def _message_function(dialect: str, stays: str | None = None) -> str:
 
 
 # Messages not sent (before and after a change) reach no one: their rows are left alone.
+def _joining(m: str):
+    """A trigger's statements (for a dialect, of the reach's kinds) taking sent message `m` into its dropoff's reach."""
+    return lambda dialect, kinds=REACH.KINDS: [_joined(m, dialect, kinds)]
+
+
 SQLITE_TRIGGERS = {
-    "dropoff_touches_message_new": ("AFTER INSERT ON messages WHEN NEW.sent_at IS NOT NULL",
-                                    lambda d: [_joined("NEW", d)]),
+    "dropoff_touches_message_new": ("AFTER INSERT ON messages WHEN NEW.sent_at IS NOT NULL", _joining("NEW")),
     "dropoff_touches_message_sent": (f"AFTER UPDATE OF {', '.join(REACH.TOUCH_READ)} ON messages "
-                                     "WHEN OLD.sent_at IS NULL AND NEW.sent_at IS NOT NULL",
-                                     lambda d: [_joined("NEW", d)]),
+                                     "WHEN OLD.sent_at IS NULL AND NEW.sent_at IS NOT NULL", _joining("NEW")),
     "dropoff_touches_message_update": (f"AFTER UPDATE OF {', '.join(REACH.TOUCH_READ)} ON messages "
-                                       "WHEN OLD.sent_at IS NOT NULL", lambda d: [REACH._touch(REACH._of("NEW"), d)]),
+                                       "WHEN OLD.sent_at IS NOT NULL", REACH._touching(REACH._of("NEW"))),
     "dropoff_touches_message_moved": ("AFTER UPDATE OF enrollment_id ON messages "
                                       "WHEN OLD.enrollment_id IS NOT NEW.enrollment_id AND OLD.sent_at IS NOT NULL",
-                                      lambda d: [REACH._touch(REACH._of("OLD"), d)]),
+                                      REACH._touching(REACH._of("OLD"))),
     "dropoff_touches_message_delete": ("AFTER DELETE ON messages WHEN OLD.sent_at IS NOT NULL",
-                                       lambda d: [REACH._touch(REACH._of("OLD"), d)]),
+                                       REACH._touching(REACH._of("OLD"))),
 }
 
 

@@ -33,14 +33,13 @@ MESSAGE_CHANGED = f"AFTER UPDATE OF {', '.join(ROLLUPS.MESSAGE_READ)} ON message
 MESSAGE_STAYS = DIFFERENCES.message_stays(DIALECT)
 # name: (when, statements). Each trigger of 0023 or 0025 named here is split by whether the row stays.
 TRIGGERS = {
-    "dropoff_touches_message_engaged": (f"{SENT_CHANGED} {REACH_STAYS}", lambda: [TOUCHES._joined("NEW", DIALECT)]),
-    "dropoff_touches_message_update": (f"{SENT_CHANGED} NOT ({REACH_STAYS})",
-                                       lambda: [ROLLUPS._touch(ROLLUPS._of("NEW"), DIALECT)]),
+    "dropoff_touches_message_engaged": (f"{SENT_CHANGED} {REACH_STAYS}", TOUCHES._joining("NEW")),
+    "dropoff_touches_message_update": (f"{SENT_CHANGED} NOT ({REACH_STAYS})", ROLLUPS._touching(ROLLUPS._of("NEW"))),
     "message_rollups_message_stays": (f"{MESSAGE_CHANGED} {MESSAGE_STAYS}",
-                                      lambda: [DIFFERENCES.message_difference(DIALECT)]),
+                                      lambda dialect: [DIFFERENCES.message_difference(dialect)]),
     "message_rollups_message_update": (f"{MESSAGE_CHANGED} NOT ({MESSAGE_STAYS})",
-                                       lambda: [ROLLUPS._message("OLD", "-1", DIALECT),
-                                                ROLLUPS._message("NEW", "1", DIALECT)]),
+                                       lambda dialect: [ROLLUPS._message("OLD", "-1", dialect),
+                                                        ROLLUPS._message("NEW", "1", dialect)]),
 }
 # What 0023 and 0025 had under the names replaced (the new names are dropped on the way down).
 BEFORE = {name: definition for name, definition in {**ROLLUPS.SQLITE_TRIGGERS, **TOUCHES.SQLITE_TRIGGERS}.items()
@@ -57,7 +56,7 @@ def upgrade() -> None:
     for name in BEFORE:
         op.execute(f"DROP TRIGGER {name}")
     for name, (when, statements) in TRIGGERS.items():
-        _create(name, when, statements())
+        _create(name, when, statements(DIALECT))
 
 
 def downgrade() -> None:

@@ -76,25 +76,33 @@ class MessageRollup(_DropoffGroup, _SentFigures, Base):
     revenue: Mapped[int] = mapped_column(BigInteger)
 
 
+# The kind of the reach's rows by all four message dimensions at once.
+ALL = "all"
+
+
 class DropoffTouch(Base):
-    """A counted dropoff's reach by one value of one message dimension (flow, phase, channel or variant): how long
-    after detection the first of its sent messages there went, and whether any there was opened or clicked.
+    """A counted dropoff's reach by one value of one message dimension (flow, phase, channel or variant), or by one
+    combination of all four (`all`): how long after detection the first of its sent messages there went, and
+    whether any there was opened or clicked.
 
     What a group by a message's dimension counts once per dropoff (the dropoffs reached, those re-engaged, the
-    median time to the first touch) is read from these, one row per dropoff and group, instead of from every
-    message. Database triggers keep them (migration 0023): a message sent, opened or clicked joins its dropoff's
-    rows in place (0025, 0027, 0028); any other change of one of its messages, its enrollments or the dropoff
-    rebuilds them from its few messages. A dropoff that does not count has none.
+    median time to the first touch) is read from these instead of from every message: one row per dropoff and group
+    by one dimension; by more, a dropoff's rows of the kind `all` that pass (a dropoff's few: migration 0029).
+    Database triggers keep them (migration 0023): a message sent, opened or clicked joins its dropoff's rows in
+    place (0025, 0027, 0028); any other change of one of its messages, its enrollments or the dropoff rebuilds them
+    from its few messages. A dropoff that does not count has none.
     """
 
     __tablename__ = "dropoff_touches"
-    # Each group (one dimension's value, the others unset) in order of time to first touch, with what its counts read.
+    # Each group (one dimension's value, the others unset) in order of time to first touch, with what its counts
+    # read; and the dropoff, by which rows of the kind `all` are taken together.
     __table_args__ = (Index("ix_dropoff_touches_group", "account_id", "dimension", "flow_id", "phase", "channel",
-                            "variant", "first_touch_us", "engaged", "detected_at"),)
+                            "variant", "first_touch_us", "engaged", "detected_at", "dropoff_id"),)
 
     dropoff_id: Mapped[int] = mapped_column(Id, ForeignKey("dropoffs.id", ondelete="CASCADE"), primary_key=True)
+    # The kind of row: a message dimension's name, or `all`.
     dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
-    # The value in `dimension`'s own column; the others hold 0 or ''. No variant is ''.
+    # The value in `dimension`'s own column (all four for `all`); the others hold 0 or ''. No variant is ''.
     flow_id: Mapped[int] = mapped_column(Id, primary_key=True)
     phase: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)

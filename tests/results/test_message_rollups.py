@@ -195,16 +195,19 @@ def test_a_flow_key_held_by_a_deleted_flow_and_a_live_one_is_one_group(app, hist
 
 
 def test_the_reach_kept_as_messages_go_is_the_reach_rebuilt_from_them(app, history):
-    """Sends join a dropoff's reach in place; built again from every sent message, it holds the same rows."""
+    """Sends join a dropoff's reach in place; built again from every sent message, it holds the same rows, of
+    every kind."""
     message_rollups = importlib.import_module("migrations.versions.0023_message_rollups")
+    kinds = importlib.import_module("migrations.versions.0029_reach_across_dimensions").KINDS
     with app.app_context():
         session = db.session()
         kept = session.execute(select(DropoffTouch.__table__).order_by(*DropoffTouch.__table__.primary_key)).all()
         session.execute(delete(DropoffTouch))
-        session.execute(text(message_rollups._reach("1 = 1", session.get_bind().dialect.name)))
+        session.execute(text(message_rollups._reach("1 = 1", session.get_bind().dialect.name, kinds)))
         rebuilt = session.execute(select(DropoffTouch.__table__).order_by(*DropoffTouch.__table__.primary_key)).all()
         session.rollback()
     assert len(kept) > 500 and kept == rebuilt
+    assert {row.dimension for row in kept} == set(kinds)
 
 
 @pytest.mark.parametrize("filters", [{"group_by": "phase"}, {"group_by": "variant", "phase": 1}, {"phase": 2}, {}])
