@@ -197,6 +197,53 @@ def test_messages_from_before_are_rolled_up_and_kept_so_and_the_rollups_go_on_do
     engine.dispose()
 
 
+def test_messages_from_before_reach_their_dropoffs_by_all_dimensions_at_once_and_not_after_downgrade(tmp_path):
+    """0029 fills the reach's rows of the kind `all` from the messages already sent, one per dropoff and combination,
+    and keeps them as messages go; on the way down they go and are no longer kept."""
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = db.alembic_config(url)
+    command.upgrade(config, "0028")
+    engine = create_engine(url)
+    stamp = "'2026-01-01 00:00:00'"
+    with engine.begin() as connection:
+        _account_contact_and_flow(connection, stamp)
+        connection.execute(text(
+            "INSERT INTO dropoffs (account_id, rule_key, contact_id, match_value, scenario, stage, kind, category, "
+            "intent, started_at, occurred_at, detected_at, status, segment) VALUES (1, 'r', 1, '', 's', 'sales', "
+            "'inactivity', 'inactive', 'high', '2026-01-02 09:00:00', '2026-01-02 09:00:00', "
+            "'2026-01-02 09:00:00', 'enrolled', '{}')"))
+        connection.execute(text(
+            "INSERT INTO enrollments (account_id, flow_id, contact_id, dropoff_id, status, holdout, variants, source, "
+            f"started_at) VALUES (1, 1, 1, 1, 'active', 0, '{{}}', 'dropoff', {stamp})"))
+        for step, phase, sent, opened in (("1.mail", 1, "'2026-01-02 10:00:00'", "NULL"),
+                                          ("1.again", 1, "'2026-01-02 11:00:00'", "'2026-01-02 12:00:00'"),
+                                          ("2.mail", 2, "NULL", "NULL")):
+            connection.execute(text(
+                "INSERT INTO messages (account_id, enrollment_id, flow_id, contact_id, step, phase, channel, variant, "
+                "status, planned_at, due_at, attempts, sent_at, opened_at, content, created_at, updated_at) "
+                f"VALUES (1, 1, 1, 1, '{step}', {phase}, 'email', 'B', 'sent', {stamp}, {stamp}, 0, {sent}, "
+                f"{opened}, '{{}}', {stamp}, {stamp})"))
+    command.upgrade(config, "0029")
+    every = "SELECT flow_id, phase, channel, variant, first_touch_us, engaged FROM dropoff_touches " \
+            "WHERE dimension = 'all' ORDER BY phase"
+    with engine.begin() as connection:
+        # Both of phase 1's messages in one row: the first's time, engaged by the second's open.
+        assert connection.execute(text(every)).all() == [(1, 1, "email", "B", 3600 * 10**6, 1)]
+        connection.execute(text("UPDATE messages SET sent_at = '2026-01-03 09:00:00' WHERE step = '2.mail'"))
+        assert connection.execute(text(every)).all() == [(1, 1, "email", "B", 3600 * 10**6, 1),
+                                                         (1, 2, "email", "B", 86400 * 10**6, 0)]
+    command.downgrade(config, "0028")
+    with engine.begin() as connection:
+        assert connection.execute(text(every)).all() == []
+        connection.execute(text("UPDATE messages SET opened_at = sent_at WHERE step = '2.mail'"))
+        connection.execute(text("UPDATE messages SET variant = 'C' WHERE step = '1.mail'"))
+        assert connection.execute(text(every)).all() == []
+        assert connection.scalar(text("SELECT count(*) FROM dropoff_touches")) == 4 + 2  # by one dimension alone
+    engine.dispose()
+
+
 def test_the_rollup_triggers_are_there_at_head(database_url):
     """A later revision that rebuilds `dropoffs` or `enrollments` (SQLite's batch mode copies the table) drops their
     triggers, and the rollups would stop following them: it must create them again."""
