@@ -63,12 +63,12 @@ def _message_function(dialect: str, stays: str | None = None, kinds: dict[str, t
         END IF;"""
 
 
-# Messages not sent (before and after a change) reach no one: their rows are left alone.
 def _joining(m: str):
     """A trigger's statements (for a dialect, of the reach's kinds) taking sent message `m` into its dropoff's reach."""
     return lambda dialect, kinds=REACH.KINDS: [_joined(m, dialect, kinds)]
 
 
+# Messages not sent (before and after a change) reach no one: their rows are left alone.
 SQLITE_TRIGGERS = {
     "dropoff_touches_message_new": ("AFTER INSERT ON messages WHEN NEW.sent_at IS NOT NULL", _joining("NEW")),
     "dropoff_touches_message_sent": (f"AFTER UPDATE OF {', '.join(REACH.TOUCH_READ)} ON messages "

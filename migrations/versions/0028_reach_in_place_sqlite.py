@@ -6,7 +6,7 @@ Revises: 0027
 Create Date: 2026-12-06
 
 SQLite's triggers rebuilt a dropoff's reach from all its messages whenever a sent one changed: for an open or a
-click, most of what the write cost (measured in process, 0.08 ms of 0.09 for each message opened). A message that
+click, about four fifths of what the write cost (measured in process, the reach's trigger dropped). A message that
 stays where it was in the reach (0027's condition, which PostgreSQL's function has used since) now runs the one
 upsert a send runs (0025) instead. A sent message delivered, opened or clicked took its old figures out of its
 message rollup group and put its new ones in: when it stays in its group, one upsert of the difference does the
