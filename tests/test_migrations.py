@@ -156,15 +156,7 @@ def test_messages_from_before_are_rolled_up_and_kept_so_and_the_rollups_go_on_do
     stamp = "'2026-01-01 00:00:00'"
     with engine.begin() as connection:
         _account_contact_and_flow(connection, stamp)
-        connection.execute(text(
-            "INSERT INTO dropoffs (account_id, rule_key, contact_id, match_value, scenario, stage, kind, category, "
-            "intent, started_at, occurred_at, detected_at, status, recovered_at, revenue, currency, segment, "
-            "messages_sent, message_cost) VALUES (1, 'r', 1, '', 's', 'sales', 'inactivity', 'inactive', 'high', "
-            "'2026-01-02 09:00:00', '2026-01-02 09:00:00', '2026-01-02 09:00:00', 'recovered', "
-            "'2026-01-03 09:00:00', 10, 'USD', '{}', 1, 0.002)"))
-        connection.execute(text(
-            "INSERT INTO enrollments (account_id, flow_id, contact_id, dropoff_id, status, holdout, variants, source, "
-            f"started_at) VALUES (1, 1, 1, 1, 'completed', 0, '{{}}', 'dropoff', {stamp})"))
+        _dropoff_and_enrollment(connection, stamp)
         for step, sent in (("1.mail", "'2026-01-02 10:00:00'"), ("2.mail", "NULL")):
             connection.execute(text(
                 "INSERT INTO messages (account_id, enrollment_id, flow_id, contact_id, step, phase, channel, variant, "
@@ -209,14 +201,7 @@ def test_messages_from_before_reach_their_dropoffs_by_all_dimensions_at_once_and
     stamp = "'2026-01-01 00:00:00'"
     with engine.begin() as connection:
         _account_contact_and_flow(connection, stamp)
-        connection.execute(text(
-            "INSERT INTO dropoffs (account_id, rule_key, contact_id, match_value, scenario, stage, kind, category, "
-            "intent, started_at, occurred_at, detected_at, status, segment) VALUES (1, 'r', 1, '', 's', 'sales', "
-            "'inactivity', 'inactive', 'high', '2026-01-02 09:00:00', '2026-01-02 09:00:00', "
-            "'2026-01-02 09:00:00', 'enrolled', '{}')"))
-        connection.execute(text(
-            "INSERT INTO enrollments (account_id, flow_id, contact_id, dropoff_id, status, holdout, variants, source, "
-            f"started_at) VALUES (1, 1, 1, 1, 'active', 0, '{{}}', 'dropoff', {stamp})"))
+        _dropoff_and_enrollment(connection, stamp)
         for step, phase, sent, opened in (("1.mail", 1, "'2026-01-02 10:00:00'", "NULL"),
                                           ("1.again", 1, "'2026-01-02 11:00:00'", "'2026-01-02 12:00:00'"),
                                           ("2.mail", 2, "NULL", "NULL")):
@@ -294,6 +279,21 @@ def test_trigger_items_and_the_filter_indexes_come_and_go_and_older_items_are_no
     tables = inspect(engine).get_table_names()
     engine.dispose()
     assert "trigger_items" not in tables
+
+
+def _dropoff_and_enrollment(connection, stamp: str) -> None:
+    """Dropoff 1 of contact 1, detected 2026-01-02 09:00 and recovered a day later, and its enrollment 1 in flow 1."""
+    from sqlalchemy import text
+
+    connection.execute(text(
+        "INSERT INTO dropoffs (account_id, rule_key, contact_id, match_value, scenario, stage, kind, category, "
+        "intent, started_at, occurred_at, detected_at, status, recovered_at, revenue, currency, segment, "
+        "messages_sent, message_cost) VALUES (1, 'r', 1, '', 's', 'sales', 'inactivity', 'inactive', 'high', "
+        "'2026-01-02 09:00:00', '2026-01-02 09:00:00', '2026-01-02 09:00:00', 'recovered', "
+        "'2026-01-03 09:00:00', 10, 'USD', '{}', 1, 0.002)"))
+    connection.execute(text(
+        "INSERT INTO enrollments (account_id, flow_id, contact_id, dropoff_id, status, holdout, variants, source, "
+        f"started_at) VALUES (1, 1, 1, 1, 'completed', 0, '{{}}', 'dropoff', {stamp})"))
 
 
 def _account_contact_and_flow(connection, stamp: str) -> None:
