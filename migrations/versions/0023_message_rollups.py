@@ -130,7 +130,7 @@ TOUCH_COLUMNS = (*TOUCH_KEY, "account_id", "detected_at", "scenario", "stage", "
 TOUCH_READ = ("enrollment_id", "flow_id", "phase", "channel", "variant", "sent_at", "opened_at", "clicked_at")
 # The kinds of reach row (each row's `dimension`): the message dimensions its rows hold, the others unset. Here one
 # kind per dimension; a later revision adds to them.
-KINDS = {name: (name,) for name in DIMENSIONS}
+KINDS: dict[str, tuple[str, ...]] = {name: (name,) for name in DIMENSIONS}
 
 
 def _microseconds(later: str, earlier: str, dialect: str) -> str:
