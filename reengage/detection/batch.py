@@ -59,7 +59,8 @@ class Preload:
         earliest = min(event.occurred_at for event in claimed)
         self.since = earliest - SPAN
         self.types = {name for rule_id in rule_ids for name in reads[rule_id]}
-        self.pairs = {(rule.id, event.contact_id) for event in claimed for rule in rules.get(event.account_id, ())}
+        ids = {account: [rule.id for rule in held] for account, held in rules.items()}
+        self.pairs = {(rule_id, event.contact_id) for event in claimed for rule_id in ids.get(event.account_id, ())}
         # (occurred_at, key, type, properties) of each contact's events of the kinds its rules read, in order.
         self.events: dict[int, list[tuple[datetime, str, str, Any]]] = {contact: [] for contact in contacts}
         # The newest processed event (outside this batch) of each contact and type: a later one makes an event late.
@@ -116,7 +117,9 @@ class Preload:
         for watch, at in ended:
             pair = (watch.rule_id, watch.contact_id)
             held = self.watches.get(pair, {})
-            if watch.match_value in held and held[watch.match_value].id == watch.id:
+            kept = held.get(watch.match_value)
+            # One not yet written (no id) is the watch itself or another.
+            if kept is not None and (kept is watch or (watch.id is not None and kept.id == watch.id)):
                 del held[watch.match_value]
             self.ended[pair].append((watch.started_at, at))
         for watch in raised:

@@ -32,14 +32,16 @@ def on_events(claimed: Sequence[Row]) -> None:
         return
     reads = {rule.id: DETECTORS[rule.kind].reads(rule.params) for account in rules.values() for rule in account}
     # A rule acts only on the event types it reads (its goals among them): the others pass it by at no cost.
-    read = {rule_id: set(types) for rule_id, types in reads.items()}
+    readers: dict[tuple[int, str], list[Rule]] = defaultdict(list)
+    for account_id, held in rules.items():
+        for rule in held:  # in id order, as each event meets them
+            for name in dict.fromkeys(reads[rule.id]):
+                readers[(account_id, name)].append(rule)
     ids, rejudged, now = {event.id for event in claimed}, set(), db.utcnow()
     with batch.preloaded(rules, claimed, reads) as preload:
         # Events of one instant in the sender's key order, as a replay takes them.
         for event in sorted(claimed, key=lambda row: (row.occurred_at, row.key)):
-            for rule in rules.get(event.account_id, ()):
-                if event.type not in read[rule.id]:
-                    continue
+            for rule in readers.get((event.account_id, event.type), ()):
                 # A late event: the contact is judged again for the rule, from every event it reads, in order.
                 if (rule.id, event.contact_id) in rejudged:
                     continue

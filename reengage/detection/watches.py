@@ -178,11 +178,16 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
     A watch whose verdict is None ends without a dropoff, as does one whose contact already
     has an active dropoff for the rule and match value.
     """
-    db.session().flush()  # watches a batch opened and not yet written
-    connection = db.session().connection()
-    closes = [{"watch_id": watch.id, "at": at} for watch, at in closing]
-    closes += [{"watch_id": watch.id, "at": watch.deadline} for watch, verdict in expiring if verdict is None]
     raising = [(watch, verdict) for watch, verdict in expiring if verdict is not None]
+    if any(watch.id is None for watch, _ in raising):
+        db.session().flush()  # watches a batch opened and not yet written: their dropoffs name them
+    connection = db.session().connection()
+    closes = []
+    for watch, at in [*closing, *((watch, watch.deadline) for watch, verdict in expiring if verdict is None)]:
+        if watch.id is None:  # opened by this batch and not yet written: written closed
+            watch.status, watch.closed_at = "closed", at
+        else:
+            closes.append({"watch_id": watch.id, "at": at})
     preload = batch.current()
     if preload is not None:
         preload.ended_now([(watch, at) for watch, at in closing] + [(watch, watch.deadline) for watch, _ in expiring],

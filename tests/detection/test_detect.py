@@ -4,8 +4,11 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from reengage.detection import detect
+from reengage.models import Watch
+from reengage.platform import db
 from tests.support import event
 from tests.support.detection import DANA, T, at, dropoffs, send, tick
 
@@ -205,3 +208,20 @@ def test_a_batch_of_one_contacts_journey_gets_the_verdicts_of_events_one_at_a_ti
         return sorted((d["match_value"], d["status"], d["started_at"], d["occurred_at"], d["recovered_at"])
                       for d in dropoffs(client, tenant))
     assert verdicts(acme) == verdicts(globex) and len(verdicts(acme)) == 2
+
+
+def test_a_watch_a_batch_opens_and_its_goal_closes_is_stored_closed_and_raises_nothing(app, client, acme):
+    batch = [event("s1", type="application_started", occurred_at=at(timedelta(0)), contact=DANA,
+                   properties={"application_id": "app-1"}),
+             event("s2", type="application_started", occurred_at=at(timedelta(minutes=5)), contact=DANA,
+                   properties={"application_id": "app-2"}),
+             event("g1", type="application_completed", occurred_at=at(timedelta(hours=2)), contact=DANA,
+                   properties={"application_id": "app-1"})]
+    response = client.post("/v1/events", json={"events": batch}, headers=acme.headers)
+    assert response.status_code == 200, response.json
+    with app.app_context():
+        stored = {w.match_value: (w.status, w.closed_at) for w in db.session().scalars(select(Watch))}
+    assert stored == {"app-1": ("closed", T + timedelta(hours=2)), "app-2": ("open", None)}
+    tick(app, timedelta(days=3))
+    [dropoff] = dropoffs(client, acme)
+    assert dropoff["match_value"] == "app-2"
