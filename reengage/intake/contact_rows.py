@@ -6,10 +6,11 @@ processing cannot deadlock on each other's rows. A contact that a
 concurrent transaction created first is a `ContactRace`: the caller retries, and then sees it.
 """
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 
 from reengage.intake.matcher import COLUMNS, FIELDS, IDENTITY_FIELDS, MERGED, Matcher, candidate_ids
 from reengage.models import Contact, ContactIdentity
@@ -26,6 +27,12 @@ UPDATE = (update(contacts).where(contacts.c.id == bindparam("contact_id"))
 RENAME_IDENTITY = (update(identities).where(identities.c.contact_id == bindparam("contact_id"),
                                             identities.c.provider == bindparam("the_provider"))
                    .values(external_id=bindparam("the_external_id")))
+
+
+@functools.cache
+def _read(names: tuple[str, ...]) -> Select[Any]:
+    """The stored contacts any given value of `names` names; built once per combination of names."""
+    return READ.where(contacts.c.id.in_(candidate_ids(names)))
 
 
 class ContactRace(Exception):
@@ -69,8 +76,7 @@ class ContactRows(Matcher[ContactRow]):
 
     def load(self, account_id: int, names: tuple[str, ...], params: dict[str, Any]) -> Iterable[ContactRow]:
         """The stored contacts the given identifiers name (with their outside ids, when one was given)."""
-        found = [ContactRow(row._asdict(), {}) for row in
-                 self.connection.execute(READ.where(contacts.c.id.in_(candidate_ids(names))), params)]
+        found = [ContactRow(row._asdict(), {}) for row in self.connection.execute(_read(names), params)]
         if found and any(name in IDENTITY_FIELDS for name in names):
             by_id = {row.id: row for row in found}
             for contact_id, provider, external_id in self.connection.execute(IDENTITIES, {"ids": list(by_id)}):
