@@ -21,12 +21,15 @@ DUE = turns.due_in_turns(table, OPEN_DUE, [table.c.due_at], bindparam("limit"))
 STILL_DUE = turns.lock_still(table, OPEN_DUE, bindparam("ids", expanding=True), tuple(table.c))
 
 
+# The enabled rules of some accounts, of the kinds that detect; built once, as it runs for every chunk of events.
+RULES = (select(Rule).where(Rule.account_id.in_(bindparam("accounts", expanding=True)), Rule.enabled.is_(True),
+                            Rule.kind.in_(DETECTORS)).order_by(Rule.id))
+
+
 def on_events(claimed: Sequence[Row]) -> None:
     """Let every enabled rule of the events' accounts read them, oldest first (an event processor)."""
-    accounts = {event.account_id for event in claimed}
     rules: dict[int, list[Rule]] = defaultdict(list)
-    query = select(Rule).where(Rule.account_id.in_(accounts), Rule.enabled.is_(True), Rule.kind.in_(DETECTORS))
-    for rule in db.session().scalars(query.order_by(Rule.id)):
+    for rule in db.session().scalars(RULES, {"accounts": list({event.account_id for event in claimed})}):
         rules[rule.account_id].append(rule)
     if not rules:
         return

@@ -6,13 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 
 from reengage import hooks
 from reengage.models import Dropoff, Enrollment, Flow
 from reengage.outcomes import tally
 from reengage.platform import db
 from reengage.sequencing import enrollments
+
+# Built once: these run for every chunk of events processed, and building a statement costs more than running it.
+GOALS = select(Flow.id, Flow.account_id, Flow.goal_events).where(
+    Flow.account_id.in_(bindparam("accounts", expanding=True)), Flow.deleted_at.is_(None))
+ACTIVE = select(Enrollment.contact_id, Enrollment.flow_id).where(
+    Enrollment.account_id.in_(bindparam("accounts", expanding=True)), Enrollment.status == "active",
+    Enrollment.contact_id.in_(bindparam("contacts", expanding=True)),
+    Enrollment.flow_id.in_(bindparam("flows", expanding=True)))
 
 
 def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: str | None) -> None:
@@ -60,11 +68,9 @@ def retract(dropoff: Dropoff, goal_at: datetime) -> None:
 
 def on_events(claimed: Sequence[Row]) -> None:
     """A flow's goal event converts the contact's enrollment in it and recovers its dropoff (an event processor)."""
-    accounts = {event.account_id for event in claimed}
     goals: dict[tuple[int, str], list[int]] = defaultdict(list)
-    query = select(Flow.id, Flow.account_id, Flow.goal_events).where(Flow.account_id.in_(accounts),
-                                                                    Flow.deleted_at.is_(None))
-    for flow_id, account_id, goal_events in db.session().execute(query):
+    for flow_id, account_id, goal_events in db.session().execute(
+            GOALS, {"accounts": list({event.account_id for event in claimed})}):
         for event_type in goal_events or ():
             goals[(account_id, event_type)].append(flow_id)
     if not goals:
@@ -73,11 +79,10 @@ def on_events(claimed: Sequence[Row]) -> None:
     if not reaching:
         return
     # One query for the enrollments these goals could end: an event whose contact has none costs no query.
-    active = select(Enrollment.contact_id, Enrollment.flow_id).where(
-        Enrollment.account_id.in_({event.account_id for event in reaching}), Enrollment.status == "active",
-        Enrollment.contact_id.in_({event.contact_id for event in reaching}),
-        Enrollment.flow_id.in_({flow for flows in goals.values() for flow in flows}))
-    candidates = {(contact_id, flow_id) for contact_id, flow_id in db.session().execute(active)}
+    candidates = {(contact_id, flow_id) for contact_id, flow_id in db.session().execute(ACTIVE, {
+        "accounts": list({event.account_id for event in reaching}),
+        "contacts": list({event.contact_id for event in reaching}),
+        "flows": list({flow for flows in goals.values() for flow in flows})})}
     for event in sorted(reaching, key=lambda row: (row.occurred_at, row.id)):
         flow_ids = goals[(event.account_id, event.type)]
         if not any((event.contact_id, flow_id) in candidates for flow_id in flow_ids):
