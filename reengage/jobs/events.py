@@ -97,6 +97,8 @@ def in_turns(pending: Sequence[Row]) -> list[int]:
 @job(merge_lists=True)
 def process_events(event_ids: list[int]) -> int:
     """Process one round of the given events that no one has processed yet; hand the rest on. Safe to repeat."""
+    if len(event_ids) == 1:  # nothing to take turns over: claiming it skips it if it was processed meanwhile
+        return in_chunks(event_ids)
     pending = db.session().connection().execute(PENDING, {"ids": event_ids}).all()
     db.session().commit()
     ordered = in_turns(pending)
