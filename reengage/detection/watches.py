@@ -72,9 +72,11 @@ def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, categ
     db_session, preload = db.session(), batch.current()
     watch = _open_watch(rule, event.contact_id, match)
     if watch is None:
+        # Every column given (status too, which a goal in the same batch may set to closed): a batch's watches then
+        # share their columns and go in one multi-row INSERT on PostgreSQL.
         watch = Watch(account_id=rule.account_id, rule_id=rule.id, contact_id=event.contact_id, match_value=match,
                       start_event_id=event.id, started_at=event.occurred_at, deadline=deadline,
-                      due_at=deadline + grace,
+                      due_at=deadline + grace, status="open",
                       value=_value(event), currency=event.currency, category=category, details=details or {})
         db_session.add(watch)
         if preload is not None and (rule.id, event.contact_id) in preload.watches:

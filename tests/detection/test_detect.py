@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from reengage.detection import detect
@@ -225,3 +226,31 @@ def test_a_watch_a_batch_opens_and_its_goal_closes_is_stored_closed_and_raises_n
     tick(app, timedelta(days=3))
     [dropoff] = dropoffs(client, acme)
     assert dropoff["match_value"] == "app-2"
+
+
+def test_the_watches_a_batch_opens_are_written_in_one_statement_on_postgresql(app, client, acme):
+    """Goals closing some of them in the same batch leave them one shape: one INSERT, not one a watch."""
+    with app.app_context():
+        engine = db.engine()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite cannot return the ids of a multi-row INSERT in order: its rows go one at a time")
+    # Seven starts and three of their goals: one chunk of processing (the first holds ten events).
+    starts = [event(f"s{n}", type="application_started", occurred_at=at(timedelta(minutes=n)), contact=DANA,
+                    properties={"application_id": f"app-{n}"}) for n in range(7)]
+    goals = [event(f"g{n}", type="application_completed", occurred_at=at(timedelta(hours=1, minutes=n)),
+                   contact=DANA, properties={"application_id": f"app-{n}"}) for n in range(0, 7, 3)]
+    inserts = []
+
+    def count(connection, clause, *args):
+        if str(clause).startswith("INSERT INTO watches"):
+            inserts.append(clause)
+    sql_event.listen(engine, "before_execute", count)
+    try:
+        response = client.post("/v1/events", json={"events": starts + goals}, headers=acme.headers)
+    finally:
+        sql_event.remove(engine, "before_execute", count)
+    assert response.status_code == 200, response.json
+    assert len(inserts) == 1
+    with app.app_context():
+        statuses = sorted(w.status for w in db.session().scalars(select(Watch)))
+    assert statuses == ["closed"] * 3 + ["open"] * 4
