@@ -4,9 +4,12 @@
 Stages of a 500-event batch: JSON decoding, validation, storing (one transaction), and the
 processing job (claiming the events and running them through the account's default rules;
 two thirds of the benchmark's events start a watch, the rest reach a goal). Each is printed
-with its share of the whole, so runs on a noisy machine compare by share. Run from the repository with its .venv:
+with its share of the whole, so runs on a noisy machine compare by share. Then `--singles` events are stored and
+processed one at a time, as single-event requests are: the CPU of a job of one event, against a batch's job per
+event. Run from the repository with its .venv:
 
-    .venv/bin/python bench/intake_stages.py [--batches 12] [--postgres postgresql://postgres@127.0.0.1/postgres]
+    .venv/bin/python bench/intake_stages.py [--batches 12] [--singles 500]
+        [--postgres postgresql://postgres@127.0.0.1/postgres]
 """
 
 import argparse
@@ -31,8 +34,9 @@ from reengage.platform import db  # noqa: E402
 STAGES = ("decode", "validate", "store", "job")
 
 
-def measure(url: str, batches: int) -> dict[str, float]:
-    """CPU seconds per event of each stage, over `batches` batches after two warm-up ones."""
+def measure(url: str, batches: int, singles: int) -> tuple[dict[str, float], float]:
+    """CPU seconds per event of each stage, over `batches` batches after two warm-up ones; and of a job of one
+    event, over `singles` of them after a tenth as many warm-up ones."""
     db.upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "JOBS_INLINE": True, "REDIS_URL": None,
                       "LOG_LEVEL": "WARNING"})
@@ -57,27 +61,40 @@ def measure(url: str, batches: int) -> dict[str, float]:
             if n >= 2:
                 for stage, before, after in zip(STAGES, marks, marks[1:], strict=False):
                     totals[stage] += after - before
-    return {stage: seconds / (batches * BATCH) for stage, seconds in totals.items()}
+        start += (batches + 2) * BATCH
+        warm, single = singles // 10, 0.0
+        for n in range(warm + singles):
+            events, _ = ingest.parse({"events": [event(start + n)]})
+            _, new_ids = ingest._store_in_transaction([ingest.Batch(account_id, events, "events")])
+            began = time.process_time()
+            process_events(new_ids)
+            if n >= warm:
+                single += time.process_time() - began
+    return {stage: seconds / (batches * BATCH) for stage, seconds in totals.items()}, single / max(1, singles)
 
 
-def report(name: str, costs: dict[str, float]) -> None:
+def report(name: str, measured: tuple[dict[str, float], float]) -> None:
+    costs, single = measured
     whole = sum(costs.values())
     print(f"\n== {name}: {whole * 1e6:.0f} us of CPU per event")
     for stage, seconds in costs.items():
         print(f"{stage:>9}: {seconds * 1e6:6.1f} us  {seconds / whole:5.0%}")
+    if single:
+        print(f"a job of one event: {single * 1e6:.0f} us ({single / costs['job']:.1f}x a batch's job per event)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=12)
+    parser.add_argument("--singles", type=int, default=500, help="events stored and processed one at a time")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="a PostgreSQL URL to create the benchmark database beside; '' to skip")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        report("sqlite", measure(f"sqlite:///{folder}/stages.db", args.batches))
+        report("sqlite", measure(f"sqlite:///{folder}/stages.db", args.batches, args.singles))
     if args.postgres:
         url = fresh_postgres_database(args.postgres).replace("postgresql://", "postgresql+psycopg://")
-        report("postgresql", measure(url, args.batches))
+        report("postgresql", measure(url, args.batches, args.singles))
 
 
 if __name__ == "__main__":
