@@ -55,11 +55,11 @@ class Preload:
         connection = session.connection()
         accounts = list({event.account_id for event in claimed})
         contacts = list({event.contact_id for event in claimed})
-        rule_ids = [rule.id for account in accounts for rule in rules.get(account, ())]
+        ids = {account: [rule.id for rule in held] for account, held in rules.items()}
+        rule_ids = [rule_id for account in accounts for rule_id in ids.get(account, ())]
         earliest = min(event.occurred_at for event in claimed)
         self.since = earliest - SPAN
         self.types = {name for rule_id in rule_ids for name in reads[rule_id]}
-        ids = {account: [rule.id for rule in held] for account, held in rules.items()}
         self.pairs = {(rule_id, event.contact_id) for event in claimed for rule_id in ids.get(event.account_id, ())}
         # (occurred_at, key, type, properties) of each contact's events of the kinds its rules read, in order.
         self.events: dict[int, list[tuple[datetime, str, str, Any]]] = {contact: [] for contact in contacts}

@@ -181,24 +181,29 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
     has an active dropoff for the rule and match value.
     """
     raising = [(watch, verdict) for watch, verdict in expiring if verdict is not None]
-    if any(watch.id is None for watch, _ in raising):
-        db.session().flush()  # watches a batch opened and not yet written: their dropoffs name them
     connection = db.session().connection()
-    closes = []
+    # A watch this batch opened and has not written yet is written as it ends; the others are updated.
+    closes, expires = [], []
     for watch, at in [*closing, *((watch, watch.deadline) for watch, verdict in expiring if verdict is None)]:
-        if watch.id is None:  # opened by this batch and not yet written: written closed
+        if watch.id is None:
             watch.status, watch.closed_at = "closed", at
         else:
             closes.append({"watch_id": watch.id, "at": at})
+    for watch, _ in raising:
+        if watch.id is None:
+            watch.status = "expired"
+        else:
+            expires.append({"watch_id": watch.id})
     preload = batch.current()
     if preload is not None:
         preload.ended_now([(watch, at) for watch, at in closing] + [(watch, watch.deadline) for watch, _ in expiring],
                           [watch for watch, _ in raising])
     if closes:
         connection.execute(CLOSE, closes)
+    if expires:
+        connection.execute(EXPIRE, expires)
     if not raising:
         return
-    connection.execute(EXPIRE, [{"watch_id": watch.id} for watch, _ in raising])
     contacts = {watch.contact_id for watch, _ in raising}
     held = select(Dropoff.rule_id, Dropoff.contact_id, Dropoff.match_value).where(ACTIVE,
                                                                                  Dropoff.contact_id.in_(contacts))

@@ -8,6 +8,7 @@ from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
 from reengage.detection import detect
+from reengage.jobs.events import FIRST_CHUNK
 from reengage.models import Watch
 from reengage.platform import db
 from tests.support import event
@@ -234,11 +235,12 @@ def test_the_watches_a_batch_opens_are_written_in_one_statement_on_postgresql(ap
         engine = db.engine()
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite cannot return the ids of a multi-row INSERT in order: its rows go one at a time")
-    # Seven starts and three of their goals: one chunk of processing (the first holds ten events).
+    # Seven starts and three of their goals: one chunk of processing.
     starts = [event(f"s{n}", type="application_started", occurred_at=at(timedelta(minutes=n)), contact=DANA,
                     properties={"application_id": f"app-{n}"}) for n in range(7)]
     goals = [event(f"g{n}", type="application_completed", occurred_at=at(timedelta(hours=1, minutes=n)),
                    contact=DANA, properties={"application_id": f"app-{n}"}) for n in range(0, 7, 3)]
+    assert len(starts + goals) <= FIRST_CHUNK
     inserts = []
 
     def count(connection, clause, *args):
