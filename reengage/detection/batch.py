@@ -14,11 +14,12 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, Row, bindparam, func, select, text
+from sqlalchemy import Row, bindparam, func, select, text
 
 from reengage.models import Dropoff, Event, Rule, Watch
 from reengage.platform import db
 from reengage.platform.db import UTCDateTime
+from reengage.platform.listed import one_of
 
 # How far before a batch's events their contacts' events are loaded; a rule reading further back (a long window)
 # reads the database for that event. Events happen at most a day ahead of intake, so none is left out after.
@@ -28,22 +29,20 @@ OPEN = text("watches.status = 'open'")
 Pair = tuple[int, int]
 events, watches_table, dropoffs = Event.__table__, Watch.__table__, Dropoff.__table__
 # Built once: these run for every chunk of events, and building a statement costs more than running it.
-ACCOUNTS: BindParameter[Any] = bindparam("accounts", expanding=True)
-CONTACTS: BindParameter[Any] = bindparam("contacts", expanding=True)
-RULES: BindParameter[Any] = bindparam("rules", expanding=True)
-TYPES: BindParameter[Any] = bindparam("types", expanding=True)
 EVENTS = (select(events.c.contact_id, events.c.occurred_at, events.c.key, events.c.type, events.c.properties,
                  events.c.id, events.c.processed_at)
-          .where(events.c.account_id.in_(ACCOUNTS), events.c.contact_id.in_(CONTACTS), events.c.type.in_(TYPES),
+          .where(one_of(events.c.account_id, "accounts"), one_of(events.c.contact_id, "contacts"),
+                 one_of(events.c.type, "types"),
                  events.c.occurred_at >= bindparam("since", type_=UTCDateTime))
           .order_by(events.c.contact_id, events.c.occurred_at, events.c.key))
-OPEN_WATCHES = (select(Watch).where(OPEN, Watch.rule_id.in_(RULES), Watch.contact_id.in_(CONTACTS))
+OPEN_WATCHES = (select(Watch).where(OPEN, one_of(Watch.rule_id, "rules"), one_of(Watch.contact_id, "contacts"))
                 .order_by(Watch.id).with_for_update())
 RAISED_DROPOFFS = select(dropoffs.c.rule_id, dropoffs.c.contact_id, dropoffs.c.status, dropoffs.c.occurred_at).where(
-    dropoffs.c.rule_id.in_(RULES), dropoffs.c.contact_id.in_(CONTACTS), dropoffs.c.status.in_(RAISED))
+    one_of(dropoffs.c.rule_id, "rules"), one_of(dropoffs.c.contact_id, "contacts"), dropoffs.c.status.in_(RAISED))
 ACTED = func.coalesce(watches_table.c.closed_at, watches_table.c.deadline)
 ENDED = select(watches_table.c.rule_id, watches_table.c.contact_id, watches_table.c.started_at, ACTED).where(
-    watches_table.c.rule_id.in_(RULES), watches_table.c.contact_id.in_(CONTACTS), watches_table.c.status != "open",
+    one_of(watches_table.c.rule_id, "rules"), one_of(watches_table.c.contact_id, "contacts"),
+    watches_table.c.status != "open",
     ACTED >= bindparam("earliest", type_=UTCDateTime))
 
 

@@ -11,6 +11,7 @@ from reengage.detection import batch, rejudge, watches
 from reengage.detection.detectors import DETECTORS
 from reengage.models import Rule, Watch
 from reengage.platform import db, turns
+from reengage.platform.listed import one_of
 
 table = Watch.__table__
 OPEN_DUE: list[turns.Condition] = [watches.OPEN, table.c.due_at <= bindparam("now")]
@@ -18,11 +19,11 @@ OPEN_DUE: list[turns.Condition] = [watches.OPEN, table.c.due_at <= bindparam("no
 # turns between accounts (each account's earliest first), then each taken by one clock only (FOR UPDATE SKIP LOCKED on
 # PostgreSQL; SQLite has one writer at a time).
 DUE = turns.due_in_turns(table, OPEN_DUE, [table.c.due_at], bindparam("limit"))
-STILL_DUE = turns.lock_still(table, OPEN_DUE, bindparam("ids", expanding=True), tuple(table.c))
+STILL_DUE = turns.lock_still(table, OPEN_DUE, "ids", tuple(table.c))
 
 
 # The enabled rules of some accounts, of the kinds that detect; built once, as it runs for every chunk of events.
-RULES = (select(Rule).where(Rule.account_id.in_(bindparam("accounts", expanding=True)), Rule.enabled.is_(True),
+RULES = (select(Rule).where(one_of(Rule.account_id, "accounts"), Rule.enabled.is_(True),
                             Rule.kind.in_(DETECTORS)).order_by(Rule.id))
 
 

@@ -15,13 +15,14 @@ from sqlalchemy import Connection, Select, bindparam, select, update
 from reengage.intake.matcher import COLUMNS, FIELDS, IDENTITY_FIELDS, MERGED, Matcher, candidate_ids
 from reengage.models import Contact, ContactIdentity
 from reengage.platform import db
+from reengage.platform.listed import one_of
 
 contacts, identities = Contact.__table__, ContactIdentity.__table__
 # What matching may change on a contact: each is written whole for a changed contact.
 WRITABLE = (*COLUMNS, *FIELDS, *MERGED)
 READ = select(*(contacts.c[name] for name in ("id", "account_id", *WRITABLE)))
 IDENTITIES = select(identities.c.contact_id, identities.c.provider, identities.c.external_id).where(
-    identities.c.contact_id.in_(bindparam("ids", expanding=True)))
+    one_of(identities.c.contact_id, "ids"))
 UPDATE = (update(contacts).where(contacts.c.id == bindparam("contact_id"))
           .values({name: bindparam(name) for name in (*WRITABLE, "updated_at")}))
 RENAME_IDENTITY = (update(identities).where(identities.c.contact_id == bindparam("contact_id"),

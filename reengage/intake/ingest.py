@@ -30,6 +30,7 @@ from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
 from reengage.platform import busy, db, metrics, queue
 from reengage.platform.errors import ApiError, invalid
+from reengage.platform.listed import one_of
 
 log = logging.getLogger(__name__)
 _single = EventInputSchema()
@@ -37,7 +38,7 @@ _batch = EventBatchSchema()
 events_table = Event.__table__
 # Built once: these run for every request, and building a statement costs more than running it.
 STORED = select(events_table.c.key, events_table.c.contact_id, events_table.c.id).where(
-    events_table.c.account_id == bindparam("account_id"), events_table.c.key.in_(bindparam("keys", expanding=True))
+    events_table.c.account_id == bindparam("account_id"), one_of(events_table.c.key, "keys")
 )
 INSERT = insert(events_table)
 # A transaction-scoped lock per account that intake's retries queue on (the base keeps clear of other keys).

@@ -15,6 +15,7 @@ from sqlalchemy import CompoundSelect, Select, bindparam, select, union
 from reengage.intake.schemas import IDENTIFIERS
 from reengage.models import Contact, ContactIdentity
 from reengage.platform.errors import ApiError
+from reengage.platform.listed import one_of
 
 # Plain fields: a given value (or null) replaces the stored one.
 FIELDS = ("first_name", "last_name", "timezone", "country")
@@ -38,11 +39,11 @@ def candidate_ids(names: tuple[str, ...]) -> Select[Any] | CompoundSelect[Any]:
             parts.append(select(identities.c.contact_id).where(
                 identities.c.account_id == bindparam("account_id"),
                 identities.c.provider == IDENTITY_FIELDS[name],
-                identities.c.external_id.in_(bindparam(name, expanding=True))))
+                one_of(identities.c.external_id, name)))
         else:
             parts.append(select(contacts.c.id).where(
                 contacts.c.account_id == bindparam("account_id"),
-                contacts.c[name].in_(bindparam(name, expanding=True))))
+                one_of(contacts.c[name], name)))
     if len(parts) == 1:
         return parts[0]
     return union(*parts)

@@ -23,6 +23,7 @@ from reengage.models import Connection, Deal, Enrollment, Event
 from reengage.models.deal import TO_OPEN, TO_PUSH
 from reengage.models.enrollment import CALLBACK_DUE
 from reengage.platform import db, queue, turns
+from reengage.platform.listed import one_of
 from reengage.sending import dispatch, recovery
 from reengage.sequencing import assignment, enrollments
 from reengage.winback import deals as winback_deals
@@ -164,7 +165,7 @@ def requeue_stalled_hooks(at: datetime) -> int:
 def _connected(kind: str) -> ColumnElement[bool]:
     """Whether any account has a working connection to a provider of `kind` (a CRM, a status source), asked with
     the app's providers of that kind."""
-    return exists().where(Connection.provider.in_(bindparam(f"{kind}_providers", expanding=True)),
+    return exists().where(one_of(Connection.provider, f"{kind}_providers"),
                           Connection.status != db.constant("broken"))
 
 

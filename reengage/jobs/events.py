@@ -23,6 +23,7 @@ from reengage.jobs import job
 from reengage.models import Contact, Event
 from reengage.outcomes import engagement, recovery
 from reengage.platform import busy, db, queue
+from reengage.platform.listed import one_of
 from reengage.winback import events as winback_events
 
 events, contacts = Event.__table__, Contact.__table__
@@ -46,11 +47,11 @@ HOLD_CONTACTS = text("SELECT pg_advisory_xact_lock(7411, t.key) FROM unnest(CAST
                      "WITH ORDINALITY AS t(key, n) ORDER BY t.n")
 CONTACT_LOCKS = 2**31 - 1
 PENDING = select(events.c.id, events.c.account_id).where(
-    events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
+    one_of(events.c.id, "ids"), events.c.processed_at.is_(None))
 # Built once: these run for every batch of events, and building a statement costs more than running it.
 CLAIM = (
     update(events)
-    .where(events.c.id.in_(bindparam("ids", expanding=True)), events.c.processed_at.is_(None))
+    .where(one_of(events.c.id, "ids"), events.c.processed_at.is_(None))
     .values(processed_at=bindparam("now"))
     .returning(
         events.c.id, events.c.account_id, events.c.contact_id, events.c.key, events.c.type, events.c.occurred_at,

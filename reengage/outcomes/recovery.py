@@ -6,21 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, select, update
 
 from reengage import hooks
 from reengage.models import Dropoff, Enrollment, Flow
 from reengage.outcomes import tally
 from reengage.platform import db
+from reengage.platform.listed import one_of
 from reengage.sequencing import enrollments
 
 # Built once: these run for every chunk of events processed, and building a statement costs more than running it.
 GOALS = select(Flow.id, Flow.account_id, Flow.goal_events).where(
-    Flow.account_id.in_(bindparam("accounts", expanding=True)), Flow.deleted_at.is_(None))
+    one_of(Flow.account_id, "accounts"), Flow.deleted_at.is_(None))
 ACTIVE = select(Enrollment.contact_id, Enrollment.flow_id).where(
-    Enrollment.account_id.in_(bindparam("accounts", expanding=True)), Enrollment.status == "active",
-    Enrollment.contact_id.in_(bindparam("contacts", expanding=True)),
-    Enrollment.flow_id.in_(bindparam("flows", expanding=True)))
+    one_of(Enrollment.account_id, "accounts"), Enrollment.status == "active",
+    one_of(Enrollment.contact_id, "contacts"),
+    one_of(Enrollment.flow_id, "flows"))
 
 
 def recover(dropoff: Dropoff, at: datetime, revenue: Decimal | None, currency: str | None) -> None:

@@ -5,6 +5,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, TextClause, func, select
 
+from reengage.platform.listed import one_of
+
 # What `where` holds: SQLAlchemy conditions, or SQL text shared with a partial index's predicate.
 Condition = ColumnElement[bool] | TextClause
 
@@ -21,10 +23,11 @@ def due_in_turns(table: Table, where: Sequence[Condition], order: list[Any], lim
     return select(ranked.c.id).order_by(ranked.c.turn, ranked.c.id).limit(limit)
 
 
-def lock_still(table: Table, where: Sequence[Condition], ids: Any, columns: tuple = ()) -> Select:
-    """The rows (ids, or `columns`) of `ids` that still match `where`, each locked by one claimer only.
+def lock_still(table: Table, where: Sequence[Condition], ids: str, columns: tuple = ()) -> Select:
+    """The rows (ids, or `columns`) among the ids bound to `ids` that still match `where`, each locked by one claimer
+    only.
 
     FOR UPDATE SKIP LOCKED on PostgreSQL: a row another clock holds is left to it; SQLite has one writer at a time.
     """
-    return (select(*(columns or (table.c.id,))).where(table.c.id.in_(ids), *where).order_by(table.c.id)
+    return (select(*(columns or (table.c.id,))).where(one_of(table.c.id, ids), *where).order_by(table.c.id)
             .with_for_update(skip_locked=True))

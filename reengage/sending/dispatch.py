@@ -22,6 +22,7 @@ from reengage.channels import CHANNELS, Channel, ConnectorError, Delivery, Outgo
 from reengage.models import Message
 from reengage.outcomes import tally
 from reengage.platform import db, metrics, turns
+from reengage.platform.listed import one_of
 from reengage.sending import readiness
 from reengage.sequencing import enrollments
 
@@ -30,11 +31,11 @@ table = Message.__table__
 SCHEDULED_DUE = [table.c.status == db.constant("scheduled"), table.c.due_at <= bindparam("now")]
 # Due messages in turns between accounts (each account's earliest first), then claimed with row locks.
 DUE = turns.due_in_turns(table, SCHEDULED_DUE, [table.c.due_at], bindparam("limit"))
-STILL_DUE = turns.lock_still(table, SCHEDULED_DUE, bindparam("ids", expanding=True))
-QUEUE = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+STILL_DUE = turns.lock_still(table, SCHEDULED_DUE, "ids")
+QUEUE = (update(table).where(one_of(table.c.id, "ids"))
          .values(status="queued", queued_at=bindparam("now"), updated_at=bindparam("now")))
 # Sends start: their messages are `sending` from now (queued_at is then when they were handed to their provider).
-CLAIM_ALL = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == "queued")
+CLAIM_ALL = (update(table).where(one_of(table.c.id, "ids"), table.c.status == "queued")
              .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
                      updated_at=bindparam("now")).returning(table.c.id))
 # Ids a send job takes at once: small enough that several workers share a large tick.

@@ -1,0 +1,42 @@
+"""A list bound when a statement runs: the same rows on every backend, one statement text on PostgreSQL."""
+
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import insert, select
+
+from reengage.models import Contact
+from reengage.platform import db
+from reengage.platform.listed import one_of
+
+contacts = Contact.__table__
+
+
+def test_a_bound_list_picks_the_same_rows_on_every_backend_and_one_text_on_postgresql(app, acme):
+    with app.app_context():
+        engine = db.engine()
+        with engine.begin() as connection:
+            ids = list(connection.scalars(insert(contacts).returning(contacts.c.id), [
+                {"account_id": acme.id, "external_id": f"u{n}", "properties": {}, "consent": {}, "engagement": 0}
+                for n in range(5)]))
+        sent: list[str] = []
+
+        def note(_connection, _cursor, statement: str, *_rest) -> None:
+            if "FROM contacts" in statement:
+                sent.append(statement)
+
+        sqlalchemy_event.listen(engine, "before_cursor_execute", note)
+        statement = (select(contacts.c.external_id)
+                     .where(contacts.c.account_id == acme.id, one_of(contacts.c.id, "ids"),
+                            one_of(contacts.c.external_id, "names"))
+                     .order_by(contacts.c.external_id))
+        with engine.connect() as connection:
+            def chosen(picked: list[int], names: list[str]) -> list[str]:
+                return list(connection.scalars(statement, {"ids": picked, "names": names}))
+
+            assert chosen(ids, ["u0", "u2", "u9"]) == ["u0", "u2"]
+            assert chosen(ids[3:], ["u1", "u3", "u4"]) == ["u3", "u4"]
+            assert chosen([], ["u0"]) == []
+            assert chosen(ids, []) == []
+        if engine.dialect.name == "postgresql":
+            assert len(set(sent)) == 1 and "= ANY (" in sent[0]
+        else:  # an expanding list: one placeholder a value
+            assert len(set(sent)) == 4 and " IN (" in sent[0]
