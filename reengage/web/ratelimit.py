@@ -56,12 +56,15 @@ def init_app(app: Flask) -> Limiter:
     inflight.init_app(app, "events.post_events")
     limiter = Limiter(
         caller, app=app, default_limits=[lambda: app.config["RATE_LIMIT"]],
-        default_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
         storage_uri=app.config["REDIS_URL"] or f"{counters.SCHEME}://", headers_enabled=True,
         key_prefix="reengage-rate",
         # A Redis outage must not take the API down with it: requests go unlimited meanwhile.
         swallow_errors=True,
     )
+    # Only the API is limited (every limit is on a /v1 route). Filtered out before any limit is looked at: a request
+    # it exempts then costs the limiter next to nothing, where an exemption of the default limits alone is decided
+    # after every limit has been resolved for the route.
+    limiter.request_filter(lambda: not request.path.startswith("/v1/"))
     # Tested before and spent after: a refused batch costs nothing, so its sender can split it and go on.
     limiter.limit(lambda: app.config["EVENT_RATE_LIMIT"], methods=["POST"], cost=events_sent, scope="events",
                   override_defaults=False, deduct_when=lambda response: response.status_code != 429,

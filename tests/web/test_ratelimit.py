@@ -99,3 +99,16 @@ def test_an_account_past_its_batches_in_progress_gets_429_at_once_while_others_a
     client = app.test_client()
     assert client.post("/v1/events", json=batch("a-2", 60), headers=acme.headers).status_code == 200  # slot free
     assert client.post("/v1/events", json=event("a-2-0"), headers=acme.headers).json["status"] == "replayed"
+
+
+def test_only_the_api_is_limited_and_counted(app, client, acme):
+    app.config["RATE_LIMIT"] = "2 per minute"
+    for _ in range(4):  # health checks, the API's description and the pages count against nothing
+        for path in ("/livez", "/openapi.json", "/dashboard/sign-in"):
+            answer = client.get(path, headers=acme.headers)
+            assert answer.status_code == 200 and "X-RateLimit-Limit" not in answer.headers, path
+    first = client.get("/v1/me", headers=acme.headers)
+    assert first.headers["X-RateLimit-Limit"] == "2" and first.headers["X-RateLimit-Remaining"] == "1"
+    assert client.get("/v1/me", headers=acme.headers).status_code == 200
+    assert client.get("/v1/me", headers=acme.headers).status_code == 429
+    assert client.get("/livez", headers=acme.headers).status_code == 200
