@@ -38,6 +38,10 @@ QUEUE = (update(table).where(one_of(table.c.id, "ids"))
 CLAIM_ALL = (update(table).where(one_of(table.c.id, "ids"), table.c.status == "queued")
              .values(status="sending", attempts=table.c.attempts + 1, queued_at=bindparam("now"),
                      updated_at=bindparam("now")).returning(table.c.id))
+# A send job's messages (by id), as objects: locked in id order where other writers may change them meanwhile.
+OF_IDS = select(Message).where(one_of(Message.id, "ids"))
+LOCKED = OF_IDS.order_by(Message.id).with_for_update()
+QUEUED_LOCKED = LOCKED.where(Message.status == "queued")
 # Ids a send job takes at once: small enough that several workers share a large tick.
 CHUNK = 50
 AFTER_SEND = "reengage.after_send"
@@ -211,9 +215,7 @@ def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str
     """Check the queued ones of the messages may go now; (channel, what goes out) of those that may, still queued."""
     ready = []
     with db.transaction() as db_session:
-        messages = list(db_session.scalars(select(Message).where(Message.id.in_(message_ids),
-                                                                 Message.status == "queued")
-                                           .order_by(Message.id).with_for_update()))
+        messages = list(db_session.scalars(QUEUED_LOCKED, {"ids": list(message_ids)}))
         if not messages:
             return []
         batch, now, ended = readiness.Batch(messages), db.utcnow(), set()
@@ -238,7 +240,7 @@ def _send_inside(prepared: list[tuple[str, Outgoing]], outcomes: dict[str, int],
     with db.transaction() as db_session:
         now = db.utcnow()
         claimed = set(db_session.connection().scalars(CLAIM_ALL, {"ids": [o.id for _, o in prepared], "now": now}))
-        messages = {m.id: m for m in db_session.scalars(select(Message).where(Message.id.in_(claimed)))}
+        messages = {m.id: m for m in db_session.scalars(OF_IDS, {"ids": list(claimed)})}
         done: list[tuple[Outgoing, Delivery | ConnectorError]] = []
         for channel, outgoing in prepared:
             if outgoing.id not in claimed:
@@ -263,9 +265,7 @@ def _settle(done: list[tuple[Outgoing, Delivery | ConnectorError]], outcomes: di
         return
     with db.transaction() as db_session:
         # Locked, in id order: the Event Webhook may be recording the same messages from their events.
-        messages = {m.id: m for m in db_session.scalars(
-            select(Message).where(Message.id.in_([outgoing.id for outgoing, _ in done]))
-            .order_by(Message.id).with_for_update())}
+        messages = {m.id: m for m in db_session.scalars(LOCKED, {"ids": [outgoing.id for outgoing, _ in done]})}
         _record_all(messages, done, db.utcnow(), outcomes, went)
 
 
