@@ -110,6 +110,29 @@ def test_in_process_queue_merges_calls_that_pile_up(app):
     wait_until(lambda: calls == [[1], [2, 3, 4]])
 
 
+def test_a_merged_job_waits_for_more_items_unless_enough_are_in(app, monkeypatch):
+    from reengage.jobs import job
+    from reengage.platform import queue as queues
+
+    calls: list[list[int]] = []
+
+    @job(merge_lists=True)
+    def collect(items: list[int]) -> None:
+        calls.append(items)
+
+    monkeypatch.setattr(queues, "MERGE_WAIT_SECONDS", 30)
+    queue = queues.InProcessQueue(app, inline=False)
+    for n in range(5):  # single items, as a stream of single events gives
+        queue.enqueue(collect, [n])
+    time.sleep(0.3)
+    assert calls == []  # still waiting for others to join
+    queue.enqueue(collect, list(range(5, queues.MERGE_ENOUGH)))
+    wait_until(lambda: calls == [list(range(queues.MERGE_ENOUGH))])  # enough: one call, at once
+    monkeypatch.setattr(queues, "MERGE_WAIT_SECONDS", 0.01)  # let the queue's thread go
+    queue.enqueue(collect, list(range(queues.MERGE_ENOUGH)))
+    wait_until(lambda: len(calls) == 2)
+
+
 def test_events_are_kept_and_answered_when_the_queue_is_down(database_url, make_account, caplog):
     from datetime import timedelta
 
