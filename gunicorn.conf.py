@@ -35,6 +35,15 @@ if LOG_FORMAT == "json":
 class RedactingLogger(Logger):
     """gunicorn's logger, with the tokens of webhook and unsubscribe URLs left out of the access log."""
 
+    @property
+    def access_log_enabled(self) -> bool:
+        """Whether gunicorn writes its access log: when asked for (ACCESS_LOG, a logging configuration of one's own,
+        syslog). gunicorn also counts the JSON configuration above as asking, and would then build every request's
+        line for a logger that writes nowhere: about a tenth of the time of a request as light as /livez."""
+        cfg = self.cfg
+        return bool(cfg.accesslog or cfg.logconfig or cfg.logconfig_json
+                    or (cfg.syslog and not cfg.disable_redirect_access_to_syslog))
+
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         for name in ("r", "U", "f", "{referer}i"):
