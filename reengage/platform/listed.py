@@ -1,18 +1,32 @@
-"""`column IN <a list given when the statement runs>`, written so that PostgreSQL sees one statement for any length.
+"""`column IN <a list given when the statement runs>`, written so that the statement's text is the same for any length.
 
 An expanding parameter (`column.in_(bindparam(name, expanding=True))`) is rendered one placeholder an element each
-time a statement runs: on PostgreSQL every length is then a statement of its own, so the driver never prepares it and
-the server plans it again on every run. `one_of` renders `column = ANY(:name)` there, the list sent as one array
-parameter, so the text stays the same, the driver prepares it after a few runs and the server keeps its plan. SQLite,
-which has no arrays, gets the expanding parameter as before. Either way the statement runs with `{name: [...]}`.
+time a statement runs: SQLAlchemy rewrites the statement's text on every run, and on PostgreSQL every length is a
+statement of its own, so the driver never prepares it and the server plans it again on every run. `one_of` sends the
+list as one parameter: `column = ANY(:name)` on PostgreSQL (an array), so the driver prepares the statement after a
+few runs and the server keeps its plan; `column IN (SELECT value FROM json_each(:name))` on SQLite (a JSON array,
+looked up through the column's index as a list would be). Other databases get the expanding parameter. Either way
+the statement runs with `{name: [...]}` (ids or strings).
 """
 
+import json
 from typing import Any
 
-from sqlalchemy import ARRAY, Boolean, ColumnElement, any_, bindparam
+from sqlalchemy import ARRAY, Boolean, ColumnElement, String, any_, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
+from sqlalchemy.types import TypeDecorator
+
+
+class JsonList(TypeDecorator):
+    """A list bound as its JSON text."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str:
+        return json.dumps(list(value))
 
 
 class OneOf(ColumnElement[bool]):
@@ -32,6 +46,12 @@ class OneOf(ColumnElement[bool]):
 @compiles(OneOf)
 def _expanding(element: OneOf, compiler: Any, **kw: Any) -> str:
     return compiler.process(element.column.in_(bindparam(element.name, expanding=True)), **kw)
+
+
+@compiles(OneOf, "sqlite")
+def _json_each(element: OneOf, compiler: Any, **kw: Any) -> str:
+    values = compiler.process(bindparam(element.name, type_=JsonList()), **kw)
+    return f"{compiler.process(element.column, **kw)} IN (SELECT value FROM json_each({values}))"
 
 
 @compiles(OneOf, "postgresql")
