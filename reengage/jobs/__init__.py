@@ -12,12 +12,13 @@ from reengage.platform import process
 
 
 def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False,
-        item_seconds: Callable[[Mapping[str, Any]], float] | None = None):
+        item_seconds: Callable[[Mapping[str, Any]], float] | None = None, take: int | None = None):
     """Make `func` a job: it runs in the caller's app context, or else in the worker's own app.
 
     `merge_lists=True` says the job takes one list and f(a) then f(b) may run as f(a + b).
     `item_seconds(config)` is the longest one item of that list may take: the job's timeout follows from it
-    (reengage.platform.queue), rather than from one figure for every job.
+    (reengage.platform.queue), rather than from one figure for every job. `take=N` (with `merge_lists`) has RQ gather
+    the items of every call and run the job over up to N of them at a time (reengage.platform.queue.RedisQueue).
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -30,6 +31,7 @@ def job(func: Callable[..., Any] | None = None, *, merge_lists: bool = False,
 
         run.merge_lists = merge_lists  # type: ignore[attr-defined]
         run.item_seconds = item_seconds  # type: ignore[attr-defined]
+        run.take = take  # type: ignore[attr-defined]
         return run
 
     return decorate(func) if func is not None else decorate

@@ -95,7 +95,7 @@ def in_turns(pending: Sequence[Row]) -> list[int]:
     return [event_id for turn in turns for event_id in turn if event_id is not None]
 
 
-@job(merge_lists=True)
+@job(merge_lists=True, take=ROUND_EVENTS)
 def process_events(event_ids: list[int]) -> int:
     """Process one round of the given events that no one has processed yet; hand the rest on. Safe to repeat."""
     if len(event_ids) == 1:  # nothing to take turns over: claiming it skips it if it was processed meanwhile

@@ -1,15 +1,16 @@
 """Hands slow work to jobs: RQ on Redis when configured, else a thread of this process."""
 
+import json
 import logging
 import math
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -28,6 +29,10 @@ WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 # meanwhile leaves them to the clock's sweep of unprocessed events).
 MERGE_WAIT_SECONDS = 0.1
 MERGE_ENOUGH = 200
+# On RQ, the items of a job marked with a `take` size wait in a Redis list (one per queue and job), and one RQ job at a
+# time takes up to that many of them. A take counts as scheduled for TAKE_SCHEDULED_SECONDS at most (one waiting
+# longer behind other jobs may get a twin, which finds less to do).
+TAKE_SCHEDULED_SECONDS = 60
 
 
 class InProcessQueue:
@@ -99,34 +104,93 @@ class InProcessQueue:
 
 
 class RedisQueue:
-    """Enqueues jobs to RQ, run by `rq worker`."""
+    """Enqueues jobs to RQ, run by `rq worker`.
 
-    def __init__(self, url: str, name: str):
+    A call of a job marked with a `take` size (event processing: a stream of single events becomes a few jobs of
+    many events, not a job each) adds its items to the job's list in Redis and schedules a `take` of them unless one
+    is scheduled already; a call with a `job_id` (the clock's sweep) stays a job of its own. Other list-taking jobs
+    (sends, deliveries) stay one job a call: the clock cuts them small so that several workers share them.
+    """
+
+    def __init__(self, url: str, name: str, config: Mapping[str, Any]):
         self.connection = Redis.from_url(url)
         self.queue = Queue(name, connection=self.connection)
+        self.config = config
 
     def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None,
                 timeout: float | None = None) -> None:
+        size = getattr(func, "take", None)
+        if size and job_id is None:
+            self._gather(func, args[0], size)
+            return
         if job_id is not None:
             try:
                 if Job.fetch(job_id, connection=self.connection).get_status() in WAITING:
                     return  # the same work is already waiting for a worker
             except NoSuchJobError:
                 pass
-        self.queue.enqueue(func, *args, job_id=job_id, job_timeout=timeout,
-                           retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+        self.queue.enqueue(func, *args, job_id=job_id, job_timeout=timeout, retry=_retry())
 
+    def _gather(self, func: Callable[..., Any], items: list[Any], size: int) -> None:
+        if not items:
+            return
+        key = _merged_key(self.queue.name, func)
+        pipe = self.connection.pipeline()
+        pipe.rpush(key, *(json.dumps(item) for item in items))
+        pipe.sadd(_merged_keys(self.queue.name), key)
+        pipe.set(f"{key}:scheduled", 1, nx=True, ex=TAKE_SCHEDULED_SECONDS)
+        *_, scheduled = pipe.execute()
+        if scheduled:
+            try:
+                self.queue.enqueue(take, func, key, size, job_timeout=timeout_of(func, ([None] * size,), self.config),
+                                   retry=_retry())
+            except Exception:
+                self.connection.delete(f"{key}:scheduled")  # the next call schedules one
+                raise
 
     def depth(self) -> dict[str, int]:
-        """Jobs in RQ, by state: waiting, running, waiting to retry, failed for good."""
-        return {"queued": self.queue.count, "started": self.queue.started_job_registry.count,
+        """Jobs in RQ, by state: waiting (items of list-taking jobs counted one each), running, waiting to retry,
+        failed for good."""
+        merged = sum(self.connection.llen(key) for key in self.connection.smembers(_merged_keys(self.queue.name)))
+        return {"queued": self.queue.count + merged, "started": self.queue.started_job_registry.count,
                 "scheduled": self.queue.scheduled_job_registry.count, "failed": self.queue.failed_job_registry.count}
+
+
+def _retry() -> Retry:
+    return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+
+
+def _merged_key(queue: str, func: Callable[..., Any]) -> str:
+    return f"reengage:merged:{queue}:{func.__module__}.{func.__qualname__}"
+
+
+def _merged_keys(queue: str) -> str:
+    return f"reengage:merged:{queue}"
+
+
+def take(func: Callable[[list[Any]], Any], key: str, size: int) -> None:
+    """Run `func` over up to `size` of the items waiting in `key` (an RQ job; see RedisQueue)."""
+    job = get_current_job()
+    assert job is not None, "a take runs as an RQ job"
+    connection = job.connection
+    connection.delete(f"{key}:scheduled")  # items added from now on schedule a take of their own
+    raw = cast(list[bytes], connection.lpop(key, size) or [])
+    try:
+        if raw:
+            func([json.loads(item) for item in raw])
+    except BaseException:
+        if raw:
+            connection.lpush(key, *reversed(raw))  # back at the head, for RQ's retry of this take
+        raise
+    if connection.llen(key) and connection.set(f"{key}:scheduled", 1, nx=True, ex=TAKE_SCHEDULED_SECONDS):
+        Queue(job.origin, connection=connection).enqueue(  # more was waiting than one take takes
+            take, func, key, size, job_timeout=job.timeout, retry=_retry())
 
 
 def init_app(app: Flask) -> None:
     """Pick the queue for this app's settings."""
     if app.config.get("REDIS_URL"):
-        app.extensions["queue"] = RedisQueue(app.config["REDIS_URL"], app.config["RQ_QUEUE"])
+        app.extensions["queue"] = RedisQueue(app.config["REDIS_URL"], app.config["RQ_QUEUE"], app.config)
     else:
         app.extensions["queue"] = InProcessQueue(app, inline=app.config["JOBS_INLINE"])
 

@@ -10,12 +10,16 @@ from types import SimpleNamespace
 
 import pytest
 from redis import Redis
+from rq import Queue
+from rq.worker import SimpleWorker
 from sqlalchemy import create_engine, select, text
 
 from app import create_app
+from reengage.jobs import job
 from reengage.jobs.events import CONTACT_LOCKS, hold_contacts, process_events
 from reengage.models import Contact, Event
 from reengage.platform import db
+from reengage.platform import queue as queues
 from tests.support import event, settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +89,39 @@ def test_rq_path_runs_the_job_in_a_separate_worker(database_url, make_account, r
     assert worker.returncode == 0, worker.stderr
     assert processed(app) == [True]
     Redis.from_url(redis_url).delete(f"rq:queue:{queue_name}")
+
+
+@job(merge_lists=True, take=10)
+def refuse(items: list[int]) -> None:
+    """A list-taking job that fails (importable, so RQ can find it)."""
+    raise RuntimeError(f"refused {items}")
+
+
+def test_rq_takes_single_events_in_one_job_and_keeps_what_a_failed_take_held(database_url, make_account, redis_url):
+    queue_name = f"test-{uuid.uuid4().hex[:8]}"
+    app = create_app(settings(database_url, REDIS_URL=redis_url, RQ_QUEUE=queue_name, JOBS_INLINE=False))
+    tenant = make_account()
+    client, connection = app.test_client(), Redis.from_url(redis_url)
+    rq_queue = Queue(queue_name, connection=connection)
+    try:
+        for n in range(5):
+            assert client.post("/v1/events", json=event(f"e{n}"), headers=tenant.headers).json["status"] == "created"
+        assert rq_queue.count == 1  # one take for the five events
+        with app.app_context():
+            assert queues.depth()["queued"] == 6  # that take, and the five events waiting for it
+            SimpleWorker([rq_queue], connection=connection).work(burst=True)
+            assert queues.depth()["queued"] == 0
+        assert processed(app) == [True] * 5
+
+        with app.app_context():
+            queues.enqueue(refuse, [1, 2])
+            queues.enqueue(refuse, [3])
+            assert rq_queue.count == 1
+            SimpleWorker([rq_queue], connection=connection).work(burst=True)
+        waiting = connection.lrange(queues._merged_key(queue_name, refuse), 0, -1)
+        assert [int(item) for item in waiting] == [1, 2, 3]  # back in order, for RQ's retry of the take
+    finally:
+        connection.delete(*connection.keys(f"*{queue_name}*"))
 
 
 def test_in_process_queue_merges_calls_that_pile_up(app):
