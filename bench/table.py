@@ -45,6 +45,7 @@ def runs(quick: bool, postgres: str, redis: str) -> dict[str, list[str]]:
         "dispatch": ["bench/dispatch.py", "--postgres", postgres, "--redis", redis, "--sends-only", "--enrollments",
                      size("2000", "10000"), "--due", size("1000", "10000")],
         "clock": ["bench/clock.py", "--contacts", size("100", "300"), "--postgres", postgres],
+        "worker": ["bench/worker.py", "--events", size("1000", "2000"), "--postgres", postgres],
     }
 
 

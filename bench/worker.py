@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import scoreboard  # noqa: E402  (bench/scoreboard.py)
 from ingest import BATCH, event, fresh_postgres_database  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -102,6 +103,9 @@ def main() -> None:
         print(f"{name:>10}: single events {single:,.0f}/s, in batches of {BATCH} {batch:,.0f}/s "
               f"(rounds: {', '.join(f'{s:,.0f}' for s in rates['single'])} and "
               f"{', '.join(f'{b:,.0f}' for b in rates['batch'])}); single / batch {single / batch:.2f}x")
+        size = f"{args.events:,} events"
+        scoreboard.record("worker", "queued single events processed, events/s", single, backend=name, size=size)
+        scoreboard.record("worker", "queued single events / batches of 500", single / batch, backend=name, size=size)
 
 
 if __name__ == "__main__":
