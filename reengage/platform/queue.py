@@ -169,18 +169,26 @@ def _merged_keys(queue: str) -> str:
 
 
 def take(func: Callable[[list[Any]], Any], key: str, size: int) -> None:
-    """Run `func` over up to `size` of the items waiting in `key` (an RQ job; see RedisQueue)."""
+    """Run `func` over up to `size` of the items waiting in `key` (an RQ job; see RedisQueue).
+
+    Items a run fails on go on as a job of their own, which RQ retries and at last keeps among the failed jobs: one
+    item that always fails holds back its own take's items, not every later one's."""
     job = get_current_job()
     assert job is not None, "a take runs as an RQ job"
     connection = job.connection
     connection.delete(f"{key}:scheduled")  # items added from now on schedule a take of their own
     raw = cast(list[bytes], connection.lpop(key, size) or [])
+    items = [json.loads(item) for item in raw]
     try:
+        if items:
+            func(items)
+    except Exception:
+        log.exception("a run of %s over %d items failed; they go on as a job of their own", func.__qualname__,
+                      len(items))
+        Queue(job.origin, connection=connection).enqueue(func, items, job_timeout=job.timeout, retry=_retry())
+    except BaseException:  # the worker is stopping: the items wait at the head for the next take
         if raw:
-            func([json.loads(item) for item in raw])
-    except BaseException:
-        if raw:
-            connection.lpush(key, *reversed(raw))  # back at the head, for RQ's retry of this take
+            connection.lpush(key, *reversed(raw))
         raise
     if connection.llen(key) and connection.set(f"{key}:scheduled", 1, nx=True, ex=TAKE_SCHEDULED_SECONDS):
         Queue(job.origin, connection=connection).enqueue(  # more was waiting than one take takes

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from redis import Redis
 from rq import Queue
+from rq.job import Job
 from rq.worker import SimpleWorker
 from sqlalchemy import create_engine, select, text
 
@@ -97,7 +98,7 @@ def refuse(items: list[int]) -> None:
     raise RuntimeError(f"refused {items}")
 
 
-def test_rq_takes_single_events_in_one_job_and_keeps_what_a_failed_take_held(database_url, make_account, redis_url):
+def test_rq_takes_single_events_in_one_job_and_hands_on_what_a_take_failed_on(database_url, make_account, redis_url):
     queue_name = f"test-{uuid.uuid4().hex[:8]}"
     app = create_app(settings(database_url, REDIS_URL=redis_url, RQ_QUEUE=queue_name, JOBS_INLINE=False))
     tenant = make_account()
@@ -118,8 +119,11 @@ def test_rq_takes_single_events_in_one_job_and_keeps_what_a_failed_take_held(dat
             queues.enqueue(refuse, [3])
             assert rq_queue.count == 1
             SimpleWorker([rq_queue], connection=connection).work(burst=True)
-        waiting = connection.lrange(queues._merged_key(queue_name, refuse), 0, -1)
-        assert [int(item) for item in waiting] == [1, 2, 3]  # back in order, for RQ's retry of the take
+        assert connection.llen(queues._merged_key(queue_name, refuse)) == 0  # nothing left to hold later takes back
+        # The take's items went on as a job of their own, which failed too and waits for RQ's retry.
+        [retried] = [Job.fetch(job_id, connection=connection)
+                     for job_id in rq_queue.scheduled_job_registry.get_job_ids()]
+        assert retried.func_name.endswith(".refuse") and retried.args == ([1, 2, 3],)
     finally:
         connection.delete(*connection.keys(f"*{queue_name}*"))
 
