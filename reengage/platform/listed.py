@@ -56,7 +56,11 @@ def _json_each(element: OneOf, compiler: Any, **kw: Any) -> str:
 
 @compiles(OneOf, "postgresql")
 def _array(element: OneOf, compiler: Any, **kw: Any) -> str:
-    values = bindparam(element.name, type_=ARRAY(element.column.type))
+    kind = element.column.type
+    if getattr(kind, "length", None) is not None:  # VARCHAR(n)[] would cut a longer value down to n, and match
+        kind = kind.copy()
+        kind.length = None  # type: ignore[attr-defined]
+    values = bindparam(element.name, type_=ARRAY(kind))
     return compiler.process(element.column == any_(values), **kw)
 
 

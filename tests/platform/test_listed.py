@@ -8,6 +8,7 @@ from reengage.platform import db
 from reengage.platform.listed import one_of
 
 contacts = Contact.__table__
+LONGEST = "z" * contacts.c.external_id.type.length
 
 
 def test_a_bound_list_picks_the_same_rows_in_one_statement_text_for_any_length(app, acme):
@@ -16,7 +17,8 @@ def test_a_bound_list_picks_the_same_rows_in_one_statement_text_for_any_length(a
         with engine.begin() as connection:
             ids = list(connection.scalars(insert(contacts).returning(contacts.c.id), [
                 {"account_id": acme.id, "external_id": f"u{n}", "properties": {}, "consent": {}, "engagement": 0}
-                for n in range(5)]))
+                for n in range(5)] + [{"account_id": acme.id, "external_id": LONGEST, "properties": {}, "consent": {},
+                                       "engagement": 0}]))
         sent: list[str] = []
 
         def note(_connection, _cursor, statement: str, *_rest) -> None:
@@ -36,5 +38,7 @@ def test_a_bound_list_picks_the_same_rows_in_one_statement_text_for_any_length(a
             assert chosen(ids[3:], ["u1", "u3", "u4"]) == ["u3", "u4"]
             assert chosen([], ["u0"]) == []
             assert chosen(ids, []) == []
+            assert chosen(ids, [LONGEST]) == [LONGEST]
+            assert chosen(ids, [LONGEST + "y"]) == []  # longer than the column holds: never cut down to match
         assert len(set(sent)) == 1  # one text for every length
         assert ("= ANY (" if engine.dialect.name == "postgresql" else "IN (SELECT value FROM json_each(") in sent[0]
