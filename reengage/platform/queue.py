@@ -141,12 +141,7 @@ class RedisQueue:
         pipe.set(f"{key}:scheduled", 1, nx=True, ex=TAKE_SCHEDULED_SECONDS)
         *_, scheduled = pipe.execute()
         if scheduled:
-            try:
-                self.queue.enqueue(take, func, key, size, job_timeout=timeout_of(func, ([None] * size,), self.config),
-                                   retry=_retry())
-            except Exception:
-                self.connection.delete(f"{key}:scheduled")  # the next call schedules one
-                raise
+            _enqueue_take(self.queue, func, key, size, items_timeout(func, size, self.config))
 
     def depth(self) -> dict[str, int]:
         """Jobs in RQ, by state: waiting (items of list-taking jobs counted one each), running, waiting to retry,
@@ -158,6 +153,15 @@ class RedisQueue:
 
 def _retry() -> Retry:
     return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+
+
+def _enqueue_take(queue: Queue, func: Callable[..., Any], key: str, size: int, timeout: float | None) -> None:
+    """Queue a take of `key` whose scheduling flag is set; clear the flag if that fails, so the next call queues one."""
+    try:
+        queue.enqueue(take, func, key, size, job_timeout=timeout, retry=_retry())
+    except Exception:
+        queue.connection.delete(f"{key}:scheduled")
+        raise
 
 
 def _merged_key(queue: str, func: Callable[..., Any]) -> str:
@@ -191,8 +195,7 @@ def take(func: Callable[[list[Any]], Any], key: str, size: int) -> None:
             connection.lpush(key, *reversed(raw))
         raise
     if connection.llen(key) and connection.set(f"{key}:scheduled", 1, nx=True, ex=TAKE_SCHEDULED_SECONDS):
-        Queue(job.origin, connection=connection).enqueue(  # more was waiting than one take takes
-            take, func, key, size, job_timeout=job.timeout, retry=_retry())
+        _enqueue_take(Queue(job.origin, connection=connection), func, key, size, job.timeout)  # more was waiting
 
 
 def init_app(app: Flask) -> None:
@@ -213,12 +216,19 @@ def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> 
 
 
 def timeout_of(func: Callable[..., Any], args: tuple, config: Mapping[str, Any]) -> int | None:
-    """Seconds a job may run: what its items may take (the job's `item_seconds`) plus a margin; None for
-    jobs that do not say (RQ's default)."""
-    item_seconds = getattr(func, "item_seconds", None)
-    if item_seconds is None or not args or not isinstance(args[0], list):
+    """Seconds a job called with `args` may run (see items_timeout); None for a call not given a list."""
+    if not args or not isinstance(args[0], list):
         return None
-    return math.ceil(JOB_TIMEOUT_MARGIN + len(args[0]) * item_seconds(config))
+    return items_timeout(func, len(args[0]), config)
+
+
+def items_timeout(func: Callable[..., Any], count: int, config: Mapping[str, Any]) -> int | None:
+    """Seconds a job over `count` items may run: what they may take (the job's `item_seconds`) plus a margin; None
+    for jobs that do not say (RQ's default)."""
+    item_seconds = getattr(func, "item_seconds", None)
+    if item_seconds is None:
+        return None
+    return math.ceil(JOB_TIMEOUT_MARGIN + count * item_seconds(config))
 
 
 def depth() -> dict[str, int]:

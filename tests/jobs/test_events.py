@@ -92,6 +92,15 @@ def test_rq_path_runs_the_job_in_a_separate_worker(database_url, make_account, r
     Redis.from_url(redis_url).delete(f"rq:queue:{queue_name}")
 
 
+TAKEN: list[list[int]] = []
+
+
+@job(merge_lists=True, take=2)
+def collect(items: list[int]) -> None:
+    """A list-taking job that notes each list it is given (importable, so RQ can find it)."""
+    TAKEN.append(items)
+
+
 @job(merge_lists=True, take=10)
 def refuse(items: list[int]) -> None:
     """A list-taking job that fails (importable, so RQ can find it)."""
@@ -124,6 +133,24 @@ def test_rq_takes_single_events_in_one_job_and_hands_on_what_a_take_failed_on(da
         [retried] = [Job.fetch(job_id, connection=connection)
                      for job_id in rq_queue.scheduled_job_registry.get_job_ids()]
         assert retried.func_name.endswith(".refuse") and retried.args == ([1, 2, 3],)
+    finally:
+        connection.delete(*connection.keys(f"*{queue_name}*"))
+
+
+def test_rq_takes_in_turn_when_more_wait_than_one_take_takes(database_url, redis_url):
+    queue_name = f"test-{uuid.uuid4().hex[:8]}"
+    app = create_app(settings(database_url, REDIS_URL=redis_url, RQ_QUEUE=queue_name, JOBS_INLINE=False))
+    connection = Redis.from_url(redis_url)
+    rq_queue = Queue(queue_name, connection=connection)
+    TAKEN.clear()
+    try:
+        with app.app_context():
+            for items in ([1, 2, 3], [4], [5]):
+                queues.enqueue(collect, items)
+            assert rq_queue.count == 1  # one take scheduled for the five
+            SimpleWorker([rq_queue], connection=connection).work(burst=True)
+        assert TAKEN == [[1, 2], [3, 4], [5]]  # each take queued the next while more waited, in order
+        assert connection.llen(queues._merged_key(queue_name, collect)) == 0
     finally:
         connection.delete(*connection.keys(f"*{queue_name}*"))
 
