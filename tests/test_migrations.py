@@ -229,6 +229,42 @@ def test_messages_from_before_reach_their_dropoffs_by_all_dimensions_at_once_and
     engine.dispose()
 
 
+def test_sqlite_reach_reads_seconds_exactly_from_0031_and_its_rounded_rows_are_rebuilt(tmp_path):
+    """SQLite rounds a time to the millisecond: one of .9996 s counted a second late in the reach until 0031, which
+    rebuilds the rows it got wrong and keeps new ones exact; on the way down the triggers round again."""
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = db.alembic_config(url)
+    command.upgrade(config, "0030")
+    engine = create_engine(url)
+    stamp = "'2026-01-01 00:00:00'"
+    reach = "SELECT phase, first_touch_us FROM dropoff_touches WHERE dimension = 'phase' ORDER BY phase"
+    with engine.begin() as connection:
+        _account_contact_and_flow(connection, stamp)
+        _dropoff_and_enrollment(connection, stamp)
+        for step, sent in (("1.mail", "'2026-01-02 10:00:00.999600'"), ("2.mail", "NULL")):
+            connection.execute(text(
+                "INSERT INTO messages (account_id, enrollment_id, flow_id, contact_id, step, phase, channel, variant, "
+                "status, planned_at, due_at, attempts, sent_at, content, created_at, updated_at) "
+                f"VALUES (1, 1, 1, 1, '{step}', {step[0]}, 'email', 'B', 'sent', {stamp}, {stamp}, 0, {sent}, "
+                f"'{{}}', {stamp}, {stamp})"))
+        assert connection.execute(text(reach)).all() == [(1, 3600 * 10**6 + 1_999_600)]  # a second late
+    command.upgrade(config, "0031")
+    with engine.begin() as connection:
+        assert connection.execute(text(reach)).all() == [(1, 3600 * 10**6 + 999_600)]
+        connection.execute(text("UPDATE messages SET sent_at = '2026-01-03 10:00:00.999900' WHERE step = '2.mail'"))
+        assert connection.execute(text(reach)).all() == [(1, 3600 * 10**6 + 999_600),
+                                                         (2, 25 * 3600 * 10**6 + 999_900)]
+    command.downgrade(config, "0030")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE messages SET sent_at = '2026-01-04 10:00:00.999900' WHERE step = '2.mail'"))
+        # The change rebuilt the dropoff's reach, rounded again.
+        assert connection.execute(text(reach)).all() == [(1, 3600 * 10**6 + 1_999_600),
+                                                         (2, 49 * 3600 * 10**6 + 1_999_900)]
+    engine.dispose()
+
+
 def test_the_rollup_triggers_are_there_at_head(database_url):
     """A later revision that rebuilds `dropoffs` or `enrollments` (SQLite's batch mode copies the table) drops their
     triggers, and the rollups would stop following them: it must create them again."""

@@ -36,6 +36,9 @@ class Dropoff(Base):
           for column in FILTERED),
         Index("ix_dropoffs_account_recovered", "account_id", "recovered_at", "id", postgresql_where=RECOVERED,
               sqlite_where=RECOVERED),
+        # The A/B tests' recovered dropoffs of a period through this one.
+        Index("ix_dropoffs_account_recovered_newest", "account_id", "detected_at", "id", postgresql_where=RECOVERED,
+              sqlite_where=RECOVERED),
         # A message's credited recoveries (its deletion takes them out of the message rollups) through this one.
         Index("ix_dropoffs_credited_message", "credited_message_id", postgresql_where=CREDITED, sqlite_where=CREDITED),
         Index("ix_dropoffs_contact", "contact_id", "rule_id"),

@@ -20,6 +20,9 @@ UNFINISHED = ("scheduled", "queued", "sending")
 COUNTED = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked")
 IN_FLIGHT = text("status IN ('queued', 'sending')")
 PUBLISHED = text("channel = 'webhook' AND sent_at IS NOT NULL")
+VARIANT_SENT = text("variant IS NOT NULL AND sent_at IS NOT NULL")
+# What the A/B tests read of a sent variant, after the enrollment they find it by.
+VARIANT_READ = ("enrollment_id", "sent_at", "variant", "flow_id", "step", "phase")
 
 
 class Message(Base):
@@ -38,6 +41,8 @@ class Message(Base):
         # The message.due trigger lists published webhook messages, newest first, through this one.
         Index("ix_messages_account_published", "account_id", "sent_at", "id", postgresql_where=PUBLISHED,
               sqlite_where=PUBLISHED),
+        # The A/B tests find a recovered dropoff's sent variants through this one, bounded by the attribution window.
+        Index("ix_messages_variant_sent", *VARIANT_READ, postgresql_where=VARIANT_SENT, sqlite_where=VARIANT_SENT),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

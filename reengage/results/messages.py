@@ -6,10 +6,11 @@ messages for its partial days, as the dropoff rollups do (reengage.results.rollu
 per dropoff a group's messages reached, and the median times, come from reengage.results.reach.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, cast, func, select
+from sqlalchemy import BigInteger, Integer, Interval, cast, func, literal, select
 
 from reengage.models import Dropoff, Enrollment, Flow, Message, MessageRollup
 from reengage.models.rollup import COST_SCALE, REVENUE_SCALE
@@ -76,9 +77,24 @@ def microseconds(later, earlier):
         return cast(func.extract("epoch", later - earlier) * 1_000_000, BigInteger)
 
     def stamp(moment):
-        whole = cast(func.strftime("%s", moment), BigInteger) * 1_000_000
+        # SQLite reads a time to the millisecond, rounded: its seconds are taken without the fraction.
+        whole = cast(func.strftime("%s", func.substr(moment, 1, 19)), BigInteger) * 1_000_000
         return whole + cast(func.substr(moment, 21, 6), Integer)
     return stamp(later) - stamp(earlier)
+
+
+def at_most_before(earlier, later, window: timedelta):
+    """Whether `earlier` is at most `window` before `later`, exact on both backends, as a bound on `earlier`: an index
+    holding `earlier` after the columns a join looks it up by answers it within the lookup."""
+    if db.session().get_bind().dialect.name == "postgresql":
+        return earlier >= later - literal(window, Interval())
+    seconds, rest = divmod(window // timedelta(microseconds=1), 1_000_000)
+    if rest:
+        return microseconds(later, earlier) <= window // timedelta(microseconds=1)
+    # SQLite keeps a moment as text to the microsecond ('2026-06-01 09:00:00.000001'): whole seconds are taken off
+    # its first 19 characters, and its fraction is kept as it was.
+    whole = func.strftime("%Y-%m-%d %H:%M:%S", func.substr(later, 1, 19), f"-{seconds} seconds")
+    return earlier >= whole.op("||")(func.substr(later, 20))
 
 
 def _add_rolled(groups, account_id: int, filters: dict[str, Any], days: tuple) -> None:

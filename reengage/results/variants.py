@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from reengage.models import Dropoff, Flow, Message, MessageRollup
 from reengage.models.rollup import REVENUE_SCALE
@@ -48,17 +48,24 @@ def counted(account_id: int, filters: dict[str, Any], undated: list, scoped: lis
         figures = steps[(key, phase, step)].setdefault(variant, unsent(variant))
         figures["sent"] += int(count)
         figures["clicked"] += int(clicked or 0)
-    went = messages.microseconds(Dropoff.recovered_at, Message.sent_at)
-    for key, step, phase, variant, currency, count, revenue in db.session().execute(messages.sent(
-            *STEP, Dropoff.currency, func.count(), messages.exact_sum(Dropoff.revenue, REVENUE_SCALE))
-            .where(*scoped, *flow, Message.variant.is_not(None), Dropoff.recovered_at.is_not(None),
-                   Dropoff.recovered_at >= Message.sent_at, went <= window // timedelta(microseconds=1))
-            .group_by(*STEP, Dropoff.currency)):
+    for key, step, phase, variant, currency, count, revenue in db.session().execute(
+            recoveries([*scoped, *flow], window)):
         figures = steps[(key, phase, step)].setdefault(variant, unsent(variant))
         figures["recovered"] += count
         # Kept per currency: amounts in different currencies are never added up.
         figures["revenue"][currency] = figures["revenue"].get(currency, Decimal(0)) + Decimal(str(revenue or 0))
     return steps, names
+
+
+def recoveries(where: list, window: timedelta) -> Select[Any]:
+    """Per step, variant and currency, the recovered dropoffs passing `where` whose variant went at most `window`
+    before the recovery, and their revenue. Read through the recovered dropoffs' own index and the sent variants'
+    (reengage.models: the window bounds the search for a dropoff's variants)."""
+    return (messages.sent(*STEP, Dropoff.currency, func.count(), messages.exact_sum(Dropoff.revenue, REVENUE_SCALE))
+            .where(*where, Message.variant.is_not(None), Dropoff.recovered_at.is_not(None),
+                   Dropoff.recovered_at >= Message.sent_at,
+                   messages.at_most_before(Message.sent_at, Dropoff.recovered_at, window))
+            .group_by(*STEP, Dropoff.currency))
 
 
 def unsent(variant: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 import csv
 import io
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
@@ -198,3 +198,46 @@ def test_a_variants_revenue_is_kept_per_currency_never_added_up(client, acme, sp
                                                  {"currency": "USD", "revenue": 30.0}]
     control = next(v for v in test["variants"] if v["variant"] == "A")
     assert (control["revenue"], control["revenue_by_currency"]) == (0.0, [])
+
+
+@pytest.mark.parametrize(("gap", "window", "within"), [
+    (timedelta(days=7), timedelta(days=7), True),
+    (timedelta(days=7, microseconds=1), timedelta(days=7), False),
+    (timedelta(seconds=-3), timedelta(days=7), True),
+    (timedelta(milliseconds=500), timedelta(milliseconds=500), True),
+    (timedelta(milliseconds=500, microseconds=1), timedelta(milliseconds=500), False),
+])
+@pytest.mark.parametrize("fraction", [0, 999_999])
+def test_the_attribution_window_is_exact_to_the_microsecond(app, gap, window, within, fraction):
+    """A recovery `gap` after its variant went is within `window` or not, also where taking the window off crosses a
+    second (a fraction of .999999), and for a window of part of a second."""
+    from sqlalchemy import literal, select
+
+    from reengage.platform.db import UTCDateTime
+    from reengage.results import messages
+
+    went = datetime(2026, 6, 1, 9, tzinfo=UTC) + timedelta(microseconds=fraction)
+    recovered = went + gap
+    with app.app_context():
+        answer = db.session().scalar(select(messages.at_most_before(
+            literal(went, UTCDateTime), literal(recovered, UTCDateTime), window)))
+    assert bool(answer) is within
+
+
+def test_recoveries_are_read_through_the_recovered_dropoffs_and_sent_variants_indexes(app, acme):
+    """The A/B tests look up only recovered dropoffs, and only their sent variants within the window."""
+    from sqlalchemy import text
+
+    from reengage.results import metrics, variants
+
+    period = {"from": datetime(2026, 6, 1, tzinfo=UTC), "to": datetime(2026, 7, 1, tzinfo=UTC)}
+    with app.app_context():
+        statement = variants.recoveries(metrics.scope(acme.id, period), timedelta(days=7))
+        connection = db.session().connection()
+        sql = statement.compile(connection, compile_kwargs={"literal_binds": True})
+        if connection.dialect.name == "postgresql":  # its tables are too small here for it to choose an index
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(row[0] for row in connection.execute(text(f"EXPLAIN {sql}")))
+        else:
+            plan = " ".join(row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "ix_dropoffs_account_recovered_newest" in plan and "ix_messages_variant_sent" in plan, plan
