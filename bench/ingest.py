@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import scoreboard  # bench/scoreboard.py, beside this script
 
-from reengage.models import Account, Contact
+from reengage.models import Account, Contact, Event
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -178,6 +178,25 @@ def seed_contacts(database_url: str, account_name: str, total: int) -> None:
     engine.dispose()
 
 
+def drain(database_url: str, deadline: float = 300.0) -> None:
+    """Wait until the server has processed every event it took in (a size's batches leave a backlog behind them):
+    the next size is seeded and measured without it, and on SQLite the seeding would otherwise wait for its lock."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    events = Event.__table__
+    give_up = time.monotonic() + deadline
+    try:
+        while True:
+            with engine.connect() as connection:
+                waiting = connection.execute(select(func.count()).where(events.c.processed_at.is_(None))).scalar_one()
+            if not waiting:
+                return
+            if time.monotonic() > give_up:
+                raise SystemExit(f"{waiting:,} events still unprocessed after {deadline:.0f} s")
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
 def environment(port: int, database_url: str | None, redis_url: str | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
     if redis_url:  # jobs go to Redis, where no worker takes them: intake is measured without processing
@@ -208,6 +227,8 @@ def bench_backend(name: str, database_url: str | None, seconds: float, rounds: i
             load, bare_load = Load(port, {"Authorization": f"Bearer {key}"}), Load(bare_port, {})
             counter = itertools.count()
             for size in sizes:
+                if not redis_url:  # with Redis no worker takes the events: nothing is processed
+                    drain(database_url or f"sqlite:///{Path(folder) / 'reengage.db'}")
                 seed_contacts(database_url or f"sqlite:///{Path(folder) / 'reengage.db'}", "Bench", size)
                 results[size] = measure(load, bare_load, counter, size, seconds, rounds)
         finally:

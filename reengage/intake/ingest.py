@@ -220,13 +220,14 @@ def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
 
 
 def _row(account_id: int, event: dict[str, Any], contact_id: int | None) -> dict[str, Any]:
+    received = db.utcnow()
     return {
         "account_id": account_id,
         "key": event["id"],
         "type": event["type"],
         "contact_id": contact_id,
-        "occurred_at": event["occurred_at"],
-        "received_at": db.utcnow(),
+        "occurred_at": event.get("occurred_at") or received,
+        "received_at": received,
         "properties": event["properties"],
         "value": event.get("value"),
         "currency": event.get("currency"),

@@ -58,9 +58,10 @@ class EventInputSchema(Schema):
 
     id = fields.String(required=True, validate=validate.Length(1, 255), metadata={"example": "chk_10293"})
     type = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "application_started"})
+    # Without one, the moment the event is stored (reengage.intake.ingest): in the order events are stored, which is
+    # the order they are processed in, so none is processed after one that happened later (and judged again).
     occurred_at = fields.AwareDateTime(
         default_timezone=UTC,
-        load_default=utcnow,
         validate=not_far_future,
         metadata={"description": "When it happened (ISO 8601); defaults to now."},
     )

@@ -12,6 +12,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from sqlalchemy import Row, bindparam, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -23,6 +24,7 @@ from reengage.jobs import job
 from reengage.models import Contact, Event
 from reengage.outcomes import engagement, recovery
 from reengage.platform import busy, db, queue
+from reengage.platform.db import UTCDateTime
 from reengage.platform.listed import one_of
 from reengage.winback import events as winback_events
 
@@ -48,15 +50,31 @@ HOLD_CONTACTS = text("SELECT pg_advisory_xact_lock(7411, t.key) FROM unnest(CAST
 CONTACT_LOCKS = 2**31 - 1
 PENDING = select(events.c.id, events.c.account_id).where(
     one_of(events.c.id, "ids"), events.c.processed_at.is_(None))
+# What the processors read of a claimed event.
+CLAIMED = (events.c.id, events.c.account_id, events.c.contact_id, events.c.key, events.c.type, events.c.occurred_at,
+           events.c.properties, events.c.value, events.c.currency)
 # Built once: these run for every batch of events, and building a statement costs more than running it.
 CLAIM = (
     update(events)
     .where(one_of(events.c.id, "ids"), events.c.processed_at.is_(None))
     .values(processed_at=bindparam("now"))
-    .returning(
-        events.c.id, events.c.account_id, events.c.contact_id, events.c.key, events.c.type, events.c.occurred_at,
-        events.c.properties, events.c.value, events.c.currency,
-    )
+    .returning(*CLAIMED)
+)
+# What a chunk claims besides its own events: the pending events of each of its contacts that happened no later than
+# the chunk's newest of that contact, stored by another process or handed to another job (at most MAX_CHUNK). A
+# contact's events are then processed in the order they happened whichever job holds them, instead of a later one
+# first and the earlier ones judged late (each such event makes detection replay the contact's events for its rules:
+# reengage.detection.rejudge). Rows another chunk has claimed and not yet committed are left to it.
+EARLIER = (select(events.c.id, events.c.contact_id, events.c.occurred_at)
+           .where(events.c.processed_at.is_(None), one_of(events.c.contact_id, "contacts"),
+                  events.c.occurred_at <= bindparam("latest", type_=UTCDateTime))
+           .order_by(events.c.occurred_at).limit(bindparam("limit")))
+TAKE = (
+    update(events)
+    .where(events.c.id.in_(select(events.c.id).where(one_of(events.c.id, "ids"), events.c.processed_at.is_(None))
+                           .with_for_update(skip_locked=True)))
+    .values(processed_at=bindparam("now"))
+    .returning(*CLAIMED)
 )
 TOUCH = (
     update(contacts)
@@ -137,6 +155,19 @@ def hold_contacts(claimed: Sequence[Row]) -> None:
         connection.execute(HOLD_CONTACTS, {"keys": keys})
 
 
+def take_earlier(claimed: Sequence[Row], now: datetime) -> Sequence[Row]:
+    """Claim the pending events of the claimed events' contacts that happened no later than the newest claimed of
+    each (see EARLIER)."""
+    connection = db.session().connection()
+    newest: dict[int, datetime] = {}
+    for event in claimed:
+        if event.contact_id not in newest or event.occurred_at > newest[event.contact_id]:
+            newest[event.contact_id] = event.occurred_at
+    earlier = [event_id for event_id, contact_id, at in connection.execute(EARLIER, {
+        "contacts": sorted(newest), "latest": max(newest.values()), "limit": MAX_CHUNK}) if at <= newest[contact_id]]
+    return connection.execute(TAKE, {"ids": earlier, "now": now}).all() if earlier else []
+
+
 def claim_and_process(event_ids: list[int]) -> int:
     """Claim the given events that no one has processed yet and process them, in one transaction."""
     if not event_ids:
@@ -144,9 +175,11 @@ def claim_and_process(event_ids: list[int]) -> int:
     for attempt in range(ATTEMPTS):
         try:
             with db.transaction() as db_session:
-                claimed = db_session.connection().execute(CLAIM, {"ids": event_ids, "now": db.utcnow()}).all()
+                now = db.utcnow()
+                claimed = list(db_session.connection().execute(CLAIM, {"ids": event_ids, "now": now}))
                 if claimed:
                     hold_contacts(claimed)
+                    claimed.extend(take_earlier(claimed, now))
                     for processor in PROCESSORS:
                         processor(claimed)
             return len(claimed)

@@ -98,3 +98,15 @@ def test_a_replay_inside_a_batch_across_its_chunks_is_stored_once(client, acme):
     results = client.post("/v1/events", json=body, headers=acme.headers).json["events"]
     assert results[-1] == {**results[3], "status": "replayed"}
     assert sum(r["status"] == "created" for r in results) == ingest.CHUNK_EVENTS + 10
+
+
+def test_an_event_without_its_time_takes_the_moment_it_is_stored_in_the_order_stored(app, client, acme):
+    """Stored in key order within a transaction, each takes the moment of its writing: the order events are stored
+    (and processed) in is the order they happened in, so none is processed after one that happened later."""
+    body = {"events": [event(f"k{n}") for n in (3, 1, 2)]}
+    assert client.post("/v1/events", json=body, headers=acme.headers).status_code == 200
+    with app.app_context():
+        rows = db.session().execute(select(Event.key, Event.occurred_at, Event.received_at).order_by(Event.id)).all()
+    assert [row.key for row in rows] == ["k1", "k2", "k3"]
+    assert all(row.occurred_at == row.received_at for row in rows)
+    assert [row.occurred_at for row in rows] == sorted(row.occurred_at for row in rows)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -65,6 +66,37 @@ def test_job_is_safe_to_run_twice(client, app, acme):
         ids = list(db.session().scalars(select(Event.id)))
         assert process_events(ids) == 0
     assert last_event_at(app).isoformat() == "2026-05-01T12:00:00+00:00"
+
+
+def test_a_chunk_takes_its_contacts_earlier_pending_events_so_none_is_judged_late(client, app, acme, monkeypatch):
+    """Events of one contact queued for two jobs (two processes, two workers): the job given the later one processes
+    the earlier one first, in the same chunk, and the other job finds it done. Without that, the earlier event would
+    be late, and the contact's events replayed for the rule."""
+    from sqlalchemy import insert
+
+    from reengage.detection import rejudge
+    from reengage.models import Watch
+
+    replayed: list[int] = []
+    replay = rejudge.rejudge
+    monkeypatch.setattr(rejudge, "rejudge", lambda rule, contact_id, now: (replayed.append(contact_id),
+                                                                            replay(rule, contact_id, now)))
+    contact_ids = [client.post("/v1/contacts", json={"external_id": name}, headers=acme.headers).json["id"]
+                   for name in ("dana", "lee")]
+    stamp = "2026-05-01T12:00:{:02d}+00:00"
+    with app.app_context(), db.transaction() as session:
+        ids = dict(session.execute(insert(Event).returning(Event.key, Event.id), [
+            {"account_id": acme.id, "key": key, "type": "application_started", "contact_id": contact,
+             "occurred_at": datetime.fromisoformat(stamp.format(second)), "properties": {"application_id": key}}
+            for key, contact, second in (("earlier", contact_ids[0], 1), ("later", contact_ids[0], 2),
+                                         ("after", contact_ids[0], 3), ("other", contact_ids[1], 0))]).all())
+    with app.app_context():
+        assert process_events([ids["later"]]) == 2  # "earlier" with it, not "after", nor another contact's
+        assert process_events([ids["earlier"]]) == 0
+        assert process_events([ids["after"], ids["other"]]) == 2
+        opened = db.session().scalars(select(Watch.match_value).where(Watch.status == "open")).all()
+    assert replayed == []
+    assert sorted(opened) == ["after", "earlier", "later", "other"]
 
 
 def test_older_event_does_not_move_last_event_at_back(client, app, acme):

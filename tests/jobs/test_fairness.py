@@ -30,7 +30,8 @@ def test_a_backlog_of_events_is_processed_in_rounds_behind_another_accounts_even
     held = RecordingQueue()
     original, app.extensions["queue"] = app.extensions["queue"], held
     try:
-        batch = {"events": [event(f"a-{n}") for n in range(12)]}
+        # A contact each: a chunk also takes its contacts' earlier pending events (reengage.jobs.events EARLIER).
+        batch = {"events": [event(f"a-{n}", contact=contact(f"a{n}")) for n in range(12)]}
         assert client.post("/v1/events", json=batch, headers=acme.headers).status_code == 200
         assert client.post("/v1/events", json=event("g-1"), headers=globex.headers).status_code == 200
         # A worker takes jobs in the order they were queued: first the batch's, then the single event's.
@@ -55,7 +56,9 @@ def test_one_round_takes_every_accounts_events_in_turns(app, client, acme, globe
     held = RecordingQueue()
     original, app.extensions["queue"] = app.extensions["queue"], held
     try:
-        client.post("/v1/events", json={"events": [event(f"a-{n}") for n in range(10)]}, headers=acme.headers)
+        # A contact each, as above.
+        client.post("/v1/events", json={"events": [event(f"a-{n}", contact=contact(f"a{n}")) for n in range(10)]},
+                    headers=acme.headers)
         client.post("/v1/events", json=event("g-1"), headers=globex.headers)
         merged = [event_id for _, args in held.jobs for event_id in args[0]]  # as the embedded queue merges them
         held.jobs.clear()
@@ -113,8 +116,11 @@ def test_a_round_is_claimed_in_chunks_one_transaction_each_taking_turns(app, cli
     held = RecordingQueue()
     original, app.extensions["queue"] = app.extensions["queue"], held
     try:
-        client.post("/v1/events", json={"events": [event(f"a-{n}") for n in range(30)]}, headers=acme.headers)
-        client.post("/v1/events", json={"events": [event(f"g-{n}") for n in range(3)]}, headers=globex.headers)
+        # A contact each, as above.
+        client.post("/v1/events", json={"events": [event(f"a-{n}", contact=contact(f"a{n}")) for n in range(30)]},
+                    headers=acme.headers)
+        client.post("/v1/events", json={"events": [event(f"g-{n}", contact=contact(f"g{n}")) for n in range(3)]},
+                    headers=globex.headers)
         merged = [event_id for _, args in held.jobs for event_id in args[0]]
         held.jobs.clear()
         claims: list[str] = []
