@@ -178,21 +178,24 @@ def seed_contacts(database_url: str, account_name: str, total: int) -> None:
     engine.dispose()
 
 
-def drain(database_url: str, deadline: float = 300.0) -> None:
-    """Wait until the server has processed every event it took in (a size's batches leave a backlog behind them):
-    the next size is seeded and measured without it, and on SQLite the seeding would otherwise wait for its lock."""
+def drain(database_url: str, deadline: float = 300.0) -> dict:
+    """Wait until the server has processed every event it took in (the batches leave a backlog behind them), so the
+    next size is seeded and measured without it (on SQLite the seeding would wait for its lock); how many events
+    were waiting, and the seconds they took."""
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     events = Event.__table__
-    give_up = time.monotonic() + deadline
+    started = time.monotonic()
+    first = None
     try:
         while True:
             with engine.connect() as connection:
                 waiting = connection.execute(select(func.count()).where(events.c.processed_at.is_(None))).scalar_one()
+            first = waiting if first is None else first
             if not waiting:
-                return
-            if time.monotonic() > give_up:
+                return {"events": first, "seconds": time.monotonic() - started}
+            if time.monotonic() > started + deadline:
                 raise SystemExit(f"{waiting:,} events still unprocessed after {deadline:.0f} s")
-            time.sleep(0.5)
+            time.sleep(0.2)
     finally:
         engine.dispose()
 
@@ -226,11 +229,12 @@ def bench_backend(name: str, database_url: str | None, seconds: float, rounds: i
                                  check=True, capture_output=True, text=True).stdout.strip()
             load, bare_load = Load(port, {"Authorization": f"Bearer {key}"}), Load(bare_port, {})
             counter = itertools.count()
+            url = database_url or f"sqlite:///{Path(folder) / 'reengage.db'}"
             for size in sizes:
-                if not redis_url:  # with Redis no worker takes the events: nothing is processed
-                    drain(database_url or f"sqlite:///{Path(folder) / 'reengage.db'}")
-                seed_contacts(database_url or f"sqlite:///{Path(folder) / 'reengage.db'}", "Bench", size)
+                seed_contacts(url, "Bench", size)
                 results[size] = measure(load, bare_load, counter, size, seconds, rounds)
+                if not redis_url:  # with Redis no worker takes the events: nothing is processed
+                    results[size]["drain"] = drain(url)
         finally:
             stop_server(server)
             stop_server(bare)
@@ -303,6 +307,14 @@ def report(result: dict) -> None:
               f"single / /livez: {single / row['noop']['requests_per_s']:.2f}x")
         print(f"batch events/s vs target {target:,}: {row['batch']['events_per_s'] / target:.2f}x")
         at = f"{size:,} contacts"
+        if "drain" in row:
+            left = row["drain"]
+            rate = left["events"] / left["seconds"] if left["events"] else 0.0
+            print(f"left to process after the load: {left['events']:,} events, processed in {left['seconds']:.1f} s "
+                  f"({rate:,.0f} events/s)")
+            if left["events"]:
+                scoreboard.record("intake", "backlog left by the load, processed events/s", rate, backend=backend,
+                                  size=at, target="", met=None)
         vs_noop, vs_insert = single / row["bare_noop"]["requests_per_s"], single / row["bare_insert"]["requests_per_s"]
         if backend == "sqlite":
             scoreboard.record("intake", "single event / bare no-op", vs_noop, backend=backend, size=at,
