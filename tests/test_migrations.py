@@ -158,11 +158,7 @@ def test_messages_from_before_are_rolled_up_and_kept_so_and_the_rollups_go_on_do
         _account_contact_and_flow(connection, stamp)
         _dropoff_and_enrollment(connection, stamp)
         for step, sent in (("1.mail", "'2026-01-02 10:00:00'"), ("2.mail", "NULL")):
-            connection.execute(text(
-                "INSERT INTO messages (account_id, enrollment_id, flow_id, contact_id, step, phase, channel, variant, "
-                "status, planned_at, due_at, attempts, sent_at, opened_at, cost, content, created_at, updated_at) "
-                f"VALUES (1, 1, 1, 1, '{step}', {step[0]}, 'email', 'B', 'sent', {stamp}, {stamp}, 0, {sent}, "
-                f"{sent}, 0.002, '{{}}', {stamp}, {stamp})"))
+            _message(connection, stamp, step, int(step[0]), sent, opened=sent, cost="0.002")
         connection.execute(text("UPDATE dropoffs SET credited_message_id = 1"))
     command.upgrade(config, "0023")
     query = "SELECT step, messages_sent, opened, cost, recovered, revenue FROM message_rollups ORDER BY step"
@@ -205,11 +201,7 @@ def test_messages_from_before_reach_their_dropoffs_by_all_dimensions_at_once_and
         for step, phase, sent, opened in (("1.mail", 1, "'2026-01-02 10:00:00'", "NULL"),
                                           ("1.again", 1, "'2026-01-02 11:00:00'", "'2026-01-02 12:00:00'"),
                                           ("2.mail", 2, "NULL", "NULL")):
-            connection.execute(text(
-                "INSERT INTO messages (account_id, enrollment_id, flow_id, contact_id, step, phase, channel, variant, "
-                "status, planned_at, due_at, attempts, sent_at, opened_at, content, created_at, updated_at) "
-                f"VALUES (1, 1, 1, 1, '{step}', {phase}, 'email', 'B', 'sent', {stamp}, {stamp}, 0, {sent}, "
-                f"{opened}, '{{}}', {stamp}, {stamp})"))
+            _message(connection, stamp, step, phase, sent, opened=opened)
     command.upgrade(config, "0029")
     every = "SELECT flow_id, phase, channel, variant, first_touch_us, engaged FROM dropoff_touches " \
             "WHERE dimension = 'all' ORDER BY phase"
@@ -244,11 +236,7 @@ def test_sqlite_reach_reads_seconds_exactly_from_0031_and_its_rounded_rows_are_r
         _account_contact_and_flow(connection, stamp)
         _dropoff_and_enrollment(connection, stamp)
         for step, sent in (("1.mail", "'2026-01-02 10:00:00.999600'"), ("2.mail", "NULL")):
-            connection.execute(text(
-                "INSERT INTO messages (account_id, enrollment_id, flow_id, contact_id, step, phase, channel, variant, "
-                "status, planned_at, due_at, attempts, sent_at, content, created_at, updated_at) "
-                f"VALUES (1, 1, 1, 1, '{step}', {step[0]}, 'email', 'B', 'sent', {stamp}, {stamp}, 0, {sent}, "
-                f"'{{}}', {stamp}, {stamp})"))
+            _message(connection, stamp, step, int(step[0]), sent)
         assert connection.execute(text(reach)).all() == [(1, 3600 * 10**6 + 1_999_600)]  # a second late
     command.upgrade(config, "0031")
     with engine.begin() as connection:
@@ -315,6 +303,18 @@ def test_trigger_items_and_the_filter_indexes_come_and_go_and_older_items_are_no
     tables = inspect(engine).get_table_names()
     engine.dispose()
     assert "trigger_items" not in tables
+
+
+def _message(connection, stamp: str, step: str, phase: int, sent: str, opened: str = "NULL",
+             cost: str = "NULL") -> None:
+    """A message of enrollment 1 (variant B, by email) at `step`, sent and opened when given (SQL values)."""
+    from sqlalchemy import text
+
+    connection.execute(text(
+        "INSERT INTO messages (account_id, enrollment_id, flow_id, contact_id, step, phase, channel, variant, status, "
+        "planned_at, due_at, attempts, sent_at, opened_at, cost, content, created_at, updated_at) VALUES (1, 1, 1, 1, "
+        f"'{step}', {phase}, 'email', 'B', 'sent', {stamp}, {stamp}, 0, {sent}, {opened}, {cost}, '{{}}', {stamp}, "
+        f"{stamp})"))
 
 
 def _dropoff_and_enrollment(connection, stamp: str) -> None:
