@@ -86,12 +86,18 @@ TOUCH = (
 )
 
 
-def touch_contacts(claimed: Sequence[Row]) -> None:
-    """Move each contact's `last_event_at` forward to its newest event."""
-    newest: dict[int, object] = {}
+def newest_by_contact(claimed: Sequence[Row]) -> dict[int, datetime]:
+    """When each contact's newest claimed event happened."""
+    newest: dict[int, datetime] = {}
     for event in claimed:
         if event.contact_id not in newest or event.occurred_at > newest[event.contact_id]:
             newest[event.contact_id] = event.occurred_at
+    return newest
+
+
+def touch_contacts(claimed: Sequence[Row]) -> None:
+    """Move each contact's `last_event_at` forward to its newest event."""
+    newest = newest_by_contact(claimed)
     # By id, the order intake updates contacts in, so concurrent transactions never wait on each other in a cycle.
     params = [{"contact_id": contact_id, "occurred_at": at} for contact_id, at in sorted(newest.items())]
     db.session().connection().execute(TOUCH, params)
@@ -159,10 +165,7 @@ def take_earlier(claimed: Sequence[Row], now: datetime) -> Sequence[Row]:
     """Claim the pending events of the claimed events' contacts that happened no later than the newest claimed of
     each (see EARLIER)."""
     connection = db.session().connection()
-    newest: dict[int, datetime] = {}
-    for event in claimed:
-        if event.contact_id not in newest or event.occurred_at > newest[event.contact_id]:
-            newest[event.contact_id] = event.occurred_at
+    newest = newest_by_contact(claimed)
     earlier = [event_id for event_id, contact_id, at in connection.execute(EARLIER, {
         "contacts": sorted(newest), "latest": max(newest.values()), "limit": MAX_CHUNK}) if at <= newest[contact_id]]
     return connection.execute(TAKE, {"ids": earlier, "now": now}).all() if earlier else []

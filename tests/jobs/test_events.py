@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +17,7 @@ from rq.worker import SimpleWorker
 from sqlalchemy import create_engine, select, text
 
 from app import create_app
+from reengage.jobs import events as event_jobs
 from reengage.jobs import job
 from reengage.jobs.events import CONTACT_LOCKS, hold_contacts, process_events
 from reengage.models import Contact, Event
@@ -72,8 +73,6 @@ def test_a_chunk_takes_its_contacts_earlier_pending_events_so_none_is_judged_lat
     """Events of one contact queued for two jobs (two processes, two workers): the job given the later one processes
     the earlier one first, in the same chunk, and the other job finds it done. Without that, the earlier event would
     be late, and the contact's events replayed for the rule."""
-    from sqlalchemy import insert
-
     from reengage.detection import rejudge
     from reengage.models import Watch
 
@@ -81,15 +80,8 @@ def test_a_chunk_takes_its_contacts_earlier_pending_events_so_none_is_judged_lat
     replay = rejudge.rejudge
     monkeypatch.setattr(rejudge, "rejudge", lambda rule, contact_id, now: (replayed.append(contact_id),
                                                                             replay(rule, contact_id, now)))
-    contact_ids = [client.post("/v1/contacts", json={"external_id": name}, headers=acme.headers).json["id"]
-                   for name in ("dana", "lee")]
-    stamp = "2026-05-01T12:00:{:02d}+00:00"
-    with app.app_context(), db.transaction() as session:
-        ids = dict(session.execute(insert(Event).returning(Event.key, Event.id), [
-            {"account_id": acme.id, "key": key, "type": "application_started", "contact_id": contact,
-             "occurred_at": datetime.fromisoformat(stamp.format(second)), "properties": {"application_id": key}}
-            for key, contact, second in (("earlier", contact_ids[0], 1), ("later", contact_ids[0], 2),
-                                         ("after", contact_ids[0], 3), ("other", contact_ids[1], 0))]).all())
+    ids = pending(client, app, acme, {"earlier": ("dana", 1), "later": ("dana", 2), "after": ("dana", 3),
+                                      "other": ("lee", 0)})
     with app.app_context():
         assert process_events([ids["later"]]) == 2  # "earlier" with it, not "after", nor another contact's
         assert process_events([ids["earlier"]]) == 0
@@ -97,6 +89,46 @@ def test_a_chunk_takes_its_contacts_earlier_pending_events_so_none_is_judged_lat
         opened = db.session().scalars(select(Watch.match_value).where(Watch.status == "open")).all()
     assert replayed == []
     assert sorted(opened) == ["after", "earlier", "later", "other"]
+
+
+def test_a_chunk_takes_at_most_a_chunks_worth_of_earlier_events_the_earliest_first(client, app, acme, monkeypatch):
+    """However long a contact's backlog queued elsewhere, a chunk takes no more of it than a chunk may hold, so no
+    transaction holds SQLite's write lock for a whole backlog."""
+    monkeypatch.setattr(event_jobs, "MAX_CHUNK", 2)
+    ids = pending(client, app, acme, {f"e{second}": ("dana", second) for second in range(1, 6)})
+    with app.app_context():
+        assert process_events([ids["e5"]]) == 3  # its own, and the two earliest of the four before it
+        assert not db.session().scalar(select(Event.processed_at).where(Event.key == "e3"))
+        assert db.session().scalar(select(Event.processed_at).where(Event.key == "e2"))
+
+
+def test_an_earlier_event_another_chunk_holds_is_left_to_it_on_postgresql(client, app, database_url, acme):
+    """On PostgreSQL another process's chunk may have claimed an earlier event of the contact and not yet committed:
+    this chunk goes on without it instead of waiting for that chunk (which may be waiting for this one's contacts)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time already")
+    ids = pending(client, app, acme, {"earlier": ("dana", 1), "later": ("dana", 2)})
+    other = create_engine(database_url)
+    with other.begin() as connection:
+        connection.execute(text("UPDATE events SET processed_at = now() WHERE id = :id"), {"id": ids["earlier"]})
+        with app.app_context():
+            db.session().execute(text("SET lock_timeout = '2s'"))  # waiting would fail the test, not hang it
+            assert process_events([ids["later"]]) == 1
+    other.dispose()
+
+
+def pending(client, app, acme, events: dict[str, tuple[str, int]]) -> dict[str, int]:
+    """Unprocessed application_started events, by key: (the contact's external id, the second of 12:00 it
+    happened at); their ids."""
+    from sqlalchemy import insert
+
+    contacts = {name: client.post("/v1/contacts", json={"external_id": name}, headers=acme.headers).json["id"]
+                for name in {name for name, _ in events.values()}}
+    with app.app_context(), db.transaction() as session:
+        return dict(session.execute(insert(Event).returning(Event.key, Event.id), [
+            {"account_id": acme.id, "key": key, "type": "application_started", "contact_id": contacts[name],
+             "occurred_at": datetime(2026, 5, 1, 12, 0, second, tzinfo=UTC), "properties": {"application_id": key}}
+            for key, (name, second) in events.items()]).all())
 
 
 def test_older_event_does_not_move_last_event_at_back(client, app, acme):
