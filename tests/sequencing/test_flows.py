@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
+from reengage.platform import db
 from reengage.sequencing import enrollments, phases
 from tests.support import event
 from tests.support.journeys import DANA, RecordingQueue, T, abandon, messages, setup_sales, tick
@@ -91,9 +92,13 @@ def test_the_frequency_cap_holds_across_flows(app, client, acme):
                        headers=acme.headers).status_code == 201
     contact = {"external_id": "cap", "email": "c@example.com", "timezone": "America/New_York"}
     sales = abandon(app, client, acme, contact)
-    lead = client.post("/v1/actions/enroll", json={"external_id": "cap", "flow": "lead_magnet"},
-                       headers=acme.headers).json
+    # Enrolled an hour after the sales flow, so that both flows' messages lie ahead of the moment of placing.
+    with db.as_of(T + timedelta(hours=25)):
+        lead = client.post("/v1/actions/enroll", json={"external_id": "cap", "flow": "lead_magnet"},
+                           headers=acme.headers).json
     detail = client.get(f"/v1/enrollments/{lead['id']}", headers=acme.headers).json
+    # Placing the lead magnet's messages may have moved the sales flow's: read them again.
+    sales = client.get(f"/v1/enrollments/{sales['id']}", headers=acme.headers).json
     first_sales = min(datetime.fromisoformat(m["due_at"]) for m in sales["messages"] if m["channel"] == "email")
     first_lead = min(datetime.fromisoformat(m["due_at"]) for m in detail["messages"] if m["channel"] == "email")
     assert abs(first_lead - first_sales) >= timedelta(hours=24)
