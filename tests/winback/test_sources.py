@@ -75,9 +75,11 @@ def test_the_hubspot_sync_records_deals_with_history_company_owner_and_pushes_th
     hubspot.script(429, {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
                          "errorType": "RATE_LIMIT"}, {"X-HubSpot-RateLimit-Remaining": "0",
                                                      "X-HubSpot-RateLimit-Interval-Milliseconds": "10000"})
-    clock.tick(app)
+    # The first syncs at a fixed moment, before the win-back window below opens whatever the day the test runs.
+    synced = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    clock.tick(app, at=synced)
     assert client.get("/v1/deals", headers=acme.headers).json == []  # rate limited: nothing half-recorded
-    clock.tick(app)
+    clock.tick(app, at=synced + timedelta(seconds=11))
     first = deal_of(client, acme, "81")
     assert first["source"] == "hubspot" and first["company"] == "DataTech" and first["owner"] == "Jordan Lee"
     assert first["stages"] == [{"stage": "1001", "at": "2026-09-01T00:00:00+00:00"},
