@@ -6,7 +6,9 @@ app under the same gunicorn settings (bench/bare.py: a no-op, and one Core inser
 request), our own no-op (`/livez`), single-event POSTs and batches of 500, with p50/p99 latency.
 Events name contacts already stored; it measures with 10,000 and again with 100,000 contacts in
 the account, and prints the ratios (single-event intake against each baseline, and at 100k
-against 10k contacts). Run from the repository with its .venv:
+against 10k contacts). After each phase against our server it waits until the events that phase
+left are processed, so the next phase is not measured behind that backlog. Run from the repository
+with its .venv:
 
     .venv/bin/python bench/ingest.py [--seconds 9] [--rounds 3] [--contacts 10000,100000]
         [--postgres postgresql://postgres@127.0.0.1:5432/intake]   (its database gets a _bench twin)
