@@ -14,7 +14,7 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 from rq.worker import SimpleWorker
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, insert, select, text
 
 from app import create_app
 from reengage.jobs import events as event_jobs
@@ -120,8 +120,6 @@ def test_an_earlier_event_another_chunk_holds_is_left_to_it_on_postgresql(client
 def pending(client, app, acme, events: dict[str, tuple[str, int]]) -> dict[str, int]:
     """Unprocessed application_started events, by key: (the contact's external id, the second of 12:00 it
     happened at); their ids."""
-    from sqlalchemy import insert
-
     contacts = {name: client.post("/v1/contacts", json={"external_id": name}, headers=acme.headers).json["id"]
                 for name in {name for name, _ in events.values()}}
     with app.app_context(), db.transaction() as session:
