@@ -46,7 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Pro
         matches=lambda event, item, filters: polling.matches(TRIGGERS[event], item, filters),
         keep=lambda event, account_id, items, at: polling.store(TRIGGERS[event], account_id, items, at)))
     auth.init_app(app)
-    render_limit.init_app(app)  # before the rate limits: see its init_app
+    render_limit.init_app(app)
     ratelimit.init_app(app)
     connected = registry.init_app(app, providers)
     crm.init_app(app)

@@ -81,7 +81,7 @@ DEFAULTS: dict[str, Any] = {
     # A delivery still `sending` this long after its POST started was cut off: the attempt is recorded as
     # interrupted and it goes again after the usual pause, within HOOK_MAX_ATTEMPTS.
     "HOOK_SENDING_TIMEOUT_SECONDS": 120,
-    # Requests per account (Flask-Limiter's notation), counted in Redis when REDIS_URL is set; send
+    # Requests per account to the whole API (limits' notation), counted in Redis when REDIS_URL is set; send
     # high volumes of events in batches of up to 1,000.
     "RATE_LIMIT": "3000 per minute",
     # The dashboard's session cookie: a signed-in browser is asked for the key again after 12 hours, the

@@ -110,9 +110,6 @@ def http_error(error: HTTPException) -> Response:
         if isinstance(located, dict) and set(located) <= {"query", "path", "headers", "json"}:
             located = {k: v for part in located.values() for k, v in part.items()}
         return api_error(invalid(located))
-    if status == 429:
-        return error_response(429, "rate_limited", f"Too many requests for this account (the limit is "
-                              f"{error.description}); try again after Retry-After seconds.")
     headers: dict[str, Any] = {}
     if isinstance(error, MethodNotAllowed):
         headers = {"Allow": error.valid_methods and ", ".join(error.valid_methods)}

@@ -11,7 +11,7 @@ is also counted in `busy`, which background jobs of this process give way to.
 import threading
 from collections import Counter
 
-from flask import Flask, Response, g, request
+from flask import Flask, g, request
 
 from reengage.intake.group_commit import SMALL_ITEMS
 from reengage.platform import busy
@@ -52,11 +52,7 @@ def is_large_batch() -> bool:
 
 
 def init_app(app: Flask, endpoint: str) -> None:
-    """Cap each account's large batches to `endpoint` in progress at EVENT_BATCH_CONCURRENCY (per process).
-
-    Set up before Flask-Limiter, whose headers then come first: it sets Retry-After on every answer
-    (the end of its window), and a refusal here is cleared as soon as a batch is answered.
-    """
+    """Cap each account's large batches to `endpoint` in progress at EVENT_BATCH_CONCURRENCY (per process)."""
     counts = InFlight()
 
     @app.before_request
@@ -70,17 +66,10 @@ def init_app(app: Flask, endpoint: str) -> None:
             return
         account, cap = account_id(), app.config["EVENT_BATCH_CONCURRENCY"]
         if not counts.enter(account, cap):
-            g.event_refused = True
             raise ApiError(429, "rate_limited",
                            f"This account already has {cap} event batches in progress; retry when one is answered.",
                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         g.event_slot = account
-
-    @app.after_request
-    def _retry_after(response: Response) -> Response:
-        if g.get("event_refused"):
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
 
     @app.teardown_request
     def _leave(_error: BaseException | None) -> None:

@@ -1,29 +1,53 @@
-"""Rate limiting of the API per account (Flask-Limiter): a 429 with Retry-After once a budget is spent.
+"""Rate limiting of the API per account: a 429 with Retry-After once a budget is spent.
 
-Two budgets: RATE_LIMIT counts requests, EVENT_RATE_LIMIT counts the events posted to /v1/events
-(a batch of N costs N), so one account's batches cannot take the server from the others.
-Counters live in Redis when REDIS_URL is set, so every web process shares them; otherwise in this
-process's memory (see counters: no thread per request). EVENT_BATCH_CONCURRENCY caps an account's event
-requests in progress (see inflight). Health checks and the people-facing
-pages are not limited; webhooks from SendGrid and HubSpot count against their sender's address.
+Two budgets, each a fixed window of the `limits` library: RATE_LIMIT counts an account's requests to the
+API (every /v1 route together), EVENT_RATE_LIMIT the events posted to /v1/events (a batch of N costs N),
+so one account's batches cannot take the server from the others. The events budget is tested before the
+request and spent after it, unless it was refused: a refused batch costs nothing, so its sender can split
+it and go on. Counters live in Redis when REDIS_URL is set, so every web process shares them; otherwise in
+this process's memory (see counters: no thread per request). A Redis outage, or a database that cannot say
+whose key a request carries, lets requests through unlimited rather than failing them. Every /v1 answer
+carries X-RateLimit-Limit, -Remaining and -Reset of the request budget (of the budget that refused it, on a
+429). EVENT_BATCH_CONCURRENCY caps an account's event requests in progress (see inflight). Health checks and
+the people-facing pages are not limited; webhooks from SendGrid and HubSpot count against their sender's
+address.
 """
 
-from flask import Flask, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from limits import parse_many
+import functools
+import logging
+import math
+import time
+
+from flask import Flask, Response, g, request
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
 
 from reengage.platform.auth import account_id, authenticate, hash_key, presented_key
 from reengage.platform.errors import ApiError
 from reengage.web import counters, inflight
-from reengage.web.routes import events
+
+log = logging.getLogger(__name__)
+
+API = "/v1/"
+EVENTS_ENDPOINT = "events.post_events"
+# Where the counters are kept in Redis (beside the names of other counters and of jobs).
+NAMESPACE = "reengage-rate"
+
+
+@functools.lru_cache(maxsize=16)
+def budget(limit: str) -> tuple[RateLimitItem, ...]:
+    """The windows of `limit` (limits' notation: "3000 per minute", or several joined by ";"), parsed once."""
+    return tuple(parse_many(limit))
 
 
 def caller() -> str:
     """Whom a request counts against: its key's account, else the key (hashed), else its address."""
     key = presented_key()
     if key is None:
-        return f"ip:{get_remote_address()}"
+        return f"ip:{request.remote_addr or '-'}"
     try:
         # The same check (and cache) as the route's own; an invalid key is answered 401 by the route.
         authenticate()
@@ -45,28 +69,74 @@ def check_event_limit(limit: str, largest_batch: int) -> None:
     try:
         items = parse_many(limit)
     except ValueError:
-        raise RuntimeError(f"EVENT_RATE_LIMIT must be in Flask-Limiter's notation, not {limit!r}") from None
+        raise RuntimeError(f"EVENT_RATE_LIMIT must be in limits' notation, not {limit!r}") from None
     if any(item.amount < largest_batch for item in items):
         raise RuntimeError(f"EVENT_RATE_LIMIT ({limit}) must allow a whole batch of {largest_batch} events")
 
 
-def init_app(app: Flask) -> Limiter:
+class Budgets:
+    """The two budgets of every account, counted by one fixed-window limiter."""
+
+    def __init__(self, app: Flask):
+        self.config = app.config
+        storage = storage_from_string(app.config["REDIS_URL"] or f"{counters.SCHEME}://")
+        self.limiter = FixedWindowRateLimiter(storage)
+
+    def before(self) -> None:
+        """Spend a request of the caller's budget, and test its events against theirs; 429 when either is spent."""
+        if not request.path.startswith(API):
+            return
+        try:
+            who = caller()
+            shown = None
+            for item in budget(self.config["RATE_LIMIT"]):
+                shown = shown or item
+                if not self.limiter.hit(item, NAMESPACE, who):
+                    self.refuse(item, who, self.config["RATE_LIMIT"])
+            g.rate_budget = (shown, who)
+            if request.endpoint == EVENTS_ENDPOINT and request.method == "POST":
+                cost = events_sent()
+                for item in budget(self.config["EVENT_RATE_LIMIT"]):
+                    if not self.limiter.test(item, NAMESPACE, who, "events", cost=cost):
+                        self.refuse(item, who, f"{self.config['EVENT_RATE_LIMIT']} for events", "events")
+                g.events_to_spend = (who, cost)
+        except (RedisError, DBAPIError) as error:
+            # Unlimited meanwhile: the route's own lookup answers a database outage (503), Redis is not needed.
+            log.warning("could not count the request against its rate limits, let through: %s", error)
+            g.pop("rate_budget", None)
+
+    def refuse(self, item: RateLimitItem, who: str, limit: str, *scope: str) -> None:
+        """Answer 429 for the spent window `item` of `limit`, with the wait until it resets."""
+        reset = self.limiter.get_window_stats(item, NAMESPACE, who, *scope).reset_time
+        g.rate_budget = (item, who, *scope)
+        wait = max(1, math.ceil(reset - time.time()))
+        raise ApiError(429, "rate_limited", f"Too many requests for this account (the limit is {limit}); try again "
+                       "after Retry-After seconds.", headers={"Retry-After": str(wait)})
+
+    def after(self, response: Response) -> Response:
+        """Spend the events of an answered event request; show the budget the request met."""
+        try:
+            spending = g.pop("events_to_spend", None)
+            if spending is not None and response.status_code != 429:
+                who, cost = spending
+                for item in budget(self.config["EVENT_RATE_LIMIT"]):
+                    self.limiter.hit(item, NAMESPACE, who, "events", cost=cost)
+            if "rate_budget" in g:
+                item, *identifiers = g.rate_budget
+                stats = self.limiter.get_window_stats(item, NAMESPACE, *identifiers)
+                response.headers["X-RateLimit-Limit"] = str(item.amount)
+                response.headers["X-RateLimit-Remaining"] = str(max(0, stats.remaining))
+                response.headers["X-RateLimit-Reset"] = str(math.ceil(stats.reset_time))
+        except RedisError as error:
+            log.warning("could not count the request's events against its rate limit: %s", error)
+        return response
+
+
+def init_app(app: Flask) -> Budgets:
     """Limit every /v1 request to RATE_LIMIT, and posted events to EVENT_RATE_LIMIT, per account."""
     check_event_limit(app.config["EVENT_RATE_LIMIT"], app.config["MAX_EVENTS_PER_REQUEST"])
-    inflight.init_app(app, "events.post_events")
-    limiter = Limiter(
-        caller, app=app, default_limits=[lambda: app.config["RATE_LIMIT"]],
-        storage_uri=app.config["REDIS_URL"] or f"{counters.SCHEME}://", headers_enabled=True,
-        key_prefix="reengage-rate",
-        # A Redis outage must not take the API down with it: requests go unlimited meanwhile.
-        swallow_errors=True,
-    )
-    # Only the API is limited (every limit is on a /v1 route). Filtered out before any limit is looked at: a request
-    # it exempts then costs the limiter next to nothing, where an exemption of the default limits alone is decided
-    # after every limit has been resolved for the route.
-    limiter.request_filter(lambda: not request.path.startswith("/v1/"))
-    # Tested before and spent after: a refused batch costs nothing, so its sender can split it and go on.
-    limiter.limit(lambda: app.config["EVENT_RATE_LIMIT"], methods=["POST"], cost=events_sent, scope="events",
-                  override_defaults=False, deduct_when=lambda response: response.status_code != 429,
-                  error_message=lambda: f"{app.config['EVENT_RATE_LIMIT']} for events")(events.blp)
-    return limiter
+    inflight.init_app(app, EVENTS_ENDPOINT)
+    budgets = Budgets(app)
+    app.before_request(budgets.before)
+    app.after_request(budgets.after)
+    return budgets

@@ -10,7 +10,7 @@ budget and never counts. Counted in Redis when REDIS_URL is set (every web proce
 else in this process. Renders outside a request (sends in a worker) are never held back.
 """
 
-from flask import Flask, Response, g, has_request_context
+from flask import Flask, g, has_request_context
 
 from reengage.platform import sandbox
 from reengage.platform.errors import ApiError
@@ -34,7 +34,6 @@ class RefusalLimit:
         account = _account()
         wait = 0 if account is None else self.throttle.wait(account)
         if wait:
-            g.render_retry_after = wait  # kept over Flask-Limiter's own Retry-After (see init_app)
             raise ApiError(429, "rate_limited", (
                 f"Too many templates over the render budget for this account (the limit is {self.text}); fix the "
                 f"template and try again after Retry-After seconds."), headers={"Retry-After": str(wait)})
@@ -55,15 +54,5 @@ def _account() -> str | None:
 
 
 def init_app(app: Flask) -> None:
-    """Count the app's refused renders per account, and hold back an account's renders once they pass the limit.
-
-    Set up before Flask-Limiter, which sets Retry-After on every 429 (the end of its own window): this hook,
-    registered first, runs after it and puts back the wait of this limit.
-    """
+    """Count the app's refused renders per account, and hold back an account's renders once they pass the limit."""
     app.extensions[sandbox.GUARD] = RefusalLimit(app.config["TEMPLATE_REFUSAL_LIMIT"], app.config["REDIS_URL"])
-
-    @app.after_request
-    def _retry_after(response: Response) -> Response:
-        if "render_retry_after" in g:
-            response.headers["Retry-After"] = str(g.render_retry_after)
-        return response

@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from redis import Redis
 from sqlalchemy import create_engine
 
 from app import create_app
 from reengage.models import Account
 from reengage.platform import auth, db
+from reengage.web import ratelimit
 from tests.support import event, settings
 
 
@@ -112,3 +114,44 @@ def test_only_the_api_is_limited_and_counted(app, client, acme):
     assert client.get("/v1/me", headers=acme.headers).status_code == 200
     assert client.get("/v1/me", headers=acme.headers).status_code == 429
     assert client.get("/livez", headers=acme.headers).status_code == 200
+
+
+def test_the_request_budget_counts_every_api_route_together(app, client, acme):
+    app.config["RATE_LIMIT"] = "3 per minute"
+    answers = [client.get("/v1/me", headers=acme.headers), client.get("/v1/events", headers=acme.headers),
+               client.post("/v1/events", json=event("one"), headers=acme.headers)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert [answer.headers["X-RateLimit-Remaining"] for answer in answers] == ["2", "1", "0"]
+    assert all(answer.headers["X-RateLimit-Limit"] == "3" and "Retry-After" not in answer.headers
+               for answer in answers)
+    refused = client.get("/v1/dropoffs", headers=acme.headers)
+    assert refused.status_code == 429 and refused.json["error"]["code"] == "rate_limited"
+    assert "3 per minute" in refused.json["error"]["message"]
+    assert 0 < int(refused.headers["Retry-After"]) <= 60 and refused.headers["X-RateLimit-Remaining"] == "0"
+    assert int(refused.headers["X-RateLimit-Reset"]) - time.time() <= 61
+
+
+def test_a_refused_batch_shows_the_events_budget_and_costs_nothing(app, client, acme):
+    app.config["EVENT_RATE_LIMIT"] = "1000 per minute"
+    assert client.post("/v1/events", json=batch("a", 998), headers=acme.headers).status_code == 200
+    refused = client.post("/v1/events", json=batch("b", 3), headers=acme.headers)
+    assert refused.status_code == 429 and "1000 per minute for events" in refused.json["error"]["message"]
+    assert refused.headers["X-RateLimit-Limit"] == "1000" and refused.headers["X-RateLimit-Remaining"] == "2"
+    assert client.post("/v1/events", json=batch("c", 2), headers=acme.headers).status_code == 200
+
+
+def test_budgets_kept_in_redis_are_shared_by_every_process(app, acme, redis_url):
+    store = Redis.from_url(redis_url)
+    for key in store.scan_iter(f"*{ratelimit.NAMESPACE}*"):  # an earlier run's counts of the same account id
+        store.delete(key)
+    one, two = (create_app(settings(app.config["DATABASE_URL"], REDIS_URL=redis_url, RATE_LIMIT="3 per minute"))
+                for _ in range(2))
+    answers = [process.test_client().get("/v1/me", headers=acme.headers) for process in (one, two, one, two)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+
+
+def test_a_redis_outage_lets_requests_through(app, acme):
+    unreachable = create_app(settings(app.config["DATABASE_URL"], REDIS_URL="redis://127.0.0.1:1/0",
+                                      RATE_LIMIT="1 per minute"))
+    client = unreachable.test_client()
+    assert [client.get("/v1/me", headers=acme.headers).status_code for _ in range(3)] == [200, 200, 200]
