@@ -1,8 +1,9 @@
 """Rate limiting of the API per account: a 429 with Retry-After once a budget is spent.
 
-Two budgets, each a fixed window of the `limits` library: RATE_LIMIT counts an account's requests to the
-API (every /v1 route together), EVENT_RATE_LIMIT the events posted to /v1/events (a batch of N costs N),
-so one account's batches cannot take the server from the others. The events budget is tested before the
+Two budgets, counted in fixed windows that start on the clock (each minute, each hour), written in the notation
+of the `limits` library and kept in its storage: RATE_LIMIT counts an account's requests to the API (every /v1
+route together), EVENT_RATE_LIMIT the events posted to /v1/events (a batch of N costs N), so one account's
+batches cannot take the server from the others. The events budget is tested before the
 request and spent after it, unless it was refused: a refused batch costs nothing, so its sender can split
 it and go on. Counters live in Redis when REDIS_URL is set, so every web process shares them; otherwise in
 this process's memory (see counters: no thread per request). A Redis outage, or a database that cannot say
@@ -15,13 +16,12 @@ address.
 
 import functools
 import logging
-import math
 import time
+from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
 from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
+from limits.storage import Storage, storage_from_string
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
@@ -74,13 +74,32 @@ def check_event_limit(limit: str, largest_batch: int) -> None:
         raise RuntimeError(f"EVENT_RATE_LIMIT ({limit}) must allow a whole batch of {largest_batch} events")
 
 
+@dataclass(frozen=True)
+class Window:
+    """The current window of one budget item of one caller: its counter's key and when it resets (epoch seconds)."""
+
+    item: RateLimitItem
+    key: str
+    reset: int
+
+    @classmethod
+    def now(cls, item: RateLimitItem, *identifiers: str) -> "Window":
+        # Windows start on the clock (each minute, hour...), so when one resets is known without asking the store.
+        period = item.get_expiry()
+        start = int(time.time()) // period * period
+        return cls(item, "/".join((NAMESPACE, *identifiers, str(item.amount), str(period), str(start))),
+                   start + period)
+
+
 class Budgets:
-    """The two budgets of every account, counted by one fixed-window limiter."""
+    """The two budgets of every account, as counters in fixed windows: one round trip to Redis a budget a request
+    (the events budget two: read before, spent after)."""
 
     def __init__(self, app: Flask):
         self.config = app.config
-        storage = storage_from_string(app.config["REDIS_URL"] or f"{counters.SCHEME}://")
-        self.limiter = FixedWindowRateLimiter(storage)
+        store = storage_from_string(app.config["REDIS_URL"] or f"{counters.SCHEME}://")
+        assert isinstance(store, Storage), store  # the synchronous storage of the scheme (redis://, local://)
+        self.store = store
 
     def before(self) -> None:
         """Spend a request of the caller's budget, and test its events against theirs; 429 when either is spent."""
@@ -88,47 +107,49 @@ class Budgets:
             return
         try:
             who = caller()
-            shown = None
-            for item in budget(self.config["RATE_LIMIT"]):
-                shown = shown or item
-                if not self.limiter.hit(item, NAMESPACE, who):
-                    self.refuse(item, who, self.config["RATE_LIMIT"])
-            g.rate_budget = (shown, who)
+            for number, item in enumerate(budget(self.config["RATE_LIMIT"])):
+                window = Window.now(item, who)
+                count = self.store.incr(window.key, item.get_expiry())
+                if number == 0 or count > item.amount:
+                    g.rate_shown = (window, count)
+                if count > item.amount:
+                    self.refuse(window, self.config["RATE_LIMIT"])
             if request.endpoint == EVENTS_ENDPOINT and request.method == "POST":
                 cost = events_sent()
-                for item in budget(self.config["EVENT_RATE_LIMIT"]):
-                    if not self.limiter.test(item, NAMESPACE, who, "events", cost=cost):
-                        self.refuse(item, who, f"{self.config['EVENT_RATE_LIMIT']} for events", "events")
-                g.events_to_spend = (who, cost)
+                windows = [Window.now(item, who, "events") for item in budget(self.config["EVENT_RATE_LIMIT"])]
+                for window in windows:
+                    count = self.store.get(window.key)
+                    if count + cost > window.item.amount:
+                        g.rate_shown = (window, count)
+                        self.refuse(window, f"{self.config['EVENT_RATE_LIMIT']} for events")
+                g.events_to_spend = (windows, cost)
         except (RedisError, DBAPIError) as error:
             # Unlimited meanwhile: the route's own lookup answers a database outage (503), Redis is not needed.
             log.warning("could not count the request against its rate limits, let through: %s", error)
-            g.pop("rate_budget", None)
+            g.pop("rate_shown", None)
 
-    def refuse(self, item: RateLimitItem, who: str, limit: str, *scope: str) -> None:
-        """Answer 429 for the spent window `item` of `limit`, with the wait until it resets."""
-        reset = self.limiter.get_window_stats(item, NAMESPACE, who, *scope).reset_time
-        g.rate_budget = (item, who, *scope)
-        wait = max(1, math.ceil(reset - time.time()))
+    @staticmethod
+    def refuse(window: Window, limit: str) -> None:
+        """Answer 429 for the spent `window` of `limit`, with the wait until it resets."""
+        wait = max(1, window.reset - int(time.time()))
         raise ApiError(429, "rate_limited", f"Too many requests for this account (the limit is {limit}); try again "
                        "after Retry-After seconds.", headers={"Retry-After": str(wait)})
 
     def after(self, response: Response) -> Response:
         """Spend the events of an answered event request; show the budget the request met."""
-        try:
-            spending = g.pop("events_to_spend", None)
-            if spending is not None and response.status_code != 429:
-                who, cost = spending
-                for item in budget(self.config["EVENT_RATE_LIMIT"]):
-                    self.limiter.hit(item, NAMESPACE, who, "events", cost=cost)
-            if "rate_budget" in g:
-                item, *identifiers = g.rate_budget
-                stats = self.limiter.get_window_stats(item, NAMESPACE, *identifiers)
-                response.headers["X-RateLimit-Limit"] = str(item.amount)
-                response.headers["X-RateLimit-Remaining"] = str(max(0, stats.remaining))
-                response.headers["X-RateLimit-Reset"] = str(math.ceil(stats.reset_time))
-        except RedisError as error:
-            log.warning("could not count the request's events against its rate limit: %s", error)
+        spending = g.pop("events_to_spend", None)
+        if spending is not None and response.status_code != 429:
+            windows, cost = spending
+            try:
+                for window in windows:
+                    self.store.incr(window.key, window.item.get_expiry(), amount=cost)
+            except RedisError as error:
+                log.warning("could not count the request's events against its rate limit: %s", error)
+        if "rate_shown" in g:
+            window, count = g.rate_shown
+            response.headers["X-RateLimit-Limit"] = str(window.item.amount)
+            response.headers["X-RateLimit-Remaining"] = str(max(0, window.item.amount - count))
+            response.headers["X-RateLimit-Reset"] = str(window.reset)
         return response
 
 
