@@ -36,11 +36,20 @@ ERRORS = {
     "400": ("InvalidJson", "The body is not valid JSON (`invalid_json`)."),
     "401": ("Unauthorized", "The API key (or a webhook's signature) is missing, wrong, stale or revoked."),
     "404": ("NotFound", "Nothing of this account has this id or key (`not_found`); an id above 2^63-1 included."),
-    "429": ("RateLimited", "The account's request budget (`RATE_LIMIT`) is spent, or, where templates are rendered, "
-                           "its templates refused as over the render budget (`TEMPLATE_REFUSAL_LIMIT`) are "
-                           "(`rate_limited`)."),
+    "429": ("RateLimited", "The account's request budget (`RATE_LIMIT`) is spent; posting events, its events budget "
+                           "(`EVENT_RATE_LIMIT`) or its batches in progress (`EVENT_BATCH_CONCURRENCY`) are; or, "
+                           "where templates are rendered, its templates refused as over the render budget "
+                           "(`TEMPLATE_REFUSAL_LIMIT`) are (`rate_limited`)."),
 }
 RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer", "minimum": 0}}
+# The budget a refused request met (reengage.web.ratelimit); every /v1 answer carries them for the request budget.
+BUDGET_HEADERS = {
+    "X-RateLimit-Limit": {"description": "What the budget allows in its window.", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "What is left of it in this window.",
+                              "schema": {"type": "integer", "minimum": 0}},
+    "X-RateLimit-Reset": {"description": "When the window ends, in seconds since the epoch.",
+                          "schema": {"type": "integer"}},
+}
 WITH_BODY = ("post", "put", "patch")
 
 
@@ -49,7 +58,7 @@ def init_spec(spec: APISpec) -> None:
     for status, (name, description) in ERRORS.items():
         response: dict[str, Any] = {"description": description, "content": ERROR_BODY}
         if status == "429":
-            response["headers"] = {"Retry-After": RETRY_AFTER}
+            response["headers"] = {"Retry-After": RETRY_AFTER, **BUDGET_HEADERS}
         spec.components.response(name, response)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import yaml
 from redis import Redis
 from sqlalchemy import create_engine
 
@@ -14,6 +15,7 @@ from reengage.models import Account
 from reengage.platform import auth, db
 from reengage.web import ratelimit
 from tests.support import event, settings
+from tests.test_openapi import SPEC_FILE
 
 
 def batch(prefix: str, size: int) -> dict:
@@ -128,6 +130,8 @@ def test_the_request_budget_counts_every_api_route_together(app, client, acme):
     assert refused.status_code == 429 and refused.json["error"]["code"] == "rate_limited"
     assert "3 per minute" in refused.json["error"]["message"]
     assert 0 < int(refused.headers["Retry-After"]) <= 60 and refused.headers["X-RateLimit-Remaining"] == "0"
+    documented = yaml.safe_load(SPEC_FILE.read_text())["components"]["responses"]["RateLimited"]["headers"]
+    assert set(documented) <= set(refused.headers.keys())
     reset = int(refused.headers["X-RateLimit-Reset"])  # windows start on the clock: this one ends on a minute
     assert reset % 60 == 0 and 0 < reset - time.time() <= 60
 
