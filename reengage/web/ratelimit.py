@@ -64,12 +64,17 @@ def events_sent() -> int:
     return 1
 
 
+def check_limit(name: str, limit: str) -> tuple[RateLimitItem, ...]:
+    """The windows of the setting `name`, or a refusal to start that says how to write it."""
+    try:
+        return budget(limit)
+    except ValueError:
+        raise RuntimeError(f"{name} must be in limits' notation (e.g. '3000 per minute'), not {limit!r}") from None
+
+
 def check_event_limit(limit: str, largest_batch: int) -> None:
     """Refuse an events budget that a full batch could never fit in."""
-    try:
-        items = parse_many(limit)
-    except ValueError:
-        raise RuntimeError(f"EVENT_RATE_LIMIT must be in limits' notation, not {limit!r}") from None
+    items = check_limit("EVENT_RATE_LIMIT", limit)
     if any(item.amount < largest_batch for item in items):
         raise RuntimeError(f"EVENT_RATE_LIMIT ({limit}) must allow a whole batch of {largest_batch} events")
 
@@ -155,6 +160,7 @@ class Budgets:
 
 def init_app(app: Flask) -> Budgets:
     """Limit every /v1 request to RATE_LIMIT, and posted events to EVENT_RATE_LIMIT, per account."""
+    check_limit("RATE_LIMIT", app.config["RATE_LIMIT"])
     check_event_limit(app.config["EVENT_RATE_LIMIT"], app.config["MAX_EVENTS_PER_REQUEST"])
     inflight.init_app(app, EVENTS_ENDPOINT)
     budgets = Budgets(app)

@@ -50,6 +50,12 @@ def test_a_budget_that_no_full_batch_fits_in_is_refused_at_start(database_url):
         create_app(settings(database_url, EVENT_RATE_LIMIT="500 per minute"))
 
 
+@pytest.mark.parametrize("name", ["RATE_LIMIT", "EVENT_RATE_LIMIT"])
+def test_a_budget_not_in_the_notation_is_refused_at_start(database_url, name):
+    with pytest.raises(RuntimeError, match=f"^{name} must be in limits' notation"):
+        create_app(settings(database_url, **{name: "lots per minute"}))
+
+
 def test_counting_requests_in_process_starts_no_thread(app, client, acme, monkeypatch):
     started = []
     original = threading.Thread.start
