@@ -1,17 +1,16 @@
 """Rate limiting of the API per account: a 429 with Retry-After once a budget is spent.
 
-Two budgets, counted in fixed windows that start on the clock (each minute, each hour), written in the notation
-of the `limits` library and kept in its storage: RATE_LIMIT counts an account's requests to the API (every /v1
-route together), EVENT_RATE_LIMIT the events posted to /v1/events (a batch of N costs N), so one account's
-batches cannot take the server from the others. The events budget is tested before the
-request and spent after it, unless it was refused: a refused batch costs nothing, so its sender can split
-it and go on. Counters live in Redis when REDIS_URL is set, so every web process shares them; otherwise in
-this process's memory (see counters: no thread per request). A Redis outage, or a database that cannot say
-whose key a request carries, lets requests through unlimited rather than failing them. Every /v1 answer
-carries X-RateLimit-Limit, -Remaining and -Reset of the request budget (of the budget that refused it, on a
-429). EVENT_BATCH_CONCURRENCY caps an account's event requests in progress (see inflight). Health checks and
-the people-facing pages are not limited; webhooks from SendGrid and HubSpot count against their sender's
-address.
+Two budgets, counted in fixed windows that start on the clock (each minute, each hour), written in the notation of
+the `limits` library and kept in its storage: RATE_LIMIT counts an account's requests to the API (every /v1 route
+together), EVENT_RATE_LIMIT the events posted to /v1/events (a batch of N costs N), so one account's batches cannot
+take the server from the others. The events budget is tested before the request and spent after it, unless it was
+refused: a refused batch costs nothing, so its sender can split it and go on. Counters live in Redis when REDIS_URL
+is set, so every web process shares them; otherwise in this process's memory (see counters: no thread per request).
+A Redis outage, or a database that cannot say whose key a request carries, lets requests through unlimited rather
+than failing them. Every /v1 answer carries X-RateLimit-Limit, -Remaining and -Reset of the request budget (of the
+budget that refused it, on a 429). EVENT_BATCH_CONCURRENCY caps an account's event requests in progress (see
+inflight). Health checks and the people-facing pages are not limited; webhooks from SendGrid and HubSpot count
+against their sender's address.
 """
 
 import functools
