@@ -5,8 +5,10 @@ Tests that need PostgreSQL or Redis skip when it is unreachable, unless REQUIRE_
 """
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
@@ -18,6 +20,7 @@ from sqlalchemy import create_engine, inspect, text
 from app import create_app
 from reengage import accounts
 from reengage.platform import db
+from reengage.web import ratelimit
 from tests.support import require_service, settings
 
 TABLES = ("trigger_items", "escalations", "deal_outcomes", "deal_signals", "deal_contacts", "deals", "product_updates",
@@ -174,3 +177,24 @@ def receiver(app):
     app.config["HOOK_REQUIRE_HTTPS"] = False
     yield fake
     fake.close()
+
+
+class RateClock:
+    """The clock the rate limits' windows read (they start on the minute), set to the middle of a minute so that a
+    test never meets a window's end by chance; `next_window` moves it one minute on."""
+
+    def __init__(self) -> None:
+        self.offset = 30 - time.time() % 60
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def next_window(self) -> None:
+        self.offset += 60
+
+
+@pytest.fixture
+def rate_clock(monkeypatch) -> RateClock:
+    clock = RateClock()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=clock))
+    return clock

@@ -48,7 +48,7 @@ def test_dropdowns_list_ids_and_names(client, acme):
     assert "application_abandoned" in {r["id"] for r in get(client, acme, "/v1/options/rules")}
 
 
-def test_a_key_over_its_rate_limit_gets_429_with_retry_after(app, client, acme, globex):
+def test_a_key_over_its_rate_limit_gets_429_with_retry_after(app, client, acme, globex, rate_clock):
     app.config["RATE_LIMIT"] = "3 per minute"
     for _ in range(3):
         get(client, acme, "/v1/me")
