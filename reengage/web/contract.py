@@ -42,7 +42,7 @@ ERRORS = {
                            "(`TEMPLATE_REFUSAL_LIMIT`) are (`rate_limited`)."),
 }
 RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer", "minimum": 0}}
-# The budget a refused request met (reengage.web.ratelimit); every /v1 answer carries them for the request budget.
+# The budget a refused request met (reengage.web.ratelimit); an answer it counted carries them for the request budget.
 BUDGET_HEADERS = {
     "X-RateLimit-Limit": {"description": "What the budget allows in its window.", "schema": {"type": "integer"}},
     "X-RateLimit-Remaining": {"description": "What is left of it in this window.",

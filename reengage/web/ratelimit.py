@@ -7,8 +7,8 @@ take the server from the others. The events budget is tested before the request 
 refused: a refused batch costs nothing, so its sender can split it and go on. Counters live in Redis when REDIS_URL
 is set, so every web process shares them; otherwise in this process's memory (see counters: no thread per request).
 A Redis outage, or a database that cannot say whose key a request carries, lets requests through unlimited rather
-than failing them. Every /v1 answer carries X-RateLimit-Limit, -Remaining and -Reset of the request budget (of the
-budget that refused it, on a 429). EVENT_BATCH_CONCURRENCY caps an account's event requests in progress (see
+than failing them. A /v1 answer it counted carries X-RateLimit-Limit, -Remaining and -Reset of the request budget
+(of the budget that refused it, on a 429). EVENT_BATCH_CONCURRENCY caps an account's event requests in progress (see
 inflight). Health checks and the people-facing pages are not limited; webhooks from SendGrid and HubSpot count
 against their sender's address.
 """
