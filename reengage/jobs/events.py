@@ -2,9 +2,9 @@
 
 A job processes at most ROUND_EVENTS events, taking turns between their accounts, and hands the
 rest back to the queue: one account's backlog waits behind another's new events, not before them.
-Within a round, events are claimed in chunks sized to take about CHUNK_SECONDS each (longer on
-PostgreSQL), one transaction a chunk, so no transaction holds SQLite's write lock for long and requests get in
-between chunks; run in a web process, a job gives way to its requests between chunks (see busy).
+Within a round, events are claimed in chunks sized so that each one's transaction takes about CHUNK_SECONDS
+(longer on PostgreSQL), one transaction a chunk, so no transaction holds SQLite's write lock for long and requests
+get in between chunks; run in a web process, a job gives way to its requests between chunks (see busy).
 """
 
 import itertools
@@ -143,11 +143,14 @@ def in_chunks(event_ids: list[int]) -> int:
         chunk, left = left[:size], left[size:]
         started = time.perf_counter()
         with busy.bulk():
-            processed += claim_and_process(chunk)
-        took = max(time.perf_counter() - started, 1e-4)
-        size = max(1, min(MAX_CHUNK, int(len(chunk) * seconds / took)))
+            count, held = claim_and_process(chunk)
+        processed += count
+        # Sized by the time the chunk's transaction held the database, not by the time it waited for it (its turn
+        # among bulk work, the write lock behind single events): under a stream of requests that wait made chunks of
+        # a few events, each paying a chunk's fixed cost (its claim, reads and commit) for those few.
+        size = max(1, min(MAX_CHUNK, int(len(chunk) * seconds / max(held, 1e-4))))
         if left:
-            busy.give_way(took)
+            busy.give_way(time.perf_counter() - started)
     return processed
 
 
@@ -171,13 +174,15 @@ def take_earlier(claimed: Sequence[Row], now: datetime) -> Sequence[Row]:
     return connection.execute(TAKE, {"ids": earlier, "now": now}).all() if earlier else []
 
 
-def claim_and_process(event_ids: list[int]) -> int:
-    """Claim the given events that no one has processed yet and process them, in one transaction."""
+def claim_and_process(event_ids: list[int]) -> tuple[int, float]:
+    """Claim the given events that no one has processed yet and process them, in one transaction; how many were
+    processed, and the seconds the transaction that did it took from its start to its commit."""
     if not event_ids:
-        return 0
+        return 0, 0.0
     for attempt in range(ATTEMPTS):
         try:
             with db.transaction() as db_session:
+                began = time.perf_counter()
                 now = db.utcnow()
                 claimed = list(db_session.connection().execute(CLAIM, {"ids": event_ids, "now": now}))
                 if claimed:
@@ -185,7 +190,7 @@ def claim_and_process(event_ids: list[int]) -> int:
                     claimed.extend(take_earlier(claimed, now))
                     for processor in PROCESSORS:
                         processor(claimed)
-            return len(claimed)
+            return len(claimed), time.perf_counter() - began
         except (OperationalError, IntegrityError, StaleDataError) as error:
             # Another writer won a deadlock or a unique race, or changed a watch this chunk was moving on
             # (processing another event of the same contact): nothing was kept, so again, on what is there now.

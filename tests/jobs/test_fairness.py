@@ -1,5 +1,7 @@
 """Accounts take turns: one account's backlog of events, watches or messages does not delay another's."""
 
+import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import event as sa_event
@@ -142,4 +144,58 @@ def test_a_round_is_claimed_in_chunks_one_transaction_each_taking_turns(app, cli
         app.extensions["queue"] = original
     # The first chunk, then one event a transaction (each claim its own transaction).
     assert len(claims) == 1 + (33 - event_jobs.FIRST_CHUNK)
+    assert unprocessed(app, acme) == unprocessed(app, globex) == 0
+
+
+def test_a_chunk_is_sized_by_the_time_it_held_the_database_not_by_its_wait_for_a_turn(app, client, acme, globex,
+                                                                                      monkeypatch):
+    """Under a stream of requests each chunk waits for its turn; sized by that wait, chunks shrank to a few events,
+    each paying a chunk's fixed cost."""
+
+    class Clock:
+        """The clock as the job reads it: every turn among bulk work takes a second of it."""
+
+        waited = 0.0
+
+        def perf_counter(self) -> float:
+            return time.perf_counter() + self.waited
+
+        sleep = staticmethod(time.sleep)
+
+    job_clock = Clock()
+
+    @contextmanager
+    def slow_turn():
+        job_clock.waited += 1.0
+        yield
+
+    monkeypatch.setattr(event_jobs, "CHUNK_SECONDS", 0.5)
+    monkeypatch.setattr(event_jobs, "time", job_clock)
+    monkeypatch.setattr(event_jobs.busy, "bulk", slow_turn)
+    held = RecordingQueue()
+    original, app.extensions["queue"] = app.extensions["queue"], held
+    try:
+        client.post("/v1/events", json={"events": [event(f"a-{n}", contact=contact(f"a{n}")) for n in range(30)]},
+                    headers=acme.headers)
+        client.post("/v1/events", json={"events": [event(f"g-{n}", contact=contact(f"g{n}")) for n in range(3)]},
+                    headers=globex.headers)
+        merged = [event_id for _, args in held.jobs for event_id in args[0]]
+        claims: list[str] = []
+        with app.app_context():
+            engine = db.engine()
+
+            def count(_conn, _cursor, statement, parameters, _context, _many) -> None:
+                if statement.lstrip().upper().startswith("UPDATE EVENTS"):
+                    claims.append(statement)
+
+            sa_event.listen(engine, "before_cursor_execute", count)
+            try:
+                assert event_jobs.process_events(merged) == 33
+            finally:
+                sa_event.remove(engine, "before_cursor_execute", count)
+    finally:
+        app.extensions["queue"] = original
+    # The first chunk, then the other 23 at once: ten events take far less than half a second to process. Sized by
+    # the second each waited, the second chunk would have held four events.
+    assert len(claims) == 2
     assert unprocessed(app, acme) == unprocessed(app, globex) == 0
