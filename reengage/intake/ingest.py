@@ -156,10 +156,8 @@ class Batch:
     offset: int = 0
 
 
-def _store(group: list[Batch]) -> tuple[list[list[dict[str, Any]]], list[int]]:
-    """Write every batch's new events in the current transaction, with few round trips."""
-    db_session = db.session()
-    connection = db_session.connection()
+def _store(group: list[Batch], connection: Connection) -> tuple[list[list[dict[str, Any]]], list[int]]:
+    """Write every batch's new events in the connection's transaction, with few round trips."""
     keys_by_account: dict[int, set[str]] = defaultdict(set)
     for batch in group:
         keys_by_account[batch.account_id].update(event["id"] for event in batch.events)
@@ -246,10 +244,10 @@ def _store_in_transaction(group: list[Batch]) -> tuple[list[list[dict[str, Any]]
     urgent = all(len(batch.events) <= SMALL_ITEMS for batch in group)
     for attempt in range(ATTEMPTS):
         try:
-            with db.transaction(urgent=urgent) as db_session:
+            with db.write_connection(urgent=urgent) as connection:
                 if attempt:
-                    serialize(db_session.connection(), accounts)
-                return _store(group)
+                    serialize(connection, accounts)
+                return _store(group, connection)
         except (ContactRace, IntegrityError, OperationalError) as error:
             if not isinstance(error, ContactRace) and not db.is_race(error):
                 raise

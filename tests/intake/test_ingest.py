@@ -31,7 +31,7 @@ def test_a_single_event_is_written_between_the_chunks_of_a_large_batch(app, clie
     def post_single() -> None:
         answers["single"] = app.test_client().post("/v1/events", json=event("alone"), headers=globex.headers)
 
-    def recording_store(group):
+    def recording_store(group, connection):
         if not transactions:
             # While the batch's first chunk is being written, another account posts a single event.
             threading.Thread(target=post_single).start()
@@ -43,7 +43,7 @@ def test_a_single_event_is_written_between_the_chunks_of_a_large_batch(app, clie
                         break
                 single_queued.wait(0.01)
         transactions.append([(work.account_id, len(work.events)) for work in group])
-        return store(group)
+        return store(group, connection)
 
     monkeypatch.setattr(ingest, "_store", recording_store)
     response = client.post("/v1/events", json=batch(3 * ingest.CHUNK_EVENTS), headers=acme.headers)
@@ -59,11 +59,11 @@ def test_a_batch_whose_later_chunk_fails_is_refused_and_its_retry_stores_it_whol
                                                                                         monkeypatch):
     store, calls = ingest._store, []
 
-    def failing_store(group):
+    def failing_store(group, connection):
         calls.append(len(group))
         if len(calls) == 3:
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
-        return store(group)
+        return store(group, connection)
 
     monkeypatch.setattr(ingest, "_store", failing_store)
     body = batch(3 * ingest.CHUNK_EVENTS + 5)
