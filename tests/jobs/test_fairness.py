@@ -115,12 +115,11 @@ def test_the_clock_sends_a_second_accounts_due_message_while_the_first_has_a_bac
     assert waiting.count("scheduled") == 2
 
 
-def test_a_round_is_claimed_in_chunks_one_transaction_each_taking_turns(app, client, acme, globex, monkeypatch):
-    monkeypatch.setattr(event_jobs, "CHUNK_SECONDS", 0.0)  # every chunk after the first takes one event
+def claims_of_one_round(app, client, acme, globex) -> list[str]:
+    """Thirty events of acme's and three of globex's (a contact each), processed in one job: its claims."""
     held = RecordingQueue()
     original, app.extensions["queue"] = app.extensions["queue"], held
     try:
-        # A contact each, as above.
         client.post("/v1/events", json={"events": [event(f"a-{n}", contact=contact(f"a{n}")) for n in range(30)]},
                     headers=acme.headers)
         client.post("/v1/events", json={"events": [event(f"g-{n}", contact=contact(f"g{n}")) for n in range(3)]},
@@ -142,9 +141,15 @@ def test_a_round_is_claimed_in_chunks_one_transaction_each_taking_turns(app, cli
                 sa_event.remove(engine, "before_cursor_execute", count)
     finally:
         app.extensions["queue"] = original
+    assert unprocessed(app, acme) == unprocessed(app, globex) == 0
+    return claims
+
+
+def test_a_round_is_claimed_in_chunks_one_transaction_each_taking_turns(app, client, acme, globex, monkeypatch):
+    monkeypatch.setattr(event_jobs, "CHUNK_SECONDS", 0.0)  # every chunk after the first takes one event
+    claims = claims_of_one_round(app, client, acme, globex)
     # The first chunk, then one event a transaction (each claim its own transaction).
     assert len(claims) == 1 + (33 - event_jobs.FIRST_CHUNK)
-    assert unprocessed(app, acme) == unprocessed(app, globex) == 0
 
 
 def test_a_chunk_is_sized_by_the_time_it_held_the_database_not_by_its_wait_for_a_turn(app, client, acme, globex,
@@ -172,30 +177,7 @@ def test_a_chunk_is_sized_by_the_time_it_held_the_database_not_by_its_wait_for_a
     monkeypatch.setattr(event_jobs, "CHUNK_SECONDS", 0.5)
     monkeypatch.setattr(event_jobs, "time", job_clock)
     monkeypatch.setattr(event_jobs.busy, "bulk", slow_turn)
-    held = RecordingQueue()
-    original, app.extensions["queue"] = app.extensions["queue"], held
-    try:
-        client.post("/v1/events", json={"events": [event(f"a-{n}", contact=contact(f"a{n}")) for n in range(30)]},
-                    headers=acme.headers)
-        client.post("/v1/events", json={"events": [event(f"g-{n}", contact=contact(f"g{n}")) for n in range(3)]},
-                    headers=globex.headers)
-        merged = [event_id for _, args in held.jobs for event_id in args[0]]
-        claims: list[str] = []
-        with app.app_context():
-            engine = db.engine()
-
-            def count(_conn, _cursor, statement, parameters, _context, _many) -> None:
-                if statement.lstrip().upper().startswith("UPDATE EVENTS"):
-                    claims.append(statement)
-
-            sa_event.listen(engine, "before_cursor_execute", count)
-            try:
-                assert event_jobs.process_events(merged) == 33
-            finally:
-                sa_event.remove(engine, "before_cursor_execute", count)
-    finally:
-        app.extensions["queue"] = original
+    claims = claims_of_one_round(app, client, acme, globex)
     # The first chunk, then the other 23 at once: ten events take far less than half a second to process. Sized by
     # the second each waited, the second chunk would have held four events.
     assert len(claims) == 2
-    assert unprocessed(app, acme) == unprocessed(app, globex) == 0
