@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
@@ -272,11 +272,8 @@ def transaction(urgent: bool = False) -> Iterator[Session]:
     On SQLite an `urgent` one (a few rows a request waits for) takes the write lock before the
     next of the other writers waiting for it.
     """
-    db_session = session()
-    if db_session.in_transaction():
-        db_session.commit()
-    lock = current_app.extensions["db_write_lock"]
-    with lock.hold(urgent) if lock else nullcontext():
+    db_session = _end_read()
+    with _write_lock(urgent):
         db_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield db_session
@@ -292,14 +289,25 @@ def write_connection(urgent: bool = False) -> Iterator[Connection]:
     writes a request waits for (intake). The session's begin and commit cost about four times the connection's, and
     the connection is taken from the pool before the write lock and given back after it, so SQLite's lock is held
     for the statements alone."""
+    _end_read()
+    with engine().connect() as connection:
+        connection.execution_options(sqlite_begin="IMMEDIATE")
+        with _write_lock(urgent), connection.begin():
+            yield connection
+
+
+def _end_read() -> Session:
+    """The context's session, its transaction (a read, before a write) ended: the write sees what is there now."""
     db_session = session()
     if db_session.in_transaction():
         db_session.commit()
+    return db_session
+
+
+def _write_lock(urgent: bool) -> AbstractContextManager[None]:
+    """This app's SQLite write lock, held in turn (urgent writers first); nothing where there is none (PostgreSQL)."""
     lock = current_app.extensions["db_write_lock"]
-    with engine().connect() as connection:
-        connection.execution_options(sqlite_begin="IMMEDIATE")
-        with lock.hold(urgent) if lock else nullcontext(), connection.begin():
-            yield connection
+    return lock.hold(urgent) if lock else nullcontext()
 
 
 def columns(row: Base) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from reengage.intake import ingest
-from reengage.models import Event
+from reengage.models import Contact, Event
 from reengage.platform import db
 from tests.support import event
 
@@ -110,3 +110,25 @@ def test_an_event_without_its_time_takes_the_moment_it_is_stored_in_the_order_st
     assert [row.key for row in rows] == ["k1", "k2", "k3"]
     assert all(row.occurred_at == row.received_at for row in rows)
     assert [row.occurred_at for row in rows] == sorted(row.occurred_at for row in rows)
+
+
+def test_a_write_that_fails_part_way_leaves_nothing_behind(app, client, acme, monkeypatch):
+    """The contact and the event were written when the transaction failed: neither stays, and the event posted again
+    is stored once."""
+    store = ingest._store
+
+    def failing_after_writing(group, connection):
+        store(group, connection)
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(ingest, "_store", failing_after_writing)
+    body = event("half", contact={"external_id": "new-person", "email": "new@example.com"})
+    refused = client.post("/v1/events", json=body, headers=acme.headers)
+    assert refused.status_code == 503 and refused.json["error"]["code"] == "unavailable"
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(Event)) == 0
+        assert db.session().scalar(select(func.count()).select_from(Contact)) == 0
+    monkeypatch.setattr(ingest, "_store", store)
+    again = client.post("/v1/events", json=body, headers=acme.headers)
+    assert again.status_code == 200 and again.json["status"] == "created"
+    assert stored(app) == (1, 1)
