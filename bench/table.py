@@ -2,9 +2,10 @@
 """The speed table: every speed benchmark run in turn, their figures gathered into one Markdown table.
 
 Each benchmark measures its own baselines in the same run (bare Flask no-op, a bare Core insert and commit,
-`GET /v1/me`, the outbox path) and records its ratios through bench/scoreboard.py; this script runs them with
-BENCH_FIGURES set and prints one row per figure, with the backend, the size of data, the target and whether it
-was met. README.md's "Speed" section carries the latest table. Run from the repository with its .venv:
+`GET /v1/me`, the outbox path, the first batches of a growing history) and records its ratios through
+bench/scoreboard.py; this script runs them with BENCH_FIGURES set and prints one row per figure, with the backend,
+the size of data, the target and whether it was met. README.md's "Speed" section carries the latest table. Run
+from the repository with its .venv:
 
     .venv/bin/python bench/table.py [--quick] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
         [--redis redis://127.0.0.1:6379/0] [--only ingest,poll,...]
@@ -31,6 +32,8 @@ def runs(quick: bool, postgres: str, redis: str) -> dict[str, list[str]]:
     return {
         "ingest": ["bench/ingest.py", "--contacts", size("1000,10000", "10000,100000"), "--seconds",
                    size("4", "9"), "--postgres", postgres],
+        "stages": ["bench/intake_stages.py", "--batches", size("4", "12"), "--singles", size("50", "500"), "--history",
+                   "50", "--contacts", size("1000", "10000"), "--postgres", postgres],
         "fairness": ["bench/fairness.py", "--seconds", size("8", "15")],
         "fairness-pg": ["bench/fairness.py", "--seconds", size("8", "15"), "--postgres", postgres],
         "backlog": ["bench/backlog.py", "--rounds", size("2", "3")],

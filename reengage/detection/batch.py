@@ -1,10 +1,15 @@
 """What detection reads while it processes a batch of events, loaded for the whole batch in a few queries.
 
 Rules read a contact's stored events, open watches and active dropoffs for every event; a batch
-loads them once, per rule and contact of its events, and the operations in `watches` and
-`rejudge` read them from here. What a batch does itself (a watch opened, ended, a dropoff raised,
-a contact judged again) is kept here too, or makes the pair read from the database again.
-Outside a batch, every read goes to the database as before.
+loads them once, for the rules that read its events and the contacts and match values they name,
+and the operations in `watches` and `rejudge` read them from here. What a batch does itself (a watch
+opened, ended, a dropoff raised, a contact judged again) is kept here too, or makes the pair read from
+the database again. Outside a batch, or for what a batch did not load, reads go to the database.
+
+What is loaded is what the batch's events can reach, not what its contacts have: the events from the
+batch's earliest on (and further back only as far as a rule looks back, for the kinds it reads), and
+the open watches of the match values the events carry. A contact with a long history, or many open
+watches, costs a batch no more than a new one.
 """
 
 from collections import defaultdict
@@ -14,69 +19,90 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, text
+from sqlalchemy import Row, bindparam, func, or_, select, text
 
 from reengage.models import Dropoff, Event, Rule, Watch
 from reengage.platform import db
 from reengage.platform.db import UTCDateTime
 from reengage.platform.listed import one_of
 
-# How far before a batch's events their contacts' events are loaded; a rule reading further back (a long window)
-# reads the database for that event. Events happen at most a day ahead of intake, so none is left out after.
-SPAN = timedelta(days=31)
 RAISED = ("open", "enrolled", "recovered")
 OPEN = text("watches.status = 'open'")
 Pair = tuple[int, int]
 events, watches_table, dropoffs = Event.__table__, Watch.__table__, Dropoff.__table__
 # Built once: these run for every chunk of events, and building a statement costs more than running it.
+# The contacts' events of the kinds the rules read, from `since` for the kinds a rule looks back over (`far`) and from
+# `near` (the batch's earliest moment) for the others.
 EVENTS = (select(events.c.contact_id, events.c.occurred_at, events.c.key, events.c.type, events.c.properties,
-                 events.c.id, events.c.processed_at)
+                 events.c.id, events.c.processed_at.is_not(None))
           .where(one_of(events.c.account_id, "accounts"), one_of(events.c.contact_id, "contacts"),
                  one_of(events.c.type, "types"),
-                 events.c.occurred_at >= bindparam("since", type_=UTCDateTime))
+                 events.c.occurred_at >= bindparam("since", type_=UTCDateTime),
+                 or_(events.c.occurred_at >= bindparam("near", type_=UTCDateTime), one_of(events.c.type, "far")))
           .order_by(events.c.contact_id, events.c.occurred_at, events.c.key))
-OPEN_WATCHES = (select(Watch).where(OPEN, one_of(Watch.rule_id, "rules"), one_of(Watch.contact_id, "contacts"))
+# The open watches of the match values the batch's events carry; and every open watch of the contacts one of whose
+# events carries none (a goal without a match value reaches them all).
+OPEN_WATCHES = (select(Watch).where(OPEN, one_of(Watch.rule_id, "rules"), one_of(Watch.contact_id, "contacts"),
+                                    one_of(Watch.match_value, "matches"))
                 .order_by(Watch.id).with_for_update())
+EVERY_OPEN_WATCH = (select(Watch).where(OPEN, one_of(Watch.rule_id, "rules"), one_of(Watch.contact_id, "whole"))
+                    .order_by(Watch.id).with_for_update())
 RAISED_DROPOFFS = select(dropoffs.c.rule_id, dropoffs.c.contact_id, dropoffs.c.status, dropoffs.c.occurred_at).where(
     one_of(dropoffs.c.rule_id, "rules"), one_of(dropoffs.c.contact_id, "contacts"), dropoffs.c.status.in_(RAISED))
 ACTED = func.coalesce(watches_table.c.closed_at, watches_table.c.deadline)
 ENDED = select(watches_table.c.rule_id, watches_table.c.contact_id, watches_table.c.started_at, ACTED).where(
     one_of(watches_table.c.rule_id, "rules"), one_of(watches_table.c.contact_id, "contacts"),
-    watches_table.c.status != "open",
+    watches_table.c.status != db.constant("open"),  # read through the index of ended watches
     ACTED >= bindparam("earliest", type_=UTCDateTime))
 
 
 class Preload:
-    """One batch's view of its contacts: events by time, open watches, active dropoffs, what makes an event late."""
+    """One batch's view of its contacts: events by time, open watches, active dropoffs, what makes an event late.
 
-    def __init__(self, rules: dict[int, list[Rule]], claimed: Sequence[Row], reads: dict[int, list[str]]) -> None:
+    `touched` holds each (rule, contact) pair the batch's events reach and the match values they carry for it (None
+    when one carries none); `reads` the event types each of those rules reads, `looks_back` how far before an event it
+    reads them.
+    """
+
+    def __init__(self, touched: dict[Pair, set[str] | None], claimed: Sequence[Row], reads: dict[int, list[str]],
+                 looks_back: dict[int, timedelta]) -> None:
         session = db.session()
         connection = session.connection()
         accounts = list({event.account_id for event in claimed})
-        contacts = list({event.contact_id for event in claimed})
-        ids = {account: [rule.id for rule in held] for account, held in rules.items()}
-        rule_ids = [rule_id for account in accounts for rule_id in ids.get(account, ())]
+        rule_ids = sorted({rule_id for rule_id, _ in touched})
+        contacts = sorted({contact_id for _, contact_id in touched})
         earliest = min(event.occurred_at for event in claimed)
-        self.since = earliest - SPAN
+        self.pairs = set(touched)
+        self.rules, self.contacts = set(rule_ids), set(contacts)
+        # Contacts whose every open watch (of these rules) is loaded, and the match values loaded for all of them.
+        self.whole = {contact_id for (_, contact_id), matches in touched.items() if matches is None}
+        self.matches = {match for matches in touched.values() if matches for match in matches}
+        self.forgotten: set[Pair] = set()
         self.types = {name for rule_id in rule_ids for name in reads[rule_id]}
-        self.pairs = {(rule_id, event.contact_id) for event in claimed for rule_id in ids.get(event.account_id, ())}
+        far = sorted({name for rule_id in rule_ids if looks_back[rule_id] for name in reads[rule_id]})
+        since = earliest - max((looks_back[rule_id] for rule_id in rule_ids), default=timedelta(0))
+        # From when each type's events are loaded: a read from earlier goes to the database.
+        self.since = {name: since if name in far else earliest for name in self.types}
         # (occurred_at, key, type, properties) of each contact's events of the kinds its rules read, in order.
         self.events: dict[int, list[tuple[datetime, str, str, Any]]] = {contact: [] for contact in contacts}
         # The newest processed event (outside this batch) of each contact and type: a later one makes an event late.
         self.processed: dict[tuple[int, str], datetime] = {}
         batch = {event.id for event in claimed}
-        found = connection.execute(EVENTS, {"accounts": accounts, "contacts": contacts, "types": list(self.types),
-                                            "since": self.since})
-        for contact_id, occurred_at, key, type_, properties, event_id, processed_at in found:
+        found = connection.execute(EVENTS, {"accounts": accounts, "contacts": contacts, "types": sorted(self.types),
+                                            "since": since, "near": earliest, "far": far})
+        for contact_id, occurred_at, key, type_, properties, event_id, processed in found:
             self.events[contact_id].append((occurred_at, key, type_, properties))
-            if processed_at is not None and event_id not in batch:
+            if processed and event_id not in batch:
                 newest = self.processed.get((contact_id, type_))
                 if newest is None or newest < occurred_at:
                     self.processed[(contact_id, type_)] = occurred_at
         pairs = {"rules": rule_ids, "contacts": contacts}
         # Open watches, held (on PostgreSQL) so the clock leaves them to this batch until it commits.
-        self.watches: dict[Pair, dict[str, Watch]] = {pair: {} for pair in self.pairs}
-        for watch in session.scalars(OPEN_WATCHES, pairs):
+        self.watches: dict[Pair, dict[str, Watch]] = {}
+        held = list(session.scalars(OPEN_WATCHES, {**pairs, "matches": sorted(self.matches)}))
+        if self.whole:
+            held += session.scalars(EVERY_OPEN_WATCH, {"rules": rule_ids, "whole": sorted(self.whole)})
+        for watch in held:
             self.watches.setdefault((watch.rule_id, watch.contact_id), {})[watch.match_value] = watch
         # Pairs known to have no active dropoff: a goal recovers nothing there.
         self.no_active = set(self.pairs)
@@ -91,6 +117,26 @@ class Preload:
                 self.raised[pair] = occurred_at
         for rule_id, contact_id, started_at, at in connection.execute(ENDED, {**pairs, "earliest": earliest}):
             self.ended[(rule_id, contact_id)].append((started_at, at))
+
+    def knows(self, pair: Pair, match: str | None) -> bool:
+        """Whether the pair's open watches of `match` (of every match value, when None) are loaded here."""
+        rule_id, contact_id = pair
+        if pair in self.forgotten or rule_id not in self.rules or contact_id not in self.contacts:
+            return False
+        return contact_id in self.whole or (match is not None and match in self.matches)
+
+    def open_watches(self, pair: Pair, match: str | None) -> list[Watch]:
+        """The pair's loaded open watches of `match` (every one, when None); ask `knows` first."""
+        held = self.watches.get(pair, {})
+        if match is None:
+            return list(held.values())
+        return [held[match]] if match in held else []
+
+    def opened(self, watch: Watch) -> None:
+        """A watch this batch opened (not yet written)."""
+        pair = (watch.rule_id, watch.contact_id)
+        if self.knows(pair, watch.match_value):
+            self.watches.setdefault(pair, {})[watch.match_value] = watch
 
     def late(self, rule: Rule, event: Row, types: Iterable[str]) -> bool:
         """Whether the rule already acted, before this batch, on a moment of the contact at or after the event's."""
@@ -107,7 +153,8 @@ class Preload:
                 until: datetime) -> list[tuple[datetime, str, str, Any]] | None:
         """The contact's loaded events of `types` in [since, until], in order; None when not loaded here."""
         wanted = set(types)
-        if contact_id not in self.events or since < self.since or not wanted <= self.types:
+        if contact_id not in self.events or not wanted <= self.types or any(since < self.since[name]
+                                                                            for name in wanted):
             return None
         return [item for item in self.events[contact_id] if since <= item[0] <= until and item[2] in wanted]
 
@@ -129,6 +176,7 @@ class Preload:
     def forget(self, pair: Pair) -> None:
         """The batch changed the pair in ways not kept here (judged it again): read it from the database."""
         self.watches.pop(pair, None)
+        self.forgotten.add(pair)
         self.no_active.discard(pair)
         self.pairs.discard(pair)
 
@@ -137,9 +185,10 @@ _current: ContextVar[Preload | None] = ContextVar("preload", default=None)
 
 
 @contextmanager
-def preloaded(rules: dict[int, list[Rule]], claimed: Sequence[Row], reads: dict[int, list[str]]) -> Iterator[Preload]:
-    """While the batch's events are processed, reads of their contacts come from one load."""
-    preload = Preload(rules, claimed, reads)
+def preloaded(touched: dict[Pair, set[str] | None], claimed: Sequence[Row], reads: dict[int, list[str]],
+              looks_back: dict[int, timedelta]) -> Iterator[Preload]:
+    """While the batch's events are processed, reads of their contacts come from one load (see Preload)."""
+    preload = Preload(touched, claimed, reads, looks_back)
     token = _current.set(preload)
     try:
         yield preload

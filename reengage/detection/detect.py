@@ -41,8 +41,22 @@ def on_events(claimed: Sequence[Row]) -> None:
         for rule in held:  # in id order, as each event meets them
             for name in dict.fromkeys(reads[rule.id]):
                 readers[(account_id, name)].append(rule)
+    # The (rule, contact) pairs the events reach, with the match values they carry (None: one carries none).
+    touched: dict[tuple[int, int], set[str] | None] = {}
+    for event in claimed:
+        for rule in readers.get((event.account_id, event.type), ()):
+            pair, match = (rule.id, event.contact_id), watches.match_value(rule, event.properties)
+            matches = touched.setdefault(pair, set())
+            if match is None:
+                touched[pair] = None
+            elif matches is not None:
+                matches.add(match)
+    if not touched:
+        return
+    looks_back = {rule.id: DETECTORS[rule.kind].looks_back(rule.params)
+                  for account in rules.values() for rule in account}
     ids, rejudged, now = {event.id for event in claimed}, set(), db.utcnow()
-    with batch.preloaded(rules, claimed, reads) as preload:
+    with batch.preloaded(touched, claimed, reads, looks_back) as preload:
         # Events of one instant in the sender's key order, as a replay takes them.
         for event in sorted(claimed, key=lambda row: (row.occurred_at, row.key)):
             for rule in readers.get((event.account_id, event.type), ()):

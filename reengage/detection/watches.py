@@ -79,8 +79,8 @@ def open_or_extend(rule: Rule, event: Row, deadline: datetime, match: str, categ
                       due_at=deadline + grace, status="open",
                       value=_value(event), currency=event.currency, category=category, details=details or {})
         db_session.add(watch)
-        if preload is not None and (rule.id, event.contact_id) in preload.watches:
-            preload.watches[(rule.id, event.contact_id)][match] = watch
+        if preload is not None:
+            preload.opened(watch)
     elif event.occurred_at >= watch.started_at:
         watch.deadline = max(watch.deadline, deadline)
         watch.due_at = watch.deadline + grace
@@ -109,8 +109,8 @@ def has_open(rule: Rule, contact_id: int, match: str) -> bool:
 
 def _open_watch(rule: Rule, contact_id: int, match: str) -> Watch | None:
     preload = batch.current()
-    if preload is not None and (rule.id, contact_id) in preload.watches:
-        return preload.watches[(rule.id, contact_id)].get(match)
+    if preload is not None and preload.knows((rule.id, contact_id), match):
+        return preload.watches.get((rule.id, contact_id), {}).get(match)
     return db.session().scalar(select(Watch).where(
         OPEN, Watch.rule_id == rule.id, Watch.contact_id == contact_id, Watch.match_value == match))
 
@@ -121,9 +121,8 @@ def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | N
     match = match_value(rule, event.properties)
     pair, preload = (rule.id, event.contact_id), batch.current()
     rows: Sequence[Any]
-    if preload is not None and pair in preload.watches:
-        rows = [watch for watch in preload.watches[pair].values()
-                if watch.started_at <= event.occurred_at and match in (None, watch.match_value)]
+    if preload is not None and preload.knows(pair, match):
+        rows = [watch for watch in preload.open_watches(pair, match) if watch.started_at <= event.occurred_at]
     else:
         reached = select(watches_table).where(OPEN, watches_table.c.rule_id == rule.id,
                                               watches_table.c.contact_id == event.contact_id,

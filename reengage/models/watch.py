@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
 
 OPEN = text("status = 'open'")
+ENDED = text("status <> 'open'")
 
 
 class Watch(Base):
@@ -23,6 +24,8 @@ class Watch(Base):
         Index("ux_watches_open", "rule_id", "contact_id", "match_value", unique=True,
               postgresql_where=OPEN, sqlite_where=OPEN),
         Index("ix_watches_contact", "contact_id", "rule_id"),
+        # A contact's ended watches for a rule (the moments it acted on), apart from its open ones.
+        Index("ix_watches_ended", "contact_id", "rule_id", postgresql_where=ENDED, sqlite_where=ENDED),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
+from reengage.detection import batch as preloading
 from reengage.detection import detect
 from reengage.jobs.events import FIRST_CHUNK
 from reengage.models import Watch
@@ -256,3 +257,35 @@ def test_the_watches_a_batch_opens_are_written_in_one_statement_on_postgresql(ap
     with app.app_context():
         statuses = sorted(w.status for w in db.session().scalars(select(Watch)))
     assert statuses == ["closed"] * 3 + ["open"] * 4
+
+
+def test_a_batch_loads_what_its_events_reach_not_its_contacts_whole_history(app, client, acme, monkeypatch):
+    """Forty applications started and still open, and two failed attempts days before: the next events load the
+    one watch their goal names and the events from their own moment on, except the kinds a rule looks back over."""
+    history = [event(f"s{n}", type="application_started", occurred_at=at(timedelta(minutes=n)), contact=DANA,
+                     properties={"application_id": f"app-{n}"}) for n in range(40)]
+    history += [event(f"f{n}", type="Viewed Task Failed Page", occurred_at=at(timedelta(days=n - 3)), contact=DANA)
+                for n in range(2)]
+    assert client.post("/v1/events", json={"events": history}, headers=acme.headers).status_code == 200
+    loads = []
+
+    class Watched(preloading.Preload):
+        def __init__(self, *args):
+            super().__init__(*args)
+            loads.append(([watch.match_value for held in self.watches.values() for watch in held.values()],
+                          {contact: [key for _, key, _, _ in items] for contact, items in self.events.items()}))
+    monkeypatch.setattr(preloading, "Preload", Watched)
+    now = [event("g3", type="application_completed", occurred_at=at(timedelta(hours=2)), contact=DANA,
+                 properties={"application_id": "app-3"}),
+           event("s99", type="application_started", occurred_at=at(timedelta(hours=3)), contact=DANA,
+                 properties={"application_id": "app-99"}),
+           event("f9", type="Viewed Task Failed Page", occurred_at=at(timedelta(hours=4)), contact=DANA)]
+    assert client.post("/v1/events", json={"events": now}, headers=acme.headers).status_code == 200
+    [(watched, read)] = loads
+    assert [match for match in watched if match.startswith("app-")] == ["app-3"]
+    assert [sorted(keys) for keys in read.values()] == [["f0", "f1", "f9", "g3", "s99"]]
+    with app.app_context():
+        statuses = sorted((w.match_value, w.status) for w in db.session().scalars(select(Watch))
+                          if w.match_value.startswith("app-"))
+    assert ("app-3", "closed") in statuses and ("app-99", "open") in statuses
+    assert sum(status == "open" for _, status in statuses) == 40

@@ -1,5 +1,6 @@
 """Abandoned session: a close after a step of the flow; the deeper the step, the higher the intent."""
 
+from datetime import timedelta
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields
@@ -75,5 +76,10 @@ def reads(params: dict[str, Any]) -> list[str]:
     return [*params["close_events"], *params["steps"], *params["success_events"], *params["unless_events"]]
 
 
+def looks_back(params: dict[str, Any]) -> timedelta:
+    """How far back a close looks for the steps of its session."""
+    return durations.parse(params["session"])
+
+
 DETECTOR = Detector(kind="abandoned_session", params=Params, goals=goals, on_event=on_event, on_expire=on_expire,
-                    reads=reads)
+                    reads=reads, looks_back=looks_back)

@@ -28,3 +28,5 @@ class Detector:
     reads: Callable[[dict[str, Any]], list[str]]
     # How long after a watch's deadline the clock still waits for a goal that arrives late.
     grace: Callable[[dict[str, Any]], timedelta] = lambda params: timedelta(0)
+    # How far before an event `on_event` reads the contact's events (the kinds in `reads`); after it, any distance.
+    looks_back: Callable[[dict[str, Any]], timedelta] = lambda params: timedelta(0)

@@ -1,6 +1,7 @@
 """Repeated attempts: N or more unsuccessful attempts within a window, and no success."""
 
 
+from datetime import timedelta
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -66,5 +67,10 @@ def reads(params: dict[str, Any]) -> list[str]:
     return [*params["attempt_events"], *params["success_events"]]
 
 
+def looks_back(params: dict[str, Any]) -> timedelta:
+    """How far back an attempt counts the attempts before it."""
+    return durations.parse(params["window"])
+
+
 DETECTOR = Detector(kind="repeated_attempts", params=Params, goals=goals, on_event=on_event, on_expire=on_expire,
-                    reads=reads)
+                    reads=reads, looks_back=looks_back)
