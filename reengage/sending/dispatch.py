@@ -218,7 +218,8 @@ def _prepare(message_ids: list[int], outcomes: dict[str, int]) -> list[tuple[str
         messages = list(db_session.scalars(QUEUED_LOCKED, {"ids": list(message_ids)}))
         if not messages:
             return []
-        batch, now, ended = readiness.Batch(messages), db.utcnow(), set()
+        now, ended = db.utcnow(), set()
+        batch = readiness.Batch(messages, now)
         for message in messages:
             outcome = readiness.check(message, batch, now)
             if outcome is None:

@@ -1,7 +1,7 @@
 """Whether a claimed message may go now: every check made at send time, on rows read once per batch."""
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ SENT = ("sent", "delivered", "opened", "clicked")
 class Batch:
     """Every row the checks of a batch of messages read, fetched once for the whole batch."""
 
-    def __init__(self, messages: list[Message]):
+    def __init__(self, messages: list[Message], now: datetime):
         db_session = db.session()
 
         def rows(model, ids):
@@ -35,9 +35,14 @@ class Batch:
         self.suppressed: dict[tuple[int, str | None], str] = {
             (s.contact_id, s.channel): s.reason
             for s in db_session.scalars(select(Suppression).where(Suppression.contact_id.in_(contact_ids)))}
+        # The sends a frequency cap can still count: those of the longest span any of these messages is capped over
+        # (a message goes now or later, and a span holding it ends no earlier), not the contacts' whole history.
+        spans = [schedule.cap(effective(self.accounts[m.account_id].settings, self.flows.get(m.flow_id))).span
+                 for m in messages]
         self.sent: dict[tuple[int, str], list[datetime]] = defaultdict(list)
         query = select(Message.contact_id, Message.channel, Message.sent_at).where(
-            Message.contact_id.in_(contact_ids), Message.status.in_(SENT), Message.sent_at.is_not(None))
+            Message.contact_id.in_(contact_ids), Message.status.in_(SENT), Message.sent_at.is_not(None),
+            Message.sent_at > now - max(spans, default=timedelta(0)))
         for contact_id, channel, sent_at in db_session.execute(query):
             self.sent[(contact_id, channel)].append(cast(datetime, sent_at))  # the query reads sent messages only
         for moments in self.sent.values():

@@ -202,3 +202,32 @@ def test_a_disabled_flow_enrolls_no_one(app, client, acme):
     [dropoff] = client.get("/v1/dropoffs", headers=acme.headers).json
     assert dropoff["status"] == "open" and dropoff["route_note"].startswith("no enabled flow is mapped")
     assert client.get("/v1/enrollments", headers=acme.headers).json == []
+
+
+def test_the_checks_read_only_the_sends_a_frequency_cap_can_still_count(app, client, acme, monkeypatch):
+    """A cap of three a week: each email is checked against the sends of the week before it, not the contact's
+    whole history."""
+    from reengage.sending import readiness
+    read = []
+
+    class Watched(readiness.Batch):
+        def __init__(self, messages, now):
+            super().__init__(messages, now)
+            read.append((now, [moment for (_, channel), moments in self.sent.items() if channel == "email"
+                               for moment in moments]))
+    monkeypatch.setattr(readiness, "Batch", Watched)
+    setup_sales(client, acme)
+    assert client.patch("/v1/settings", json={"frequency_cap": {"messages": 3, "per": "P7D"}},
+                        headers=acme.headers).status_code == 200
+    enrollment = abandon(app, client, acme, DANA)
+    emails = sorted((m for m in messages(client, acme, enrollment["id"]).values() if m["channel"] == "email"),
+                    key=lambda m: m["due_at"])
+    for message in emails[:3]:
+        tick(app, datetime.fromisoformat(message["due_at"]))
+    sent = sorted(datetime.fromisoformat(m["sent_at"]) for m in messages(client, acme, enrollment["id"]).values()
+                  if m["channel"] == "email" and m["status"] == "sent")
+    assert len(sent) == 3 and len(read) == 3
+    expected = [[moment for moment in sent if now - timedelta(days=7) < moment < now] for now, _ in read]
+    assert [moments for _, moments in read] == expected
+    # The second email's check counted the first; the third, more than a week after both, read neither.
+    assert [len(moments) for moments in expected] == [0, 1, 0]
