@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
 from reengage import accounts
-from reengage.platform import db
+from reengage.platform import busy, db
 from reengage.web import ratelimit
 from tests.support import require_service, settings
 
@@ -76,6 +76,15 @@ def unmigrated_url(database_url, tmp_path) -> Iterator[str]:
     engine.dispose()
 
 
+
+
+@pytest.fixture(autouse=True)
+def no_recent_traffic(monkeypatch) -> None:
+    """A test's requests do not count as light traffic for the next one's bulk work (which would then hold SQLite's
+    lock in shorter turns); the tests of that behaviour set busy.RECENT_SECONDS themselves."""
+    monkeypatch.setattr(busy, "RECENT_SECONDS", 0.0)
+    monkeypatch.setattr(busy, "_light_ended", time.monotonic() - 3600)
+    monkeypatch.setattr(busy, "_shared_light_ended", None)
 
 
 @pytest.fixture

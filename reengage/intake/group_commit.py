@@ -57,9 +57,12 @@ Store = Callable[[list[Any]], tuple[list[Any], list[Any]]]
 class GroupCommit:
     """Writes the submissions of one process's concurrent requests in shared transactions."""
 
-    def __init__(self, store: Store, then: Callable[[list[Any]], None]):
+    def __init__(self, store: Store, then: Callable[[list[Any]], None],
+                 large_items: Callable[[], int] = lambda: LARGE_GROUP_ITEMS):
         self.store = store
         self.then = then
+        # How many items a group of larger submissions holds at most, asked as each group is taken.
+        self.large_items = large_items
         self._lock = threading.Condition()
         self._pending: deque[Submission] = deque()
         self._leading = False
@@ -146,7 +149,7 @@ class GroupCommit:
             kind = small[0] if all(small) or not any(small) else not self._took_small
             self._took_small = kind
             group: list[Submission] = []
-            size, most = 0, GROUP_ITEMS if kind else LARGE_GROUP_ITEMS
+            size, most = 0, GROUP_ITEMS if kind else self.large_items()
             for submission in list(self._pending):
                 if (submission.size <= SMALL_ITEMS) == kind and (not group or size + submission.size <= most):
                     group.append(submission)

@@ -52,6 +52,9 @@ RETURNING_ROWS = 50
 ATTEMPTS = 4
 # Events of a batch written in one transaction.
 CHUNK_EVENTS = LARGE_GROUP_ITEMS
+# As many while light requests come in and the database has one writer at a time (SQLite): they wait for the chunk
+# holding its lock, so it holds it in shorter turns then (see busy.light_traffic).
+SHORT_CHUNK_EVENTS = 25
 
 
 def parse(payload: Any) -> tuple[list[dict[str, Any]], bool]:
@@ -104,9 +107,9 @@ def ingest(account_id: int, events: list[dict[str, Any]], path: str, token: Arri
             group.leave(token)
     busy.heavy()
     results: list[dict] = []
-    took = 0.0
-    for start in range(0, len(events), CHUNK_EVENTS):
-        part = events[start:start + CHUNK_EVENTS]
+    took, start = 0.0, 0
+    while start < len(events):
+        part = events[start:start + chunk_events()]
         # Light requests of this process in progress (a single event) go before the next chunk, for as long
         # as the last one took.
         busy.give_way(took)
@@ -124,7 +127,13 @@ def ingest(account_id: int, events: list[dict[str, Any]], path: str, token: Arri
                            "post the batch again: those stored are answered replayed, the others stored.",
                            {"stored": start}, headers={"Retry-After": "1"}) from error
         took = time.monotonic() - started
+        start += len(part)
     return results
+
+
+def chunk_events() -> int:
+    """Events of a large batch written in one transaction now (see SHORT_CHUNK_EVENTS)."""
+    return SHORT_CHUNK_EVENTS if db.one_writer() and busy.light_traffic() else CHUNK_EVENTS
 
 
 def check_contacts(account_id: int, events: list[dict[str, Any]], path: str) -> None:
@@ -279,4 +288,5 @@ def process_later(event_ids: list[int]) -> None:
 def init_app(app: Flask, process: Callable[[list[int]], Any]) -> None:
     """Give the app its group committer for events, which hands what it stored to the job `process`."""
     app.extensions["intake.process"] = process
-    app.extensions["intake"] = GroupCommit(_store_in_transaction, functools.partial(_enqueue_processing, process))
+    app.extensions["intake"] = GroupCommit(_store_in_transaction, functools.partial(_enqueue_processing, process),
+                                           chunk_events)

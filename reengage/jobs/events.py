@@ -3,8 +3,9 @@
 A job processes at most ROUND_EVENTS events, taking turns between their accounts, and hands the
 rest back to the queue: one account's backlog waits behind another's new events, not before them.
 Within a round, events are claimed in chunks sized so that each one's transaction takes about CHUNK_SECONDS
-(longer on PostgreSQL), one transaction a chunk, so no transaction holds SQLite's write lock for long and requests
-get in between chunks; run in a web process, a job gives way to its requests between chunks (see busy).
+(longer on PostgreSQL, shorter on SQLite while light requests come in), one transaction a chunk, so no transaction
+holds SQLite's write lock for long and requests get in between chunks; run in a web process, a job gives way to its
+requests between chunks (see busy).
 """
 
 import itertools
@@ -33,6 +34,9 @@ events, contacts = Event.__table__, Contact.__table__
 ROUND_EVENTS = 500
 # How long one chunk's transaction should take; the first chunk's size, and the bounds of later ones.
 CHUNK_SECONDS = 0.02
+# How long it should take while light requests come in and the database has one writer at a time (SQLite): they
+# wait for the chunk holding its lock, so it holds it in shorter turns then (see busy.light_traffic).
+SHORT_CHUNK_SECONDS = 0.008
 # PostgreSQL has no database-wide write lock, only the chunk's own rows: its chunks may take this many times longer,
 # so the queries every chunk makes (claim, reads, commit) are shared by more events when the machine is busy.
 POSTGRES_CHUNK_FACTOR = 3
@@ -138,8 +142,10 @@ def process_events(event_ids: list[int]) -> int:
 def in_chunks(event_ids: list[int]) -> int:
     """Process the events in order, one transaction a chunk, each chunk sized from the last one's pace."""
     processed, size, left = 0, FIRST_CHUNK, event_ids
-    seconds = CHUNK_SECONDS * (POSTGRES_CHUNK_FACTOR if db.session().get_bind().dialect.name == "postgresql" else 1)
+    postgres, one_writer = db.session().get_bind().dialect.name == "postgresql", db.one_writer()
     while left:
+        seconds = CHUNK_SECONDS * POSTGRES_CHUNK_FACTOR if postgres else (
+            SHORT_CHUNK_SECONDS if one_writer and busy.light_traffic() else CHUNK_SECONDS)
         chunk, left = left[:size], left[size:]
         started = time.perf_counter()
         with busy.bulk():

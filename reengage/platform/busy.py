@@ -38,17 +38,24 @@ _holding = threading.local()
 BULK_WAIT_SECONDS = 1.0
 # How often a wait checks the other processes' light requests (they cannot wake it).
 POLL_SECONDS = 0.002
+# How long after a light request ends there is still light traffic (see light_traffic): the next one is likely near.
+RECENT_SECONDS = 0.25
+# When a light request last ended in this process, and in any of those sharing counts (a moment of time.monotonic,
+# which every process reads alike).
+_light_ended = 0.0
+_shared_light_ended: Any = None
 
 
 def share(bulk_chunks: int) -> None:
     """Count light requests in memory shared with the processes forked after this, and let `bulk_chunks` chunks of
     bulk work run at once among them (gunicorn's master calls it)."""
-    global _shared, _bulk
+    global _shared, _bulk, _shared_light_ended
     try:
         _shared, _bulk = multiprocessing.Array("i", SLOTS), multiprocessing.BoundedSemaphore(bulk_chunks)
+        _shared_light_ended = multiprocessing.Value("d", 0.0, lock=False)
     except OSError as error:  # no shared memory (a container without /dev/shm): each process on its own, as before
         log.warning("heavy work gives way within its own process only: no shared memory (%s)", error)
-        _shared = _bulk = None
+        _shared = _bulk = _shared_light_ended = None
 
 
 @contextmanager
@@ -100,11 +107,28 @@ def enter() -> None:
 
 def leave() -> None:
     """Count the current thread's request as answered."""
+    global _light_ended
     with _lock:
         was_heavy = _serving.pop(threading.get_ident(), None)
         _lock.notify_all()
     if was_heavy is False:
         _count(-1)
+        _light_ended = time.monotonic()
+        if _shared_light_ended is not None:
+            _shared_light_ended.value = _light_ended
+
+
+def light_traffic() -> bool:
+    """Whether light requests are coming in: one of another thread (or, shared, another process) in progress, or one
+    ended within RECENT_SECONDS. Bulk work then holds SQLite's write lock in shorter turns, so they wait less for it."""
+    me = threading.get_ident()
+    with _lock:
+        if any(not is_heavy for thread, is_heavy in _serving.items() if thread != me):
+            return True
+    if _elsewhere():
+        return True
+    ended = max(_light_ended, _shared_light_ended.value if _shared_light_ended is not None else 0.0)
+    return time.monotonic() - ended < RECENT_SECONDS
 
 
 def heavy() -> None:

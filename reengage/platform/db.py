@@ -304,6 +304,11 @@ def _end_read() -> Session:
     return db_session
 
 
+def one_writer() -> bool:
+    """Whether the database takes one writer at a time (SQLite's file, held in turn through this app's lock)."""
+    return current_app.extensions["db_write_lock"] is not None
+
+
 def _write_lock(urgent: bool) -> AbstractContextManager[None]:
     """This app's SQLite write lock, held in turn (urgent writers first); nothing where there is none (PostgreSQL)."""
     lock = current_app.extensions["db_write_lock"]

@@ -181,3 +181,16 @@ def test_a_chunk_is_sized_by_the_time_it_held_the_database_not_by_its_wait_for_a
     # The first chunk, then the other 23 at once: ten events take far less than half a second to process. Sized by
     # the second each waited, the second chunk would have held four events.
     assert len(claims) == 2
+
+
+def test_processing_holds_sqlite_in_shorter_turns_while_light_requests_come_in(app, client, acme, globex,
+                                                                               monkeypatch):
+    """The round's events were posted just before it (light requests): on SQLite its chunks are sized by the short
+    target then (here nothing: one event a chunk after the first), on PostgreSQL by the usual one."""
+    monkeypatch.setattr(event_jobs.busy, "RECENT_SECONDS", 60.0)
+    monkeypatch.setattr(event_jobs, "CHUNK_SECONDS", 0.5)
+    monkeypatch.setattr(event_jobs, "SHORT_CHUNK_SECONDS", 0.0)
+    claims = claims_of_one_round(app, client, acme, globex)
+    with app.app_context():
+        one_writer = db.one_writer()
+    assert len(claims) == (1 + (33 - event_jobs.FIRST_CHUNK) if one_writer else 2)

@@ -98,6 +98,7 @@ def shared(monkeypatch):
     """Counts shared with processes forked from here, as gunicorn's master shares them; one bulk chunk at a time."""
     monkeypatch.setattr(busy, "_shared", None)
     monkeypatch.setattr(busy, "_bulk", None)
+    monkeypatch.setattr(busy, "_shared_light_ended", None)
     busy.share(1)
 
 
@@ -181,3 +182,61 @@ def test_without_shared_memory_each_process_gives_way_on_its_own(monkeypatch, ca
     assert busy._shared is None and "own process only" in caplog.text
     with busy.bulk():  # no turns to take
         assert busy.give_way(0.5) < 0.3
+
+
+def test_light_traffic_is_a_light_request_of_another_thread_in_progress_or_just_answered(monkeypatch):
+    monkeypatch.setattr(busy, "RECENT_SECONDS", 60.0)
+    assert not busy.light_traffic()
+    busy.enter()  # this thread's own request (a job run inside it) is not traffic for that job
+    assert not busy.light_traffic()
+    busy.heavy()
+    busy.leave()
+    assert not busy.light_traffic()  # a heavy request is bulk work itself
+    serving, answer = threading.Event(), threading.Event()
+
+    def request(heavy: bool) -> None:
+        busy.enter()
+        if heavy:
+            busy.heavy()
+        serving.set()
+        answer.wait(5)
+        busy.leave()
+
+    other = threading.Thread(target=request, args=(True,))
+    other.start()
+    assert serving.wait(5)
+    assert not busy.light_traffic()
+    answer.set()
+    other.join(5)
+    serving.clear()
+    answer.clear()
+    other = threading.Thread(target=request, args=(False,))
+    other.start()
+    assert serving.wait(5)
+    assert busy.light_traffic()
+    answer.set()
+    other.join(5)
+    assert busy.light_traffic()  # answered within RECENT_SECONDS
+    monkeypatch.setattr(busy, "RECENT_SECONDS", 0.0)
+    assert not busy.light_traffic()
+
+
+def test_light_traffic_counts_the_light_requests_of_other_processes(shared, monkeypatch):
+    monkeypatch.setattr(busy, "RECENT_SECONDS", 60.0)
+    ready, answered = multiprocessing.get_context("fork").Event(), multiprocessing.get_context("fork").Event()
+
+    def request() -> None:
+        busy.enter()
+        ready.set()
+        time.sleep(0.3)
+        busy.leave()
+        answered.set()
+
+    assert not busy.light_traffic()
+    other = in_another_process(request, ready)
+    assert busy.light_traffic()  # in progress there
+    assert answered.wait(5)
+    other.join(5)
+    assert busy.light_traffic()  # answered there just now
+    monkeypatch.setattr(busy, "RECENT_SECONDS", 0.0)
+    assert not busy.light_traffic()
