@@ -15,6 +15,9 @@ Under gunicorn the web processes share one more thing, set up in its master befo
 requests of every process, not only its own: two cores shared by two processes would otherwise give a
 single event half a core while the other process parses and writes a flood. Each process counts in its
 own slot, and the master clears a slot when its process ends, so a crashed worker leaves no count behind.
+
+Whether light requests are coming in at all (`light_traffic`: one in progress in another thread or process, or one
+answered moments ago) tells bulk work how long to hold SQLite's write lock at a time.
 """
 
 import logging
