@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from flask import Flask
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -39,16 +41,21 @@ from reengage.platform import db  # noqa: E402
 STAGES = ("decode", "validate", "store", "job")
 
 
+def app_and_account(url: str, name: str) -> tuple[Flask, int]:
+    """The app on `url` (jobs inline) and a new account's id, created as every account is, with the default rules:
+    processing includes detection."""
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "JOBS_INLINE": True, "REDIS_URL": None,
+                      "LOG_LEVEL": "WARNING"})
+    with app.app_context(), db.transaction() as db_session:
+        account, _ = accounts.create(db_session, name)
+        return app, account.id
+
+
 def measure(url: str, batches: int, singles: int) -> tuple[dict[str, float], float]:
     """CPU seconds per event of each stage, over `batches` batches after two warm-up ones; and of a job of one
     event, over `singles` of them after a tenth as many warm-up ones."""
     db.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "JOBS_INLINE": True, "REDIS_URL": None,
-                      "LOG_LEVEL": "WARNING"})
-    with app.app_context(), db.transaction() as db_session:
-        # Created as every account is, with the default rules: the job stage includes detection.
-        account, _ = accounts.create(db_session, "stages")
-        account_id = account.id
+    app, account_id = app_and_account(url, "stages")
     start = int(time.time() * 1000) * BATCH
     bodies = [json.dumps({"events": [event(start + n * BATCH + i) for i in range(BATCH)]}) for n in range(batches + 2)]
     totals = dict.fromkeys(STAGES, 0.0)
@@ -81,11 +88,7 @@ def measure(url: str, batches: int, singles: int) -> tuple[dict[str, float], flo
 def history(url: str, contacts: int, per_contact: int) -> tuple[float, float]:
     """CPU seconds per event of the processing job over the first batches of events of `contacts` contacts (about
     five events each by their end) and over as many last ones (about `per_contact` each)."""
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "JOBS_INLINE": True, "REDIS_URL": None,
-                      "LOG_LEVEL": "WARNING"})
-    with app.app_context(), db.transaction() as db_session:
-        account, _ = accounts.create(db_session, "history")
-        account_id = account.id
+    app, account_id = app_and_account(url, "history")
     batches = contacts * per_contact // BATCH
     measured = max(1, contacts * 5 // BATCH)
     random.seed(7)

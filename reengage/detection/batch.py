@@ -73,11 +73,9 @@ class Preload:
         contacts = sorted({contact_id for _, contact_id in touched})
         earliest = min(event.occurred_at for event in claimed)
         self.pairs = set(touched)
-        self.rules, self.contacts = set(rule_ids), set(contacts)
         # Contacts whose every open watch (of these rules) is loaded, and the match values loaded for all of them.
         self.whole = {contact_id for (_, contact_id), matches in touched.items() if matches is None}
         self.matches = {match for matches in touched.values() if matches for match in matches}
-        self.forgotten: set[Pair] = set()
         self.types = {name for rule_id in rule_ids for name in reads[rule_id]}
         far = sorted({name for rule_id in rule_ids if looks_back[rule_id] for name in reads[rule_id]})
         since = earliest - max((looks_back[rule_id] for rule_id in rule_ids), default=timedelta(0))
@@ -120,10 +118,9 @@ class Preload:
 
     def knows(self, pair: Pair, match: str | None) -> bool:
         """Whether the pair's open watches of `match` (of every match value, when None) are loaded here."""
-        rule_id, contact_id = pair
-        if pair in self.forgotten or rule_id not in self.rules or contact_id not in self.contacts:
+        if pair not in self.pairs:  # not reached by the batch's events, or forgotten since
             return False
-        return contact_id in self.whole or (match is not None and match in self.matches)
+        return pair[1] in self.whole or (match is not None and match in self.matches)
 
     def open_watches(self, pair: Pair, match: str | None) -> list[Watch]:
         """The pair's loaded open watches of `match` (every one, when None); ask `knows` first."""
@@ -176,7 +173,6 @@ class Preload:
     def forget(self, pair: Pair) -> None:
         """The batch changed the pair in ways not kept here (judged it again): read it from the database."""
         self.watches.pop(pair, None)
-        self.forgotten.add(pair)
         self.no_active.discard(pair)
         self.pairs.discard(pair)
 

@@ -53,8 +53,9 @@ def on_events(claimed: Sequence[Row]) -> None:
                 matches.add(match)
     if not touched:
         return
+    reached = {rule_id for rule_id, _ in touched}
     looks_back = {rule.id: DETECTORS[rule.kind].looks_back(rule.params)
-                  for account in rules.values() for rule in account}
+                  for account in rules.values() for rule in account if rule.id in reached}
     ids, rejudged, now = {event.id for event in claimed}, set(), db.utcnow()
     with batch.preloaded(touched, claimed, reads, looks_back) as preload:
         # Events of one instant in the sender's key order, as a replay takes them.

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from reengage.jobs import clock
 from reengage.models import Message
-from reengage.platform import db
+from reengage.platform import db, timing
 from tests.support import event
 from tests.support.journeys import DANA, RecordingQueue, T, abandon, messages, setup_sales, tick
 
@@ -231,3 +231,23 @@ def test_the_checks_read_only_the_sends_a_frequency_cap_can_still_count(app, cli
     assert [moments for _, moments in read] == expected
     # The second email's check counted the first; the third, more than a week after both, read neither.
     assert [len(moments) for moments in expected] == [0, 1, 0]
+
+
+def test_a_send_exactly_one_cap_span_back_is_no_longer_read_as_the_cap_no_longer_counts_it(app, client, acme):
+    from reengage.sending import readiness
+    setup_sales(client, acme)
+    assert client.patch("/v1/settings", json={"frequency_cap": {"messages": 3, "per": "P7D"}},
+                        headers=acme.headers).status_code == 200
+    enrollment = abandon(app, client, acme, DANA)
+    first, second = sorted((m for m in messages(client, acme, enrollment["id"]).values() if m["channel"] == "email"),
+                           key=lambda m: m["due_at"])[:2]
+    tick(app, datetime.fromisoformat(first["due_at"]))
+    sent_at = datetime.fromisoformat(messages(client, acme, enrollment["id"])[first["step"]]["sent_at"])
+    with app.app_context():
+        waiting = db.session().get(Message, second["id"])
+        for now, read in ((sent_at + timedelta(days=7) - timedelta(microseconds=1), [sent_at]),
+                          (sent_at + timedelta(days=7), [])):
+            assert readiness.Batch([waiting], now).sent[(waiting.contact_id, "email")] == read
+            # The cap itself draws the same line: one send inside the span is one the cap counts.
+            assert timing.Cap(1, timedelta(days=7)).next_allowed(now, read) == (
+                sent_at + timedelta(days=7) if read else None)
