@@ -14,6 +14,7 @@ from reengage.links.provider import Provider
 from reengage.platform import auth, config, db, errors, fields, inputs, logs, queue
 from reengage.providers import registry
 from reengage.web import api, console, ratelimit, render_limit, telemetry
+from reengage.web.application import Application
 from reengage.web.routes import PAGES, atomic, blueprints, dashboard, events, health, rules
 from triggers import TRIGGERS, polling
 
@@ -22,7 +23,7 @@ MIGRATE_LOCK = ".reengage-migrate.lock"
 
 def create_app(overrides: dict[str, Any] | None = None, providers: dict[str, Provider] | None = None) -> Flask:
     """Build an app from the environment, with `overrides` taking precedence, connecting to `providers` (all)."""
-    app = Flask(__name__)
+    app = Application(__name__)
     # Path ids are bounded before any route is added, so no lookup can overflow a BIGINT.
     app.url_map.converters["int"] = fields.Int64Converter
     inputs.init_app(app)
