@@ -3,14 +3,17 @@
 The first request to submit leads: it writes everything pending in one transaction (so the
 commit and its round trips are shared), then hands the lead to a request still waiting.
 Requests that have arrived but are still being validated are about to submit, so a leader
-waits a moment for them; a request that arrives alone never waits. A shared transaction
-that fails is split, and each request is written on its own, so one caller's bad data never
-fails another caller's request.
+waits a moment for them; a request that arrives alone never waits. Where writers take turns on
+a lock (SQLite's), the leader takes its group once it holds the lock: the requests that arrived
+while it waited for its turn are written with it, so the busier the database, the more each
+transaction carries. A shared transaction that fails is split, and each request is written on
+its own, so one caller's bad data never fails another caller's request.
 """
 
 import threading
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,11 +61,15 @@ class GroupCommit:
     """Writes the submissions of one process's concurrent requests in shared transactions."""
 
     def __init__(self, store: Store, then: Callable[[list[Any]], None],
-                 large_items: Callable[[], int] = lambda: LARGE_GROUP_ITEMS):
+                 large_items: Callable[[], int] = lambda: LARGE_GROUP_ITEMS,
+                 turn: Callable[[bool], AbstractContextManager[Any]] = lambda _small: nullcontext()):
         self.store = store
         self.then = then
         # How many items a group of larger submissions holds at most, asked as each group is taken.
         self.large_items = large_items
+        # The turn a group of small (True) or larger submissions waits for before it is taken and stored: the
+        # database's write lock, where writers take turns on one.
+        self.turn = turn
         self._lock = threading.Condition()
         self._pending: deque[Submission] = deque()
         self._leading = False
@@ -94,7 +101,7 @@ class GroupCommit:
         # Leading: write groups until our own is done, then pass the lead to a waiting request.
         try:
             while not submission.finished:
-                self.write(self._take())
+                self.write(self._next_kind())
         finally:
             with self._lock:
                 if self._pending:
@@ -103,14 +110,21 @@ class GroupCommit:
                     self._leading = False
         return submission.outcome()
 
-    def write(self, group: list[Submission]) -> None:
-        """Write `group` in one transaction, or each alone when that fails; wake them all."""
+    def write(self, small: bool) -> None:
+        """Once it is their turn, take the pending submissions of one kind (`small` or larger) and write them in one
+        transaction, or each alone when that fails; wake them all."""
+        group: list[Submission] = []
         try:
             try:
-                results, follow_up = self.store([submission.work for submission in group])
-                for submission, result in zip(group, results, strict=True):
-                    submission.result = result
+                with self.turn(small):
+                    group = self._take(small)
+                    results, follow_up = self.store([submission.work for submission in group])
+                    for submission, result in zip(group, results, strict=True):
+                        submission.result = result
             except Exception:
+                if not group:  # the turn itself failed: the group fails with it
+                    group = self._take(small)
+                    raise
                 if len(group) == 1:
                     raise
                 follow_up = []
@@ -141,17 +155,23 @@ class GroupCommit:
             self._arriving -= 1
             self._lock.notify_all()
 
-    def _take(self) -> list[Submission]:
+    def _next_kind(self) -> bool:
+        """Whether the next group is of small submissions, once those being validated have joined (a moment)."""
         with self._lock:
             self._lock.wait_for(lambda: self._arriving == 0, timeout=GROUP_WAIT_SECONDS)
             small = [submission.size <= SMALL_ITEMS for submission in self._pending]
             # Small and large submissions are written in groups of their own, taking turns when both wait.
             kind = small[0] if all(small) or not any(small) else not self._took_small
             self._took_small = kind
+        return kind
+
+    def _take(self, small: bool) -> list[Submission]:
+        """The pending submissions of the kind, up to a group's size, in the order they came."""
+        with self._lock:
             group: list[Submission] = []
-            size, most = 0, GROUP_ITEMS if kind else self.large_items()
+            size, most = 0, GROUP_ITEMS if small else self.large_items()
             for submission in list(self._pending):
-                if (submission.size <= SMALL_ITEMS) == kind and (not group or size + submission.size <= most):
+                if (submission.size <= SMALL_ITEMS) == small and (not group or size + submission.size <= most):
                     group.append(submission)
                     size += submission.size
                     self._pending.remove(submission)

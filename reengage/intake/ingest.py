@@ -288,5 +288,6 @@ def process_later(event_ids: list[int]) -> None:
 def init_app(app: Flask, process: Callable[[list[int]], Any]) -> None:
     """Give the app its group committer for events, which hands what it stored to the job `process`."""
     app.extensions["intake.process"] = process
+    # A group of single events and small batches waits for its turn as urgent writers do (see db.WriteLock).
     app.extensions["intake"] = GroupCommit(_store_in_transaction, functools.partial(_enqueue_processing, process),
-                                           chunk_events)
+                                           chunk_events, turn=lambda small: db.write_lock(urgent=small))

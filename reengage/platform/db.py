@@ -273,7 +273,7 @@ def transaction(urgent: bool = False) -> Iterator[Session]:
     next of the other writers waiting for it.
     """
     db_session = _end_read()
-    with _write_lock(urgent):
+    with write_lock(urgent):
         db_session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield db_session
@@ -292,7 +292,7 @@ def write_connection(urgent: bool = False) -> Iterator[Connection]:
     _end_read()
     with engine().connect() as connection:
         connection.execution_options(sqlite_begin="IMMEDIATE")
-        with _write_lock(urgent), connection.begin():
+        with write_lock(urgent), connection.begin():
             yield connection
 
 
@@ -309,8 +309,9 @@ def one_writer() -> bool:
     return current_app.extensions["db_write_lock"] is not None
 
 
-def _write_lock(urgent: bool) -> AbstractContextManager[None]:
-    """This app's SQLite write lock, held in turn (urgent writers first); nothing where there is none (PostgreSQL)."""
+def write_lock(urgent: bool) -> AbstractContextManager[None]:
+    """This app's SQLite write lock, held in turn (urgent writers first); nothing where there is none (PostgreSQL).
+    A thread holding it may open transactions inside (`transaction`, `write_connection`): they take no second turn."""
     lock = current_app.extensions["db_write_lock"]
     return lock.hold(urgent) if lock else nullcontext()
 
