@@ -288,7 +288,8 @@ def write_connection(urgent: bool = False) -> Iterator[Connection]:
     """A write transaction of Core statements on a connection of its own, as `transaction` gives a session: for the
     writes a request waits for (intake). The session's begin and commit cost about four times the connection's, and
     the connection is taken from the pool before the write lock and given back after it, so SQLite's lock is held
-    for the statements alone."""
+    for the statements alone (unless the caller holds the lock already: intake's group commit takes its turn first,
+    so that requests arriving meanwhile join its group)."""
     _end_read()
     with engine().connect() as connection:
         connection.execution_options(sqlite_begin="IMMEDIATE")
