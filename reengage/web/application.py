@@ -24,7 +24,8 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 class Application(Flask):
-    """Flask, with a plain function's check for being a coroutine read off its code flags."""
+    """Flask, with cookie-less sessions opened cheaply and a plain function's check for being a coroutine read off
+    its code flags."""
 
     session_interface = CookieSessions()
 

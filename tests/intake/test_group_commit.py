@@ -6,6 +6,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from reengage.intake.group_commit import GroupCommit, Submission
 
 
@@ -70,10 +72,6 @@ def test_a_turn_that_fails_fails_the_group_it_was_for_and_wakes_it():
 
     committer = GroupCommit(lambda works: (works, []), lambda _ids: None, turn=turn)
     submission = Submission("alone", 1)
-    try:
+    with pytest.raises(OSError, match="lock file"):
         committer.submit(submission)
-    except OSError as error:
-        assert "lock file" in str(error)
-    else:
-        raise AssertionError("the failed turn was not raised")
     assert submission.finished and not committer._pending
