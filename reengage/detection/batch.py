@@ -156,19 +156,20 @@ class Preload:
         return [item for item in self.events[contact_id] if since <= item[0] <= until and item[2] in wanted]
 
     def ended_now(self, ended: list[tuple[Any, datetime]], raised: list[Any]) -> None:
-        """Watches this batch ended (each with the moment it acted on) and those of them that raised a dropoff."""
-        for watch, at in ended:
-            pair = (watch.rule_id, watch.contact_id)
-            held = self.watches.get(pair, {})
+        """Watches this batch ended and those of them that raised a dropoff.
+
+        What the batch did itself never makes its later events late: it takes them in the order a replay would
+        (`occurred_at`, then key), so a later one happened at or after the moment the batch acted on, and judging
+        the contact again would give the verdicts taking it in turn gives (an event of the same instant after a
+        goal, as in a batch sent without times, used to be judged again each time)."""
+        for watch, _ in ended:
+            held = self.watches.get((watch.rule_id, watch.contact_id), {})
             kept = held.get(watch.match_value)
             # One not yet written (no id) is the watch itself or another.
             if kept is not None and (kept is watch or (watch.id is not None and kept.id == watch.id)):
                 del held[watch.match_value]
-            self.ended[pair].append((watch.started_at, at))
         for watch in raised:
-            pair = (watch.rule_id, watch.contact_id)
-            self.no_active.discard(pair)
-            self.raised[pair] = max(self.raised.get(pair, watch.deadline), watch.deadline)
+            self.no_active.discard((watch.rule_id, watch.contact_id))
 
     def forget(self, pair: Pair) -> None:
         """The batch changed the pair in ways not kept here (judged it again): read it from the database."""

@@ -70,6 +70,7 @@ def on_events(claimed: Sequence[Row]) -> None:
                     rejudged.add((rule.id, event.contact_id))
                     continue
                 detector = DETECTORS[rule.kind]
+                watches.overdue(rule, event, verdict)
                 if event.type in detector.goals(rule.params):
                     watches.reach_goal(rule, event, verdict)
                 with watches.reading(event):

@@ -144,6 +144,26 @@ def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | N
         recover(dropoff, event.occurred_at, event.value, event.currency)
 
 
+def overdue(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | None]) -> None:
+    """End the open watches of the event's contact (and match value) that were due before it happened, as the clock
+    would have by then: a start after its watch was due opens a watch of its own instead of moving that one on, so a
+    batch that spans a deadline gets the verdicts of its events arriving as they happened."""
+    match = match_value(rule, event.properties)
+    pair, preload = (rule.id, event.contact_id), batch.current()
+    rows: Sequence[Any]
+    if preload is not None and preload.knows(pair, match):
+        rows = [watch for watch in preload.open_watches(pair, match) if watch.due_at < event.occurred_at]
+    else:
+        due = select(watches_table).where(OPEN, watches_table.c.rule_id == rule.id,
+                                          watches_table.c.contact_id == event.contact_id,
+                                          watches_table.c.due_at < event.occurred_at)
+        if match is not None:
+            due = due.where(watches_table.c.match_value == match)
+        rows = db.session().connection().execute(due).all()
+    if rows:
+        end({rule.id: rule}, [], [(watch, decide(rule, watch)) for watch in rows], db.utcnow())
+
+
 def goals_reached(rules: dict[int, Rule], goals: dict[int, list[str]], due: Sequence[Row]) -> dict[int, datetime]:
     """For due watches whose goal is stored but not yet processed: watch id -> when it was reached.
 

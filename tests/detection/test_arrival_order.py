@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from reengage.jobs import clock
+from tests.support import event
 from tests.support.detection import T, send
 
 MINUTE = timedelta(minutes=1)
@@ -102,3 +103,51 @@ def test_shuffled_and_delayed_arrival_gives_the_verdicts_of_arrival_in_order(app
     clock.tick(app, at=base + SETTLED)
     assert verdicts(client, acme, ids["shuffled"], base) == verdicts(client, acme, ids["ordered"], base), (
         kind, events, delays)
+
+
+def crowded_journeys():
+    """A rule kind and its events (type, minute it happened, match value), most of them sharing a minute."""
+    def of_kind(kind):
+        event = st.tuples(st.sampled_from(RULES[kind][1]), st.sampled_from([0, 0, 5, 40]), st.sampled_from(["", "x"]))
+        return st.tuples(st.just(kind), st.lists(event, min_size=2, max_size=8))
+    return st.sampled_from(sorted(RULES)).flatmap(of_kind)
+
+
+@settings(max_examples=int(os.environ.get("ARRIVAL_EXAMPLES", "40")), deadline=None,
+          phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(journey=crowded_journeys())
+# A start, its goal and a start again in one instant: the goal of that instant reaches both starts.
+@example(journey=("inactivity", [("i.start", 0, "x"), ("i.goal", 0, "x"), ("i.start", 0, "x")]))
+# An error, then another after the first one's settle ran out: two watches, the first due when the second came.
+@example(journey=("failure_end_state", [("f.mfa", 5, ""), ("f.mfa", 40, "")]))
+# The same, with a success of the second error's instant before and after another error of it.
+@example(journey=("failure_end_state", [("f.mfa", 40, "x"), ("f.ok", 40, ""), ("f.auth", 40, ""), ("f.ok", 40, "x"),
+                                        ("f.mfa", 5, "")]))
+def test_a_batch_gets_the_verdicts_of_its_events_arriving_one_at_a_time_as_they_happened(app, client, acme, journey):
+    # One at a time, with the clock ticking as they happen, an event of the same minute as one processed before it
+    # is late (the contact is judged again from its events in order), and a watch due before an event has been
+    # ended by the clock. One batch takes its events in that order: nothing in it is late, and a watch due before
+    # one of its events ends there.
+    kind, events = journey
+    n = next(examples)
+    if n == 0 or not client.get(f"/v1/rules/p_{kind}", headers=acme.headers).status_code == 200:
+        add_rules(client, acme)
+    base = START + n * STRETCH
+    clock.tick(app, at=base)
+    posted = {who: [event(f"{n}-{who}-{index:02d}", type=type_, occurred_at=(base + minute * MINUTE).isoformat(),
+                          contact={"external_id": f"{who}-{n}"},
+                          properties={"app": match, "deal_id": match} if match else {})
+                    for index, (type_, minute, match) in enumerate(events)]
+              for who in ("single", "batch")}
+    ids = {}
+    for body in sorted(posted["single"], key=lambda body: (body["occurred_at"], body["id"])):
+        clock.tick(app, at=datetime.fromisoformat(body["occurred_at"]))
+        response = client.post("/v1/events", json=body, headers=acme.headers)
+        assert response.status_code == 200, response.json
+        ids["single"] = response.json["contact_id"]
+    response = client.post("/v1/events", json={"events": posted["batch"]}, headers=acme.headers)
+    assert response.status_code == 200, response.json
+    ids["batch"] = response.json["events"][0]["contact_id"]
+    clock.tick(app, at=base + SETTLED)
+    assert verdicts(client, acme, ids["batch"], base) == verdicts(client, acme, ids["single"], base), (kind, events)

@@ -1,7 +1,7 @@
 """Dropoff detection for inactivity rules, through HTTP and the clock, with time travel."""
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event as sql_event
@@ -193,6 +193,43 @@ def test_a_start_after_a_goal_closed_the_watch_is_not_judged_again(app, client, 
     tick(app, timedelta(hours=26))
     [dropoff] = dropoffs(client, acme)
     assert dropoff["started_at"].startswith("2026-03-02T11:00:00") and dropoff["status"] == "open"
+
+
+def test_a_batch_of_one_instant_is_taken_in_order_without_judging_a_contact_again(app, client, acme, monkeypatch):
+    judged = []
+    monkeypatch.setattr(detect.rejudge, "rejudge", lambda rule, contact_id, now: judged.append(rule.key))
+    # Stamped to the second, as many senders' times are: one instant, counted in the order of the events' ids.
+    journey = [("e1", "application_started", "app-1"), ("e2", "application_completed", "app-1"),
+               ("e3", "application_started", "app-1"), ("e4", "application_started", "app-2")]
+    batch = [event(key, type=type_, occurred_at=at(timedelta(0)), contact=DANA, properties={"application_id": match})
+             for key, type_, match in journey]
+    response = client.post("/v1/events", json={"events": batch}, headers=acme.headers)
+    assert response.status_code == 200, response.json
+    # The goal closed app-1's watch at that instant; the start after it in the batch is not late for that, and the
+    # goal of its instant reaches it too.
+    assert judged == []
+    with app.app_context():
+        opened = db.session().scalars(select(Watch.match_value).where(Watch.status == "open")).all()
+    assert opened == ["app-2"]
+
+
+def test_a_start_after_its_watch_was_due_opens_a_watch_of_its_own_in_one_batch(app, client, acme, globex):
+    # Before the clock came to the first watch, as a batch of past events or a clock a tick behind finds it.
+    batch = [event("s1", type="application_started", occurred_at=at(timedelta(0)), contact=DANA,
+                   properties={"application_id": "app-1"}),
+             event("s2", type="application_started", occurred_at=at(timedelta(hours=30)), contact=DANA,
+                   properties={"application_id": "app-1"})]
+    response = client.post("/v1/events", json={"events": batch}, headers=acme.headers)
+    assert response.status_code == 200, response.json
+    for body in batch:  # the same events one at a time, the clock ticking as they happen
+        tick(app, datetime.fromisoformat(body["occurred_at"]) - T)
+        assert client.post("/v1/events", json=body, headers=globex.headers).status_code == 200
+    tick(app, timedelta(days=3))
+
+    def verdicts(tenant):
+        return sorted((d["status"], d["started_at"], d["occurred_at"]) for d in dropoffs(client, tenant))
+    assert verdicts(acme) == verdicts(globex)
+    assert [d["occurred_at"][:19] for d in dropoffs(client, acme)] == ["2026-03-03T09:00:00"]
 
 
 def test_a_batch_of_one_contacts_journey_gets_the_verdicts_of_events_one_at_a_time(app, client, acme, globex):
