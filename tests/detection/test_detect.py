@@ -267,12 +267,10 @@ def test_a_watch_a_batch_opens_and_its_goal_closes_is_stored_closed_and_raises_n
     assert dropoff["match_value"] == "app-2"
 
 
-def test_the_watches_a_batch_opens_are_written_in_one_statement_on_postgresql(app, client, acme):
+def test_the_watches_a_batch_opens_are_written_in_one_statement(app, client, acme):
     """Goals closing some of them in the same batch leave them one shape: one INSERT, not one a watch."""
     with app.app_context():
         engine = db.engine()
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite cannot return the ids of a multi-row INSERT in order: its rows go one at a time")
     # Seven starts and three of their goals: one chunk of processing.
     starts = [event(f"s{n}", type="application_started", occurred_at=at(timedelta(minutes=n)), contact=DANA,
                     properties={"application_id": f"app-{n}"}) for n in range(7)]
@@ -292,8 +290,10 @@ def test_the_watches_a_batch_opens_are_written_in_one_statement_on_postgresql(ap
     assert response.status_code == 200, response.json
     assert len(inserts) == 1
     with app.app_context():
-        statuses = sorted(w.status for w in db.session().scalars(select(Watch)))
-    assert statuses == ["closed"] * 3 + ["open"] * 4
+        stored = {w.match_value: w for w in db.session().scalars(select(Watch))}
+    assert {match: (w.status, w.closed_at) for match, w in stored.items()} == {
+        f"app-{n}": ("closed", T + timedelta(hours=1, minutes=n)) if n % 3 == 0 else ("open", None) for n in range(7)}
+    assert all(w.created_at is not None and w.start_event_id and w.due_at == w.deadline for w in stored.values())
 
 
 def test_a_batch_loads_what_its_events_reach_not_its_contacts_whole_history(app, client, acme, monkeypatch):
