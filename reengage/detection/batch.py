@@ -163,9 +163,8 @@ class Preload:
         """Watches this batch ended and those of them that raised a dropoff.
 
         What the batch did itself never makes its later events late: it takes them in the order a replay would
-        (`occurred_at`, then key), so a later one happened at or after the moment the batch acted on, and judging
-        the contact again would give the verdicts taking it in turn gives (an event of the same instant after a
-        goal, as in a batch sent without times, used to be judged again each time)."""
+        (`occurred_at`, then key), so judging the contact again would only repeat what taking them in turn does (an
+        event of a goal's instant after it, as in a batch sent without times, used to be judged again each time)."""
         for watch, _ in ended:
             held = self.watches.get((watch.rule_id, watch.contact_id), {})
             kept = held.get(watch.match_value)
