@@ -279,14 +279,14 @@ def test_the_watches_a_batch_opens_are_written_in_one_statement(app, client, acm
     assert len(starts + goals) <= FIRST_CHUNK
     inserts = []
 
-    def count(connection, clause, *args):
-        if str(clause).startswith("INSERT INTO watches"):
-            inserts.append(clause)
-    sql_event.listen(engine, "before_execute", count)
+    def count(connection, cursor, statement, *args):  # what reaches the driver: SQLite's rows could go one each
+        if statement.startswith("INSERT INTO watches"):
+            inserts.append(statement)
+    sql_event.listen(engine, "before_cursor_execute", count)
     try:
         response = client.post("/v1/events", json={"events": starts + goals}, headers=acme.headers)
     finally:
-        sql_event.remove(engine, "before_execute", count)
+        sql_event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200, response.json
     assert len(inserts) == 1
     with app.app_context():
