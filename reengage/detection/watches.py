@@ -120,16 +120,7 @@ def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | N
     db_session = db.session()
     match = match_value(rule, event.properties)
     pair, preload = (rule.id, event.contact_id), batch.current()
-    rows: Sequence[Any]
-    if preload is not None and preload.knows(pair, match):
-        rows = [watch for watch in preload.open_watches(pair, match) if watch.started_at <= event.occurred_at]
-    else:
-        reached = select(watches_table).where(OPEN, watches_table.c.rule_id == rule.id,
-                                              watches_table.c.contact_id == event.contact_id,
-                                              watches_table.c.started_at <= event.occurred_at)
-        if match is not None:
-            reached = reached.where(watches_table.c.match_value == match)
-        rows = db_session.connection().execute(reached).all()
+    rows = [watch for watch in _open_of(rule, event.contact_id, match) if watch.started_at <= event.occurred_at]
     in_time = [(watch, event.occurred_at) for watch in rows if watch.deadline >= event.occurred_at]
     # Past their deadline, but the clock had not come to them yet: raise, then recover below.
     late = [(watch, decide(rule, watch)) for watch in rows if watch.deadline < event.occurred_at]
@@ -148,20 +139,23 @@ def overdue(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | None
     """End the open watches of the event's contact (and match value) that were due before it happened, as the clock
     would have by then: a start after its watch was due opens a watch of its own instead of moving that one on, so a
     batch that spans a deadline gets the verdicts of its events arriving as they happened."""
-    match = match_value(rule, event.properties)
-    pair, preload = (rule.id, event.contact_id), batch.current()
-    rows: Sequence[Any]
-    if preload is not None and preload.knows(pair, match):
-        rows = [watch for watch in preload.open_watches(pair, match) if watch.due_at < event.occurred_at]
-    else:
-        due = select(watches_table).where(OPEN, watches_table.c.rule_id == rule.id,
-                                          watches_table.c.contact_id == event.contact_id,
-                                          watches_table.c.due_at < event.occurred_at)
-        if match is not None:
-            due = due.where(watches_table.c.match_value == match)
-        rows = db.session().connection().execute(due).all()
+    rows = [watch for watch in _open_of(rule, event.contact_id, match_value(rule, event.properties))
+            if watch.due_at < event.occurred_at]
     if rows:
         end({rule.id: rule}, [], [(watch, decide(rule, watch)) for watch in rows], db.utcnow())
+
+
+def _open_of(rule: Rule, contact_id: int, match: str | None) -> Sequence[Any]:
+    """The rule's open watches of the contact and match value (of every one, when None): from the batch's own view
+    where it holds them, else from the database."""
+    pair, preload = (rule.id, contact_id), batch.current()
+    if preload is not None and preload.knows(pair, match):
+        return preload.open_watches(pair, match)
+    query = select(watches_table).where(OPEN, watches_table.c.rule_id == rule.id,
+                                        watches_table.c.contact_id == contact_id)
+    if match is not None:
+        query = query.where(watches_table.c.match_value == match)
+    return db.session().connection().execute(query).all()
 
 
 def goals_reached(rules: dict[int, Rule], goals: dict[int, list[str]], due: Sequence[Row]) -> dict[int, datetime]:

@@ -103,6 +103,24 @@ def test_settle_waits_for_goals_that_arrive_late_before_raising(app, client, acm
     assert dropoff["detected_at"].startswith("2026-10-20T14:10:00")
 
 
+def test_a_batch_reads_a_start_within_the_grace_as_events_arriving_in_order_do(app, client, acme, globex):
+    # The second start comes after the first watch's deadline (14:00) but before the clock raises it (14:10): the
+    # watch is moved on, in one batch as one event at a time.
+    starts = [("s1", T), ("s2", T + timedelta(minutes=65))]
+    for tenant in (acme, globex):
+        add_rule(client, tenant, "demo_settled", wait="PT1H", settle="PT10M")
+    batch = [event(key, type="demo.start", occurred_at=at.isoformat(), contact=DANA) for key, at in starts]
+    response = client.post("/v1/events", json={"events": batch}, headers=acme.headers)
+    assert response.status_code == 200, response.json
+    for key, at in starts:
+        tick(app, at)
+        post(client, globex, key, "demo.start", at)
+    tick(app, T + timedelta(hours=3))
+    [batched], [in_order] = dropoffs_of(client, acme, DANA), dropoffs_of(client, globex, DANA)
+    assert batched["occurred_at"] == in_order["occurred_at"]
+    assert batched["occurred_at"].startswith("2026-10-20T15:05:00")
+
+
 def test_a_settle_over_a_year_or_unreadable_is_refused_naming_the_field(client, acme):
     for settle in ("P400D", "soon", "-PT1H"):
         body = {"key": "demo_bad", "scenario": "sales.application_abandoned", "kind": "inactivity",
