@@ -136,11 +136,11 @@ def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | N
 
 
 def overdue(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | None]) -> None:
-    """End the open watches of the event's contact (and match value) that were due before it happened, as the clock
-    would have by then: a start after its watch was due opens a watch of its own instead of moving that one on, so a
-    batch that spans a deadline gets the verdicts of its events arriving as they happened."""
+    """End the open watches of the event's contact (and match value) whose deadline passed before it happened, as
+    the clock does (or will, after the rule's grace): a start after a watch's deadline opens a watch of its own
+    instead of moving that one on, whether the events arrive one at a time, in a batch or are replayed."""
     rows = [watch for watch in _open_of(rule, event.contact_id, match_value(rule, event.properties))
-            if watch.due_at < event.occurred_at]
+            if watch.deadline < event.occurred_at]
     if rows:
         end({rule.id: rule}, [], [(watch, decide(rule, watch)) for watch in rows], db.utcnow())
 
@@ -270,9 +270,10 @@ def dropoff_rows(rules: dict[int, Rule], raising: Sequence[tuple[Any, Verdict]],
             "started_at": watch.started_at, "occurred_at": watch.deadline, "detected_at": now, "status": "open",
             "segment": segment, "service": verdict.service, "deep_link": _link(start),
             "test": watch.contact_id in tests,
-            # Outreach about a maintenance error waits until the service is back.
+            # Outreach about a maintenance error waits until the service is back; one raised before the rule's
+            # grace ran out (a later event showed its deadline passed) waits for the grace, as the clock would have.
             "ready_at": None if (watch.account_id, verdict.service) in waiting and verdict.category == "maintenance"
-            else now,
+            else max(now, watch.due_at),
         })
     return rows
 

@@ -37,7 +37,9 @@ class DropoffSchema(Schema):
     service = fields.String(allow_none=True, metadata={"description": "The outside service behind a known error.",
                                                        "example": "Acme Payroll"})
     ready_at = fields.AwareDateTime(allow_none=True, metadata={
-        "description": "When outreach may begin; null while the service of a maintenance error is down."})
+        "description": "When outreach may begin: when it was raised, or when the rule's settle grace ends for one "
+                       "raised before (a later event showed its deadline passed); null while the service of a "
+                       "maintenance error is down."})
     segment = fields.Dict(metadata={"example": {"stage": "sales", "engagement": "medium", "events_30d": 3}})
     deep_link = fields.String(allow_none=True, metadata={
         "description": "Where calls to action lead: the start event's deep_link or resume_url.",

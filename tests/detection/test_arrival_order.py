@@ -20,7 +20,8 @@ from tests.support import event
 from tests.support.detection import T, send
 
 MINUTE = timedelta(minutes=1)
-# One rule of every kind, each reading its own event names so that journeys of one kind meet only its rule.
+# One rule of every kind (and one of each kind with a grace, given one), each reading its own event names so that
+# journeys of one rule meet only it.
 RULES = {
     "inactivity": ({"start_events": ["i.start"], "goal_events": ["i.goal"], "wait": "PT1H", "match_key": "app"},
                    ["i.start", "i.goal"]),
@@ -34,7 +35,15 @@ RULES = {
     "low_engagement": ({"start_events": ["l.start"], "qualifying_events": ["l.use"], "min_events": 2,
                         "window": "PT2H"}, ["l.start", "l.use"]),
     "closed_lost": ({"deal_events": ["c.lost"], "won_events": ["c.won"]}, ["c.lost", "c.won"]),
+    # The kinds with a grace for late goals (`settle`), given one.
+    "inactivity_settled": ({"start_events": ["is.start"], "goal_events": ["is.goal"], "wait": "PT1H",
+                            "match_key": "app", "settle": "PT20M"}, ["is.start", "is.goal"]),
+    "low_engagement_settled": ({"start_events": ["ls.start"], "qualifying_events": ["ls.use"], "min_events": 2,
+                                "window": "PT2H", "settle": "PT20M"}, ["ls.start", "ls.use"]),
+    "closed_lost_settled": ({"deal_events": ["cs.lost"], "won_events": ["cs.won"], "settle": "PT20M"},
+                            ["cs.lost", "cs.won"]),
 }
+SETTLED_SUFFIX = "_settled"
 # Every journey gets its own stretch of the timeline; the clock ends each one well past its last deadline. The
 # timeline starts years back, so thousands of stretches (ARRIVAL_EXAMPLES=5000) end before now: an event more
 # than a day ahead of now is refused.
@@ -55,8 +64,9 @@ def journeys():
 
 
 def add_rules(client, tenant):
-    for kind, (params, _) in RULES.items():
-        body = {"key": f"p_{kind}", "scenario": "sales.application_abandoned", "kind": kind, "params": params}
+    for name, (params, _) in RULES.items():
+        body = {"key": f"p_{name}", "scenario": "sales.application_abandoned",
+                "kind": name.removesuffix(SETTLED_SUFFIX), "params": params}
         response = client.post("/v1/rules", json=body, headers=tenant.headers)
         assert response.status_code == 201, response.json
 
@@ -82,6 +92,8 @@ def _parse(moment):
 # A deal won and lost again in the same minute, the loss arriving last of all.
 @example(journey=("closed_lost", [("c.lost", 165, "x"), ("c.lost", 5, ""), ("c.won", 110, "x"), ("c.lost", 110, "")],
                   [215, 85, 120, 285]))
+# A start within the grace of the watch before it (due at 185), which arrives after the clock raised that watch.
+@example(journey=("inactivity_settled", [("is.start", 105, ""), ("is.start", 175, "")], [100, 0]))
 def test_shuffled_and_delayed_arrival_gives_the_verdicts_of_arrival_in_order(app, client, acme, journey):
     kind, events, delays = journey
     n = next(examples)

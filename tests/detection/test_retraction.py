@@ -4,6 +4,7 @@ arrives, and the order events arrive in never changes the verdict."""
 import itertools
 from datetime import datetime, timedelta
 
+from reengage.platform import db
 from tests.results.test_dashboard import sign_in
 from tests.support import event
 from tests.support.journeys import DANA, T, abandon, contact_id, setup_sales, tick
@@ -103,22 +104,38 @@ def test_settle_waits_for_goals_that_arrive_late_before_raising(app, client, acm
     assert dropoff["detected_at"].startswith("2026-10-20T14:10:00")
 
 
-def test_a_batch_reads_a_start_within_the_grace_as_events_arriving_in_order_do(app, client, acme, globex):
+def test_a_start_within_the_grace_ends_the_watch_at_its_deadline_in_a_batch_and_one_at_a_time(app, client, acme,
+                                                                                               globex):
     # The second start comes after the first watch's deadline (14:00) but before the clock raises it (14:10): the
-    # watch is moved on, in one batch as one event at a time.
+    # contact was idle for the hour, so the watch becomes a dropoff at 14:00 and the second start opens a watch of
+    # its own, in one batch as one event at a time. Raised before the grace ran out, its outreach waits for the grace.
     starts = [("s1", T), ("s2", T + timedelta(minutes=65))]
     for tenant in (acme, globex):
         add_rule(client, tenant, "demo_settled", wait="PT1H", settle="PT10M")
     batch = [event(key, type="demo.start", occurred_at=at.isoformat(), contact=DANA) for key, at in starts]
-    response = client.post("/v1/events", json={"events": batch}, headers=acme.headers)
+    with db.as_of(starts[1][1]):
+        response = client.post("/v1/events", json={"events": batch}, headers=acme.headers)
     assert response.status_code == 200, response.json
     for key, at in starts:
         tick(app, at)
-        post(client, globex, key, "demo.start", at)
+        with db.as_of(at):
+            post(client, globex, key, "demo.start", at)
+    for tenant in (acme, globex):
+        [dropoff] = dropoffs_of(client, tenant, DANA)
+        assert (dropoff["status"], dropoff["occurred_at"], dropoff["detected_at"], dropoff["ready_at"]) == (
+            "open", "2026-10-20T14:00:00+00:00", "2026-10-20T14:05:00+00:00", "2026-10-20T14:10:00+00:00")
+    # Enrolled once it is ready, not before; the second watch's deadline (15:05) finds the dropoff still active.
+    setup = client.post("/v1/flows", json={"template": "sales", "holdout_percent": 0}, headers=acme.headers)
+    assert setup.status_code == 201, setup.json
+    tick(app, T + timedelta(minutes=69))
+    assert client.get("/v1/enrollments", headers=acme.headers).json == []
+    tick(app, T + timedelta(minutes=70))
+    assert [e["dropoff_id"] for e in client.get("/v1/enrollments", headers=acme.headers).json] == [
+        dropoffs_of(client, acme, DANA)[0]["id"]]
     tick(app, T + timedelta(hours=3))
-    [batched], [in_order] = dropoffs_of(client, acme, DANA), dropoffs_of(client, globex, DANA)
-    assert batched["occurred_at"] == in_order["occurred_at"]
-    assert batched["occurred_at"].startswith("2026-10-20T15:05:00")
+    for tenant in (acme, globex):
+        [dropoff] = dropoffs_of(client, tenant, DANA)
+        assert dropoff["occurred_at"].startswith("2026-10-20T14:00:00")
 
 
 def test_a_settle_over_a_year_or_unreadable_is_refused_naming_the_field(client, acme):
