@@ -63,6 +63,7 @@ class DropoffQuerySchema(Schema):
     intent = fields.String(validate=validate.OneOf(INTENTS))
     status = fields.String(validate=validate.OneOf(STATUSES))
     contact_id = Int64()
-    ready = fields.Boolean(metadata={"description": "Only dropoffs ready (or not yet ready) for outreach."})
+    ready = fields.Boolean(metadata={"description": "Only dropoffs ready for outreach by now (or not yet ready: a "
+                                                    "maintenance error's service down, a rule's grace not over)."})
     since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Detected at or after this time."})
     limit = Int64(load_default=50, validate=validate.Range(1, 100))

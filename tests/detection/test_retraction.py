@@ -124,6 +124,11 @@ def test_a_start_within_the_grace_ends_the_watch_at_its_deadline_in_a_batch_and_
         [dropoff] = dropoffs_of(client, tenant, DANA)
         assert (dropoff["status"], dropoff["occurred_at"], dropoff["detected_at"], dropoff["ready_at"]) == (
             "open", "2026-10-20T14:00:00+00:00", "2026-10-20T14:05:00+00:00", "2026-10-20T14:10:00+00:00")
+        for moment, ready, waiting in ((T + timedelta(minutes=69), [], [dropoff]),
+                                       (T + timedelta(minutes=70), [dropoff], [])):
+            with db.as_of(moment):
+                assert client.get("/v1/dropoffs?ready=true", headers=tenant.headers).json == ready
+                assert client.get("/v1/dropoffs?ready=false", headers=tenant.headers).json == waiting
     # Enrolled once it is ready, not before; the second watch's deadline (15:05) finds the dropoff still active.
     setup = client.post("/v1/flows", json={"template": "sales", "holdout_percent": 0}, headers=acme.headers)
     assert setup.status_code == 201, setup.json
