@@ -11,7 +11,11 @@ mkdir -p "$WORK"
 [ -n "${STACK_LOCKED:-}" ] || STACK_LOCKED=1 exec flock -o "$WORK/lock" "$0" "$@"
 # shellcheck source=images.sh
 source "$ROOT/.ci/images.sh"
-tools; configure; base; standins
+tools; configure
+# A build cut off (its run killed) leaves working containers behind that hold the images they were made from, and
+# tagging or pruning those images then fails: under the lock no other build runs, so any found are leftovers.
+podman ps -a --external --format '{{.ID}} {{.Status}}' | awk '$2 == "Storage" {print $1}' | xargs -r podman rm -f >/dev/null
+base; standins
 t podman build --pull=never --format docker -q -t localhost/reengage:latest "$ROOT" >/dev/null
 podman image prune -f >/dev/null  # earlier builds of the code layers; the cached dependency layer stays
 
