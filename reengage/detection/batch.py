@@ -49,7 +49,9 @@ EVERY_OPEN_WATCH = (select(Watch).where(OPEN, one_of(Watch.rule_id, "rules"), on
                     .order_by(Watch.id).with_for_update())
 RAISED_DROPOFFS = select(dropoffs.c.rule_id, dropoffs.c.contact_id, dropoffs.c.status, dropoffs.c.occurred_at).where(
     one_of(dropoffs.c.rule_id, "rules"), one_of(dropoffs.c.contact_id, "contacts"), dropoffs.c.status.in_(RAISED))
-ACTED = func.coalesce(watches_table.c.closed_at, watches_table.c.deadline)
+# When the rule acted on an ended watch: when its goal closed it, else when the clock ended it (its deadline plus the
+# rule's grace).
+ACTED = func.coalesce(watches_table.c.closed_at, watches_table.c.due_at)
 ENDED = select(watches_table.c.rule_id, watches_table.c.contact_id, watches_table.c.started_at, ACTED).where(
     one_of(watches_table.c.rule_id, "rules"), one_of(watches_table.c.contact_id, "contacts"),
     watches_table.c.status != db.constant("open"),  # read through the index of ended watches

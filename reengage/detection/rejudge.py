@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, delete, select
 
 from reengage import hooks
 from reengage.detection import batch, watches
@@ -48,10 +48,10 @@ def late(rule: Rule, event: Row, ids: Collection[int]) -> bool:
         Event.occurred_at >= at, Event.processed_at.is_not(None), Event.id.not_in(list(ids))).limit(1)
     raised = select(Dropoff.id).where(Dropoff.rule_id == rule.id, Dropoff.contact_id == event.contact_id,
                                       Dropoff.status.in_(RAISED), Dropoff.occurred_at >= at).limit(1)
-    # A watch ended by the clock acted at its deadline; one a goal closed, when the goal happened.
+    # A watch ended by the clock acted when it was due (its deadline plus the rule's grace); one a goal closed, when
+    # the goal happened.
     ended = select(Watch.id).where(Watch.rule_id == rule.id, Watch.contact_id == event.contact_id,
-                                   Watch.status != "open", func.coalesce(Watch.closed_at, Watch.deadline) >= at,
-                                   Watch.started_at <= at).limit(1)
+                                   Watch.status != "open", batch.ACTED >= at, Watch.started_at <= at).limit(1)
     return any(session.scalar(query) is not None for query in (later, raised, ended))
 
 
@@ -69,7 +69,8 @@ def rejudge(rule: Rule, contact_id: int, now: datetime) -> None:
         Event.account_id == rule.account_id, Event.contact_id == contact_id, Event.received_at >= rule.created_at,
         Event.type.in_(detector.reads(rule.params))).order_by(Event.occurred_at, Event.key)))
     for event in stored:
-        _expire(rule, contact_id, found, lambda watch, at=event.occurred_at: watch.deadline < at)
+        # The clock raises a watch when it is due, so an event by then still finds it open, as one arriving in order.
+        _expire(rule, contact_id, found, lambda watch, at=event.occurred_at: watch.due_at < at)
         if event.type in goals:
             _reach(rule, contact_id, found, event)
         with watches.reading(event):
@@ -91,25 +92,33 @@ def _open(rule: Rule, contact_id: int) -> list[Watch]:
 def _expire(rule: Rule, contact_id: int, found: list[Found], due) -> None:
     """What the clock would have done by then: open watches past due become dropoffs (or end without one)."""
     for watch in _open(rule, contact_id):
-        if not due(watch):
-            continue
-        verdict = DETECTORS[rule.kind].on_expire(rule, cast(Any, watch))
-        watch.status = "closed" if verdict is None else "expired"
-        if verdict is None:
-            watch.closed_at = watch.deadline
-            continue
-        # At most one active dropoff per match value: one not yet recovered by then absorbs this one.
-        if not any(f.watch.match_value == watch.match_value and (f.goal is None or f.goal.occurred_at > watch.deadline)
-                   for f in found):
-            found.append(Found(watch, verdict))
+        if due(watch):
+            _end(rule, watch, found)
+
+
+def _end(rule: Rule, watch: Watch, found: list[Found]) -> None:
+    """A watch past its deadline becomes a dropoff, or ends without one (when the clock would have ended it)."""
+    verdict = DETECTORS[rule.kind].on_expire(rule, cast(Any, watch))
+    watch.status = "closed" if verdict is None else "expired"
+    if verdict is None:
+        watch.closed_at = watch.due_at
+        return
+    # At most one active dropoff per match value: one not yet recovered by then absorbs this one.
+    if not any(f.watch.match_value == watch.match_value and (f.goal is None or f.goal.occurred_at > watch.deadline)
+               for f in found):
+        found.append(Found(watch, verdict))
 
 
 def _reach(rule: Rule, contact_id: int, found: list[Found], goal: Row) -> None:
-    """A goal closes the open watches it reached in time and recovers the dropoffs found before it."""
+    """A goal closes the open watches it reached in time, raises those past their deadline (within the rule's grace)
+    as it does arriving in order, and recovers the dropoffs found before it."""
     match = watches.match_value(rule, goal.properties)
     for watch in _open(rule, contact_id):
         if watch.started_at <= goal.occurred_at and match in (None, watch.match_value):
-            watch.status, watch.closed_at = "closed", goal.occurred_at
+            if watch.deadline >= goal.occurred_at:
+                watch.status, watch.closed_at = "closed", goal.occurred_at
+            else:
+                _end(rule, watch, found)
     for item in found:
         if item.goal is None and item.watch.started_at <= goal.occurred_at and match in (None, item.watch.match_value):
             item.goal = goal

@@ -136,11 +136,11 @@ def reach_goal(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | N
 
 
 def overdue(rule: Rule, event: Row, decide: Callable[[Rule, Row], Verdict | None]) -> None:
-    """End the open watches of the event's contact (and match value) whose deadline passed before it happened, as
-    the clock does (or will, after the rule's grace): a start after a watch's deadline opens a watch of its own
-    instead of moving that one on, whether the events arrive one at a time, in a batch or are replayed."""
+    """End the open watches of the event's contact (and match value) that were due before it happened, as the clock
+    would have by then: a start after its watch was due opens a watch of its own instead of moving that one on, so a
+    batch that spans a deadline gets the verdicts of its events arriving as they happened."""
     rows = [watch for watch in _open_of(rule, event.contact_id, match_value(rule, event.properties))
-            if watch.deadline < event.occurred_at]
+            if watch.due_at < event.occurred_at]
     if rows:
         end({rule.id: rule}, [], [(watch, decide(rule, watch)) for watch in rows], db.utcnow())
 
@@ -197,7 +197,7 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
     connection = db.session().connection()
     # A watch this batch opened and has not written yet is written as it ends; the others are updated.
     closes, expires = [], []
-    for watch, at in [*closing, *((watch, watch.deadline) for watch, verdict in expiring if verdict is None)]:
+    for watch, at in [*closing, *((watch, watch.due_at) for watch, verdict in expiring if verdict is None)]:
         if watch.id is None:
             watch.status, watch.closed_at = "closed", at
         else:
@@ -209,7 +209,7 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
             expires.append({"watch_id": watch.id})
     preload = batch.current()
     if preload is not None:
-        preload.ended_now([(watch, at) for watch, at in closing] + [(watch, watch.deadline) for watch, _ in expiring],
+        preload.ended_now([(watch, at) for watch, at in closing] + [(watch, watch.due_at) for watch, _ in expiring],
                           [watch for watch, _ in raising])
     if closes:
         connection.execute(CLOSE, closes)
@@ -270,10 +270,9 @@ def dropoff_rows(rules: dict[int, Rule], raising: Sequence[tuple[Any, Verdict]],
             "started_at": watch.started_at, "occurred_at": watch.deadline, "detected_at": now, "status": "open",
             "segment": segment, "service": verdict.service, "deep_link": _link(start),
             "test": watch.contact_id in tests,
-            # Outreach about a maintenance error waits until the service is back; one raised before the rule's
-            # grace ran out (a later event showed its deadline passed) waits for the grace, as the clock would have.
+            # Outreach about a maintenance error waits until the service is back.
             "ready_at": None if (watch.account_id, verdict.service) in waiting and verdict.category == "maintenance"
-            else max(now, watch.due_at),
+            else now,
         })
     return rows
 

@@ -37,9 +37,7 @@ class DropoffSchema(Schema):
     service = fields.String(allow_none=True, metadata={"description": "The outside service behind a known error.",
                                                        "example": "Acme Payroll"})
     ready_at = fields.AwareDateTime(allow_none=True, metadata={
-        "description": "When outreach may begin: when it was raised, or when the rule's settle grace ends for one "
-                       "raised before (a later event showed its deadline passed); null while the service of a "
-                       "maintenance error is down."})
+        "description": "When outreach may begin; null while the service of a maintenance error is down."})
     segment = fields.Dict(metadata={"example": {"stage": "sales", "engagement": "medium", "events_30d": 3}})
     deep_link = fields.String(allow_none=True, metadata={
         "description": "Where calls to action lead: the start event's deep_link or resume_url.",
@@ -63,7 +61,6 @@ class DropoffQuerySchema(Schema):
     intent = fields.String(validate=validate.OneOf(INTENTS))
     status = fields.String(validate=validate.OneOf(STATUSES))
     contact_id = Int64()
-    ready = fields.Boolean(metadata={"description": "Only dropoffs ready for outreach by now (or not yet ready: a "
-                                                    "maintenance error's service down, a rule's grace not over)."})
+    ready = fields.Boolean(metadata={"description": "Only dropoffs ready (or not yet ready) for outreach."})
     since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "Detected at or after this time."})
     limit = Int64(load_default=50, validate=validate.Range(1, 100))

@@ -4,7 +4,6 @@ arrives, and the order events arrive in never changes the verdict."""
 import itertools
 from datetime import datetime, timedelta
 
-from reengage.platform import db
 from tests.results.test_dashboard import sign_in
 from tests.support import event
 from tests.support.journeys import DANA, T, abandon, contact_id, setup_sales, tick
@@ -104,43 +103,47 @@ def test_settle_waits_for_goals_that_arrive_late_before_raising(app, client, acm
     assert dropoff["detected_at"].startswith("2026-10-20T14:10:00")
 
 
-def test_a_start_within_the_grace_ends_the_watch_at_its_deadline_in_a_batch_and_one_at_a_time(app, client, acme,
-                                                                                               globex):
+def test_a_batch_reads_a_start_within_the_grace_as_events_arriving_in_order_do(app, client, acme, globex):
     # The second start comes after the first watch's deadline (14:00) but before the clock raises it (14:10): the
-    # contact was idle for the hour, so the watch becomes a dropoff at 14:00 and the second start opens a watch of
-    # its own, in one batch as one event at a time. Raised before the grace ran out, its outreach waits for the grace.
+    # watch is moved on, in one batch as one event at a time.
     starts = [("s1", T), ("s2", T + timedelta(minutes=65))]
     for tenant in (acme, globex):
         add_rule(client, tenant, "demo_settled", wait="PT1H", settle="PT10M")
     batch = [event(key, type="demo.start", occurred_at=at.isoformat(), contact=DANA) for key, at in starts]
-    with db.as_of(starts[1][1]):
-        response = client.post("/v1/events", json={"events": batch}, headers=acme.headers)
+    response = client.post("/v1/events", json={"events": batch}, headers=acme.headers)
     assert response.status_code == 200, response.json
     for key, at in starts:
         tick(app, at)
-        with db.as_of(at):
-            post(client, globex, key, "demo.start", at)
-    for tenant in (acme, globex):
-        [dropoff] = dropoffs_of(client, tenant, DANA)
-        assert (dropoff["status"], dropoff["occurred_at"], dropoff["detected_at"], dropoff["ready_at"]) == (
-            "open", "2026-10-20T14:00:00+00:00", "2026-10-20T14:05:00+00:00", "2026-10-20T14:10:00+00:00")
-        for moment, ready, waiting in ((T + timedelta(minutes=69), [], [dropoff]),
-                                       (T + timedelta(minutes=70), [dropoff], [])):
-            with db.as_of(moment):
-                assert client.get("/v1/dropoffs?ready=true", headers=tenant.headers).json == ready
-                assert client.get("/v1/dropoffs?ready=false", headers=tenant.headers).json == waiting
-    # Enrolled once it is ready, not before; the second watch's deadline (15:05) finds the dropoff still active.
-    setup = client.post("/v1/flows", json={"template": "sales", "holdout_percent": 0}, headers=acme.headers)
-    assert setup.status_code == 201, setup.json
-    tick(app, T + timedelta(minutes=69))
-    assert client.get("/v1/enrollments", headers=acme.headers).json == []
-    tick(app, T + timedelta(minutes=70))
-    assert [e["dropoff_id"] for e in client.get("/v1/enrollments", headers=acme.headers).json] == [
-        dropoffs_of(client, acme, DANA)[0]["id"]]
+        post(client, globex, key, "demo.start", at)
     tick(app, T + timedelta(hours=3))
-    for tenant in (acme, globex):
-        [dropoff] = dropoffs_of(client, tenant, DANA)
-        assert dropoff["occurred_at"].startswith("2026-10-20T14:00:00")
+    [batched], [in_order] = dropoffs_of(client, acme, DANA), dropoffs_of(client, globex, DANA)
+    assert batched["occurred_at"] == in_order["occurred_at"]
+    assert batched["occurred_at"].startswith("2026-10-20T15:05:00")
+
+
+def test_a_start_within_the_grace_moves_the_watch_on_however_late_it_arrives(app, client, acme):
+    # The clock raises the first watch (deadline 14:00) at 14:10. A start at 14:05, or at 14:10 itself, arriving in
+    # time moves the watch on; arriving after the clock raised it, the contact is judged again: the dropoff at 14:00
+    # is retracted, and the watch moved on becomes the contact's dropoff an hour after that start.
+    add_rule(client, acme, "demo_settled", wait="PT1H", settle="PT10M")
+    for n, minutes in enumerate((65, 70)):
+        base = T + n * timedelta(hours=6)
+        deadline = (base + timedelta(hours=1)).strftime("%H:%M")
+        timely, late = {"external_id": f"timely-{minutes}"}, {"external_id": f"late-{minutes}"}
+        for contact in (timely, late):
+            post(client, acme, f"{contact['external_id']}-s1", "demo.start", base, contact=contact)
+        start = base + timedelta(minutes=minutes)
+        tick(app, start - SECOND)
+        post(client, acme, f"timely-{minutes}-s2", "demo.start", start, contact=timely)
+        tick(app, base + timedelta(minutes=75))
+        assert [d["occurred_at"][11:16] for d in dropoffs_of(client, acme, late)] == [deadline]
+        post(client, acme, f"late-{minutes}-s2", "demo.start", start, contact=late)
+        tick(app, base + timedelta(hours=4))
+        expected = (start + timedelta(hours=1)).strftime("%H:%M")
+        assert [(d["status"], d["occurred_at"][11:16]) for d in dropoffs_of(client, acme, timely)] == [
+            ("open", expected)]
+        assert sorted((d["status"], d["occurred_at"][11:16]) for d in dropoffs_of(client, acme, late)) == [
+            ("open", expected), ("retracted", deadline)]
 
 
 def test_a_settle_over_a_year_or_unreadable_is_refused_naming_the_field(client, acme):

@@ -8,7 +8,7 @@ query parameter, given the caller's value (`triggers.polling.equal` for the comm
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, select
 
 from reengage.models import Account
 from reengage.platform import db
@@ -47,11 +47,6 @@ def listed(model: type[Row], args: Mapping[str, Any], filters: Mapping[str, Wher
 def is_set(column: Any) -> Where:
     """A filter's `where` for a yes/no parameter: whether `column` has a value."""
     return lambda wanted: column.is_not(None) if wanted else column.is_(None)
-
-
-def come(column: Any) -> Where:
-    """A filter's `where` for a yes/no parameter: whether the moment in `column` has come (never, while unset)."""
-    return lambda wanted: column <= db.utcnow() if wanted else or_(column.is_(None), column > db.utcnow())
 
 
 def at_or_after(column: Any) -> Where:

@@ -7,7 +7,7 @@ from reengage.platform.blueprint import Blueprint
 from reengage.platform.errors import ApiError
 from reengage.schemas.dropoff import DropoffQuerySchema, DropoffSchema
 from reengage.sequencing import enrollments
-from reengage.web.routes.common import at_or_after, come, listed, owned_or_404
+from reengage.web.routes.common import at_or_after, is_set, listed, owned_or_404
 from triggers.polling import equal
 
 blp = Blueprint("dropoffs", __name__, url_prefix="/v1", description="People detected stopping short.")
@@ -15,7 +15,7 @@ blp.before_request(authenticate)
 
 FILTERS = {"scenario": equal(Dropoff.scenario), "stage": equal(Dropoff.stage), "rule": equal(Dropoff.rule_key),
            "intent": equal(Dropoff.intent), "status": equal(Dropoff.status), "contact_id": equal(Dropoff.contact_id),
-           "ready": come(Dropoff.ready_at), "since": at_or_after(Dropoff.detected_at)}
+           "ready": is_set(Dropoff.ready_at), "since": at_or_after(Dropoff.detected_at)}
 
 
 @blp.route("/dropoffs")
