@@ -94,6 +94,8 @@ def _parse(moment):
                   [215, 85, 120, 285]))
 # A start within the grace of the watch before it (due at 185), which arrives after the clock raised that watch.
 @example(journey=("inactivity_settled", [("is.start", 105, ""), ("is.start", 175, "")], [100, 0]))
+# A goal after the deadline (60), within the grace (due at 80): in time it raises the watch and recovers it at once.
+@example(journey=("inactivity_settled", [("is.start", 0, ""), ("is.goal", 70, "")], [0, 30]))
 def test_shuffled_and_delayed_arrival_gives_the_verdicts_of_arrival_in_order(app, client, acme, journey):
     kind, events, delays = journey
     n = next(examples)
