@@ -344,3 +344,48 @@ def _account_contact_and_flow(connection, stamp: str) -> None:
         "INSERT INTO flows (account_id, key, name, description, phases, goal_events, holdout_percent, settings, "
         f"enabled, created_at, updated_at) VALUES (1, 'sales', 'Sales', '', '[]', '[]', 0, '{{}}', 1, {stamp}, "
         f"{stamp})"))
+
+
+def test_watches_a_grace_rule_ended_without_a_dropoff_are_closed_when_due_from_0034(tmp_path):
+    """A watch ended without a dropoff is closed when it was due (deadline plus the rule's grace): 0034 moves those
+    closed at their deadline before; one without a grace, or closed by a goal before its deadline, stays."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine, insert, select
+
+    from reengage.models import Account, Contact, Event, Rule, Watch
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = db.alembic_config(url)
+    command.upgrade(config, "0033")
+    engine = create_engine(url)
+    at = datetime(2026, 1, 2, 9, tzinfo=UTC)
+    hour, grace = timedelta(hours=1), timedelta(minutes=20)
+    closings = {"graced": (at + hour + grace, at + hour), "no grace": (at + hour, at + hour),
+                "goal": (at + hour + grace, at + timedelta(minutes=30))}
+    with engine.begin() as connection:
+        account = connection.scalar(insert(Account).returning(Account.id), {"name": "Old", "settings": {}})
+        contact = connection.scalar(insert(Contact).returning(Contact.id), {
+            "account_id": account, "email": "dana@example.com", "properties": {}, "consent": {}})
+        rule = connection.scalar(insert(Rule).returning(Rule.id), {
+            "account_id": account, "key": "r", "name": "R", "scenario": "s", "stage": "sales", "kind": "inactivity",
+            "params": {}, "enabled": True})
+        start = connection.scalar(insert(Event).returning(Event.id), {
+            "account_id": account, "contact_id": contact, "key": "s1", "type": "start", "occurred_at": at,
+            "properties": {}})
+        for match, (due, closed) in closings.items():
+            connection.execute(insert(Watch), {
+                "account_id": account, "rule_id": rule, "contact_id": contact, "match_value": match,
+                "start_event_id": start, "started_at": at, "deadline": at + hour, "due_at": due, "status": "closed",
+                "category": "", "details": {}, "closed_at": closed})
+    closed = select(Watch.match_value, Watch.closed_at).order_by(Watch.match_value)
+
+    def read():
+        with engine.connect() as connection:
+            return {match: moment.replace(tzinfo=UTC) for match, moment in connection.execute(closed)}
+
+    command.upgrade(config, "0034")
+    assert read() == {"graced": at + hour + grace, "no grace": at + hour, "goal": at + timedelta(minutes=30)}
+    command.downgrade(config, "0033")
+    assert read() == {match: moment for match, (_, moment) in closings.items()}
+    engine.dispose()
