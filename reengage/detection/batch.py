@@ -161,13 +161,13 @@ class Preload:
             return None
         return [item for item in self.events[contact_id] if since <= item[0] <= until and item[2] in wanted]
 
-    def ended_now(self, ended: list[tuple[Any, datetime]], raised: list[Any]) -> None:
+    def ended_now(self, ended: list[Any], raised: list[Any]) -> None:
         """Watches this batch ended and those of them that raised a dropoff.
 
         What the batch did itself never makes its later events late: it takes them in the order a replay would
         (`occurred_at`, then key), so judging the contact again would only repeat what taking them in turn does (an
         event of a goal's instant after it, as in a batch sent without times, used to be judged again each time)."""
-        for watch, _ in ended:
+        for watch in ended:
             held = self.watches.get((watch.rule_id, watch.contact_id), {})
             kept = held.get(watch.match_value)
             # One not yet written (no id) is the watch itself or another.

@@ -209,8 +209,7 @@ def end(rules: dict[int, Rule], closing: list[tuple[Row, datetime]],
             expires.append({"watch_id": watch.id})
     preload = batch.current()
     if preload is not None:
-        preload.ended_now([(watch, at) for watch, at in closing] + [(watch, watch.due_at) for watch, _ in expiring],
-                          [watch for watch, _ in raising])
+        preload.ended_now([watch for watch, _ in (*closing, *expiring)], [watch for watch, _ in raising])
     if closes:
         connection.execute(CLOSE, closes)
     if expires:

@@ -96,6 +96,13 @@ def _parse(moment):
 @example(journey=("inactivity_settled", [("is.start", 105, ""), ("is.start", 175, "")], [100, 0]))
 # A goal after the deadline (60), within the grace (due at 80): in time it raises the watch and recovers it at once.
 @example(journey=("inactivity_settled", [("is.start", 0, ""), ("is.goal", 70, "")], [0, 30]))
+# A window ended without a dropoff when due (140, its deadline 120 plus the grace), and a start within the grace that
+# arrives after: in time it found the window still open and opened none of its own.
+@example(journey=("low_engagement_settled", [("ls.start", 0, ""), ("ls.use", 10, ""), ("ls.use", 20, ""),
+                                             ("ls.start", 130, "")], [0, 0, 0, 30]))
+# The same, the window's second use arriving after the clock raised it: judged again, the window ends when due.
+@example(journey=("low_engagement_settled", [("ls.start", 0, ""), ("ls.use", 10, ""), ("ls.use", 20, ""),
+                                             ("ls.start", 130, "")], [0, 0, 130, 30]))
 def test_shuffled_and_delayed_arrival_gives_the_verdicts_of_arrival_in_order(app, client, acme, journey):
     kind, events, delays = journey
     n = next(examples)
