@@ -1,8 +1,9 @@
 """Event intake: validate a whole batch, store it once per sender id, then hand it to a job.
 
 Concurrent requests of one process are written together (see group_commit). A batch of more
-than CHUNK_EVENTS events is matched to contacts whole first (a conflict refuses all of it, before
-anything is stored), then written CHUNK_EVENTS at a time, each chunk its own transaction: the
+than CHUNK_EVENTS events (SHORT_CHUNK_EVENTS on SQLite while light requests come in) is matched to contacts
+whole first (a conflict refuses all of it, before anything is stored), then written that many at a time, each
+chunk its own transaction: the
 database's write lock is held for a chunk, never for a whole batch, so other accounts' writes get
 in between. The batch is answered only once every chunk is committed. When a later chunk fails,
 the first ones stay stored and the error says so; since events are stored once per sender id,
@@ -50,8 +51,12 @@ INSERT_RETURNING = insert(events_table).returning(events_table.c.id)
 RETURNING_ROWS = 50
 # Tries of a transaction that met a concurrent writer; the tries after the first queue on a lock per account.
 ATTEMPTS = 4
-# Events of a batch written in one transaction.
-CHUNK_EVENTS = LARGE_GROUP_ITEMS
+# Events of a batch written in one transaction. Storing takes about 40 µs an event on SQLite, so a chunk holds its
+# write lock about as long as a chunk of processing does (reengage.jobs.events.CHUNK_SECONDS); a batch of at most
+# this many is written whole, matched once (a batch written in parts is matched whole first, then part by part).
+CHUNK_EVENTS = 500
+# A batch of at most this many is written whole however busy the database is (a group of larger submissions).
+WHOLE_EVENTS = LARGE_GROUP_ITEMS
 # As many while light requests come in and the database has one writer at a time (SQLite): they wait for the chunk
 # holding its lock, so it holds it in shorter turns then (see busy.light_traffic).
 SHORT_CHUNK_EVENTS = 25
@@ -98,18 +103,22 @@ def arrival() -> Iterator[Arrival]:
 def ingest(account_id: int, events: list[dict[str, Any]], path: str, token: Arrival | None = None) -> list[dict]:
     """Store the new events of a validated batch; answer for each whether it was new or a replay."""
     group: GroupCommit = current_app.extensions["intake"]
-    if len(events) <= CHUNK_EVENTS:
+    if len(events) <= WHOLE_EVENTS:
         return group.submit(Submission(Batch(account_id, events, path), len(events)), token)
+    # Bulk work from here on: it takes its turn among bulk work and gives way to light requests (see busy).
+    busy.heavy()
+    # Written whole or in parts, decided once: a batch matched part by part only was not refused whole first.
+    whole = len(events) <= chunk_events()
     try:
-        check_contacts(account_id, events, path)
+        if not whole:
+            check_contacts(account_id, events, path)
     finally:
         if token is not None:
             group.leave(token)
-    busy.heavy()
     results: list[dict] = []
     took, start = 0.0, 0
     while start < len(events):
-        part = events[start:start + chunk_events()]
+        part = events[start:] if whole else events[start:start + chunk_events()]
         # Light requests of this process in progress (a single event) go before the next chunk, for as long
         # as the last one took.
         busy.give_way(took)

@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -15,6 +16,58 @@ def batch(count: int, prefix: str = "big") -> dict:
     return {"events": [event(f"{prefix}-{n}", contact={"external_id": f"u{n % 7}"}) for n in range(count)]}
 
 
+@pytest.fixture
+def chunks_of_100(monkeypatch):
+    """Chunks of 100 events, so that batches of several chunks stay within a request's limit."""
+    monkeypatch.setattr(ingest, "CHUNK_EVENTS", 100)
+
+
+def recording(monkeypatch) -> tuple[list, list]:
+    """The groups each transaction of intake stored, as (account, events) pairs; the batches matched whole first."""
+    store, check, transactions, checked = ingest._store, ingest.check_contacts, [], []
+
+    def recording_store(group, connection):
+        transactions.append([(work.account_id, len(work.events)) for work in group])
+        return store(group, connection)
+
+    def recording_check(account_id, events, path):
+        checked.append(len(events))
+        return check(account_id, events, path)
+
+    monkeypatch.setattr(ingest, "_store", recording_store)
+    monkeypatch.setattr(ingest, "check_contacts", recording_check)
+    return transactions, checked
+
+
+def test_a_batch_of_500_is_written_in_one_transaction_and_matched_once(client, acme, monkeypatch):
+    """With no light request about (a bulk import), as a batch of 500 took five transactions, and matching twice."""
+    monkeypatch.setattr(busy, "RECENT_SECONDS", 0.0)
+    transactions, checked = recording(monkeypatch)
+    response = client.post("/v1/events", json=batch(500), headers=acme.headers)
+    assert response.status_code == 200
+    assert transactions == [[(acme.id, 500)]]
+    assert checked == []
+    assert [r["status"] for r in response.json["events"]] == ["created"] * 500
+
+
+def test_while_light_requests_come_in_a_batch_is_matched_whole_then_written_in_short_chunks(app, client, acme,
+                                                                                          globex, monkeypatch):
+    monkeypatch.setattr(busy, "RECENT_SECONDS", 60.0)
+    assert client.post("/v1/events", json=event("light"), headers=globex.headers).status_code == 200
+    transactions, checked = recording(monkeypatch)
+    size = ingest.WHOLE_EVENTS + 2 * ingest.SHORT_CHUNK_EVENTS + 5  # more than is ever written whole
+    response = client.post("/v1/events", json=batch(size), headers=acme.headers)
+    assert response.status_code == 200
+    with app.app_context():
+        one_writer = db.one_writer()
+    if one_writer:  # SQLite: its write lock is held in short turns
+        short = ingest.SHORT_CHUNK_EVENTS
+        parts = [short] * (size // short) + [size % short]
+        assert (transactions, checked) == ([[(acme.id, part)] for part in parts], [size])
+    else:
+        assert (transactions, checked) == ([[(acme.id, size)]], [])
+
+
 def stored(app) -> tuple[int, int]:
     """How many events are stored, and how many of them are processed."""
     with app.app_context():
@@ -23,7 +76,8 @@ def stored(app) -> tuple[int, int]:
         return total, processed
 
 
-def test_a_single_event_is_written_between_the_chunks_of_a_large_batch(app, client, acme, globex, monkeypatch):
+def test_a_single_event_is_written_between_the_chunks_of_a_large_batch(app, client, acme, globex, monkeypatch,
+                                                                          chunks_of_100):
     """And on SQLite, once it came, the rest of the batch holds the write lock in shorter turns."""
     monkeypatch.setattr(busy, "RECENT_SECONDS", 60.0)
     store, transactions = ingest._store, []
@@ -61,7 +115,7 @@ def test_a_single_event_is_written_between_the_chunks_of_a_large_batch(app, clie
 
 
 def test_a_batch_whose_later_chunk_fails_is_refused_and_its_retry_stores_it_whole_once(app, client, acme,
-                                                                                        monkeypatch):
+                                                                                        monkeypatch, chunks_of_100):
     store, calls = ingest._store, []
 
     def failing_store(group, connection):
@@ -85,7 +139,8 @@ def test_a_batch_whose_later_chunk_fails_is_refused_and_its_retry_stores_it_whol
     assert stored(app) == (len(body["events"]), len(body["events"]))
 
 
-def test_a_conflict_in_a_later_chunk_refuses_the_whole_batch_before_any_chunk_is_stored(app, client, acme):
+def test_a_conflict_in_a_later_chunk_refuses_the_whole_batch_before_any_chunk_is_stored(app, client, acme,
+                                                                                        chunks_of_100):
     client.post("/v1/events", json=event("x", contact={"external_id": "u-1", "email": "one@example.com"}),
                 headers=acme.headers)
     body = batch(2 * ingest.CHUNK_EVENTS)
@@ -97,7 +152,7 @@ def test_a_conflict_in_a_later_chunk_refuses_the_whole_batch_before_any_chunk_is
     assert stored(app)[0] == 1
 
 
-def test_a_replay_inside_a_batch_across_its_chunks_is_stored_once(client, acme):
+def test_a_replay_inside_a_batch_across_its_chunks_is_stored_once(client, acme, chunks_of_100):
     body = batch(ingest.CHUNK_EVENTS + 10)
     body["events"].append(dict(body["events"][3]))
     results = client.post("/v1/events", json=body, headers=acme.headers).json["events"]

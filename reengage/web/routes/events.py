@@ -66,7 +66,9 @@ RATE_LIMITED = {
 
 PART_STORED = {
     "description": f"Writing failed (concurrent writers kept clashing, or the database failed). A batch of more than "
-                   f"{ingest.CHUNK_EVENTS} events is written {ingest.CHUNK_EVENTS} at a time: when a later part "
+                   f"{ingest.CHUNK_EVENTS} events is written in parts of {ingest.CHUNK_EVENTS}, and on SQLite, while "
+                   f"other requests come in, one of more than {ingest.WHOLE_EVENTS} in parts of "
+                   f"{ingest.SHORT_CHUNK_EVENTS}: when a later part "
                    "failed, `details.stored` says how many of its first events are stored. Post the same request "
                    "again: events are stored once per `id`, so those stored are answered `replayed`, the rest stored.",
     "headers": {"Retry-After": {"description": "Seconds to wait before posting again.", "schema": {"type": "integer"}}},
