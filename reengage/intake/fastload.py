@@ -49,6 +49,11 @@ def _load(schema: Schema, raw: Any) -> dict[str, Any]:
                 out[name] = default() if callable(default) else default
         elif isinstance(field, fields.Nested) and not field.many:
             out[name] = _load(field.schema, value)
+        elif type(field) is fields.String and type(value) is str and not (field.pre_load or field.post_load):
+            # A plain string given a string: deserializing it changes nothing, so only its validators run.
+            for validator in field.validators:
+                validator(value)
+            out[name] = value
         else:
             out[name] = field.deserialize(value, name, raw)
     for attr_name, pass_collection, options in schema._hooks.get("validates_schema", ()):

@@ -130,7 +130,10 @@ class Properties(fields.Dict):
         super().__init__(keys=fields.String(), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> dict:
-        result = super()._deserialize(value, attr, data, **kwargs)
+        if type(value) is dict and all(type(key) is str for key in value):
+            result = dict(value)  # what the keys' field makes of keys that are strings already, without its calls
+        else:
+            result = super()._deserialize(value, attr, data, **kwargs)
         if len(json.dumps(result, default=str)) > MAX_PROPERTIES_BYTES:
             raise ValidationError(f"Too large: at most {MAX_PROPERTIES_BYTES} bytes of JSON.")
         return result
