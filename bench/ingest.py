@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from redis import Redis
@@ -165,20 +166,38 @@ def start_server(env: dict, cwd: Path, port: int, wsgi: str = "app:app") -> subp
     raise SystemExit("server did not start")
 
 
+# Events each seeded contact already has (processed a month ago), as an account of that many contacts would.
+HISTORY = 3
+
+
 def seed_contacts(database_url: str, account_name: str, total: int) -> None:
-    """Store contacts `user-0`... in the account until it has `total` (as intake would have stored them)."""
+    """Store contacts `user-0`... in the account until it has `total` (as intake would have stored them), each with
+    HISTORY past events; then gather the database's statistics, as autovacuum keeps them on a database in use (on a
+    new one, PostgreSQL would plan the first minute's lookups for an account it takes for empty)."""
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
-    contacts = Contact.__table__
+    contacts, events = Contact.__table__, Event.__table__
+    month_ago = datetime.now(UTC) - timedelta(days=30)
     with engine.begin() as connection:
         account = connection.execute(select(Account.__table__.c.id).where(Account.__table__.c.name == account_name)
                                      ).scalar_one()
         have = connection.execute(select(func.count()).where(contacts.c.account_id == account)).scalar_one()
         for start in range(have, total, 10_000):
-            connection.execute(insert(contacts), [
+            ids = connection.execute(insert(contacts).returning(contacts.c.id, sort_by_parameter_order=True), [
                 {"account_id": account, "external_id": f"user-{n}", "email": f"user-{n}@example.com",
                  "first_name": "Dana", "properties": {}, "consent": {}, "engagement": 0}
-                for n in range(start, min(total, start + 10_000))])
-        connection.execute(text("ANALYZE"))
+                for n in range(start, min(total, start + 10_000))]).scalars().all()
+            connection.execute(insert(events), [
+                {"account_id": account, "key": f"seed-{contact_id}-{n}", "type": "page_viewed",
+                 "contact_id": contact_id, "occurred_at": month_ago + timedelta(minutes=n),
+                 "received_at": month_ago + timedelta(minutes=n), "processed_at": month_ago + timedelta(minutes=n),
+                 "properties": {}}
+                for contact_id in ids for n in range(HISTORY)])
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+        else:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
     engine.dispose()
 
 
