@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from marshmallow import ValidationError
-from sqlalchemy import Connection, bindparam, insert, select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from reengage.intake import fastload
@@ -31,7 +31,7 @@ from reengage.intake.schemas import EventBatchSchema, EventInputSchema
 from reengage.models import Event
 from reengage.platform import busy, db, metrics, queue
 from reengage.platform.errors import ApiError, invalid
-from reengage.platform.listed import one_of
+from reengage.platform.listed import one_of_within
 
 log = logging.getLogger(__name__)
 _single = EventInputSchema()
@@ -39,8 +39,7 @@ _batch = EventBatchSchema()
 events_table = Event.__table__
 # Built once: these run for every request, and building a statement costs more than running it.
 STORED = select(events_table.c.key, events_table.c.contact_id, events_table.c.id).where(
-    events_table.c.account_id == bindparam("account_id"), one_of(events_table.c.key, "keys")
-)
+    one_of_within(events_table.c.account_id, "account_id", events_table.c.key, "keys"))
 INSERT = insert(events_table)
 # A transaction-scoped lock per account that intake's retries queue on (the base keeps clear of other keys).
 SERIALIZE = text("SELECT pg_advisory_xact_lock(:key)")

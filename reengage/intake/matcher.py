@@ -10,12 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import CompoundSelect, Select, bindparam, select, union
+from sqlalchemy import CompoundSelect, Select, select, union
 
 from reengage.intake.schemas import IDENTIFIERS
 from reengage.models import Contact, ContactIdentity
 from reengage.platform.errors import ApiError
-from reengage.platform.listed import one_of
+from reengage.platform.listed import one_of_within
 
 # Plain fields: a given value (or null) replaces the stored one.
 FIELDS = ("first_name", "last_name", "timezone", "country")
@@ -37,13 +37,11 @@ def candidate_ids(names: tuple[str, ...]) -> Select[Any] | CompoundSelect[Any]:
     for name in names:
         if name in IDENTITY_FIELDS:
             parts.append(select(identities.c.contact_id).where(
-                identities.c.account_id == bindparam("account_id"),
                 identities.c.provider == IDENTITY_FIELDS[name],
-                one_of(identities.c.external_id, name)))
+                one_of_within(identities.c.account_id, "account_id", identities.c.external_id, name)))
         else:
             parts.append(select(contacts.c.id).where(
-                contacts.c.account_id == bindparam("account_id"),
-                one_of(contacts.c[name], name)))
+                one_of_within(contacts.c.account_id, "account_id", contacts.c[name], name)))
     if len(parts) == 1:
         return parts[0]
     return union(*parts)
