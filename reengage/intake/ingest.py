@@ -1,11 +1,10 @@
 """Event intake: validate a whole batch, store it once per sender id, then hand it to a job.
 
-Concurrent requests of one process are written together (see group_commit). A batch of more
-than CHUNK_EVENTS events (SHORT_CHUNK_EVENTS on SQLite while light requests come in) is matched to contacts
-whole first (a conflict refuses all of it, before anything is stored), then written that many at a time, each
-chunk its own transaction: the
-database's write lock is held for a chunk, never for a whole batch, so other accounts' writes get
-in between. The batch is answered only once every chunk is committed. When a later chunk fails,
+Concurrent requests of one process are written together (see group_commit). A batch of more than CHUNK_EVENTS
+events (of more than WHOLE_EVENTS, on SQLite while light requests come in) is matched to contacts whole first (a
+conflict refuses all of it, before anything is stored), then written CHUNK_EVENTS (SHORT_CHUNK_EVENTS) at a time,
+each chunk its own transaction: the database's write lock is held for a chunk, never for a large batch, so other
+accounts' writes get in between. The batch is answered only once every chunk is committed. When a later chunk fails,
 the first ones stay stored and the error says so; since events are stored once per sender id,
 posting the same batch again stores the rest, and answers the others `replayed`.
 """

@@ -6,13 +6,14 @@ statement of its own, so the driver never prepares it and the server plans it ag
 list as one parameter: `column = ANY(:name)` on PostgreSQL (an array), so the driver prepares the statement after a
 few runs and the server keeps its plan; `column IN (SELECT value FROM json_each(:name))` on SQLite (a JSON array,
 looked up through the column's index as a list would be). Other databases get the expanding parameter. Either way
-the statement runs with `{name: [...]}` (ids or strings).
+the statement runs with `{name: [...]}` (ids or strings). `one_of_within` is the same within an account, for a column
+unique there: on PostgreSQL one lookup in the unique index a value, whatever its statistics know of the account.
 """
 
 import json
 from typing import Any
 
-from sqlalchemy import ARRAY, Boolean, ColumnElement, String, and_, any_, bindparam, cast, func, select
+from sqlalchemy import ARRAY, Boolean, ColumnElement, String, and_, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
@@ -110,7 +111,7 @@ def _each(element: OneOfWithin, compiler: Any, **kw: Any) -> str:
     table = element.column.table
     (key,) = table.primary_key.columns
     values = bindparam(element.name, type_=ARRAY(_unbounded(element.column.type)))
-    scope = cast(bindparam(element.scope_name, type_=element.scope.type), element.scope.type)
+    scope = bindparam(element.scope_name, type_=element.scope.type)
     pairs = func.unnest(func.array_fill(scope, array([func.cardinality(values)])), values).table_valued(
         "scope", "value").render_derived("pairs")
     found = table.alias("found")
@@ -118,6 +119,8 @@ def _each(element: OneOfWithin, compiler: Any, **kw: Any) -> str:
                                            found.c[element.column.name] == pairs.c.value).scalar_subquery()
     keys = select(each).select_from(pairs)
     return f"{compiler.process(key, **kw)} = ANY(ARRAY({compiler.process(keys, **kw)}))"
+
+
 def one_of(column: ColumnElement[Any] | QueryableAttribute[Any], name: str) -> OneOf:
     """`column` is one of the list bound to `name` when the statement runs."""
     return OneOf(column, name)

@@ -192,3 +192,22 @@ def test_a_write_that_fails_part_way_leaves_nothing_behind(app, client, acme, mo
     again = client.post("/v1/events", json=body, headers=acme.headers)
     assert again.status_code == 200 and again.json["status"] == "created"
     assert stored(app) == (1, 1)
+
+
+def test_an_events_contact_is_matched_by_each_identifier_within_its_own_account_only(client, acme, globex):
+    """Contacts are looked up by (account, value) pairs (on PostgreSQL one unique-index lookup a pair): the same
+    HubSpot id, email or external id in another account is another contact, and an event replayed keeps its own."""
+    def post(tenant, key: str, **contact) -> dict:
+        response = client.post("/v1/events", json={"events": [event(key, contact=contact)]}, headers=tenant.headers)
+        assert response.status_code == 200
+        return response.json["events"][0]
+
+    ours = post(acme, "a1", hubspot_id="77", email="dana@example.com", external_id="u-1")
+    theirs = post(globex, "g1", hubspot_id="77", email="dana@example.com", external_id="u-1")
+    assert theirs["contact_id"] != ours["contact_id"]
+    for key, contact in (("a2", {"hubspot_id": "77"}), ("a3", {"email": "dana@example.com"}),
+                         ("a4", {"external_id": "u-1"})):
+        assert post(acme, key, **contact)["contact_id"] == ours["contact_id"]
+    assert post(globex, "g2", hubspot_id="77")["contact_id"] == theirs["contact_id"]
+    assert post(acme, "g1", hubspot_id="77")["status"] == "created"  # globex's key is not acme's
+    assert post(acme, "a1", hubspot_id="77") == {**ours, "status": "replayed"}
