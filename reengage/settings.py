@@ -14,6 +14,8 @@ from reengage.platform.fields import Country, Duration, Timezone
 # costs have always accepted it, so settings saved with it stay valid; no message is priced by it.
 COSTED = [*CHANNELS, "sms"]
 CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM, e.g. '09:00'.")
+CLOSING = validate.Regexp(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$",
+                          error=f"Use 24-hour HH:MM, e.g. '18:00', or '{timing.END_OF_DAY}' for midnight.")
 
 
 class SendWindowSchema(Schema):
@@ -23,13 +25,15 @@ class SendWindowSchema(Schema):
         unknown = RAISE
 
     start = fields.String(required=True, validate=CLOCK, metadata={"example": "09:00"})
-    end = fields.String(required=True, validate=CLOCK, metadata={"description": "Exclusive.", "example": "18:00"})
+    end = fields.String(required=True, validate=CLOSING, metadata={
+        "description": f"Exclusive; '{timing.END_OF_DAY}' keeps the window open until midnight.", "example": "18:00"})
     days = fields.List(fields.String(validate=validate.OneOf(timing.WEEKDAYS)), required=True,
                        validate=validate.Length(1, 7), metadata={"example": ["mon", "tue", "wed", "thu", "fri"]})
 
     @validates_schema
     def _ordered(self, data: dict, **_kwargs) -> None:
-        if "start" in data and "end" in data and time.fromisoformat(data["end"]) <= time.fromisoformat(data["start"]):
+        if ("start" in data and data.get("end", timing.END_OF_DAY) != timing.END_OF_DAY
+                and time.fromisoformat(data["end"]) <= time.fromisoformat(data["start"])):
             raise ValidationError("Must be later than start.", "end")
 
     @post_load

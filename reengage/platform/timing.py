@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 import holidays
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A send window's end that keeps it open until midnight, the end of the day.
+END_OF_DAY = "24:00"
 # No allowed slot within this many days means the calendar is impossible (settings prevent it).
 HORIZON_DAYS = 400
 
@@ -38,7 +40,7 @@ class Calendar:
 
     zone: ZoneInfo
     start: time
-    end: time
+    end: time | None  # None: open until midnight
     days: frozenset[int]
     country: str | None = None
 
@@ -65,7 +67,7 @@ class Calendar:
             elif (name := self.holiday(day)) is not None:
                 closed = f"public holiday ({name})"
             else:
-                opening, closing = self._at(day, self.start), self._at(day, self.end)
+                opening, closing = self._at(day, self.start), self._closing(day)
                 if local < opening:
                     return opening.astimezone(UTC), reasons or ["before the send window"]
                 if local < closing:
@@ -84,7 +86,17 @@ class Calendar:
         """The send window of `day` (opening, closing), or None when the day is closed."""
         if day.weekday() not in self.days or self.holiday(day) is not None:
             return None
-        return self._at(day, self.start).astimezone(UTC), self._at(day, self.end).astimezone(UTC)
+        return self._at(day, self.start).astimezone(UTC), self._closing(day).astimezone(UTC)
+
+    def within_hours(self, clock: time) -> bool:
+        """Whether the local time of day `clock` is inside the window's hours (on a day it is open)."""
+        return self.start <= clock and (self.end is None or clock < self.end)
+
+    def _closing(self, day: date) -> datetime:
+        """When the window of `day` closes: at its end, or at the midnight that ends the day."""
+        if self.end is None:
+            return self._at(day + timedelta(days=1), time(0))
+        return self._at(day, self.end)
 
     def _at(self, day: date, clock: time) -> datetime:
         """`clock` on `day` in the contact's zone; a time skipped by DST means the same instant after the jump."""

@@ -18,7 +18,7 @@ def calendar(settings: dict, contact: Contact) -> timing.Calendar:
     return timing.Calendar(
         zone=ZoneInfo(contact.timezone or settings["timezone"]),
         start=_clock(window["start"]),
-        end=_clock(window["end"]),
+        end=None if window["end"] == timing.END_OF_DAY else _clock(window["end"]),
         days=frozenset(timing.WEEKDAYS.index(day) for day in window["days"]),
         country=country,
     )

@@ -44,7 +44,7 @@ def _hours(calendar: timing.Calendar, query) -> Counter[int]:
     counts: Counter[int] = Counter()
     for type_, occurred_at in db.session().execute(query):
         hour = occurred_at.astimezone(calendar.zone).hour
-        if calendar.start <= time(hour) < calendar.end or (hour == calendar.start.hour):
+        if calendar.within_hours(time(hour)) or hour == calendar.start.hour:
             counts[hour] += 2 if type_ in ENGAGING else 1
     return counts
 

@@ -34,6 +34,18 @@ def test_before_opening_waits_for_the_same_days_opening():
     assert why == "before the send window"
 
 
+def test_a_window_open_until_midnight_takes_the_days_last_minute_and_keeps_its_weekdays():
+    late = Calendar(ZoneInfo("America/New_York"), time(0), None, WEEKDAYS, None)
+    friday_night = datetime(2026, 11, 7, 4, 59, 30, tzinfo=UTC)  # Friday 23:59:30 local
+    assert late.next_open(friday_night) == (friday_night, None)
+    assert late.open_hours(friday_night.astimezone(late.zone).date()) == (
+        datetime(2026, 11, 6, 5, 0, tzinfo=UTC), datetime(2026, 11, 7, 5, 0, tzinfo=UTC))
+    moment, why = late.next_open(friday_night + timedelta(seconds=30))  # Saturday 00:00
+    assert local(late, moment).replace(tzinfo=None) == datetime(2026, 11, 9, 0, 0)
+    assert why == "not a send day (sat, sun)"
+    assert late.within_hours(time(23, 59)) and not NEW_YORK.within_hours(time(18))
+
+
 def test_a_weekend_moves_to_monday_naming_every_day_it_skipped():
     moment, why = NEW_YORK.next_open(datetime(2026, 11, 7, 15, 0, tzinfo=UTC))  # Saturday
     assert local(NEW_YORK, moment).replace(tzinfo=None) == datetime(2026, 11, 9, 9, 0)
@@ -114,7 +126,7 @@ COUNTRIES = {"America/New_York": "US", "Europe/Berlin": "DE", "Asia/Tokyo": "JP"
 @given(
     zone=st.sampled_from(ZONES),
     start_hour=st.integers(0, 20),
-    length=st.integers(1, 12),
+    length=st.integers(1, 24),
     days=st.sets(st.integers(0, 6), min_size=1),
     planned=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)),
     others=st.lists(st.integers(-72, 72), max_size=6),
@@ -123,8 +135,8 @@ COUNTRIES = {"America/New_York": "US", "Europe/Berlin": "DE", "Asia/Tokyo": "JP"
 )
 def test_every_placed_time_obeys_every_rule_and_stays_in_its_phase_when_it_can(
         zone, start_hour, length, days, planned, others, limit, phase):
-    calendar = Calendar(ZoneInfo(zone), time(start_hour), time(min(start_hour + length, 23), 59), frozenset(days),
-                        COUNTRIES[zone])
+    end = None if start_hour + length >= 24 else time(start_hour + length, 59)  # None: open until midnight
+    calendar = Calendar(ZoneInfo(zone), time(start_hour), end, frozenset(days), COUNTRIES[zone])
     cap = Cap(limit, timedelta(hours=24))
     taken = sorted(planned + timedelta(hours=h) for h in others)
     within = None if phase is None else Bounds(planned - timedelta(hours=phase[0]), planned + timedelta(hours=phase[1]),
@@ -150,7 +162,8 @@ def allowed(calendar, cap, taken, moment):
     if there.weekday() not in calendar.days or calendar.holiday(there.date()) is not None:
         return False
     opening = datetime.combine(there.date(), calendar.start, tzinfo=calendar.zone)
-    closing = datetime.combine(there.date(), calendar.end, tzinfo=calendar.zone)
+    closing = (datetime.combine(there.date() + timedelta(days=1), time(0), tzinfo=calendar.zone)
+               if calendar.end is None else datetime.combine(there.date(), calendar.end, tzinfo=calendar.zone))
     if not opening.astimezone(UTC) <= moment < closing.astimezone(UTC):
         return False
     # The fullest span that holds `moment` starts at a message no later than it.

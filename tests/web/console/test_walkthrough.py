@@ -80,7 +80,7 @@ def test_a_new_account_reaches_a_first_message_through_the_console(app, served, 
     # A send window open all day, every day, so the first message goes now.
     find("nav a[href='/console/settings']").click()
     fill("#set-start", "00:00")
-    fill("#set-end", "23:59")
+    fill("#set-end", "24:00")
     for box in browser.find_elements(By.CSS_SELECTOR, "input[name=window_days]"):
         if not box.is_selected():
             box.click()

@@ -144,6 +144,14 @@ def test_settings_are_checked_and_shown_whole(client, acme):
                        headers=acme.headers)
     fields = {p["field"] for p in bad.json["error"]["details"]["fields"]}
     assert bad.status_code == 422 and {"timezone", "country", "send_window.days"} <= fields
+    for end, problem in (("24:30", "'24:00' for midnight"), ("00:00", "Must be later than start.")):
+        late = client.patch("/v1/settings", json={"send_window": {"start": "00:00", "end": end, "days": ["mon"]}},
+                            headers=acme.headers)
+        assert late.status_code == 422 and late.json["error"]["details"]["fields"][0]["field"] == "send_window.end"
+        assert problem in late.json["error"]["details"]["fields"][0]["message"]
+    all_day = client.patch("/v1/settings", json={"send_window": {"start": "00:00", "end": "24:00", "days": ["sun"]}},
+                           headers=acme.headers)
+    assert all_day.status_code == 200 and all_day.json["send_window"]["end"] == "24:00"
     good = client.patch("/v1/settings", json={"country": "gb", "frequency_cap": {"messages": 2, "per": "P1D"}},
                         headers=acme.headers)
     assert good.status_code == 200 and good.json["country"] == "GB" and good.json["timezone"] == "UTC"
