@@ -6,9 +6,10 @@ two hours later) posted through the API, then the clock ticking every `--step-mi
 as of those times (jobs run inline, email to the outbox): watches expire into dropoffs, dropoffs are
 enrolled, messages come due and are sent. Prints the ticks' total time on each backend, what they did,
 and the ratio PostgreSQL / SQLite (target <= 1.5), the medians of `--rounds` runs of each, one after the other
-(a noisy moment of the machine falls on both). Like `flask clock`, a round keeps what was built before its
-ticks out of the garbage collector's full passes (reengage.platform.process); the collector's time within the
-ticks is printed too. Run from the repository with its .venv:
+(a noisy moment of the machine falls on both). Then, on the database the replay left (three messages a contact),
+the time of the question every tick asks first (which tasks have work), as an idle tick asks it. Like `flask clock`,
+a round keeps what was built before its ticks out of the garbage collector's full passes (reengage.platform.process);
+the collector's time within the ticks is printed too. Run from the repository with its .venv:
 
     .venv/bin/python bench/clock.py [--contacts 300] [--days 4] [--step-minutes 15] [--rounds 3]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]   (its database gets a _bench twin)
@@ -67,15 +68,18 @@ class Collecting:
             self.seconds += time.perf_counter() - self._began
 
 
-def run(url: str, contacts: int, days: int, step: timedelta) -> tuple[float, int, float, dict[str, int]]:
-    """Seconds the ticks took in all, how many ticks, the seconds of garbage collection within them, and the dropoffs
-    and messages sent at the end."""
+QUESTIONS = 300
+
+
+def run(url: str, contacts: int, days: int, step: timedelta) -> tuple[float, int, float, dict[str, int], float]:
+    """Seconds the ticks took in all, how many ticks, the seconds of garbage collection within them, the dropoffs
+    and messages sent at the end, and the seconds of one asking of the tick's question at the end."""
     db.upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "JOBS_INLINE": True, "REDIS_URL": None,
                       "LOG_LEVEL": "WARNING", "RATE_LIMIT": "1000000 per minute", "API_KEY_CACHE_SECONDS": 60})
     with app.app_context(), db.transaction() as db_session:
         account, key = accounts.create(db_session, "bench")
-        account.settings = {"send_window": {"start": "00:00", "end": "23:59", "days": list(WEEKDAYS)},
+        account.settings = {"send_window": {"start": "00:00", "end": "24:00", "days": list(WEEKDAYS)},
                             "skip_holidays": False}
     client, headers = app.test_client(), {"Authorization": f"Bearer {key}"}
     assert client.post("/v1/flows", json={"template": "sales", "holdout_percent": 0},
@@ -97,11 +101,15 @@ def run(url: str, contacts: int, days: int, step: timedelta) -> tuple[float, int
         gc.callbacks.remove(collecting)
         gc.unfreeze()  # the next round's app stands for another process's
     with app.app_context():
+        started = time.perf_counter()
+        for _ in range(QUESTIONS):
+            clock.with_work(at, clock.TASKS)
+        asking = (time.perf_counter() - started) / QUESTIONS
         done = {"dropoffs": db.session().scalar(select(func.count()).select_from(Dropoff)),
                 "sent": db.session().scalar(select(func.count()).select_from(Message).where(Message.status == "sent")),
                 "accounts": db.session().scalar(select(func.count()).select_from(Account))}
         db.engine().dispose()
-    return spent, ticks, collecting.seconds, done
+    return spent, ticks, collecting.seconds, done, asking
 
 
 def main() -> None:
@@ -115,7 +123,7 @@ def main() -> None:
                         help="a PostgreSQL URL to create the benchmark database beside")
     args = parser.parse_args()
     step = timedelta(minutes=args.step_minutes)
-    runs: dict[str, list[tuple[float, int, float, dict[str, int]]]] = {"sqlite": [], "postgresql": []}
+    runs: dict[str, list[tuple[float, int, float, dict[str, int], float]]] = {"sqlite": [], "postgresql": []}
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory() as folder:
             runs["sqlite"].append(run(f"sqlite:///{folder}/clock.db", args.contacts, args.days, step))
@@ -125,7 +133,8 @@ def main() -> None:
         print(f"{name:>10}: {ticks:,} ticks in {seconds:6.2f} s, median of {', '.join(f'{r[0]:.2f}' for r in done)} "
               f"({seconds / ticks * 1000:6.1f} ms a tick); {outcome['dropoffs']:,} dropoffs, "
               f"{outcome['sent']:,} messages sent; garbage collection "
-              f"{', '.join(f'{r[2] * 1000:.0f}' for r in done)} ms")
+              f"{', '.join(f'{r[2] * 1000:.0f}' for r in done)} ms; then a tick's question "
+              f"{statistics.median(r[4] for r in done) * 1000:.2f} ms")
     ratios = [pg[0] / lite[0] for lite, pg in zip(runs["sqlite"], runs["postgresql"], strict=True)]
     ratio = statistics.median(r[0] for r in runs["postgresql"]) / statistics.median(r[0] for r in runs["sqlite"])
     same = all(r[3] == runs["sqlite"][0][3] for done in runs.values() for r in done)

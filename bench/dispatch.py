@@ -74,7 +74,7 @@ def seed(app, enrollments: int, due: int, sendgrid: sendgrid_stand_in.Running | 
         if sendgrid is not None:
             connections.save(account.id, "sendgrid", {"api_key": sendgrid.api_key, "from_email": "hello@example.com"})
         # Workers send as of the wall clock, which may be a night or a weekend: every hour is open here.
-        account.settings = {"send_window": {"start": "00:00", "end": "23:59", "days": list(WEEKDAYS)},
+        account.settings = {"send_window": {"start": "00:00", "end": "24:00", "days": list(WEEKDAYS)},
                             "skip_holidays": False}
         flow = flows.create(account.id, flows.check(flows.from_template("sales", {"holdout_percent": 0})))
         account_id, flow_id = account.id, flow.id

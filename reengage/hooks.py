@@ -155,11 +155,12 @@ def stalled(now: datetime, limit: int) -> list[int]:
     before, cut_before = stalls.limits(now, *STALLS)
     with db.transaction() as db_session:
         connection = db_session.connection()
-        ids = list(connection.scalars(select(table.c.id).where(table.c.status == "queued", table.c.queued_at < before)
+        ids = list(connection.scalars(select(table.c.id)
+                                      .where(stalls.in_flight(table, "queued"), table.c.queued_at < before)
                                       .order_by(table.c.queued_at).limit(limit)))
         if ids:
             connection.execute(update(table).where(table.c.id.in_(ids)).values(queued_at=now))
-        cut = list(db_session.scalars(select(HookDelivery).where(HookDelivery.status == "sending",
+        cut = list(db_session.scalars(select(HookDelivery).where(stalls.in_flight(table, "sending"),
                                                                  HookDelivery.queued_at < cut_before)
                                       .order_by(HookDelivery.queued_at).limit(limit).with_for_update()))
         for delivery in cut:

@@ -7,12 +7,12 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
+from reengage.platform.stalls import IN_FLIGHT
 
 LIVE = text("removed_at IS NULL")
 # pending: waiting for its due time; queued: handed to a job; sending: a job is posting it;
 # delivered: the target answered 2xx; failed: refused for good or out of attempts; cancelled: the hook was removed.
 DELIVERY_STATES = ("pending", "queued", "sending", "delivered", "failed", "cancelled")
-IN_FLIGHT = text("status IN ('queued', 'sending')")
 
 
 class Hook(Base):

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reengage.platform.db import Base, Id, Json, UTCDateTime, utcnow
+from reengage.platform.stalls import IN_FLIGHT
 
 STATUSES = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked", "bounced", "dropped",
             "failed", "skipped", "held_out")
@@ -18,7 +19,6 @@ PENDING = ("scheduled", "queued")
 UNFINISHED = ("scheduled", "queued", "sending")
 # States that count against the frequency cap: it went, or is going.
 COUNTED = ("scheduled", "queued", "sending", "sent", "delivered", "opened", "clicked")
-IN_FLIGHT = text("status IN ('queued', 'sending')")
 PUBLISHED = text("channel = 'webhook' AND sent_at IS NOT NULL")
 VARIANT_SENT = text("variant IS NOT NULL AND sent_at IS NOT NULL")
 # What the A/B tests read of a sent variant, after the enrollment they find it by.

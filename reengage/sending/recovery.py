@@ -48,12 +48,12 @@ def stalled(now: datetime, limit: int) -> list[int]:
     with db.transaction() as db_session:
         connection = db_session.connection()
         queued = list(connection.scalars(
-            select(table.c.id).where(table.c.status == "queued", table.c.queued_at < requeue_before)
+            select(table.c.id).where(stalls.in_flight(table, "queued"), table.c.queued_at < requeue_before)
             .order_by(table.c.queued_at).limit(limit)))
         # Oldest first: those past their confirmation window come before those still waiting in it.
         cut = connection.execute(
             select(table.c.id, table.c.enrollment_id, table.c.channel, table.c.queued_at, table.c.attempts)
-            .where(table.c.status == "sending", table.c.queued_at < cut_before)
+            .where(stalls.in_flight(table, "sending"), table.c.queued_at < cut_before)
             .order_by(table.c.queued_at).limit(limit)).all()
         again: list[int] = []
         failed: list[int] = []

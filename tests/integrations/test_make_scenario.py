@@ -54,7 +54,7 @@ def run(name: str, mapped: dict, bundles: dict, connection: dict) -> list[dict]:
 def test_an_earlier_modules_output_is_mapped_into_send_phase_message(app, client, acme, server):
     setup_sales(client, acme)
     # The live server runs on the wall clock: a window open all day lets the message go as the scenario runs.
-    always = {"send_window": {"start": "00:00", "end": "23:59", "days": ["mon", "tue", "wed", "thu", "fri", "sat",
+    always = {"send_window": {"start": "00:00", "end": "24:00", "days": ["mon", "tue", "wed", "thu", "fri", "sat",
                                                                          "sun"]}, "skip_holidays": False}
     assert client.patch("/v1/settings", json=always, headers=acme.headers).status_code == 200
     connection = {"base_url": server, "api_key": acme.key}

@@ -75,7 +75,7 @@ def seed(app, plan: Plan, server_url: str, hook_target: str) -> tuple[int, str]:
     """An account connected to SendGrid, a hook on message.due, and the enrollments; (account id, webhook path)."""
     with app.app_context(), db.transaction() as session:
         account, key = accounts.create(session, "chaos")
-        account.settings = {"send_window": {"start": "00:00", "end": "23:59", "days": list(WEEKDAYS)},
+        account.settings = {"send_window": {"start": "00:00", "end": "24:00", "days": list(WEEKDAYS)},
                             "skip_holidays": False, "frequency_cap": {"messages": 100, "per": "PT1H"}}
         flow = flows.create(account.id, flows.check(flows.from_template("sales", {"holdout_percent": 0})))
         account_id, flow_id = account.id, flow.id
