@@ -14,7 +14,7 @@ from reengage.platform.fields import Country, Duration, Timezone
 # costs have always accepted it, so settings saved with it stay valid; no message is priced by it.
 COSTED = [*CHANNELS, "sms"]
 CLOCK = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM, e.g. '09:00'.")
-CLOSING = validate.Regexp(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$",
+CLOSING = validate.Regexp(rf"^(([01]\d|2[0-3]):[0-5]\d|{timing.END_OF_DAY})$",
                           error=f"Use 24-hour HH:MM, e.g. '18:00', or '{timing.END_OF_DAY}' for midnight.")
 
 

@@ -43,4 +43,3 @@ def test_stalled_rows_are_read_through_the_index_of_rows_in_flight(app):
                         assert index in plan, (statement, plan)
                         # Never the table itself, row by row (SQLite's `SCAN messages`, PostgreSQL's `Seq Scan`).
                         assert f"SCAN {table} " not in f"{plan} " and "Seq Scan" not in plan, (statement, plan)
-

@@ -59,3 +59,18 @@ def test_two_flows_at_once_send_both_phase_1_steps_before_either_phase_2_step(ap
     # The lead magnet's phase-1 email could not fit in its phase behind the sales one, and says so.
     late = [m for m in messages if m["phase"] == 1 and m["flow_id"] == lead["flow_id"]]
     assert late and all("frequency cap" in m["moved_because"] for m in late)
+
+
+def test_a_window_open_until_midnight_sends_in_the_days_last_minute(app, client, acme):
+    """With a window ending at 24:00, a step due at 23:59:30 goes then; ending at 23:59, it waited for the next day."""
+    setup_sales(client, acme)
+    every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    assert client.patch("/v1/settings", json={"send_window": {"start": "00:00", "end": "24:00", "days": every_day},
+                                              "skip_holidays": False}, headers=acme.headers).status_code == 200
+    late = datetime(2026, 10, 22, 3, 59, 30, tzinfo=UTC)  # Wednesday 23:59:30 in New York
+    enrollment = abandon(app, client, acme, {**DANA, "external_id": "late"}, at=late - timedelta(hours=24))
+    nudge = next(m for m in enrollment["messages"] if m["step"] == "1.text-nudge")  # a day later, the same hour
+    assert local(nudge["due_at"]) == datetime(2026, 10, 22, 23, 59, 30) and nudge["moved_because"] is None
+    tick(app, datetime.fromisoformat(nudge["due_at"]))
+    sent = client.get(f"/v1/messages/{nudge['id']}", headers=acme.headers).json
+    assert sent["status"] == "sent" and local(sent["sent_at"]) == datetime(2026, 10, 22, 23, 59, 30)
